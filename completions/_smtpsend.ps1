@@ -1,0 +1,89 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'smtpsend'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'smtpsend' {
+            [CompletionResult]::new('-t', '-t', [CompletionResultType]::ParameterName, 'A To recipient; repeatable, and a comma-separated list is accepted')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'A To recipient; repeatable, and a comma-separated list is accepted')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'A Cc recipient; repeatable')
+            [CompletionResult]::new('--cc', '--cc', [CompletionResultType]::ParameterName, 'A Cc recipient; repeatable')
+            [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message')
+            [CompletionResult]::new('--bcc', '--bcc', [CompletionResultType]::ParameterName, 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The From address: `Name <addr>` or `addr`; also the envelope sender')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The From address: `Name <addr>` or `addr`; also the envelope sender')
+            [CompletionResult]::new('--envelope-from', '--envelope-from', [CompletionResultType]::ParameterName, 'The envelope sender (MAIL FROM), where it differs from --from: bounces go there')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The subject')
+            [CompletionResult]::new('--subject', '--subject', [CompletionResultType]::ParameterName, 'The subject')
+            [CompletionResult]::new('--reply-to', '--reply-to', [CompletionResultType]::ParameterName, 'The Reply-To address')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'An extra header, ''Name: value''; repeatable. CR or LF in a value is refused')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'An extra header, ''Name: value''; repeatable. CR or LF in a value is refused')
+            [CompletionResult]::new('-m', '-m', [CompletionResultType]::ParameterName, 'The body text')
+            [CompletionResult]::new('--body', '--body', [CompletionResultType]::ParameterName, 'The body text')
+            [CompletionResult]::new('--body-file', '--body-file', [CompletionResultType]::ParameterName, 'Read the body text from a file; `-` is standard input')
+            [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'An HTML alternative to the text body, read from a file; `-` is standard input')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Attach a file; repeatable. The content type comes from the extension, then the content')
+            [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Attach a file; repeatable. The content type comes from the extension, then the content')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection and for each server reply')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds the whole send may take, whatever the server does')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The login name. Without it, smtpsend does not authenticate')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers')
+            [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'A command whose first line of output is the password, e.g. ''pass show smtp''')
+            [CompletionResult]::new('--allow-partial', '--allow-partial', [CompletionResultType]::ParameterName, 'When some recipients are refused, still send to the accepted ones (default: send nothing)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on standard output: each recipient''s reply, the final reply, TLS, timings')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the exact message that would be sent, and connect to nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;completions' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'smtpsend;help' {
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;help;completions' {
+            break
+        }
+        'smtpsend;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

@@ -1,0 +1,79 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[smtpsend] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'smtpsend'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'smtpsend'= {
+            cand -t 'A To recipient; repeatable, and a comma-separated list is accepted'
+            cand --to 'A To recipient; repeatable, and a comma-separated list is accepted'
+            cand -c 'A Cc recipient; repeatable'
+            cand --cc 'A Cc recipient; repeatable'
+            cand -b 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message'
+            cand --bcc 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message'
+            cand -f 'The From address: `Name <addr>` or `addr`; also the envelope sender'
+            cand --from 'The From address: `Name <addr>` or `addr`; also the envelope sender'
+            cand --envelope-from 'The envelope sender (MAIL FROM), where it differs from --from: bounces go there'
+            cand -s 'The subject'
+            cand --subject 'The subject'
+            cand --reply-to 'The Reply-To address'
+            cand -H 'An extra header, ''Name: value''; repeatable. CR or LF in a value is refused'
+            cand --header 'An extra header, ''Name: value''; repeatable. CR or LF in a value is refused'
+            cand -m 'The body text'
+            cand --body 'The body text'
+            cand --body-file 'Read the body text from a file; `-` is standard input'
+            cand --html 'An HTML alternative to the text body, read from a file; `-` is standard input'
+            cand -a 'Attach a file; repeatable. The content type comes from the extension, then the content'
+            cand --attach 'Attach a file; repeatable. The content type comes from the extension, then the content'
+            cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
+            cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'
+            cand --port 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]'
+            cand --tls 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]'
+            cand --ca-file 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted'
+            cand --timeout 'Seconds to wait for the connection and for each server reply'
+            cand --deadline 'Seconds the whole send may take, whatever the server does'
+            cand --user 'The login name. Without it, smtpsend does not authenticate'
+            cand --auth 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers'
+            cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
+            cand --allow-partial 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
+            cand -q 'Print nothing on success'
+            cand --quiet 'Print nothing on success'
+            cand -v 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand --verbose 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand --json 'Print one JSON object on standard output: each recipient''s reply, the final reply, TLS, timings'
+            cand --dry-run 'Print the exact message that would be sent, and connect to nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand completions 'Print a shell completion script to standard output'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;completions'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'smtpsend;help'= {
+            cand completions 'Print a shell completion script to standard output'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;help;completions'= {
+        }
+        &'smtpsend;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,65 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_smtpsend_global_optspecs
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= server= host= port= tls= ca-file= timeout= deadline= allow-partial user= auth= password-command= q/quiet v/verbose json dry-run h/help V/version
+end
+
+function __fish_smtpsend_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_smtpsend_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_smtpsend_using_subcommand
+    set -l cmd (__fish_smtpsend_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s t -l to -d 'A To recipient; repeatable, and a comma-separated list is accepted' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s c -l cc -d 'A Cc recipient; repeatable' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s b -l bcc -d 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s f -l from -d 'The From address: `Name <addr>` or `addr`; also the envelope sender' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l envelope-from -d 'The envelope sender (MAIL FROM), where it differs from --from: bounces go there' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s s -l subject -d 'The subject' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l reply-to -d 'The Reply-To address' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s H -l header -d 'An extra header, \'Name: value\'; repeatable. CR or LF in a value is refused' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s m -l body -d 'The body text' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l body-file -d 'Read the body text from a file; `-` is standard input' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l html -d 'An HTML alternative to the text body, read from a file; `-` is standard input' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s a -l attach -d 'Attach a file; repeatable. The content type comes from the extension, then the content' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l host -d 'The server\'s host name, as an alternative to --server [env: SMTPSEND_HOST]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l port -d 'The server\'s port; the default follows --tls [env: SMTPSEND_PORT]' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l tls -d 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]' -r -f -a "starttls\t'Plain connection upgraded with STARTTLS, which the server must offer (port 587)'
+implicit\t'TLS from the first byte (port 465)'
+none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l timeout -d 'Seconds to wait for the connection and for each server reply' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+plain\t''
+login\t''
+xoauth2\t'OAuth2 bearer token in place of the password'"
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l allow-partial -d 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s q -l quiet -d 'Print nothing on success'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l json -d 'Print one JSON object on standard output: each recipient\'s reply, the final reply, TLS, timings'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Print the exact message that would be sent, and connect to nothing'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s V -l version -d 'Print version'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "completions" -d 'Print a shell completion script to standard output'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from completions help" -f -a "completions" -d 'Print a shell completion script to standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

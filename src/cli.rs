@@ -1,0 +1,357 @@
+//! The command-line definition: clap types and value parsers, nothing else.
+//!
+//! House rules: every short flag is spelled out (`short = 't'`), every `value_name` is UPPERCASE,
+//! the first doc line of a flag is its short help and later paragraphs its long help. Flag names
+//! follow mailx (`-s -c -b -a`) and sendmail (`-f`) so muscle memory carries over. Nothing here
+//! reads files, the environment (beyond clap's own `env` fallbacks) or the network: turning these
+//! values into something usable is `settings`' job.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+
+const EXAMPLES: &str = "\
+Examples:
+  Send a one-line note:
+    smtpsend --server smtp://mail.example.com --user me@example.com \\
+      -f me@example.com -t bob@example.com -s 'Hello' -m 'See you at noon.'
+  Mail a report from a script, the body on stdin and the password from a secret file:
+    SMTPSEND_SERVER=smtps://mail.example.com SMTPSEND_USER=ci@example.com \\
+    SMTPSEND_PASSWORD_FILE=/run/secrets/smtp \\
+      ./build-report | smtpsend -f ci@example.com -t team@example.com -s 'Nightly build' -a log.txt
+  See the whole SMTP dialogue, or exactly what would be sent:
+    smtpsend -v ...        smtpsend --dry-run ...
+
+Exit status (sysexits.h): 0 accepted; 64 usage; 65 bad message data or message refused;
+66 input file unreadable; 67 recipient refused; 69 service unavailable (unknown host, no TLS,
+certificate rejected); 75 temporary failure, try again later; 76 protocol error;
+77 authentication refused; 78 configuration error or no credentials.";
+
+/// Send mail from the command line over an authenticated, encrypted SMTP submission.
+///
+/// smtpsend composes a MIME message from its arguments, files or standard input and submits it
+/// to a mail server over STARTTLS or implicit TLS, reporting the server's reply. Every recipient
+/// on -t, -c, -b and the command line gets the message; Bcc recipients never appear in it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "smtpsend",
+    version,
+    after_help = EXAMPLES,
+    args_conflicts_with_subcommands = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub send: SendArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a shell completion script to standard output.
+    ///
+    /// For example: `smtpsend completions bash > ~/.local/share/bash-completion/completions/smtpsend`
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+}
+
+/// Everything the default command (sending) takes.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Recipients, added to To.
+    #[arg(value_name = "RECIPIENT", help_heading = "Message")]
+    pub recipients: Vec<String>,
+
+    /// A To recipient; repeatable, and a comma-separated list is accepted.
+    ///
+    /// Either `addr@example.com` or `Name <addr@example.com>`; quote names that contain commas:
+    /// `'"Doe, Jane" <jane@example.com>'`.
+    #[arg(
+        short = 't',
+        long = "to",
+        value_name = "ADDR",
+        help_heading = "Message"
+    )]
+    pub to: Vec<String>,
+
+    /// A Cc recipient; repeatable.
+    #[arg(
+        short = 'c',
+        long = "cc",
+        value_name = "ADDR",
+        help_heading = "Message"
+    )]
+    pub cc: Vec<String>,
+
+    /// A Bcc recipient; repeatable. Used in the envelope only, never written into the message.
+    #[arg(
+        short = 'b',
+        long = "bcc",
+        value_name = "ADDR",
+        help_heading = "Message"
+    )]
+    pub bcc: Vec<String>,
+
+    /// The From address: `Name <addr>` or `addr`; also the envelope sender.
+    #[arg(
+        short = 'f',
+        long = "from",
+        value_name = "ADDR",
+        env = "SMTPSEND_FROM",
+        help_heading = "Message"
+    )]
+    pub from: Option<String>,
+
+    /// The envelope sender (MAIL FROM), where it differs from --from: bounces go there.
+    #[arg(long, value_name = "ADDR", help_heading = "Message")]
+    pub envelope_from: Option<String>,
+
+    /// The subject.
+    #[arg(short = 's', long, value_name = "TEXT", help_heading = "Message")]
+    pub subject: Option<String>,
+
+    /// The Reply-To address.
+    #[arg(long, value_name = "ADDR", help_heading = "Message")]
+    pub reply_to: Option<String>,
+
+    /// An extra header, 'Name: value'; repeatable. CR or LF in a value is refused.
+    ///
+    /// Headers smtpsend writes itself from other flags (From, To, Cc, Subject, ...) are refused
+    /// with the flag to use instead; Message-ID and Date may be given to replace the generated ones.
+    #[arg(
+        short = 'H',
+        long = "header",
+        value_name = "'NAME: VALUE'",
+        help_heading = "Message"
+    )]
+    pub headers: Vec<String>,
+
+    /// The body text.
+    #[arg(
+        short = 'm',
+        long = "body",
+        value_name = "TEXT",
+        conflicts_with = "body_file",
+        help_heading = "Message"
+    )]
+    pub body: Option<String>,
+
+    /// Read the body text from a file; `-` is standard input.
+    ///
+    /// Without -m or --body-file the body is read from standard input when it is not a terminal.
+    /// On a terminal, the body is typed in and ended with Ctrl-D.
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, help_heading = "Message")]
+    pub body_file: Option<PathBuf>,
+
+    /// An HTML alternative to the text body, read from a file; `-` is standard input.
+    #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, help_heading = "Message")]
+    pub html: Option<PathBuf>,
+
+    /// Attach a file; repeatable. The content type comes from the extension, then the content.
+    #[arg(
+        short = 'a',
+        long = "attach",
+        value_name = "PATH",
+        value_hint = ValueHint::FilePath,
+        help_heading = "Message"
+    )]
+    pub attach: Vec<PathBuf>,
+
+    /// The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465).
+    ///
+    /// `smtp+plain://HOST[:PORT]` (port 25) sends without any encryption and must be asked for in
+    /// exactly this way. Also taken from SMTPSEND_SERVER when no --server, --host, --port or --tls
+    /// is given.
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, help_heading = "Server")]
+    pub server: Option<String>,
+
+    /// The server's host name, as an alternative to --server [env: SMTPSEND_HOST].
+    #[arg(long, value_name = "HOST", value_hint = ValueHint::Hostname, conflicts_with = "server", help_heading = "Server")]
+    pub host: Option<String>,
+
+    /// The server's port; the default follows --tls [env: SMTPSEND_PORT].
+    #[arg(
+        long,
+        value_name = "PORT",
+        conflicts_with = "server",
+        help_heading = "Server"
+    )]
+    pub port: Option<u16>,
+
+    /// How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls].
+    #[arg(
+        long,
+        value_name = "MODE",
+        conflicts_with = "server",
+        help_heading = "Server"
+    )]
+    pub tls: Option<TlsMode>,
+
+    /// Extra trust anchors (PEM), e.g. a private CA. The system's roots stay trusted.
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "SMTPSEND_CA_FILE",
+        value_hint = ValueHint::FilePath,
+        help_heading = "Server"
+    )]
+    pub ca_file: Option<PathBuf>,
+
+    /// Seconds to wait for the connection and for each server reply.
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "SMTPSEND_TIMEOUT",
+        default_value_t = 60,
+        value_parser = clap::value_parser!(u64).range(1..),
+        help_heading = "Server"
+    )]
+    pub timeout: u64,
+
+    /// Seconds the whole send may take, whatever the server does.
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "SMTPSEND_DEADLINE",
+        value_parser = clap::value_parser!(u64).range(1..),
+        help_heading = "Server"
+    )]
+    pub deadline: Option<u64>,
+
+    /// When some recipients are refused, still send to the accepted ones (default: send nothing).
+    #[arg(long, help_heading = "Server")]
+    pub allow_partial: bool,
+
+    /// The login name. Without it, smtpsend does not authenticate.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SMTPSEND_USER",
+        help_heading = "Authentication"
+    )]
+    pub user: Option<String>,
+
+    /// The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers.
+    ///
+    /// With `xoauth2` the password is an OAuth2 access token.
+    #[arg(
+        long,
+        value_name = "MECHANISM",
+        env = "SMTPSEND_AUTH",
+        default_value = "auto",
+        help_heading = "Authentication"
+    )]
+    pub auth: AuthMechanism,
+
+    /// A command whose first line of output is the password, e.g. 'pass show smtp'.
+    ///
+    /// Run with `sh -c`. Passwords are looked up in this order: --password-command,
+    /// SMTPSEND_PASSWORD, the file named by SMTPSEND_PASSWORD_FILE, then a prompt on the terminal.
+    #[arg(
+        long,
+        value_name = "CMD",
+        env = "SMTPSEND_PASSWORD_COMMAND",
+        value_hint = ValueHint::CommandString,
+        help_heading = "Authentication"
+    )]
+    pub password_command: Option<String>,
+
+    /// Print nothing on success.
+    #[arg(short = 'q', long, conflicts_with_all = ["verbose", "json"], help_heading = "Output")]
+    pub quiet: bool,
+
+    /// Print the SMTP dialogue on standard error, secrets replaced by <redacted>.
+    #[arg(short = 'v', long, help_heading = "Output")]
+    pub verbose: bool,
+
+    /// Print one JSON object on standard output: each recipient's reply, the final reply, TLS, timings.
+    #[arg(long, help_heading = "Output")]
+    pub json: bool,
+
+    /// Print the exact message that would be sent, and connect to nothing.
+    #[arg(long, conflicts_with = "json", help_heading = "Output")]
+    pub dry_run: bool,
+}
+
+/// How the connection to the server is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS, which the server must offer (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Implicit,
+    /// No encryption at all (port 25). Passwords are only sent this way to a loopback address.
+    None,
+}
+
+/// The SASL mechanism used to log in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMechanism {
+    /// PLAIN if the server offers it, else LOGIN.
+    Auto,
+    Plain,
+    Login,
+    /// OAuth2 bearer token in place of the password.
+    Xoauth2,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn recipients_come_from_flags_and_positionals() {
+        let cli = Cli::try_parse_from([
+            "smtpsend",
+            "-t",
+            "a@x.org, B <b@y.org>",
+            "-c",
+            "c@x.org",
+            "-b",
+            "d@x.org",
+            "e@x.org",
+        ])
+        .unwrap();
+        assert_eq!(cli.send.to, ["a@x.org, B <b@y.org>"]);
+        assert_eq!(cli.send.cc, ["c@x.org"]);
+        assert_eq!(cli.send.bcc, ["d@x.org"]);
+        assert_eq!(cli.send.recipients, ["e@x.org"]);
+    }
+
+    #[test]
+    fn server_and_host_contradict() {
+        let err =
+            Cli::try_parse_from(["smtpsend", "--server", "smtp://a", "--host", "b"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn body_and_body_file_contradict() {
+        let err = Cli::try_parse_from(["smtpsend", "-m", "x", "--body-file", "y"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn quiet_and_verbose_contradict() {
+        let err = Cli::try_parse_from(["smtpsend", "-q", "-v"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ArgumentConflict);
+    }
+
+    #[test]
+    fn timeout_must_be_positive() {
+        assert!(Cli::try_parse_from(["smtpsend", "--timeout", "0"]).is_err());
+        let cli = Cli::try_parse_from(["smtpsend"]).unwrap();
+        assert_eq!(cli.send.timeout, 60);
+    }
+}

@@ -1,0 +1,529 @@
+//! Composing the message: read the bodies and attachments a `MessageSpec` names, then build the
+//! MIME message with mail-builder in a pure function.
+//!
+//! The result is always 7-bit clean apart from a non-ASCII address (which needs SMTPUTF8
+//! anyway): headers use encoded words, text bodies 7bit, quoted-printable or base64 as
+//! mail-builder judges best, attachments base64 so their bytes survive exactly. Every line
+//! ends in CRLF, so the bytes `--dry-run` prints are the bytes that go on the wire.
+//! Nothing here touches the network or decides where the message goes.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use mail_builder::MessageBuilder;
+use mail_builder::headers::address::Address as MimeAddress;
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
+use mail_builder::mime::MimePart;
+
+use crate::address::Mailbox;
+use crate::error::{Error, Kind};
+
+/// Where a body comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodySource {
+    Text(String),
+    File(PathBuf),
+    /// Standard input, piped or named `-`.
+    Stdin,
+    /// Standard input is a terminal: the user types the body and ends it with Ctrl-D.
+    Terminal,
+    None,
+}
+
+/// A header given with `-H`, already checked: a valid name and a value without CR or LF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtraHeader {
+    pub name: String,
+    pub value: String,
+}
+
+/// Everything the message is made of, as validated settings.
+#[derive(Debug, Clone)]
+pub struct MessageSpec {
+    pub from: Mailbox,
+    /// MAIL FROM; the From address unless `--envelope-from` says otherwise.
+    pub envelope_from: String,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub bcc: Vec<Mailbox>,
+    pub reply_to: Option<Mailbox>,
+    pub subject: Option<String>,
+    pub headers: Vec<ExtraHeader>,
+    pub body: BodySource,
+    pub html: Option<BodySource>,
+    pub attachments: Vec<PathBuf>,
+}
+
+/// Who the message goes to, as the SMTP envelope says (RFC 5321 section 3.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    pub from: String,
+    pub recipients: Vec<String>,
+}
+
+impl Envelope {
+    pub fn needs_smtputf8(&self) -> bool {
+        !self.from.is_ascii() || self.recipients.iter().any(|r| !r.is_ascii())
+    }
+}
+
+/// A message ready to submit.
+#[derive(Debug, Clone)]
+pub struct Composed {
+    pub envelope: Envelope,
+    /// With its angle brackets, as in the header.
+    pub message_id: String,
+    pub bytes: Vec<u8>,
+}
+
+/// An attachment read from disk.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub file_name: String,
+    pub content_type: String,
+    pub contents: Vec<u8>,
+}
+
+/// The inputs of a message once every file has been read.
+#[derive(Debug, Clone)]
+pub struct Contents {
+    pub text: Option<String>,
+    pub html: Option<String>,
+    pub attachments: Vec<Attachment>,
+}
+
+/// Reads every input the spec names and builds the message.
+pub fn compose(spec: &MessageSpec) -> Result<Composed, Error> {
+    let contents = read_contents(spec)?;
+    let message_id = spec
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("Message-ID"))
+        .map(|h| h.value.clone())
+        .unwrap_or_else(|| new_message_id(spec.from.domain()));
+    build(spec, &contents, &message_id)
+}
+
+/// Reads bodies and attachments. Every file is read before anything connects anywhere, so a
+/// missing attachment fails the command with nothing sent.
+pub fn read_contents(spec: &MessageSpec) -> Result<Contents, Error> {
+    let text = read_body(&spec.body, "body")?;
+    let html = match &spec.html {
+        Some(source) => read_body(source, "--html")?,
+        None => None,
+    };
+    let attachments = spec
+        .attachments
+        .iter()
+        .map(|path| read_attachment(path))
+        .collect::<Result<_, _>>()?;
+    Ok(Contents {
+        text,
+        html,
+        attachments,
+    })
+}
+
+fn read_body(source: &BodySource, what: &str) -> Result<Option<String>, Error> {
+    let bytes = match source {
+        BodySource::None => return Ok(None),
+        BodySource::Text(text) => return Ok(Some(text.clone())),
+        BodySource::File(path) => {
+            std::fs::read(path).map_err(|err| Error::unreadable(what, path, &err))?
+        }
+        BodySource::Stdin | BodySource::Terminal => {
+            if *source == BodySource::Terminal && std::io::stderr().is_terminal() {
+                eprintln!("Type the message; end it with Ctrl-D on a line of its own.");
+            }
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes).map_err(|err| {
+                Error::new(
+                    Kind::NoInput,
+                    format!("cannot read {what} from standard input: {err}"),
+                )
+            })?;
+            bytes
+        }
+    };
+    String::from_utf8(bytes).map(Some).map_err(|err| {
+        Error::bad_message(format!(
+            "{what} is not UTF-8 text (invalid byte at offset {}); send binary data with -a",
+            err.utf8_error().valid_up_to()
+        ))
+    })
+}
+
+fn read_attachment(path: &Path) -> Result<Attachment, Error> {
+    let contents =
+        std::fs::read(path).map_err(|err| Error::unreadable("attachment", path, &err))?;
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::usage(format!("attachment {} has no file name", path.display())))?;
+    let content_type = content_type_for(path, &contents);
+    Ok(Attachment {
+        file_name,
+        content_type,
+        contents,
+    })
+}
+
+/// The content type from the extension, else from the content: UTF-8 text or octets.
+fn content_type_for(path: &Path, contents: &[u8]) -> String {
+    let is_utf8_text = || !contents.contains(&0) && std::str::from_utf8(contents).is_ok();
+    match mime_guess::from_path(path).first() {
+        Some(guess) if guess.type_() == mime_guess::mime::TEXT && is_utf8_text() => {
+            format!("{}; charset=utf-8", guess.essence_str())
+        }
+        Some(guess) => guess.essence_str().to_string(),
+        None if is_utf8_text() => "text/plain; charset=utf-8".to_string(),
+        None => "application/octet-stream".to_string(),
+    }
+}
+
+/// Builds the message. Pure: the same inputs give the same bytes apart from Date.
+pub fn build(spec: &MessageSpec, contents: &Contents, message_id: &str) -> Result<Composed, Error> {
+    let mut builder = MessageBuilder::new()
+        .from(mime_address(&spec.from))
+        .message_id(message_id.trim_start_matches('<').trim_end_matches('>'));
+    if !spec.to.is_empty() {
+        builder = builder.to(mime_list(&spec.to));
+    }
+    if !spec.cc.is_empty() {
+        builder = builder.cc(mime_list(&spec.cc));
+    }
+    // Bcc recipients are deliberately absent: they live in the envelope alone.
+    if let Some(reply_to) = &spec.reply_to {
+        builder = builder.reply_to(mime_address(reply_to));
+    }
+    if let Some(subject) = &spec.subject {
+        builder = builder.subject(Text::new(subject.as_str()));
+    }
+    for header in &spec.headers {
+        if header.name.eq_ignore_ascii_case("Message-ID") {
+            continue;
+        }
+        builder = if header.name.eq_ignore_ascii_case("Date") {
+            builder.header("Date", Raw::new(header.value.as_str()))
+        } else {
+            builder.header(header.name.as_str(), Text::new(header.value.as_str()))
+        };
+    }
+    let bytes = builder
+        .body(body_part(contents))
+        .write_to_vec()
+        .map_err(|err| Error::new(Kind::Internal, format!("composing the message: {err}")))?;
+
+    let envelope = Envelope {
+        from: spec.envelope_from.clone(),
+        recipients: unique_addresses(spec.to.iter().chain(&spec.cc).chain(&spec.bcc)),
+    };
+    Ok(Composed {
+        envelope,
+        message_id: format!(
+            "<{}>",
+            message_id.trim_start_matches('<').trim_end_matches('>')
+        ),
+        bytes,
+    })
+}
+
+fn mime_address(mailbox: &Mailbox) -> MimeAddress<'static> {
+    MimeAddress::new_address(mailbox.name.clone(), mailbox.address.clone())
+}
+
+fn mime_list(mailboxes: &[Mailbox]) -> MimeAddress<'static> {
+    MimeAddress::new_list(mailboxes.iter().map(mime_address).collect())
+}
+
+fn content_type(value: &str) -> ContentType<'static> {
+    let mut parts = value.split(';').map(str::trim);
+    let mut content_type = ContentType::new(parts.next().unwrap_or_default().to_string());
+    for parameter in parts {
+        if let Some((key, val)) = parameter.split_once('=') {
+            content_type = content_type.attribute(key.to_string(), val.to_string());
+        }
+    }
+    content_type
+}
+
+/// The body: the text, its HTML alternative and the attachments, in the usual nesting
+/// (multipart/mixed around multipart/alternative).
+fn body_part(contents: &Contents) -> MimePart<'static> {
+    let text = contents
+        .text
+        .as_deref()
+        .map(|text| MimePart::new(utf8_type("text/plain"), canonical_line_endings(text)));
+    let html = contents
+        .html
+        .as_deref()
+        .map(|html| MimePart::new(utf8_type("text/html"), canonical_line_endings(html)));
+    let readable = match (text, html) {
+        (Some(text), Some(html)) => Some(MimePart::new("multipart/alternative", vec![text, html])),
+        (text, html) => text.or(html),
+    };
+    if contents.attachments.is_empty() {
+        return readable.unwrap_or_else(|| MimePart::new(utf8_type("text/plain"), ""));
+    }
+    let parts = readable
+        .into_iter()
+        .chain(contents.attachments.iter().map(attachment_part))
+        .collect::<Vec<_>>();
+    MimePart::new("multipart/mixed", parts)
+}
+
+fn utf8_type(essence: &'static str) -> ContentType<'static> {
+    ContentType::new(essence).attribute("charset", "utf-8")
+}
+
+/// Attachments are base64-encoded here rather than by mail-builder, which would pick 7bit for a
+/// short text file and so hand the receiver CRLF where the file had LF: a file must arrive byte
+/// for byte. A part that carries its own Content-Transfer-Encoding is written as given.
+fn attachment_part(attachment: &Attachment) -> MimePart<'static> {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&attachment.contents);
+    let mut body = String::with_capacity(encoded.len() + encoded.len() / 38 + 2);
+    for line in encoded.as_bytes().chunks(76) {
+        // base64 output is ASCII, so every chunk is valid UTF-8.
+        body.push_str(std::str::from_utf8(line).unwrap_or_default());
+        body.push_str("\r\n");
+    }
+    MimePart::new(content_type(&attachment.content_type), body)
+        .transfer_encoding("base64")
+        .attachment(attachment.file_name.clone())
+}
+
+/// CRLF for every line break: CRLF, a bare LF and a bare CR each count as one.
+pub fn canonical_line_endings(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("\r\n");
+            }
+            '\n' => out.push_str("\r\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn unique_addresses<'a>(mailboxes: impl Iterator<Item = &'a Mailbox>) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for mailbox in mailboxes {
+        if !seen
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&mailbox.address))
+        {
+            seen.push(mailbox.address.clone());
+        }
+    }
+    seen
+}
+
+/// A Message-ID unique without coordination: 128 random bits from the standard library's
+/// OS-seeded hasher keys, mixed with the time and process id.
+fn new_message_id(domain: &str) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut halves = [0u64; 2];
+    for (round, half) in halves.iter_mut().enumerate() {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(nanos);
+        hasher.write_u32(std::process::id());
+        hasher.write_usize(round);
+        *half = hasher.finish();
+    }
+    let domain = if domain.is_empty() {
+        "localhost"
+    } else {
+        domain
+    };
+    format!("<{:016x}{:016x}@{domain}>", halves[0], halves[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::address::parse_mailbox;
+    use mail_parser::MimeHeaders;
+
+    fn spec() -> MessageSpec {
+        MessageSpec {
+            from: parse_mailbox("Ålice <alice@example.org>", "-f").unwrap(),
+            envelope_from: "alice@example.org".into(),
+            to: vec![parse_mailbox("Bob <bob@example.net>", "-t").unwrap()],
+            cc: vec![parse_mailbox("carol@example.net", "-c").unwrap()],
+            bcc: vec![parse_mailbox("dave@example.net", "-b").unwrap()],
+            reply_to: None,
+            subject: Some("Grüße ✓".into()),
+            headers: vec![],
+            body: BodySource::None,
+            html: None,
+            attachments: vec![],
+        }
+    }
+
+    fn contents(text: &str) -> Contents {
+        Contents {
+            text: Some(text.into()),
+            html: None,
+            attachments: vec![],
+        }
+    }
+
+    fn parse(bytes: &[u8]) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default().parse(bytes).unwrap()
+    }
+
+    #[test]
+    fn bcc_is_in_the_envelope_only() {
+        let composed = build(&spec(), &contents("hi"), "<id@example.org>").unwrap();
+        assert_eq!(
+            composed.envelope.recipients,
+            ["bob@example.net", "carol@example.net", "dave@example.net"]
+        );
+        let text = String::from_utf8(composed.bytes).unwrap();
+        assert!(!text.to_ascii_lowercase().contains("bcc"));
+        assert!(!text.contains("dave"));
+    }
+
+    #[test]
+    fn headers_are_encoded_and_decode_back() {
+        let composed = build(&spec(), &contents("hi"), "<id@example.org>").unwrap();
+        assert!(composed.bytes.is_ascii());
+        let message = parse(&composed.bytes);
+        assert_eq!(message.subject(), Some("Grüße ✓"));
+        let from = message.from().unwrap().first().unwrap();
+        assert_eq!(from.name(), Some("Ålice"));
+        assert_eq!(message.message_id(), Some("id@example.org"));
+        assert!(message.date().is_some());
+    }
+
+    #[test]
+    fn every_line_ends_in_crlf_and_stays_short() {
+        let long_line = "x".repeat(5000);
+        let body = format!("a\nb\r\nc\rd\n{long_line}\nü\n.leading dot\n");
+        let composed = build(&spec(), &contents(&body), "<id@example.org>").unwrap();
+        assert!(composed.bytes.is_ascii());
+        for line in composed.bytes.split(|&b| b == b'\n') {
+            assert!(line.len() < 998, "line of {} octets", line.len());
+        }
+        let stray = composed.bytes.windows(2).enumerate().find(|(i, w)| {
+            (w[0] == b'\r') != (w[1] == b'\n') && (w[1] == b'\n' || w[0] == b'\r') && *i > 0
+        });
+        assert!(stray.is_none(), "bare CR or LF at {stray:?}");
+        let message = parse(&composed.bytes);
+        let decoded = message.body_text(0).unwrap().replace("\r\n", "\n");
+        assert_eq!(
+            decoded,
+            format!("a\nb\nc\nd\n{long_line}\nü\n.leading dot\n")
+        );
+    }
+
+    #[test]
+    fn attachments_arrive_byte_for_byte() {
+        let binary: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+        let text_with_lf = b"line one\nline two\rthree\n".to_vec();
+        let contents = Contents {
+            text: Some("see attached".into()),
+            html: Some("<p>see attached</p>".into()),
+            attachments: vec![
+                Attachment {
+                    file_name: "file with spaces.bin".into(),
+                    content_type: "application/octet-stream".into(),
+                    contents: binary.clone(),
+                },
+                Attachment {
+                    file_name: "naïve résumé.txt".into(),
+                    content_type: "text/plain; charset=utf-8".into(),
+                    contents: text_with_lf.clone(),
+                },
+            ],
+        };
+        let composed = build(&spec(), &contents, "<id@example.org>").unwrap();
+        assert!(composed.bytes.is_ascii());
+        let message = parse(&composed.bytes);
+        assert_eq!(message.attachment_count(), 2);
+        let first = message.attachment(0).unwrap();
+        assert_eq!(first.attachment_name(), Some("file with spaces.bin"));
+        assert_eq!(first.contents(), binary.as_slice());
+        let second = message.attachment(1).unwrap();
+        assert_eq!(second.attachment_name(), Some("naïve résumé.txt"));
+        assert_eq!(second.contents(), text_with_lf.as_slice());
+        assert_eq!(message.body_html(0).unwrap().trim(), "<p>see attached</p>");
+    }
+
+    #[test]
+    fn extra_headers_and_overrides() {
+        let mut spec = spec();
+        spec.headers = vec![
+            ExtraHeader {
+                name: "Comments".into(),
+                value: "1 (Höchste)".into(),
+            },
+            ExtraHeader {
+                name: "Date".into(),
+                value: "Mon, 23 Nov 2026 10:00:00 +0000".into(),
+            },
+        ];
+        let composed = build(&spec, &contents("hi"), "<given@example.org>").unwrap();
+        let message = parse(&composed.bytes);
+        assert_eq!(
+            message.header("Comments").and_then(|h| h.as_text()),
+            Some("1 (Höchste)")
+        );
+        assert_eq!(message.date().unwrap().to_rfc3339(), "2026-11-23T10:00:00Z");
+        let raw = String::from_utf8(composed.bytes).unwrap();
+        assert_eq!(
+            raw.matches("\r\nDate:").count() + raw.starts_with("Date:") as usize,
+            1
+        );
+    }
+
+    #[test]
+    fn duplicate_recipients_get_one_rcpt() {
+        let mut spec = spec();
+        spec.cc = vec![parse_mailbox("BOB@example.net", "-c").unwrap()];
+        spec.bcc = vec![];
+        let composed = build(&spec, &contents("hi"), "<id@example.org>").unwrap();
+        assert_eq!(composed.envelope.recipients, ["bob@example.net"]);
+    }
+
+    #[test]
+    fn content_types_come_from_extension_then_content() {
+        assert_eq!(
+            content_type_for(Path::new("a.pdf"), b"%PDF"),
+            "application/pdf"
+        );
+        assert_eq!(
+            content_type_for(Path::new("a.txt"), b"hello"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            content_type_for(Path::new("README"), b"hello"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            content_type_for(Path::new("blob"), &[0, 159, 146, 150]),
+            "application/octet-stream"
+        );
+    }
+
+    #[test]
+    fn message_ids_are_unique_and_use_the_sender_domain() {
+        let a = new_message_id("example.org");
+        let b = new_message_id("example.org");
+        assert_ne!(a, b);
+        assert!(a.starts_with('<') && a.ends_with("@example.org>"));
+    }
+}

@@ -1,0 +1,186 @@
+//! What smtpsend says: the success line, the `-v` transcript, the `--json` object, errors.
+//!
+//! Server text is untrusted: control and bidirectional-override characters are escaped before
+//! anything reaches a terminal, so a hostile server cannot move the cursor or reorder text.
+//! Secrets never get here: the session hands the transcript `<redacted>` in their place.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::error::Error;
+use crate::submit::{Delivery, RecipientResult, Reply, Step, Timings, TlsInfo};
+
+/// The `-v` dialogue on standard error, printed as it happens so a hang shows where it is.
+pub struct Transcript {
+    enabled: bool,
+}
+
+impl Transcript {
+    pub fn new(enabled: bool) -> Self {
+        Transcript { enabled }
+    }
+
+    fn line(&self, marker: &str, text: &str) {
+        if self.enabled {
+            let _ = writeln!(std::io::stderr().lock(), "{marker} {}", escape(text));
+        }
+    }
+
+    /// What we sent.
+    pub fn client(&mut self, text: &str) {
+        self.line(">", text);
+    }
+
+    /// What the server said.
+    pub fn server(&mut self, text: &str) {
+        self.line("<", text);
+    }
+
+    /// Our own commentary.
+    pub fn info(&mut self, text: &str) {
+        self.line("*", text);
+    }
+}
+
+/// Escapes control characters and bidirectional formatting characters.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
+        if c == '\t' {
+            out.push(c);
+        } else if c.is_control() || bidi {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// One line for a person: the server's final reply and the Message-ID.
+pub fn success_line(delivery: &Delivery, message_id: &str) -> String {
+    let reply = delivery
+        .final_reply
+        .as_ref()
+        .map_or_else(String::new, Reply::one_line);
+    format!("{} {}", escape(&reply), escape(message_id))
+}
+
+/// The error, once, with the program name; the hint on a line of its own.
+pub fn print_error(error: &Error) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "smtpsend: {}", escape(&error.message));
+    if let Some(hint) = &error.hint {
+        let _ = writeln!(stderr, "smtpsend: hint: {}", escape(hint));
+    }
+}
+
+pub fn print_warning(text: &str) {
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "smtpsend: warning: {}",
+        escape(text)
+    );
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    status: &'static str,
+    exit_code: u8,
+    message_id: Option<&'a str>,
+    server: Option<JsonServer<'a>>,
+    tls: Option<&'a TlsInfo>,
+    auth: Option<JsonAuth<'a>>,
+    envelope_from: Option<&'a str>,
+    recipients: &'a [RecipientResult],
+    final_reply: Option<&'a Reply>,
+    size: Option<usize>,
+    timings: Option<&'a Timings>,
+    error: Option<JsonError<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonServer<'a> {
+    host: &'a str,
+    port: u16,
+    security: &'static str,
+}
+
+#[derive(Serialize)]
+struct JsonAuth<'a> {
+    mechanism: &'static str,
+    user: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonError<'a> {
+    step: Step,
+    message: &'a str,
+    hint: Option<&'a str>,
+}
+
+/// What `--json` describes: a delivery attempt, or a failure before any connection.
+pub struct JsonSubject<'a> {
+    pub delivery: Option<&'a Delivery>,
+    pub message_id: Option<&'a str>,
+    pub envelope_from: Option<&'a str>,
+    pub size: Option<usize>,
+    pub user: Option<&'a str>,
+    /// A failure and the step it belongs to.
+    pub failure: Option<(Step, &'a Error)>,
+}
+
+pub fn print_json(subject: &JsonSubject) {
+    let delivery = subject.delivery;
+    let exit_code = subject.failure.map_or(0, |(_, e)| e.exit_code());
+    let status = match (subject.failure, delivery.is_some_and(Delivery::accepted)) {
+        (None, _) => "sent",
+        (Some(_), true) => "partial",
+        (Some(_), false) => "failed",
+    };
+    let report = JsonReport {
+        status,
+        exit_code,
+        message_id: subject.message_id,
+        server: delivery.map(|d| JsonServer {
+            host: &d.endpoint.host,
+            port: d.endpoint.port,
+            security: d.endpoint.security.name(),
+        }),
+        tls: delivery.and_then(|d| d.tls.as_ref()),
+        auth: delivery.and_then(|d| {
+            Some(JsonAuth {
+                mechanism: d.auth_mechanism?,
+                user: subject.user?,
+            })
+        }),
+        envelope_from: subject.envelope_from,
+        recipients: delivery.map_or(&[], |d| d.recipients.as_slice()),
+        final_reply: delivery.and_then(|d| d.final_reply.as_ref()),
+        size: subject.size,
+        timings: delivery.map(|d| &d.timings),
+        error: subject.failure.map(|(step, error)| JsonError {
+            step,
+            message: &error.message,
+            hint: error.hint.as_deref(),
+        }),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if serde_json::to_writer(&mut stdout, &report).is_ok() {
+        let _ = writeln!(stdout);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(escape("ok\x1b[2Jgone"), "ok\\u{1b}[2Jgone");
+        assert_eq!(escape("a\u{202E}b"), "a\\u{202e}b");
+        assert_eq!(escape("Grüße\tok"), "Grüße\tok");
+    }
+}

@@ -1,0 +1,632 @@
+//! Turns the command line and the environment into one validated `Settings`, before any I/O.
+//!
+//! Precedence, in one place: a flag beats its environment variable, which beats the built-in
+//! default. Simple flags get their variable through clap's `env`; the server location is
+//! resolved here because its flags form a group: any of --server, --host, --port or --tls on the
+//! command line replaces all of SMTPSEND_SERVER, SMTPSEND_HOST, SMTPSEND_PORT and SMTPSEND_TLS.
+//! Nothing here reads a file, touches the network or asks for a password.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::address::{Mailbox, parse_list, parse_mailbox};
+use crate::cli::{AuthMechanism, SendArgs, TlsMode};
+use crate::compose::{BodySource, ExtraHeader, MessageSpec};
+use crate::credentials::{PasswordSources, Secret};
+use crate::error::Error;
+use crate::submit::{AuthChoice, Endpoint, Security};
+
+/// Everything one send needs, validated.
+#[derive(Debug)]
+pub struct Settings {
+    pub message: MessageSpec,
+    /// Absent only with --dry-run, which connects to nothing.
+    pub server: Option<ServerSettings>,
+    pub output: Output,
+    pub dry_run: bool,
+    /// Said on standard error before anything is sent.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug)]
+pub struct ServerSettings {
+    pub endpoint: Endpoint,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+    pub deadline: Option<Duration>,
+    pub allow_partial: bool,
+    pub login: Option<LoginSettings>,
+}
+
+#[derive(Debug)]
+pub struct LoginSettings {
+    pub user: String,
+    pub mechanism: AuthChoice,
+    pub passwords: PasswordSources,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// One line on success.
+    Human { verbose: bool },
+    /// Nothing on success.
+    Quiet,
+    /// One JSON object on standard output.
+    Json { verbose: bool },
+}
+
+impl Output {
+    pub fn verbose(self) -> bool {
+        matches!(
+            self,
+            Output::Human { verbose: true } | Output::Json { verbose: true }
+        )
+    }
+}
+
+/// What settings need from outside the command line.
+pub struct Environment<'a> {
+    pub var: &'a dyn Fn(&str) -> Option<String>,
+    pub stdin_is_terminal: bool,
+    pub can_prompt: bool,
+}
+
+pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
+    let mut warnings = Vec::new();
+    let message = message_spec(args, env)?;
+    let server = match (server_endpoint(args, env)?, args.dry_run) {
+        (Some(endpoint), _) => {
+            if endpoint.security == Security::Plain && !is_loopback(&endpoint.host) {
+                warnings.push(format!(
+                    "sending to {} without encryption: anyone on the path can read the message",
+                    endpoint.host
+                ));
+            }
+            Some(server_settings(args, env, endpoint))
+        }
+        (None, true) => None,
+        (None, false) => {
+            return Err(Error::config("no server to send to")
+                .with_hint("give --server smtp://HOST or set SMTPSEND_SERVER"));
+        }
+    };
+    let output = if args.quiet {
+        Output::Quiet
+    } else if args.json {
+        Output::Json {
+            verbose: args.verbose,
+        }
+    } else {
+        Output::Human {
+            verbose: args.verbose,
+        }
+    };
+    Ok(Settings {
+        message,
+        server,
+        output,
+        dry_run: args.dry_run,
+        warnings,
+    })
+}
+
+fn server_settings(args: &SendArgs, env: &Environment, endpoint: Endpoint) -> ServerSettings {
+    let timeout = Duration::from_secs(args.timeout);
+    ServerSettings {
+        endpoint,
+        ca_file: args.ca_file.clone(),
+        timeout,
+        deadline: args.deadline.map(Duration::from_secs),
+        allow_partial: args.allow_partial,
+        login: args.user.as_ref().map(|user| LoginSettings {
+            user: user.clone(),
+            mechanism: match args.auth {
+                AuthMechanism::Auto => AuthChoice::Auto,
+                AuthMechanism::Plain => AuthChoice::Plain,
+                AuthMechanism::Login => AuthChoice::Login,
+                AuthMechanism::Xoauth2 => AuthChoice::Xoauth2,
+            },
+            passwords: PasswordSources {
+                command: args.password_command.clone(),
+                env_value: (env.var)("SMTPSEND_PASSWORD").map(Secret::new),
+                env_file: (env.var)("SMTPSEND_PASSWORD_FILE").map(PathBuf::from),
+                can_prompt: env.can_prompt,
+                command_timeout: timeout,
+            },
+        }),
+    }
+}
+
+fn server_endpoint(args: &SendArgs, env: &Environment) -> Result<Option<Endpoint>, Error> {
+    if let Some(url) = &args.server {
+        return parse_server_url(url, "--server").map(Some);
+    }
+    if args.host.is_some() || args.port.is_some() || args.tls.is_some() {
+        return spelled_out(args.host.clone(), args.port, args.tls, "--host").map(Some);
+    }
+    if let Some(url) = (env.var)("SMTPSEND_SERVER") {
+        return parse_server_url(&url, "SMTPSEND_SERVER").map(Some);
+    }
+    let host = (env.var)("SMTPSEND_HOST");
+    let port =
+        match (env.var)("SMTPSEND_PORT") {
+            Some(text) => Some(text.parse::<u16>().map_err(|_| {
+                Error::config(format!("SMTPSEND_PORT: not a port number: {text:?}"))
+            })?),
+            None => None,
+        };
+    let tls = match (env.var)("SMTPSEND_TLS") {
+        Some(text) => Some(
+            <TlsMode as clap::ValueEnum>::from_str(&text, true).map_err(|_| {
+                Error::config(format!(
+                    "SMTPSEND_TLS: expected starttls, implicit or none, got {text:?}"
+                ))
+            })?,
+        ),
+        None => None,
+    };
+    if host.is_none() && port.is_none() && tls.is_none() {
+        return Ok(None);
+    }
+    spelled_out(host, port, tls, "SMTPSEND_HOST").map(Some)
+}
+
+fn spelled_out(
+    host: Option<String>,
+    port: Option<u16>,
+    tls: Option<TlsMode>,
+    what: &str,
+) -> Result<Endpoint, Error> {
+    let host =
+        host.ok_or_else(|| Error::usage(format!("{what} is needed with --port and --tls")))?;
+    let security = match tls.unwrap_or(TlsMode::Starttls) {
+        TlsMode::Starttls => Security::StartTls,
+        TlsMode::Implicit => Security::Implicit,
+        TlsMode::None => Security::Plain,
+    };
+    Ok(Endpoint {
+        host: validate_host(&host, what)?,
+        port: port.unwrap_or(security.default_port()),
+        security,
+    })
+}
+
+/// `smtp://host[:port]`, `smtps://host[:port]` or `smtp+plain://host[:port]`.
+pub fn parse_server_url(url: &str, what: &str) -> Result<Endpoint, Error> {
+    let bad = |reason: &str| {
+        Error::usage(format!("{what}: {reason}: {url:?}")).with_hint(
+            "expected smtp://HOST[:PORT], smtps://HOST[:PORT] or smtp+plain://HOST[:PORT]",
+        )
+    };
+    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
+    let security = match scheme.to_ascii_lowercase().as_str() {
+        "smtp" => Security::StartTls,
+        "smtps" => Security::Implicit,
+        "smtp+plain" => Security::Plain,
+        _ => return Err(bad("unknown scheme")),
+    };
+    let authority = rest.strip_suffix('/').unwrap_or(rest);
+    if authority.contains('@') {
+        return Err(bad(
+            "user or password in the URL (use --user; passwords never go on the command line)",
+        ));
+    }
+    if authority.contains(['/', '?', '#']) {
+        return Err(bad("unexpected path"));
+    }
+    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
+        let (host, after) = bracketed
+            .split_once(']')
+            .ok_or_else(|| bad("missing ']'"))?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        Some(text) => text
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or_else(|| bad("bad port"))?,
+        None => security.default_port(),
+    };
+    Ok(Endpoint {
+        host: validate_host(host, what)?,
+        port,
+        security,
+    })
+}
+
+fn validate_host(host: &str, what: &str) -> Result<String, Error> {
+    if host.parse::<IpAddr>().is_ok() {
+        return Ok(host.to_string());
+    }
+    let ascii = idna::domain_to_ascii(host).unwrap_or_default();
+    if ascii.is_empty()
+        || ascii.len() > 253
+        || !ascii.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+    {
+        return Err(Error::usage(format!("{what}: not a host name: {host:?}")));
+    }
+    Ok(ascii)
+}
+
+pub fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+fn message_spec(args: &SendArgs, env: &Environment) -> Result<MessageSpec, Error> {
+    let from = match (&args.from, &args.user) {
+        (Some(from), _) => parse_mailbox(from, "--from")?,
+        // A login name that is an address is the natural sender.
+        (None, Some(user)) if parse_mailbox(user, "--user").is_ok() => {
+            parse_mailbox(user, "--user")?
+        }
+        (None, _) => {
+            return Err(Error::usage("no sender address")
+                .with_hint("give -f/--from ADDR or set SMTPSEND_FROM"));
+        }
+    };
+    let envelope_from = match &args.envelope_from {
+        Some(addr) => {
+            let mailbox = parse_mailbox(addr, "--envelope-from")?;
+            if mailbox.name.is_some() {
+                return Err(Error::usage(format!(
+                    "--envelope-from takes a bare address, not {addr:?}"
+                )));
+            }
+            mailbox.address
+        }
+        None => from.address.clone(),
+    };
+
+    let mut to = Vec::new();
+    for item in args.to.iter().chain(&args.recipients) {
+        to.extend(parse_list(item, "--to")?);
+    }
+    let cc = parse_all(&args.cc, "--cc")?;
+    let bcc = parse_all(&args.bcc, "--bcc")?;
+    if to.is_empty() && cc.is_empty() && bcc.is_empty() {
+        return Err(Error::usage("no recipients")
+            .with_hint("give -t ADDR, -c ADDR, -b ADDR or a RECIPIENT"));
+    }
+    let reply_to = match &args.reply_to {
+        Some(addr) => Some(parse_mailbox(addr, "--reply-to")?),
+        None => None,
+    };
+    if let Some(subject) = &args.subject {
+        reject_line_breaks(subject, "--subject")?;
+    }
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| parse_header(h))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let is_stdin = |path: &PathBuf| path.as_os_str() == "-";
+    if args.body_file.as_ref().is_some_and(is_stdin) && args.html.as_ref().is_some_and(is_stdin) {
+        return Err(Error::usage(
+            "--body-file - and --html - both want standard input; give one of them a file",
+        ));
+    }
+    let body = match (&args.body, &args.body_file) {
+        (Some(text), _) => BodySource::Text(text.clone()),
+        (None, Some(path)) if is_stdin(path) => BodySource::Stdin,
+        (None, Some(path)) => BodySource::File(path.clone()),
+        (None, None) if args.html.as_ref().is_some_and(is_stdin) => BodySource::None,
+        (None, None) if !env.stdin_is_terminal => BodySource::Stdin,
+        (None, None) => BodySource::Terminal,
+    };
+    let html = args.html.as_ref().map(|path| {
+        if is_stdin(path) {
+            BodySource::Stdin
+        } else {
+            BodySource::File(path.clone())
+        }
+    });
+
+    Ok(MessageSpec {
+        from,
+        envelope_from,
+        to,
+        cc,
+        bcc,
+        reply_to,
+        subject: args.subject.clone(),
+        headers,
+        body,
+        html,
+        attachments: args.attach.clone(),
+    })
+}
+
+fn parse_all(items: &[String], what: &str) -> Result<Vec<Mailbox>, Error> {
+    let mut all = Vec::new();
+    for item in items {
+        all.extend(parse_list(item, what)?);
+    }
+    Ok(all)
+}
+
+fn reject_line_breaks(value: &str, what: &str) -> Result<(), Error> {
+    if value.contains(['\r', '\n']) {
+        return Err(Error::bad_message(format!(
+            "{what}: CR or LF in a header value: {value:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// Headers that other flags write: `-H` may not set them, and the error names the flag.
+const OWNED_HEADERS: &[(&str, &str)] = &[
+    ("from", "-f/--from"),
+    ("to", "-t/--to"),
+    ("cc", "-c/--cc"),
+    ("bcc", "-b/--bcc"),
+    ("subject", "-s/--subject"),
+    ("reply-to", "--reply-to"),
+    ("mime-version", "nothing: smtpsend writes it"),
+    ("content-type", "--html and -a"),
+    ("content-transfer-encoding", "nothing: smtpsend chooses it"),
+];
+
+/// `Name: value`, with a name of printable ASCII (RFC 5322 section 2.2) and no CR or LF.
+fn parse_header(raw: &str) -> Result<ExtraHeader, Error> {
+    let (name, value) = raw
+        .split_once(':')
+        .ok_or_else(|| Error::usage(format!("-H: expected 'Name: value', got {raw:?}")))?;
+    let name = name.trim();
+    if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b)) {
+        return Err(Error::usage(format!("-H: invalid header name {name:?}")));
+    }
+    if let Some((_, flag)) = OWNED_HEADERS
+        .iter()
+        .find(|(owned, _)| owned.eq_ignore_ascii_case(name))
+    {
+        return Err(Error::usage(format!("-H: {name} is set by {flag}, not -H")));
+    }
+    let value = value.trim();
+    reject_line_breaks(value, &format!("-H {name}"))?;
+    if let Some(bad) = value.chars().find(|c| c.is_control() && *c != '\t') {
+        return Err(Error::bad_message(format!(
+            "-H {name}: control character {bad:?} in the value"
+        )));
+    }
+    if name.eq_ignore_ascii_case("Message-ID")
+        && !(value.starts_with('<') && value.ends_with('>') && value.contains('@'))
+    {
+        return Err(Error::usage(format!(
+            "-H Message-ID: expected <id@domain>, got {value:?}"
+        )));
+    }
+    Ok(ExtraHeader {
+        name: name.to_string(),
+        value: value.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser;
+    use std::collections::HashMap;
+
+    fn resolve_with(args: &[&str], vars: &[(&str, &str)]) -> Result<Settings, Error> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |key: &str| vars.get(key).cloned();
+        let cli = Cli::try_parse_from(std::iter::once("smtpsend").chain(args.iter().copied()))
+            .expect("valid command line");
+        resolve(
+            &cli.send,
+            &Environment {
+                var: &lookup,
+                stdin_is_terminal: false,
+                can_prompt: false,
+            },
+        )
+    }
+
+    const BASE: &[&str] = &["-f", "a@example.org", "-t", "b@example.org"];
+
+    fn endpoint(args: &[&str], vars: &[(&str, &str)]) -> Endpoint {
+        let all: Vec<&str> = BASE.iter().chain(args).copied().collect();
+        resolve_with(&all, vars).unwrap().server.unwrap().endpoint
+    }
+
+    #[test]
+    fn urls_choose_security_and_default_ports() {
+        let cases = [
+            ("smtp://mail.example.com", Security::StartTls, 587),
+            ("smtps://mail.example.com", Security::Implicit, 465),
+            ("smtp+plain://mail.example.com", Security::Plain, 25),
+            ("smtp://mail.example.com:2525/", Security::StartTls, 2525),
+            ("smtps://[::1]:1465", Security::Implicit, 1465),
+        ];
+        for (url, security, port) in cases {
+            let e = parse_server_url(url, "--server").unwrap();
+            assert_eq!((e.security, e.port), (security, port), "{url}");
+        }
+        assert_eq!(
+            parse_server_url("smtps://[::1]:1465", "x").unwrap().host,
+            "::1"
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_usage_errors() {
+        for url in [
+            "mail.example.com",
+            "http://mail.example.com",
+            "smtp://user:pw@mail.example.com",
+            "smtp://mail.example.com:0",
+            "smtp://mail.example.com:99999",
+            "smtp://mail.example.com/path",
+            "smtp://bad host",
+        ] {
+            let err = parse_server_url(url, "--server").unwrap_err();
+            assert_eq!(err.exit_code(), 64, "{url}");
+        }
+    }
+
+    #[test]
+    fn flags_beat_environment_which_beats_defaults() {
+        let vars = [("SMTPSEND_SERVER", "smtps://env.example.com")];
+        assert_eq!(endpoint(&[], &vars).host, "env.example.com");
+        let e = endpoint(&["--host", "flag.example.com"], &vars);
+        assert_eq!(
+            (e.host.as_str(), e.security, e.port),
+            ("flag.example.com", Security::StartTls, 587)
+        );
+        let e = endpoint(&["--host", "h.example.com", "--tls", "implicit"], &[]);
+        assert_eq!((e.security, e.port), (Security::Implicit, 465));
+        let e = endpoint(
+            &[],
+            &[
+                ("SMTPSEND_HOST", "h.example.com"),
+                ("SMTPSEND_PORT", "2525"),
+            ],
+        );
+        assert_eq!((e.host.as_str(), e.port), ("h.example.com", 2525));
+    }
+
+    #[test]
+    fn a_server_is_required_unless_dry_run() {
+        let err = resolve_with(BASE, &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 78);
+        let all: Vec<&str> = BASE.iter().copied().chain(["--dry-run"]).collect();
+        assert!(resolve_with(&all, &[]).unwrap().server.is_none());
+    }
+
+    #[test]
+    fn plaintext_to_a_remote_host_warns() {
+        let all: Vec<&str> = BASE
+            .iter()
+            .copied()
+            .chain(["--server", "smtp+plain://mail.example.com"])
+            .collect();
+        assert_eq!(resolve_with(&all, &[]).unwrap().warnings.len(), 1);
+        let all: Vec<&str> = BASE
+            .iter()
+            .copied()
+            .chain(["--server", "smtp+plain://127.0.0.1:2525"])
+            .collect();
+        assert!(resolve_with(&all, &[]).unwrap().warnings.is_empty());
+    }
+
+    #[test]
+    fn sender_falls_back_to_an_address_shaped_user() {
+        let s = resolve_with(
+            &["--dry-run", "-t", "b@x.org", "--user", "me@example.org"],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.message.from.address, "me@example.org");
+        let err = resolve_with(&["--dry-run", "-t", "b@x.org", "--user", "me"], &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 64);
+    }
+
+    #[test]
+    fn recipients_are_required() {
+        let err = resolve_with(&["--dry-run", "-f", "a@example.org"], &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 64);
+        assert!(err.message.contains("no recipients"));
+    }
+
+    #[test]
+    fn line_breaks_in_headers_are_refused() {
+        let cases: [&[&str]; 3] = [
+            &["-s", "hi\r\nBcc: eve@example.org"],
+            &["-H", "X-Test: a\nb"],
+            &["-H", "X-Test: a\rb"],
+        ];
+        for extra in cases {
+            let all: Vec<&str> = BASE
+                .iter()
+                .chain(extra)
+                .copied()
+                .chain(["--dry-run"])
+                .collect();
+            let err = resolve_with(&all, &[]).unwrap_err();
+            assert_eq!(err.exit_code(), 65, "{extra:?}");
+            assert!(err.message.contains("CR or LF"), "{}", err.message);
+        }
+    }
+
+    #[test]
+    fn headers_owned_by_flags_name_the_flag() {
+        let all: Vec<&str> = BASE
+            .iter()
+            .copied()
+            .chain(["--dry-run", "-H", "Subject: x"])
+            .collect();
+        let err = resolve_with(&all, &[]).unwrap_err();
+        assert!(err.message.contains("-s/--subject"), "{}", err.message);
+        let all: Vec<&str> = BASE
+            .iter()
+            .copied()
+            .chain(["--dry-run", "-H", "Bad Name: x"])
+            .collect();
+        assert_eq!(resolve_with(&all, &[]).unwrap_err().exit_code(), 64);
+    }
+
+    #[test]
+    fn body_sources_in_order() {
+        let body = |extra: &[&str]| {
+            let all: Vec<&str> = BASE
+                .iter()
+                .chain(extra)
+                .copied()
+                .chain(["--dry-run"])
+                .collect();
+            resolve_with(&all, &[]).unwrap().message.body
+        };
+        assert_eq!(body(&["-m", "hi"]), BodySource::Text("hi".into()));
+        assert_eq!(body(&["--body-file", "-"]), BodySource::Stdin);
+        assert_eq!(
+            body(&["--body-file", "b.txt"]),
+            BodySource::File("b.txt".into())
+        );
+        assert_eq!(body(&[]), BodySource::Stdin);
+        assert_eq!(body(&["--html", "-"]), BodySource::None);
+        let all: Vec<&str> = BASE
+            .iter()
+            .copied()
+            .chain(["--dry-run", "--body-file", "-", "--html", "-"])
+            .collect();
+        assert_eq!(resolve_with(&all, &[]).unwrap_err().exit_code(), 64);
+    }
+
+    #[test]
+    fn login_reads_password_variables() {
+        let all: Vec<&str> = BASE
+            .iter()
+            .copied()
+            .chain(["--server", "smtp://h.example.com", "--user", "u"])
+            .collect();
+        let s = resolve_with(
+            &all,
+            &[
+                ("SMTPSEND_PASSWORD", "pw"),
+                ("SMTPSEND_PASSWORD_FILE", "/f"),
+            ],
+        )
+        .unwrap();
+        let login = s.server.unwrap().login.unwrap();
+        assert_eq!(login.passwords.env_value.unwrap().expose(), "pw");
+        assert_eq!(login.passwords.env_file.unwrap(), PathBuf::from("/f"));
+    }
+}

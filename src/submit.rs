@@ -1,0 +1,1422 @@
+//! The SMTP submission session (RFC 5321, RFC 6409): connect, TLS, EHLO, AUTH, MAIL, RCPT, DATA,
+//! QUIT, keeping every reply.
+//!
+//! The session drives the socket itself and uses lettre for the protocol vocabulary: address
+//! validation, reply parsing and the SASL responses. lettre's `SmtpConnection` cannot serve here:
+//! it discards the greeting, hides the TLS parameters, cannot set TCP_NODELAY and writes each
+//! command only after the previous reply, which rules out PIPELINING. Commands go out through
+//! `Session::send` and replies come back through `Session::reply`, so pipelining a group of
+//! commands is a matter of sending several before reading their replies.
+//!
+//! Rules kept here: TLS is verified always; `smtp://` means STARTTLS or nothing, never a silent
+//! fall-back to plain text; a password is never sent unencrypted except to a loopback address;
+//! when a recipient is refused nothing is sent unless `--allow-partial`; nothing is ever resent
+//! after the final dot.
+
+use std::io::{self, BufWriter, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use rustls::pki_types::ServerName;
+use rustls::pki_types::pem::PemObject;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use serde::Serialize;
+
+use crate::compose::Composed;
+use crate::credentials::Secret;
+use crate::error::{Error, Kind};
+use crate::report::Transcript;
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Plain TCP upgraded by STARTTLS, which is required.
+    StartTls,
+    /// TLS from the first byte.
+    Implicit,
+    /// No TLS, by explicit request.
+    Plain,
+}
+
+impl Security {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Security::StartTls => 587,
+            Security::Implicit => 465,
+            Security::Plain => 25,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Security::StartTls => "starttls",
+            Security::Implicit => "implicit",
+            Security::Plain => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+}
+
+/// Which SASL mechanism to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthChoice {
+    Auto,
+    Plain,
+    Login,
+    Xoauth2,
+}
+
+/// A login, password in hand.
+#[derive(Debug)]
+pub struct Login {
+    pub user: String,
+    pub mechanism: AuthChoice,
+    pub password: Secret,
+    /// Where the password came from, for the transcript.
+    pub source: &'static str,
+}
+
+#[derive(Debug)]
+pub struct Options {
+    pub endpoint: Endpoint,
+    pub ca_file: Option<PathBuf>,
+    pub timeout: Duration,
+    pub deadline: Option<Duration>,
+    pub allow_partial: bool,
+    pub login: Option<Login>,
+}
+
+/// A server reply: `250 2.0.0 Ok: queued as 4XyZ`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reply {
+    pub code: u16,
+    /// The enhanced status code (RFC 3463), when the server gives one.
+    pub enhanced: Option<String>,
+    /// The text, enhanced code removed, lines joined by newlines.
+    pub text: String,
+    /// The server's identifier for an accepted message, when it names one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_id: Option<String>,
+}
+
+impl Reply {
+    fn is_positive(&self) -> bool {
+        (200..400).contains(&self.code)
+    }
+
+    fn is_transient(&self) -> bool {
+        (400..500).contains(&self.code)
+    }
+
+    /// The reply on one line, as users know it from server logs.
+    pub fn one_line(&self) -> String {
+        let text = self.text.replace('\n', " / ");
+        match &self.enhanced {
+            Some(enhanced) => format!("{} {enhanced} {text}", self.code),
+            None => format!("{} {text}", self.code),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TlsInfo {
+    pub version: String,
+    pub cipher: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RecipientResult {
+    pub address: String,
+    pub accepted: bool,
+    pub reply: Option<Reply>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Timings {
+    pub connect_ms: Option<u64>,
+    pub tls_ms: Option<u64>,
+    pub auth_ms: Option<u64>,
+    pub total_ms: u64,
+}
+
+/// The step of the session a failure happened in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Step {
+    /// Reading inputs and building the message, before any connection.
+    Compose,
+    /// Getting the password, before any connection.
+    Credentials,
+    Connect,
+    Greeting,
+    Ehlo,
+    Starttls,
+    TlsHandshake,
+    Auth,
+    MailFrom,
+    RcptTo,
+    Data,
+    Message,
+}
+
+impl Step {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Step::Compose => "composing the message",
+            Step::Credentials => "getting the password",
+            Step::Connect => "connecting",
+            Step::Greeting => "waiting for the greeting",
+            Step::Ehlo => "EHLO",
+            Step::Starttls => "STARTTLS",
+            Step::TlsHandshake => "the TLS handshake",
+            Step::Auth => "AUTH",
+            Step::MailFrom => "MAIL FROM",
+            Step::RcptTo => "RCPT TO",
+            Step::Data => "DATA",
+            Step::Message => "sending the message",
+        }
+    }
+}
+
+/// What happened, whether or not the message went out: what `--json` and the summary report.
+#[derive(Debug)]
+pub struct Delivery {
+    pub endpoint: Endpoint,
+    pub tls: Option<TlsInfo>,
+    pub auth_mechanism: Option<&'static str>,
+    pub recipients: Vec<RecipientResult>,
+    pub final_reply: Option<Reply>,
+    pub timings: Timings,
+    /// The failure and the step it happened in; the message may still have been accepted for
+    /// some recipients (`final_reply` says so) when others were refused.
+    pub failure: Option<(Step, Error)>,
+}
+
+impl Delivery {
+    pub fn accepted(&self) -> bool {
+        self.final_reply.as_ref().is_some_and(Reply::is_positive)
+    }
+}
+
+/// Submits one message. Never panics on server behaviour; every outcome is in the `Delivery`.
+pub fn submit(message: &Composed, options: &Options, transcript: &mut Transcript) -> Delivery {
+    let started = Instant::now();
+    let mut delivery = Delivery {
+        endpoint: options.endpoint.clone(),
+        tls: None,
+        auth_mechanism: None,
+        recipients: Vec::new(),
+        final_reply: None,
+        timings: Timings::default(),
+        failure: None,
+    };
+    let deadline = options.deadline.map(|d| started + d);
+    let result = run_session(
+        message,
+        options,
+        deadline,
+        transcript,
+        &mut delivery,
+        started,
+    );
+    delivery.timings.total_ms = millis(started.elapsed());
+    if let Err(failure) = result {
+        if let Some(reply) = &failure.reply {
+            transcript.info(&format!(
+                "{} failed: {}",
+                failure.step.describe(),
+                reply.one_line()
+            ));
+        }
+        delivery.failure = Some((failure.step, failure.error));
+    }
+    delivery
+}
+
+/// A failure inside the session, before it becomes an `Error` for the user.
+struct Fault {
+    step: Step,
+    error: Error,
+    reply: Option<Reply>,
+}
+
+// Boxed: a fault is rare and large, the Ok path of every step is small.
+type Result<T> = std::result::Result<T, Box<Fault>>;
+
+fn fault(step: Step, kind: Kind, message: impl Into<String>) -> Box<Fault> {
+    Box::new(Fault {
+        step,
+        error: Error::new(kind, message),
+        reply: None,
+    })
+}
+
+/// A negative reply at `step`: 4xx is temporary, 5xx is the kind the step calls for.
+fn refused(step: Step, reply: Reply, permanent: Kind, what: &str) -> Box<Fault> {
+    let kind = if reply.is_transient() {
+        Kind::Temporary
+    } else {
+        permanent
+    };
+    Box::new(Fault {
+        step,
+        error: Error::new(kind, format!("{what}: {}", reply.one_line())),
+        reply: Some(reply),
+    })
+}
+
+fn run_session(
+    message: &Composed,
+    options: &Options,
+    deadline: Option<Instant>,
+    transcript: &mut Transcript,
+    delivery: &mut Delivery,
+    started: Instant,
+) -> Result<()> {
+    let endpoint = &options.endpoint;
+    let tls_config = match endpoint.security {
+        Security::Plain => None,
+        _ => Some(tls_config(options.ca_file.as_ref()).map_err(|error| {
+            Box::new(Fault {
+                step: Step::Connect,
+                error,
+                reply: None,
+            })
+        })?),
+    };
+
+    let tcp = connect(endpoint, options.timeout, deadline, transcript)?;
+    delivery.timings.connect_ms = Some(millis(started.elapsed()));
+    let hello_name = hello_name(&tcp);
+    let mut session = Session::new(Stream::Plain(tcp), options.timeout, deadline);
+
+    if let (Security::Implicit, Some(config)) = (endpoint.security, &tls_config) {
+        delivery.tls = Some(session.start_tls(config.clone(), &endpoint.host, transcript)?);
+        delivery.timings.tls_ms = Some(millis(started.elapsed()));
+    }
+
+    let greeting = session.reply(Step::Greeting, transcript)?;
+    if greeting.code != 220 {
+        return Err(refused(
+            Step::Greeting,
+            greeting,
+            Kind::Unavailable,
+            "the server turned us away",
+        ));
+    }
+    let mut extensions = session.ehlo(&hello_name, transcript)?;
+
+    if let (Security::StartTls, Some(config)) = (endpoint.security, &tls_config) {
+        if !extensions.has("STARTTLS") {
+            return Err(fault(
+                Step::Starttls,
+                Kind::Unavailable,
+                format!(
+                    "{} does not offer STARTTLS; nothing was sent",
+                    endpoint.host
+                ),
+            )
+            .hint("smtps:// if the server speaks TLS from the start; smtp+plain:// only if you accept sending in the clear"));
+        }
+        session.send("STARTTLS", transcript)?;
+        let reply = session.reply(Step::Starttls, transcript)?;
+        if reply.code != 220 {
+            return Err(refused(
+                Step::Starttls,
+                reply,
+                Kind::Unavailable,
+                "STARTTLS refused",
+            ));
+        }
+        delivery.tls = Some(session.start_tls(config.clone(), &endpoint.host, transcript)?);
+        delivery.timings.tls_ms = Some(millis(started.elapsed()));
+        // RFC 3207 section 4.2: forget everything learnt before TLS and ask again.
+        extensions = session.ehlo(&hello_name, transcript)?;
+    }
+
+    if let Some(login) = &options.login {
+        let mechanism = authenticate(&mut session, login, &extensions, endpoint, transcript)?;
+        delivery.auth_mechanism = Some(mechanism);
+        delivery.timings.auth_ms = Some(millis(started.elapsed()));
+    }
+
+    let mail_from = mail_from_command(message, &extensions)?;
+    session.send(&mail_from, transcript)?;
+    let reply = session.reply(Step::MailFrom, transcript)?;
+    if !reply.is_positive() {
+        return Err(refused(
+            Step::MailFrom,
+            reply,
+            Kind::BadMessage,
+            &format!("sender <{}> refused", message.envelope.from),
+        ));
+    }
+
+    for address in &message.envelope.recipients {
+        session.send(&format!("RCPT TO:<{address}>"), transcript)?;
+        let reply = session.reply(Step::RcptTo, transcript)?;
+        delivery.recipients.push(RecipientResult {
+            address: address.clone(),
+            accepted: reply.is_positive(),
+            reply: Some(reply),
+        });
+    }
+    let rejected = recipients_fault(&delivery.recipients, options.allow_partial);
+    if let Some(rejection) = &rejected {
+        let nobody_accepted = !delivery.recipients.iter().any(|r| r.accepted);
+        if nobody_accepted || !options.allow_partial {
+            // Nothing goes out: reset the transaction (RFC 5321 section 4.1.1.5) and leave.
+            session.send("RSET", transcript)?;
+            let _ = session.reply(Step::RcptTo, transcript);
+            session.quit(transcript);
+            return Err(fault(
+                Step::RcptTo,
+                rejection.kind,
+                format!("{}; nothing was sent", rejection.message),
+            )
+            .hint_opt(rejection.hint.clone()));
+        }
+    }
+
+    session.send("DATA", transcript)?;
+    let reply = session.reply(Step::Data, transcript)?;
+    if reply.code != 354 {
+        return Err(refused(Step::Data, reply, Kind::BadMessage, "DATA refused"));
+    }
+    transcript.client(&format!("<{} bytes of message data>", message.bytes.len()));
+    session.send_data(&message.bytes)?;
+    transcript.client(".");
+    let reply = session.reply(Step::Message, transcript).map_err(|mut f| {
+        f.error.message.push_str(
+            "; the message was sent in full but not confirmed: the server may or may not have accepted it",
+        );
+        f
+    })?;
+    if !reply.is_positive() {
+        return Err(refused(
+            Step::Message,
+            reply,
+            Kind::BadMessage,
+            "message refused",
+        ));
+    }
+    delivery.final_reply = Some(reply);
+    session.quit(transcript);
+
+    match rejected {
+        Some(rejection) => Err(Box::new(Fault {
+            step: Step::RcptTo,
+            error: Error::new(
+                rejection.kind,
+                format!("{}; sent to the others", rejection.message),
+            ),
+            reply: None,
+        })),
+        None => Ok(()),
+    }
+}
+
+impl Fault {
+    fn hint(mut self: Box<Self>, hint: &str) -> Box<Self> {
+        self.error.hint = Some(hint.to_string());
+        self
+    }
+
+    fn hint_opt(mut self: Box<Self>, hint: Option<String>) -> Box<Self> {
+        self.error.hint = hint;
+        self
+    }
+}
+
+/// The error for recipients the server did not take, if any. A permanent refusal (5xx) makes
+/// it 67; only temporary ones (4xx) make it 75, since trying again may work.
+fn recipients_fault(results: &[RecipientResult], allow_partial: bool) -> Option<Error> {
+    let not_accepted: Vec<&RecipientResult> = results.iter().filter(|r| !r.accepted).collect();
+    if not_accepted.is_empty() {
+        return None;
+    }
+    let permanent = not_accepted
+        .iter()
+        .any(|r| r.reply.as_ref().is_some_and(|reply| !reply.is_transient()));
+    let list = not_accepted
+        .iter()
+        .map(|r| match &r.reply {
+            Some(reply) => format!("<{}> ({})", r.address, reply.one_line()),
+            None => format!("<{}>", r.address),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (kind, verb) = if permanent {
+        (Kind::RecipientRefused, "refused")
+    } else {
+        (Kind::Temporary, "deferred")
+    };
+    let noun = if not_accepted.len() == 1 {
+        "recipient"
+    } else {
+        "recipients"
+    };
+    let error = Error::new(
+        kind,
+        format!("{} {noun} {verb}: {list}", not_accepted.len()),
+    );
+    let some_accepted = not_accepted.len() < results.len();
+    Some(if some_accepted && !allow_partial {
+        error.with_hint("--allow-partial sends to the recipients the server accepted")
+    } else {
+        error
+    })
+}
+
+fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<String> {
+    let mut command = format!("MAIL FROM:<{}>", message.envelope.from);
+    if let Some(limit) = extensions.size_limit()
+        && message.bytes.len() as u64 > limit
+    {
+        return Err(fault(
+            Step::MailFrom,
+            Kind::BadMessage,
+            format!(
+                "the message is {} bytes; the server takes at most {limit}",
+                message.bytes.len()
+            ),
+        ));
+    }
+    if extensions.has("SIZE") {
+        command.push_str(&format!(" SIZE={}", message.bytes.len()));
+    }
+    if message.envelope.needs_smtputf8() {
+        if !extensions.has("SMTPUTF8") {
+            let address = std::iter::once(&message.envelope.from)
+                .chain(&message.envelope.recipients)
+                .find(|a| !a.is_ascii())
+                .cloned()
+                .unwrap_or_default();
+            return Err(fault(
+                Step::MailFrom,
+                Kind::Unavailable,
+                format!("the address <{address}> needs SMTPUTF8, which the server does not offer"),
+            ));
+        }
+        command.push_str(" SMTPUTF8");
+    } else if !message.bytes.is_ascii() {
+        if !extensions.has("8BITMIME") {
+            return Err(fault(
+                Step::MailFrom,
+                Kind::BadMessage,
+                "the message has 8-bit content and the server does not offer 8BITMIME",
+            ));
+        }
+        command.push_str(" BODY=8BITMIME");
+    }
+    Ok(command)
+}
+
+fn authenticate(
+    session: &mut Session,
+    login: &Login,
+    extensions: &Extensions,
+    endpoint: &Endpoint,
+    transcript: &mut Transcript,
+) -> Result<&'static str> {
+    if !session.stream.is_encrypted() && !crate::settings::is_loopback(&endpoint.host) {
+        return Err(fault(
+            Step::Auth,
+            Kind::Config,
+            format!(
+                "refusing to send the password for {} unencrypted to {}",
+                login.user, endpoint.host
+            ),
+        )
+        .hint("use smtp:// (STARTTLS) or smtps:// (implicit TLS)"));
+    }
+    let offered = extensions.auth_mechanisms();
+    if offered.is_empty() {
+        let mut fault = fault(
+            Step::Auth,
+            Kind::Unavailable,
+            format!("{} offers no AUTH, but --user was given", endpoint.host),
+        );
+        if !session.stream.is_encrypted() {
+            fault = fault.hint("servers usually offer AUTH only over TLS: use smtp:// or smtps://");
+        }
+        return Err(fault);
+    }
+    let offers = |name: &str| offered.iter().any(|m| m.eq_ignore_ascii_case(name));
+    let mechanism = match login.mechanism {
+        AuthChoice::Auto if offers("PLAIN") => Mechanism::Plain,
+        AuthChoice::Auto if offers("LOGIN") => Mechanism::Login,
+        AuthChoice::Auto => {
+            return Err(fault(
+                Step::Auth,
+                Kind::Unavailable,
+                format!(
+                    "the server offers AUTH {}; smtpsend speaks PLAIN, LOGIN and XOAUTH2",
+                    offered.join(" ")
+                ),
+            )
+            .hint("choose one with --auth"));
+        }
+        AuthChoice::Plain => Mechanism::Plain,
+        AuthChoice::Login => Mechanism::Login,
+        AuthChoice::Xoauth2 => Mechanism::Xoauth2,
+    };
+    let name = match mechanism {
+        Mechanism::Plain => "PLAIN",
+        Mechanism::Login => "LOGIN",
+        Mechanism::Xoauth2 => "XOAUTH2",
+    };
+    if !offers(name) {
+        return Err(fault(
+            Step::Auth,
+            Kind::Unavailable,
+            format!(
+                "the server does not offer AUTH {name} (it offers {})",
+                offered.join(" ")
+            ),
+        ));
+    }
+    transcript.info(&format!(
+        "authenticating as {} with {name}, password from {}",
+        login.user, login.source
+    ));
+    let credentials = Credentials::new(login.user.clone(), login.password.expose().to_string());
+    let sasl = |challenge: Option<&str>| {
+        mechanism
+            .response(&credentials, challenge)
+            .map(|r| BASE64.encode(r))
+            .map_err(|err| fault(Step::Auth, Kind::Protocol, format!("AUTH {name}: {err}")))
+    };
+
+    let first = if mechanism.supports_initial_response() {
+        format!("AUTH {name} {}", sasl(None)?)
+    } else {
+        format!("AUTH {name}")
+    };
+    session.send_redacted(&first, &format!("AUTH {name} <redacted>"), transcript)?;
+    let mut reply = session.reply(Step::Auth, transcript)?;
+    // LOGIN takes two challenges; a failing XOAUTH2 sends one error challenge to be answered empty.
+    for _ in 0..3 {
+        if reply.code != 334 {
+            break;
+        }
+        let answer = match mechanism {
+            Mechanism::Login => {
+                let challenge = BASE64
+                    .decode(reply.text.trim())
+                    .ok()
+                    .and_then(|c| String::from_utf8(c).ok())
+                    .unwrap_or_default();
+                sasl(Some(&challenge))?
+            }
+            _ => String::new(),
+        };
+        session.send_redacted(&answer, "<redacted>", transcript)?;
+        reply = session.reply(Step::Auth, transcript)?;
+    }
+    if reply.code != 235 {
+        let mut fault = refused(
+            Step::Auth,
+            reply,
+            Kind::AuthRefused,
+            &format!("authentication as {} refused", login.user),
+        );
+        if fault.error.kind == Kind::AuthRefused {
+            fault.error.hint = Some("check the user name and password".into());
+        }
+        return Err(fault);
+    }
+    Ok(name)
+}
+
+/// Resolves and connects within the timeout and the deadline.
+fn connect(
+    endpoint: &Endpoint,
+    timeout: Duration,
+    deadline: Option<Instant>,
+    transcript: &mut Transcript,
+) -> Result<TcpStream> {
+    let host_port = (endpoint.host.clone(), endpoint.port);
+    let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
+    // Name resolution has no timeout of its own; run it where we can stop waiting for it.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(
+            host_port
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<SocketAddr>>),
+        );
+    });
+    let addresses = match receiver.recv_timeout(wait) {
+        Ok(Ok(addresses)) => addresses,
+        Ok(Err(err)) => return Err(resolve_fault(&endpoint.host, &err)),
+        Err(_) => {
+            return Err(fault(
+                Step::Connect,
+                Kind::Temporary,
+                format!("looking up {} timed out", endpoint.host),
+            ));
+        }
+    };
+    let mut last_error = None;
+    for address in &addresses {
+        let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
+        transcript.info(&format!("connecting to {address}"));
+        match TcpStream::connect_timeout(address, wait) {
+            Ok(stream) => {
+                // Commands are written whole; waiting to coalesce them only adds a delayed-ACK stall.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(err) => last_error = Some((address, err)),
+        }
+    }
+    let (address, err) = last_error.expect("to_socket_addrs gives at least one address");
+    let reason = if err.kind() == io::ErrorKind::TimedOut {
+        "timed out".to_string()
+    } else {
+        crate::error::io_reason(&err).to_lowercase()
+    };
+    Err(fault(
+        Step::Connect,
+        Kind::Temporary,
+        format!(
+            "cannot connect to {}:{} ({address}): {reason}",
+            endpoint.host, endpoint.port
+        ),
+    ))
+}
+
+fn resolve_fault(host: &str, err: &io::Error) -> Box<Fault> {
+    let text = err.to_string();
+    // getaddrinfo's EAI_AGAIN reads "Temporary failure in name resolution"; anything else means
+    // the name does not exist, which retrying will not change.
+    if text.contains("Temporary failure") || text.contains("try again") {
+        fault(
+            Step::Connect,
+            Kind::Temporary,
+            format!("cannot look up {host}: {text}"),
+        )
+    } else {
+        fault(
+            Step::Connect,
+            Kind::Unavailable,
+            format!("unknown host {host}"),
+        )
+    }
+}
+
+fn deadline_passed(step: Step) -> impl Fn() -> Box<Fault> {
+    move || {
+        fault(
+            step,
+            Kind::Temporary,
+            format!("--deadline reached while {}", step.describe()),
+        )
+    }
+}
+
+/// The smaller of the per-step timeout and what is left before the deadline; None once passed.
+fn bounded(timeout: Duration, deadline: Option<Instant>) -> Option<Duration> {
+    match deadline {
+        None => Some(timeout),
+        Some(deadline) => {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            (!left.is_zero()).then(|| left.min(timeout))
+        }
+    }
+}
+
+/// The EHLO argument: our fully qualified name, or our address as a literal (RFC 5321 4.1.4).
+fn hello_name(stream: &TcpStream) -> String {
+    let hostname = gethostname::gethostname().to_string_lossy().into_owned();
+    if hostname.contains('.')
+        && hostname
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return hostname;
+    }
+    match stream.local_addr().map(|a| a.ip()) {
+        Ok(IpAddr::V4(ip)) => format!("[{ip}]"),
+        Ok(IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
+        Err(_) => "[127.0.0.1]".to_string(),
+    }
+}
+
+/// Trust anchors: the system's roots plus `--ca-file`. Verification is never switched off.
+fn tls_config(ca_file: Option<&PathBuf>) -> std::result::Result<Arc<ClientConfig>, Error> {
+    let mut roots = RootCertStore::empty();
+    let system = rustls_native_certs::load_native_certs();
+    roots.add_parsable_certificates(system.certs);
+    if let Some(path) = ca_file {
+        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+            .and_then(|iter| iter.collect::<std::result::Result<Vec<_>, _>>())
+            .map_err(|err| match err {
+                rustls::pki_types::pem::Error::Io(io) => Error::unreadable("--ca-file", path, &io),
+                other => Error::new(
+                    Kind::NoInput,
+                    format!(
+                        "--ca-file {}: not a PEM certificate file: {other}",
+                        path.display()
+                    ),
+                ),
+            })?;
+        if certs.is_empty() {
+            return Err(Error::new(
+                Kind::NoInput,
+                format!("--ca-file {}: no certificates in it", path.display()),
+            ));
+        }
+        let (_, unusable) = roots.add_parsable_certificates(certs);
+        if unusable > 0 {
+            return Err(Error::new(
+                Kind::NoInput,
+                format!(
+                    "--ca-file {}: {unusable} certificate(s) could not be used",
+                    path.display()
+                ),
+            ));
+        }
+    }
+    if roots.is_empty() {
+        return Err(Error::new(
+            Kind::Unavailable,
+            "no trusted root certificates found on this system",
+        )
+        .with_hint("install the ca-certificates package or give --ca-file"));
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|err| Error::new(Kind::Internal, format!("TLS setup: {err}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+/// The extensions an EHLO reply lists (RFC 5321 section 4.1.1.1), keyword and parameters.
+#[derive(Debug, Default)]
+struct Extensions(Vec<(String, String)>);
+
+impl Extensions {
+    fn parse(reply: &Reply) -> Self {
+        Extensions(
+            reply
+                .text
+                .lines()
+                .skip(1)
+                .map(|line| {
+                    let (keyword, params) = line.split_once([' ', '=']).unwrap_or((line, ""));
+                    (keyword.to_ascii_uppercase(), params.trim().to_string())
+                })
+                .collect(),
+        )
+    }
+
+    fn has(&self, keyword: &str) -> bool {
+        self.0.iter().any(|(k, _)| k == keyword)
+    }
+
+    fn params(&self, keyword: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == keyword)
+            .map(|(_, p)| p.as_str())
+    }
+
+    fn auth_mechanisms(&self) -> Vec<String> {
+        self.params("AUTH")
+            .map(|p| p.split_whitespace().map(str::to_ascii_uppercase).collect())
+            .unwrap_or_default()
+    }
+
+    /// SIZE with a positive number is a limit; `SIZE` or `SIZE 0` only says the keyword is known.
+    fn size_limit(&self) -> Option<u64> {
+        self.params("SIZE")?.parse().ok().filter(|n| *n > 0)
+    }
+}
+
+enum Stream {
+    Plain(TcpStream),
+    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    /// Only while switching from one to the other.
+    Swapping,
+}
+
+impl Stream {
+    fn tcp(&self) -> Option<&TcpStream> {
+        match self {
+            Stream::Plain(tcp) => Some(tcp),
+            Stream::Tls(tls) => Some(tls.get_ref()),
+            Stream::Swapping => None,
+        }
+    }
+
+    fn is_encrypted(&self) -> bool {
+        matches!(self, Stream::Tls(_))
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.read(buf),
+            Stream::Tls(tls) => tls.read(buf),
+            Stream::Swapping => Err(io::Error::from(io::ErrorKind::NotConnected)),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(tcp) => tcp.write(buf),
+            Stream::Tls(tls) => tls.write(buf),
+            Stream::Swapping => Err(io::Error::from(io::ErrorKind::NotConnected)),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(tcp) => tcp.flush(),
+            Stream::Tls(tls) => tls.flush(),
+            Stream::Swapping => Ok(()),
+        }
+    }
+}
+
+/// Longest reply line accepted; RFC 5321 allows 512 octets, servers are known to send more.
+const MAX_LINE: usize = 4096;
+/// Most lines in one reply.
+const MAX_LINES: usize = 200;
+
+struct Session {
+    stream: Stream,
+    buffer: Vec<u8>,
+    timeout: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Session {
+    fn new(stream: Stream, timeout: Duration, deadline: Option<Instant>) -> Self {
+        Session {
+            stream,
+            buffer: Vec::with_capacity(1024),
+            timeout,
+            deadline,
+        }
+    }
+
+    /// Arms the socket's timeouts for the next operation.
+    fn arm(&mut self, step: Step) -> Result<()> {
+        let wait = bounded(self.timeout, self.deadline).ok_or_else(deadline_passed(step))?;
+        if let Some(tcp) = self.stream.tcp() {
+            let _ = tcp.set_read_timeout(Some(wait));
+            let _ = tcp.set_write_timeout(Some(wait));
+        }
+        Ok(())
+    }
+
+    fn io_fault(&self, step: Step, err: &io::Error) -> Box<Fault> {
+        let deadline_hit = self.deadline.is_some_and(|d| Instant::now() >= d);
+        let message = match err.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if deadline_hit => {
+                format!("--deadline reached while {}", step.describe())
+            }
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => format!(
+                "no reply within {} s while {}",
+                self.timeout.as_secs(),
+                step.describe()
+            ),
+            io::ErrorKind::UnexpectedEof => {
+                format!("the server closed the connection while {}", step.describe())
+            }
+            _ => format!(
+                "connection lost while {}: {}",
+                step.describe(),
+                crate::error::io_reason(err).to_lowercase()
+            ),
+        };
+        fault(step, Kind::Temporary, message)
+    }
+
+    fn send(&mut self, command: &str, transcript: &mut Transcript) -> Result<()> {
+        self.send_redacted(command, command, transcript)
+    }
+
+    /// Sends a command line, showing `shown` in the transcript instead of the command itself.
+    fn send_redacted(
+        &mut self,
+        command: &str,
+        shown: &str,
+        transcript: &mut Transcript,
+    ) -> Result<()> {
+        transcript.client(shown);
+        let step = step_of(shown);
+        self.arm(step)?;
+        let mut line = Vec::with_capacity(command.len() + 2);
+        line.extend_from_slice(command.as_bytes());
+        line.extend_from_slice(b"\r\n");
+        self.stream
+            .write_all(&line)
+            .and_then(|()| self.stream.flush())
+            .map_err(|err| self.io_fault(step, &err))
+    }
+
+    /// Streams the message with dot-stuffing (RFC 5321 section 4.5.2) and the final dot.
+    fn send_data(&mut self, bytes: &[u8]) -> Result<()> {
+        self.arm(Step::Message)?;
+        let result = write_dot_stuffed(&mut self.stream, bytes, self.deadline);
+        result.map_err(|err| match err.kind() {
+            io::ErrorKind::InvalidData => fault(Step::Message, Kind::BadMessage, err.to_string()),
+            _ => self.io_fault(Step::Message, &err),
+        })
+    }
+
+    /// Reads one complete reply, multi-line or not.
+    fn reply(&mut self, step: Step, transcript: &mut Transcript) -> Result<Reply> {
+        self.arm(step)?;
+        let mut lines: Vec<String> = Vec::new();
+        loop {
+            let line = self.read_line(step)?;
+            transcript.server(&line);
+            let bad = || {
+                fault(
+                    step,
+                    Kind::Protocol,
+                    format!("unintelligible reply while {}: {line:?}", step.describe()),
+                )
+            };
+            let bytes = line.as_bytes();
+            if bytes.len() < 3 || !bytes[..3].iter().all(u8::is_ascii_digit) {
+                return Err(bad());
+            }
+            let last = match bytes.get(3) {
+                None | Some(b' ') => true,
+                Some(b'-') => false,
+                Some(_) => return Err(bad()),
+            };
+            if let Some(first) = lines.first()
+                && !line.starts_with(&first_code(first))
+            {
+                return Err(bad());
+            }
+            lines.push(line);
+            if last {
+                break;
+            }
+            if lines.len() >= MAX_LINES {
+                return Err(fault(step, Kind::Protocol, "reply too long"));
+            }
+        }
+        parse_reply(&lines).ok_or_else(|| {
+            fault(
+                step,
+                Kind::Protocol,
+                format!("unintelligible reply while {}", step.describe()),
+            )
+        })
+    }
+
+    fn read_line(&mut self, step: Step) -> Result<String> {
+        loop {
+            if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
+                let mut line: Vec<u8> = self.buffer.drain(..=end).collect();
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(String::from_utf8_lossy(&line).into_owned());
+            }
+            if self.buffer.len() > MAX_LINE {
+                return Err(fault(step, Kind::Protocol, "reply line too long"));
+            }
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => {
+                    return Err(self.io_fault(step, &io::Error::from(io::ErrorKind::UnexpectedEof)));
+                }
+                Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(self.io_fault(step, &err)),
+            }
+        }
+    }
+
+    fn ehlo(&mut self, hello_name: &str, transcript: &mut Transcript) -> Result<Extensions> {
+        self.send(&format!("EHLO {hello_name}"), transcript)?;
+        let reply = self.reply(Step::Ehlo, transcript)?;
+        if reply.code != 250 {
+            return Err(refused(
+                Step::Ehlo,
+                reply,
+                Kind::Unavailable,
+                "EHLO refused",
+            ));
+        }
+        Ok(Extensions::parse(&reply))
+    }
+
+    fn start_tls(
+        &mut self,
+        config: Arc<ClientConfig>,
+        host: &str,
+        transcript: &mut Transcript,
+    ) -> Result<TlsInfo> {
+        let step = Step::TlsHandshake;
+        if !self.buffer.is_empty() {
+            // Bytes after the 220 to STARTTLS would be read as if they came over TLS (CVE-2011-0411).
+            return Err(fault(
+                step,
+                Kind::Protocol,
+                "the server sent data before the TLS handshake",
+            ));
+        }
+        let name = ServerName::try_from(host.to_string()).map_err(|_| {
+            fault(
+                step,
+                Kind::Usage,
+                format!("not a valid TLS server name: {host}"),
+            )
+        })?;
+        let connection = ClientConnection::new(config, name)
+            .map_err(|err| fault(step, Kind::Internal, format!("TLS setup: {err}")))?;
+        self.arm(step)?;
+        let tcp = match std::mem::replace(&mut self.stream, Stream::Swapping) {
+            Stream::Plain(tcp) => tcp,
+            other => {
+                self.stream = other;
+                return Err(fault(step, Kind::Internal, "TLS started twice"));
+            }
+        };
+        let mut tls = StreamOwned::new(connection, tcp);
+        while tls.conn.is_handshaking() {
+            if let Err(err) = tls.conn.complete_io(&mut tls.sock) {
+                return Err(tls_fault(host, &err).unwrap_or_else(|| self.io_fault(step, &err)));
+            }
+        }
+        let version = tls.conn.protocol_version().map_or_else(
+            || "unknown".to_string(),
+            |v| tls_version_name(v).to_string(),
+        );
+        let cipher = tls
+            .conn
+            .negotiated_cipher_suite()
+            .map_or_else(|| "unknown".to_string(), |s| format!("{:?}", s.suite()));
+        transcript.info(&format!(
+            "TLS established: {version}, {cipher}, certificate verified for {host}"
+        ));
+        self.stream = Stream::Tls(Box::new(tls));
+        Ok(TlsInfo { version, cipher })
+    }
+
+    /// Says goodbye (RFC 5321 section 4.1.1.10); the answer no longer matters.
+    fn quit(&mut self, transcript: &mut Transcript) {
+        let previous = self.timeout;
+        self.timeout = previous.min(Duration::from_secs(5));
+        if self.send("QUIT", transcript).is_ok() {
+            let _ = self.reply(Step::Message, transcript);
+        }
+        self.timeout = previous;
+        if let Stream::Tls(tls) = &mut self.stream {
+            tls.conn.send_close_notify();
+            let _ = tls.conn.complete_io(&mut tls.sock);
+        }
+    }
+}
+
+fn tls_version_name(version: rustls::ProtocolVersion) -> &'static str {
+    match version {
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+        _ => "TLS (old)",
+    }
+}
+
+/// A certificate or TLS protocol failure, told apart from a lost connection.
+fn tls_fault(host: &str, err: &io::Error) -> Option<Box<Fault>> {
+    let tls_error = err.get_ref()?.downcast_ref::<rustls::Error>()?;
+    let (kind, message) = match tls_error {
+        rustls::Error::InvalidCertificate(reason) => (
+            Kind::Unavailable,
+            format!(
+                "the certificate of {host} was rejected: {}",
+                certificate_reason(reason)
+            ),
+        ),
+        other => (
+            Kind::Unavailable,
+            format!("TLS with {host} failed: {other}"),
+        ),
+    };
+    let mut fault = fault(
+        Step::TlsHandshake,
+        kind,
+        format!("{message}; nothing was sent"),
+    );
+    if matches!(tls_error, rustls::Error::InvalidCertificate(_)) {
+        fault = fault.hint("a server with a private CA needs --ca-file CA.pem");
+    }
+    Some(fault)
+}
+
+fn certificate_reason(error: &rustls::CertificateError) -> String {
+    use rustls::CertificateError as E;
+    match error {
+        E::UnknownIssuer => "issued by an unknown authority".into(),
+        E::NotValidForName | E::NotValidForNameContext { .. } => {
+            "not valid for this host name".into()
+        }
+        E::Expired | E::ExpiredContext { .. } => "expired".into(),
+        E::NotValidYet | E::NotValidYetContext { .. } => "not valid yet".into(),
+        E::Revoked => "revoked".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The step a command belongs to, for timeouts and errors.
+fn step_of(command: &str) -> Step {
+    let verb = command
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    match verb.as_str() {
+        "EHLO" => Step::Ehlo,
+        "STARTTLS" => Step::Starttls,
+        "MAIL" => Step::MailFrom,
+        "RCPT" | "RSET" => Step::RcptTo,
+        "DATA" => Step::Data,
+        "QUIT" => Step::Message,
+        _ => Step::Auth,
+    }
+}
+
+fn first_code(line: &str) -> String {
+    line.chars().take(3).collect()
+}
+
+/// Builds a `Reply` from raw lines, checked by lettre's reply grammar.
+fn parse_reply(lines: &[String]) -> Option<Reply> {
+    let mut raw = String::new();
+    for line in lines {
+        raw.push_str(line);
+        raw.push_str("\r\n");
+    }
+    let parsed = lettre::transport::smtp::response::Response::from_str(&raw).ok();
+    let code: u16 = lines.first()?.get(..3)?.parse().ok()?;
+    // lettre knows the standard reply codes only; an unusual but well-formed code is still a reply.
+    if parsed.is_none() && !(200..600).contains(&code) {
+        return None;
+    }
+    let texts: Vec<&str> = lines.iter().map(|l| l.get(4..).unwrap_or("")).collect();
+    let enhanced = texts
+        .first()
+        .and_then(|t| t.split_whitespace().next())
+        .filter(|word| is_enhanced_status(word, code))
+        .map(str::to_string);
+    let text = texts
+        .iter()
+        .map(|t| match &enhanced {
+            Some(e) => t.strip_prefix(e.as_str()).unwrap_or(t).trim_start(),
+            None => t,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let queue_id = queue_id(&text);
+    Some(Reply {
+        code,
+        enhanced,
+        text,
+        queue_id,
+    })
+}
+
+/// `class.subject.detail` whose class matches the reply code's first digit (RFC 3463).
+fn is_enhanced_status(word: &str, code: u16) -> bool {
+    let parts: Vec<&str> = word.split('.').collect();
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[0] == (code / 100).to_string()
+}
+
+/// The queue id in an acceptance: Postfix's `queued as ID`, Exim's `id=ID`.
+fn queue_id(text: &str) -> Option<String> {
+    let after = text
+        .split_once("queued as ")
+        .or_else(|| text.split_once("id="))
+        .map(|(_, rest)| rest)?;
+    let id: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+        .collect();
+    let id = id.trim_end_matches('.');
+    (!id.is_empty()).then(|| id.to_string())
+}
+
+/// Writes the message for DATA: a leading dot doubled on every line, then CRLF.CRLF.
+/// The message must already use CRLF throughout (composition guarantees it); a bare CR or LF is
+/// refused rather than sent, so no input can end the data early (SMTP smuggling).
+fn write_dot_stuffed(
+    out: &mut impl Write,
+    bytes: &[u8],
+    deadline: Option<Instant>,
+) -> io::Result<()> {
+    if let Some(at) = bare_line_ending(bytes) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("refusing to send a message with a bare CR or LF (byte {at})"),
+        ));
+    }
+    let mut out = BufWriter::with_capacity(64 * 1024, out);
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(io::Error::from(io::ErrorKind::TimedOut));
+        }
+        if line.first() == Some(&b'.') {
+            out.write_all(b".")?;
+        }
+        out.write_all(line)?;
+    }
+    if !bytes.is_empty() && !bytes.ends_with(b"\r\n") {
+        out.write_all(b"\r\n")?;
+    }
+    out.write_all(b".\r\n")?;
+    out.flush()
+}
+
+/// The offset of the first CR not followed by LF or LF not preceded by CR.
+fn bare_line_ending(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().enumerate().find_map(|(i, &b)| {
+        let bare = match b {
+            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
+            b'\n' => i == 0 || bytes[i - 1] != b'\r',
+            _ => false,
+        };
+        bare.then_some(i)
+    })
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(raw: &[&str]) -> Vec<String> {
+        raw.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn replies_keep_enhanced_codes_and_queue_ids() {
+        let reply = parse_reply(&lines(&["250 2.0.0 Ok: queued as 4XyZ12"])).unwrap();
+        assert_eq!(reply.code, 250);
+        assert_eq!(reply.enhanced.as_deref(), Some("2.0.0"));
+        assert_eq!(reply.text, "Ok: queued as 4XyZ12");
+        assert_eq!(reply.queue_id.as_deref(), Some("4XyZ12"));
+        assert_eq!(reply.one_line(), "250 2.0.0 Ok: queued as 4XyZ12");
+
+        let exim = parse_reply(&lines(&["250 OK id=1tAbCd-0001xy-Ab"])).unwrap();
+        assert_eq!(exim.enhanced, None);
+        assert_eq!(exim.queue_id.as_deref(), Some("1tAbCd-0001xy-Ab"));
+
+        let refused =
+            parse_reply(&lines(&["550 5.1.1 <x@y>: Recipient address rejected"])).unwrap();
+        assert!(!refused.is_positive() && !refused.is_transient());
+        assert_eq!(refused.queue_id, None);
+    }
+
+    #[test]
+    fn multi_line_replies_list_extensions() {
+        let reply = parse_reply(&lines(&[
+            "250-mail.example.com",
+            "250-PIPELINING",
+            "250-SIZE 10240000",
+            "250-AUTH PLAIN LOGIN",
+            "250-AUTH=PLAIN LOGIN",
+            "250 STARTTLS",
+        ]))
+        .unwrap();
+        let ext = Extensions::parse(&reply);
+        assert!(ext.has("STARTTLS") && ext.has("PIPELINING"));
+        assert_eq!(ext.size_limit(), Some(10_240_000));
+        assert_eq!(ext.auth_mechanisms(), ["PLAIN", "LOGIN"]);
+    }
+
+    #[test]
+    fn dot_stuffing_keeps_leading_dots_and_ends_once() {
+        let mut out = Vec::new();
+        write_dot_stuffed(&mut out, b"a\r\n.b\r\n.\r\n..c\r\n", None).unwrap();
+        assert_eq!(out, b"a\r\n..b\r\n..\r\n...c\r\n.\r\n");
+        let mut out = Vec::new();
+        write_dot_stuffed(&mut out, b"no newline", None).unwrap();
+        assert_eq!(out, b"no newline\r\n.\r\n");
+    }
+
+    #[test]
+    fn bare_line_endings_can_never_reach_the_wire() {
+        for smuggled in [&b"a\r\n\n.\n"[..], b"a\r\n.\r", b"a\r.\r\n", b"\n.\r\n"] {
+            let mut out = Vec::new();
+            let err = write_dot_stuffed(&mut out, smuggled, None).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{smuggled:?}");
+            assert!(out.is_empty());
+        }
+    }
+
+    #[test]
+    fn recipient_faults_separate_permanent_from_temporary() {
+        let result = |address: &str, code: u16| RecipientResult {
+            address: address.into(),
+            accepted: code < 400,
+            reply: parse_reply(&lines(&[&format!("{code} x")])),
+        };
+        assert!(recipients_fault(&[result("a@x", 250)], false).is_none());
+        let err = recipients_fault(&[result("a@x", 250), result("b@x", 550)], false).unwrap();
+        assert_eq!(err.kind, Kind::RecipientRefused);
+        assert!(err.hint.is_some());
+        let err = recipients_fault(&[result("a@x", 250), result("b@x", 451)], true).unwrap();
+        assert_eq!(err.kind, Kind::Temporary);
+        assert!(err.hint.is_none());
+    }
+
+    #[test]
+    fn enhanced_codes_must_match_the_reply_class() {
+        assert!(is_enhanced_status("2.1.0", 250));
+        assert!(!is_enhanced_status("5.1.0", 250));
+        assert!(!is_enhanced_status("2.1", 250));
+    }
+
+    #[test]
+    fn deadline_bounds_every_wait() {
+        assert_eq!(
+            bounded(Duration::from_secs(5), None),
+            Some(Duration::from_secs(5))
+        );
+        let soon = Instant::now() + Duration::from_millis(200);
+        assert!(bounded(Duration::from_secs(5), Some(soon)).unwrap() <= Duration::from_millis(200));
+        assert_eq!(
+            bounded(
+                Duration::from_secs(5),
+                Some(Instant::now() - Duration::from_millis(1))
+            ),
+            None
+        );
+    }
+}

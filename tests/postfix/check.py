@@ -1,0 +1,419 @@
+#!/usr/bin/env python3
+"""Checks one scenario of tests/postfix/run.sh against what Postfix delivered.
+
+    check.py SCENARIO RUNDIR
+
+RUNDIR holds what run.sh recorded for one smtpsend run: stdout, stderr, rc, and deliveries/
+with QUEUEID.PID.eml (raw message as delivered) + QUEUEID.PID.env (envelope) per recipient.
+Secrets and fixture paths come from the environment (CHECK_PASSWORD, CHECK_WRONG_PASSWORD,
+CHECK_USER, CHECK_FILES).
+
+Prints "ok", or the first failure on the first line and any further failures on the next ones,
+and exits 0 either way (run.sh reads the text). Standard library only.
+"""
+
+import base64
+import email
+import email.header
+import email.policy
+import email.utils
+import hashlib
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+SENDER = "alice@example.org"
+
+
+class Delivery:
+    def __init__(self, env_path: Path):
+        fields = {}
+        for line in env_path.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(" ")
+            fields[key] = value
+        self.queue_id = fields.get("queue_id", "")
+        self.sender = fields.get("sender", "")
+        self.recipient = fields.get("recipient", "")
+        self.raw = env_path.with_suffix(".eml").read_bytes()
+        self.msg = email.message_from_bytes(self.raw, policy=email.policy.default)
+
+
+class Run:
+    def __init__(self, rundir: Path):
+        self.dir = rundir
+        self.stdout = (rundir / "stdout").read_text(encoding="utf-8", errors="replace")
+        self.stderr = (rundir / "stderr").read_text(encoding="utf-8", errors="replace")
+        self.rc = int((rundir / "rc").read_text().strip())
+        self.deliveries = [Delivery(p) for p in sorted((rundir / "deliveries").glob("*.env"))]
+        self.failures = []
+
+    def fail(self, text):
+        self.failures.append(text)
+
+    # -- common assertions --------------------------------------------------------------------
+
+    def expect_rc(self, code):
+        if self.rc != code:
+            meaning = {124: " (killed by timeout)", 137: " (killed by timeout)"}.get(self.rc, "")
+            self.fail(f"exit code {self.rc}{meaning}, expected {code}")
+
+    def expect_delivered_to(self, recipients):
+        """Exactly one message, delivered once to each of `recipients`, from SENDER."""
+        got = sorted(d.recipient for d in self.deliveries)
+        want = sorted(recipients)
+        if got != want:
+            if not want:
+                self.fail(f"expected nothing delivered, Postfix delivered to {got}")
+            else:
+                self.fail(f"envelope recipients delivered {got}, expected {want}")
+        queue_ids = {d.queue_id for d in self.deliveries}
+        if len(queue_ids) > 1:
+            self.fail(f"expected one message, got {len(queue_ids)} (queue ids {sorted(queue_ids)})")
+        for d in self.deliveries:
+            if d.sender != SENDER:
+                self.fail(f"envelope sender {d.sender!r}, expected {SENDER!r}")
+                break
+        if len({d.raw for d in self.deliveries}) > 1:
+            self.fail("the copies delivered to different recipients differ")
+        return self.deliveries[0] if self.deliveries else None
+
+    def expect_wire_format(self, d):
+        """7-bit ASCII, every line at most 998 octets (RFC 5322 2.1.1)."""
+        high = [i for i, b in enumerate(d.raw) if b > 127]
+        if high:
+            i = high[0]
+            self.fail(f"message is not 7-bit: {len(high)} octets > 127, first near "
+                      f"{d.raw[max(0, i - 40):i + 20]!r}")
+        if b"\0" in d.raw:
+            self.fail("message contains NUL octets")
+        for n, line in enumerate(d.raw.split(b"\n"), 1):
+            line = line.rstrip(b"\r")
+            if len(line) > 998:
+                self.fail(f"line {n} of the message is {len(line)} octets long (limit 998)")
+                break
+
+    def expect_basic_headers(self, d):
+        msg = d.msg
+        for name in ("Date", "Message-ID", "From"):
+            if len(msg.get_all(name) or []) != 1:
+                self.fail(f"expected exactly one {name} header, got {len(msg.get_all(name) or [])}")
+        date = msg.get("Date")
+        if date is not None:
+            try:
+                if email.utils.parsedate_to_datetime(str(date)) is None:
+                    raise ValueError
+            except (TypeError, ValueError):
+                self.fail(f"unparsable Date header {str(date)!r}")
+        mid = message_id(d)
+        if mid is not None and not re.fullmatch(r"<[^<>@\s]+@[^<>@\s]+>", mid):
+            self.fail(f"malformed Message-ID {mid!r}")
+        for name in msg.keys():
+            if name.lower().startswith("x-test-client-sent-") or name.lower() in ("bcc", "resent-bcc"):
+                self.fail(f"the client sent a {name.replace('X-Test-Client-Sent-', '')} header "
+                          f"(Postfix would have dropped it)")
+
+    def expect_no_secret(self, secrets, where="stdout or stderr"):
+        text = self.stdout + self.stderr
+        for label, value in secrets:
+            if value and value in text:
+                self.fail(f"{label} appears in {where}")
+
+    def expect_subject(self, d, subject):
+        if str(d.msg.get("Subject", "")) != subject:
+            self.fail(f"Subject decodes to {str(d.msg.get('Subject'))!r}, expected {subject!r}")
+
+    def report(self):
+        print("\n".join(self.failures) if self.failures else "ok")
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+def message_id(d):
+    raw = d.msg.get("Message-ID")
+    return None if raw is None else str(raw).strip()
+
+
+def bare_id(mid):
+    return mid.strip().strip("<>").strip() if mid else ""
+
+
+def norm_text(s):
+    s = s.replace("\r\n", "\n")
+    return s[:-1] if s.endswith("\n") else s
+
+
+def decoded_filename(part):
+    name = part.get_filename()
+    if name and "=?" in name:          # RFC 2047 encoded-word inside the parameter (non-standard)
+        name = str(email.header.make_header(email.header.decode_header(name)))
+    return name
+
+
+def secret_forms(user, password, label="the password"):
+    enc = lambda b: base64.b64encode(b).decode()
+    pw = password.encode()
+    return [
+        (label, password),
+        (f"{label} in base64 (AUTH LOGIN)", enc(pw)),
+        (f"{label} in AUTH PLAIN's base64 of \\0{user}\\0password", enc(b"\0" + user.encode() + b"\0" + pw)),
+        (f"{label} in AUTH PLAIN's base64 of {user}\\0{user}\\0password",
+         enc(user.encode() + b"\0" + user.encode() + b"\0" + pw)),
+    ]
+
+
+def addresses(msg, name):
+    header = msg.get(name)
+    if header is None:
+        return []
+    return [(a.display_name, a.addr_spec) for a in header.addresses]
+
+
+def body_parts(msg):
+    """(text parts, html parts, attachments) of a message, walking multiparts."""
+    texts, htmls, attachments = [], [], []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        disposition = part.get_content_disposition()
+        if disposition == "attachment" or part.get_filename():
+            attachments.append(part)
+        elif part.get_content_type() == "text/plain":
+            texts.append(part)
+        elif part.get_content_type() == "text/html":
+            htmls.append(part)
+        else:
+            attachments.append(part)
+    return texts, htmls, attachments
+
+
+def expect_text_body(run, d, expected):
+    texts, _, _ = body_parts(d.msg)
+    if len(texts) != 1:
+        run.fail(f"expected one text/plain body part, found {len(texts)}")
+        return
+    try:
+        got = texts[0].get_content()
+    except (LookupError, ValueError) as e:
+        run.fail(f"text body does not decode: {e}")
+        return
+    if norm_text(got) != norm_text(expected):
+        run.fail(f"text body decodes to {got!r}, expected {expected!r}")
+
+
+# -- scenarios ---------------------------------------------------------------------------------
+
+def stdout_single_line(run):
+    lines = run.stdout.splitlines()
+    if len(lines) != 1 or not run.stdout.endswith("\n"):
+        run.fail(f"stdout should be exactly one line, got {run.stdout!r}")
+
+
+def check_starttls_full(run):
+    files = Path(os.environ["CHECK_FILES"])
+    run.expect_rc(0)
+    d = run.expect_delivered_to(["bob@example.net", "carol@example.net", "dave@example.net"])
+    if d is None:
+        return
+    msg = d.msg
+    stdout_single_line(run)
+    mid = bare_id(message_id(d))
+    if not re.search(r"(^|\D)250(\D|$)", run.stdout):
+        run.fail(f"stdout does not show the final 250 reply: {run.stdout.strip()!r}")
+    if d.queue_id not in run.stdout:
+        run.fail(f"stdout does not show the final reply (Postfix's '250 2.0.0 Ok: queued as "
+                 f"{d.queue_id}'): {run.stdout.strip()!r}")
+    if not mid or mid not in run.stdout:
+        run.fail(f"stdout does not contain the delivered Message-ID {mid!r}: {run.stdout.strip()!r}")
+    run.expect_wire_format(d)
+    run.expect_basic_headers(d)
+    if msg.get("MIME-Version") is None:
+        run.fail("no MIME-Version header")
+    # Headers: the Bcc recipient must not be mentioned (Received is Postfix's own).
+    head = d.raw.split(b"\n\n", 1)[0]
+    unfolded = re.sub(rb"\r?\n[ \t]", b" ", head).split(b"\n")
+    for line in unfolded:
+        if line.lower().startswith(b"received:"):
+            continue
+        if b"dave" in line.lower():
+            run.fail(f"a header mentions the Bcc recipient: {line[:200]!r}")
+    run.expect_subject(d, "Grüße – a test ✓")
+    if addresses(msg, "From") != [("Ålice Ünïcode", "alice@example.org")]:
+        run.fail(f"From decodes to {addresses(msg, 'From')}, expected Ålice Ünïcode <alice@example.org>")
+    if addresses(msg, "To") != [("Bob", "bob@example.net")]:
+        run.fail(f"To decodes to {addresses(msg, 'To')}, expected Bob <bob@example.net>")
+    if [a for _, a in addresses(msg, "Cc")] != ["carol@example.net"]:
+        run.fail(f"Cc decodes to {addresses(msg, 'Cc')}, expected carol@example.net")
+
+    texts, htmls, attachments = body_parts(msg)
+    expect_text_body(run, d, "Body with ümlauts\n.leading dot line")
+    if len(htmls) != 1:
+        run.fail(f"expected one text/html part, found {len(htmls)}")
+    else:
+        want = (files / "page.html").read_text(encoding="utf-8")
+        try:
+            got = htmls[0].get_content()
+        except (LookupError, ValueError) as e:
+            got = f"<does not decode: {e}>"
+        if norm_text(got) != norm_text(want):
+            run.fail(f"HTML part decodes to {got!r}, expected the content of page.html")
+    alternative = [p for p in msg.walk() if p.get_content_type() == "multipart/alternative"]
+    if not alternative:
+        run.fail("no multipart/alternative holding the text and HTML bodies")
+    expected = {
+        "file with spaces.pdf": ("application/pdf", files / "file with spaces.pdf"),
+        "naïve-résumé.txt": ("text/plain", files / "naïve-résumé.txt"),
+    }
+    names = [decoded_filename(p) for p in attachments]
+    if sorted(n or "" for n in names) != sorted(expected):
+        run.fail(f"attachment file names decode to {names}, expected {sorted(expected)}")
+    for part, name in zip(attachments, names):
+        if name not in expected:
+            continue
+        ctype, path = expected[name]
+        if part.get_content_type() != ctype:
+            run.fail(f"attachment {name!r} has Content-Type {part.get_content_type()}, expected {ctype}")
+        data = part.get_payload(decode=True) or b""
+        want = path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != hashlib.sha256(want).hexdigest():
+            run.fail(f"attachment {name!r}: {len(data)} octets delivered, sha256 differs from the "
+                     f"{len(want)}-octet file")
+
+
+def check_implicit_tls_json(run):
+    run.expect_rc(0)
+    d = run.expect_delivered_to(["bob@example.net", "carol@example.net"])
+    try:
+        doc = json.loads(run.stdout)
+    except ValueError as e:
+        run.fail(f"stdout is not one JSON document: {e}")
+        doc = None
+    if doc is not None and not isinstance(doc, dict):
+        run.fail(f"stdout JSON is a {type(doc).__name__}, expected an object")
+        doc = None
+    if doc is not None:
+        if doc.get("status") != "sent":
+            run.fail(f"status is {doc.get('status')!r}, expected 'sent'")
+        tls = doc.get("tls")
+        version = tls.get("version") if isinstance(tls, dict) else None
+        if not isinstance(version, str) or not version.startswith("TLSv1."):
+            run.fail(f"tls.version is {version!r}, expected 'TLSv1.x' (tls = {tls!r})")
+        final = doc.get("final_reply")
+        code = final.get("code") if isinstance(final, dict) else None
+        if code != 250:
+            run.fail(f"final_reply.code is {code!r}, expected 250 (final_reply = {final!r})")
+        if d is not None:
+            want = bare_id(message_id(d))
+            got = doc.get("message_id")
+            if not isinstance(got, str) or bare_id(got) != want:
+                run.fail(f"message_id is {got!r}, the delivered Message-ID is <{want}>")
+        rcpts = doc.get("recipients")
+        for addr in ("bob@example.net", "carol@example.net"):
+            entry = find_recipient(rcpts, addr)
+            if entry is None:
+                run.fail(f"recipients does not list {addr}: {rcpts!r}")
+            elif entry.get("accepted") is not True:
+                run.fail(f"recipients entry for {addr} is not accepted: true: {entry!r}")
+    if d is not None:
+        run.expect_wire_format(d)
+        run.expect_basic_headers(d)
+        run.expect_subject(d, "Implicit TLS")
+        expect_text_body(run, d, "Body from stdin over implicit TLS.\n.dot line\n")
+    run.expect_no_secret(secret_forms(os.environ["CHECK_USER"], os.environ["CHECK_PASSWORD"]))
+
+
+def find_recipient(rcpts, addr):
+    if isinstance(rcpts, dict):                       # {"addr": {...}}
+        entry = rcpts.get(addr)
+        return entry if isinstance(entry, dict) else None
+    if isinstance(rcpts, list):                       # [{"address": "addr", ...}]
+        for entry in rcpts:
+            if isinstance(entry, dict) and any(
+                    isinstance(v, str) and bare_id(v) == addr for v in entry.values()):
+                return entry
+    return None
+
+
+def check_simple_delivery(subject, body):
+    def check(run):
+        run.expect_rc(0)
+        d = run.expect_delivered_to(["bob@example.net"])
+        if d is not None:
+            run.expect_wire_format(d)
+            run.expect_basic_headers(d)
+            run.expect_subject(d, subject)
+            expect_text_body(run, d, body)
+            mid = bare_id(message_id(d))
+            if not mid or mid not in run.stdout:
+                run.fail(f"stdout does not contain the delivered Message-ID {mid!r}: {run.stdout.strip()!r}")
+        run.expect_no_secret(secret_forms(os.environ["CHECK_USER"], os.environ["CHECK_PASSWORD"]))
+    return check
+
+
+def check_wrong_password(run):
+    run.expect_rc(77)
+    run.expect_delivered_to([])
+    run.expect_no_secret(secret_forms(os.environ["CHECK_USER"], os.environ["CHECK_WRONG_PASSWORD"],
+                                      "the wrong password"))
+
+
+def check_refused_recipient(run):
+    run.expect_rc(67)
+    run.expect_delivered_to([])
+
+
+def check_refused_recipient_allow_partial(run):
+    run.expect_rc(67)
+    d = run.expect_delivered_to(["bob@example.net"])
+    if d is not None:
+        run.expect_subject(d, "Allow partial")
+        to = [a for _, a in addresses(d.msg, "To")]
+        if sorted(to) != ["bob@example.net", "refused@example.net"]:
+            run.fail(f"To header lists {to}, expected both addresses as given")
+
+
+def check_verbose(mech):
+    simple = check_simple_delivery(f"Verbose {mech}", "verbose")
+
+    def check(run):
+        simple(run)
+        if not re.search(r"\bEHLO\b", run.stderr):
+            run.fail("stderr has no EHLO line: -v should show the SMTP transcript")
+        if not re.search(r"\bSTARTTLS\b", run.stderr):
+            run.fail("stderr has no STARTTLS line: -v should show the SMTP transcript")
+        if not re.search(r"\bAUTH\b", run.stderr):
+            run.fail("stderr shows no AUTH exchange")
+    return check
+
+
+def check_untrusted_certificate(run):
+    run.expect_rc(69)
+    run.expect_delivered_to([])
+
+
+SCENARIOS = {
+    "starttls-full": check_starttls_full,
+    "implicit-tls-json": check_implicit_tls_json,
+    "spelled-out-flags": check_simple_delivery("Spelled-out flags", "spelled out"),
+    "wrong-password": check_wrong_password,
+    "refused-recipient": check_refused_recipient,
+    "refused-recipient-allow-partial": check_refused_recipient_allow_partial,
+    "verbose-plain": check_verbose("plain"),
+    "verbose-login": check_verbose("login"),
+    "untrusted-certificate": check_untrusted_certificate,
+}
+
+
+def main():
+    name, rundir = sys.argv[1], Path(sys.argv[2])
+    run = Run(rundir)
+    try:
+        SCENARIOS[name](run)
+    except Exception as e:  # a checker crash is a failure of the scenario, with the reason
+        run.fail(f"checker error: {type(e).__name__}: {e}")
+    run.report()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,467 @@
+#!/usr/bin/env bash
+# Second test tier: the real smtpsend binary against a real, private Postfix instance.
+#
+#   tests/postfix/run.sh            run every scenario; prints "ok - NAME" / "not ok - NAME: reason"
+#                                   and a closing "N passed, M failed"; exits non-zero on any failure
+#   tests/postfix/run.sh --serve    only start the instance and print how to reach it (Ctrl-C stops it)
+#
+# Needs root (it installs postfix, sasl2-bin, libsasl2-modules and openssl with apt-get when they
+# are missing, and Postfix must be started as root). It never touches the system's /etc/postfix
+# instance: everything lives in a fresh temporary directory that is removed on exit.
+#
+# Environment:
+#   SMTPSEND                       binary under test (default target/debug/smtpsend; built if missing)
+#   POSTFIX_TEST_SUBMISSION_PORT   STARTTLS submission port on 127.0.0.1 (default 2587)
+#   POSTFIX_TEST_SMTPS_PORT        implicit-TLS port on 127.0.0.1 (default 2465)
+#   POSTFIX_TEST_KEEP=1            keep the temporary directory (its path is printed)
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+REPO=$(pwd)
+HERE=$REPO/tests/postfix
+SUB_PORT=${POSTFIX_TEST_SUBMISSION_PORT:-2587}
+SMTPS_PORT=${POSTFIX_TEST_SMTPS_PORT:-2465}
+BIN=${SMTPSEND:-target/debug/smtpsend}
+case $BIN in /*) ;; *) BIN=$REPO/$BIN ;; esac
+MODE=${1:-test}
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+export LC_ALL=C.UTF-8
+umask 022               # Postfix's daemons and the recorder (nobody) must read what we write
+
+# smtpsend reads SMTPSEND_* from the environment: start every run from none of them.
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^SMTPSEND' || true)
+
+USER_NAME=alice
+REALM=smtpsend.test
+DELIVERY_TIMEOUT=20     # seconds to wait for the queue to drain after each client run
+CLIENT_TIMEOUT=60       # seconds before a hanging smtpsend is killed
+
+T=$(mktemp -d /tmp/smtpsend-postfix.XXXXXX)
+chmod 755 "$T"          # postfix (smtpd, sasldb) and nobody (recorder) must traverse it
+CONF=$T/etc SPOOL=$T/spool OUT=$T/deliveries FILES=$T/files RUNS=$T/runs
+MAILLOG=$T/maillog
+
+cleanup() {
+    local rc=$? pid
+    trap - EXIT INT TERM
+    if [[ -n ${SERVE_SLEEP:-} ]]; then kill "$SERVE_SLEEP" 2>/dev/null || true; fi
+    if [[ -s $SPOOL/pid/master.pid ]]; then
+        pid=$(awk '{print $1; exit}' "$SPOOL/pid/master.pid")
+        postfix -c "$CONF" stop >/dev/null 2>&1 || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
+            postfix -c "$CONF" abort >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
+        fi
+    fi
+    if [[ ${POSTFIX_TEST_KEEP:-} == 1 ]]; then
+        echo "# kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+indent() { sed 's/^/#   /'; }
+
+# Print "not ok - setup: REASON" plus a log, a closing line, and stop.
+setup_failed() {
+    echo "not ok - setup: $1"
+    if [[ -n ${2:-} && -s $2 ]]; then tail -n 60 "$2" | indent; fi
+    if [[ -s $MAILLOG ]]; then echo "# maillog:"; tail -n 60 "$MAILLOG" | indent; fi
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Packages
+# ---------------------------------------------------------------------------------------------
+install_packages() {
+    local missing=() pkg
+    for pkg in postfix sasl2-bin libsasl2-modules openssl; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$pkg")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    [[ $(id -u) == 0 ]] || setup_failed "missing packages (${missing[*]}) and not root"
+    local log=$T/apt.log
+    export DEBIAN_FRONTEND=noninteractive
+    {
+        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections &&
+        apt-get update &&
+        apt-get install -y --no-install-recommends postfix sasl2-bin libsasl2-modules openssl
+    } >"$log" 2>&1 </dev/null || setup_failed "apt-get install ${missing[*]} failed" "$log"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The private Postfix instance
+# ---------------------------------------------------------------------------------------------
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+make_certificates() {
+    local d=$T/tls log=$T/openssl.log
+    mkdir -p "$d"
+    cat >"$d/server.ext" <<'EOF'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+    {
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 -subj "/CN=smtpsend throwaway test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" &&
+        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+            -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.pem"
+    } >"$log" 2>&1 || setup_failed "creating certificates failed" "$log"
+    chmod 600 "$d/ca.key" "$d/server.key"   # smtpd reads its key as root, before dropping privileges
+    CA=$d/ca.pem
+}
+
+# Debian's Postfix looks for smtpd.conf in $config_directory/sasl whatever cyrus_sasl_config_path
+# says, so the SASL files live there (and cyrus_sasl_config_path points there too).
+make_sasldb() {
+    mkdir -p "$CONF/sasl"
+    cat >"$CONF/sasl/smtpd.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $CONF/sasl/sasldb2
+EOF
+    PASSWORD=$(openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24)
+    printf '%s' "$PASSWORD" | saslpasswd2 -p -c -f "$CONF/sasl/sasldb2" -u "$REALM" "$USER_NAME" \
+        >"$T/saslpasswd.log" 2>&1 || setup_failed "saslpasswd2 failed" "$T/saslpasswd.log"
+    chgrp postfix "$CONF/sasl/sasldb2"
+    chmod 640 "$CONF/sasl/sasldb2"
+}
+
+write_config() {
+    mkdir -p "$CONF" "$SPOOL" "$T/data" "$OUT" "$T/bin"
+    chown postfix:postfix "$T/data"
+    chmod 700 "$T/data"
+    chown nobody "$OUT"       # the recorder runs as nobody
+    chmod 755 "$OUT"
+    install -m 755 "$HERE/recorder.sh" "$T/bin/recorder.sh"
+    # The one address refused at RCPT time, after authentication has succeeded.
+    printf '%s\n' 'refused@example.net 550 5.1.1 refused by test policy' \
+        >"$CONF/refused"
+    # Postfix's cleanup drops Bcc headers from what it receives; header_checks run first, so a
+    # Bcc header the client wrongly sent survives under another name for the checker to see.
+    # shellcheck disable=SC2016  # ${1} and ${2} are for Postfix
+    printf '%s\n' '/^(Resent-)?Bcc:(.*)$/ REPLACE X-Test-Client-Sent-${1}Bcc:${2}' >"$CONF/header_checks"
+
+    cat >"$CONF/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $SPOOL
+data_directory = $T/data
+myhostname = mail.$REALM
+mydomain = $REALM
+myorigin = \$myhostname
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+maillog_file = $MAILLOG
+maillog_file_prefixes = $T
+biff = no
+
+# Deliver everything to the recorder, one recipient per delivery; no local domains.
+mydestination =
+relay_domains =
+local_recipient_maps =
+transport_maps = static:recorder:all
+recorder_destination_recipient_limit = 1
+
+# Don't add or rewrite headers: the tests must see what the client sent.
+always_add_missing_headers = no
+local_header_rewrite_clients =
+remote_header_rewrite_domain =
+smtpd_sasl_authenticated_header = no
+smtpd_tls_received_header = no
+header_checks = regexp:$CONF/header_checks
+
+# TLS (the security level and wrapper mode are set per port in master.cf).
+smtpd_tls_chain_files = $T/tls/server.key, $T/tls/server.pem
+smtpd_tls_loglevel = 1
+
+# SASL via cyrus sasldb. The login name is the bare user; the realm comes from here.
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = $CONF/sasl
+smtpd_sasl_local_domain = $REALM
+
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+smtpd_recipient_restrictions = check_recipient_access texthash:$CONF/refused
+EOF
+
+    cat >"$CONF/master.cf" <<EOF
+127.0.0.1:$SUB_PORT inet n - n - - smtpd
+  -o syslog_name=postfix-test/submission
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+127.0.0.1:$SMTPS_PORT inet n - n - - smtpd
+  -o syslog_name=postfix-test/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+cleanup   unix       n - n -    0 cleanup
+qmgr      unix       n - n 300  1 qmgr
+tlsmgr    unix       - - n 1000? 1 tlsmgr
+rewrite   unix       - - n -    - trivial-rewrite
+bounce    unix       - - n -    0 bounce
+defer     unix       - - n -    0 bounce
+trace     unix       - - n -    0 bounce
+verify    unix       - - n -    1 verify
+flush     unix       n - n 1000? 0 flush
+proxymap  unix       - - n -    - proxymap
+proxywrite unix      - - n -    1 proxymap
+showq     unix       n - n -    - showq
+error     unix       - - n -    - error
+retry     unix       - - n -    - error
+discard   unix       - - n -    - discard
+anvil     unix       - - n -    1 anvil
+scache    unix       - - n -    1 scache
+postlog   unix-dgram n - n -    1 postlogd
+recorder  unix       - n n -    - pipe
+  user=nobody argv=$T/bin/recorder.sh $OUT \${sender} \${queue_id} \${recipient}
+EOF
+}
+
+start_postfix() {
+    local port log=$T/postfix-start.log
+    for port in "$SUB_PORT" "$SMTPS_PORT"; do
+        port_in_use "$port" && setup_failed "127.0.0.1:$port is already in use (set POSTFIX_TEST_SUBMISSION_PORT / POSTFIX_TEST_SMTPS_PORT)"
+    done
+    postfix -c "$CONF" check >"$log" 2>&1 || setup_failed "postfix check failed" "$log"
+    postfix -c "$CONF" start >>"$log" 2>&1 || setup_failed "postfix start failed" "$log"
+    for port in "$SUB_PORT" "$SMTPS_PORT"; do
+        for _ in $(seq 100); do port_in_use "$port" && continue 2; sleep 0.1; done
+        setup_failed "Postfix is not listening on 127.0.0.1:$port" "$log"
+    done
+}
+
+setup_postfix() {
+    [[ $(id -u) == 0 ]] || setup_failed "must run as root (it starts Postfix, and may install packages)"
+    install_packages
+    make_certificates
+    make_sasldb
+    write_config
+    start_postfix
+}
+
+# ---------------------------------------------------------------------------------------------
+# Delivery bookkeeping
+# ---------------------------------------------------------------------------------------------
+queue_files() {
+    find "$SPOOL/incoming" "$SPOOL/active" "$SPOOL/deferred" "$SPOOL/hold" "$SPOOL/maildrop" \
+        -type f 2>/dev/null
+}
+
+# Wait until Postfix's queue is empty: a message the client saw accepted (250 after DATA) is
+# in the queue by the time the client exits, and leaves it only once the recorder has written
+# every delivery. So an empty queue means every delivery there will be is on disk.
+wait_for_queue() {
+    local i
+    for ((i = 0; i < DELIVERY_TIMEOUT * 10; i++)); do
+        [[ -z $(queue_files) ]] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------------------------
+PASSED=0 FAILED=0 FAILED_NAMES=()
+
+make_fixtures() {
+    mkdir -p "$FILES" "$RUNS" "$T/xdg/config" "$T/xdg/data" "$T/xdg/state" "$T/xdg/cache"
+    cat >"$FILES/page.html" <<'EOF'
+<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>Grüße</title></head>
+<body>
+<p>Grüße – a test ✓</p>
+<p>Ünïcode &amp; <b>bold</b> text.</p>
+.a line that starts with a dot
+</body></html>
+EOF
+    { printf '%%PDF-1.4\n'; head -c 6000 /dev/urandom; printf '\n%%%%EOF\n'; } >"$FILES/file with spaces.pdf"
+    {
+        printf 'naïve résumé ✓\nZweite Zeile mit Ümlauten: äöü ß\n.a dot at the start\n'
+        printf 'From the start of a line\n'
+        for _ in $(seq 150); do printf 'é-long-line-'; done   # one 1950-octet line
+        printf '\nlast line without trailing newline: ✓'
+    } >"$FILES/naïve-résumé.txt"
+    printf '%s\n' "$PASSWORD" >"$FILES/password"
+    chmod 600 "$FILES/password"
+    WRONG_PASSWORD="wrong-$(openssl rand -hex 8)"
+}
+
+# run_client NAME [VAR=VALUE]... -- ARGS...   (stdin: whatever the caller redirects in)
+# Runs the binary in $FILES with only the given SMTPSEND_* variables, and records
+# $RUNS/NAME/{stdout,stderr,rc,cmd}.
+run_client() {
+    local name=$1 dir=$RUNS/$1 rc=0
+    shift
+    local vars=()
+    while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+    shift
+    mkdir -p "$dir"
+    # The command as run, for failure reports; the password is shown by name, not value.
+    printf '%q ' "${vars[@]}" "$BIN" "$@" | sed "s/$PASSWORD/<password>/g" >"$dir/cmd"
+    (
+        cd "$FILES"
+        export XDG_CONFIG_HOME=$T/xdg/config XDG_DATA_HOME=$T/xdg/data \
+            XDG_STATE_HOME=$T/xdg/state XDG_CACHE_HOME=$T/xdg/cache
+        unset DBUS_SESSION_BUS_ADDRESS
+        exec env "${vars[@]}" timeout -k 5 "$CLIENT_TIMEOUT" "$BIN" "$@"
+    ) >"$dir/stdout" 2>"$dir/stderr" || rc=$?
+    echo "$rc" >"$dir/rc"
+    # Collect what Postfix delivered for this run.
+    mkdir -p "$dir/deliveries"
+    if ! wait_for_queue; then
+        # Say why (the last log line of each stuck message), then empty the queue so the
+        # next scenarios start clean.
+        local qid
+        for qid in $(queue_files | xargs -r -n1 basename | sort -u); do
+            grep -F " $qid: " "$MAILLOG" | tail -n 1 || echo "$qid: (nothing logged)"
+        done >"$dir/queue-stuck"
+        postsuper -c "$CONF" -d ALL >/dev/null 2>&1 || true
+    fi
+    find "$OUT" -maxdepth 1 -type f \( -name '*.eml' -o -name '*.env' \) \
+        -exec mv -t "$dir/deliveries" {} +
+}
+
+# check NAME: ask check.py about run NAME, print the TAP-like line.
+check() {
+    local name=$1 dir=$RUNS/$1 result
+    if [[ -f $dir/queue-stuck ]]; then
+        result="Postfix's queue did not drain within ${DELIVERY_TIMEOUT}s; last log lines:
+$(cat "$dir/queue-stuck")"
+    else
+        result=$(CHECK_PASSWORD=$PASSWORD CHECK_WRONG_PASSWORD=$WRONG_PASSWORD \
+            CHECK_USER=$USER_NAME CHECK_FILES=$FILES \
+            python3 "$HERE/check.py" "$name" "$dir" 2>&1) || true
+    fi
+    if [[ $result == ok ]]; then
+        echo "ok - $name"
+        PASSED=$((PASSED + 1))
+    else
+        echo "not ok - $name: $(head -n 1 <<<"$result")"
+        tail -n +2 <<<"$result" | indent
+        echo "#   command: $(cat "$dir/cmd")"
+        echo "#   exit code: $(cat "$dir/rc")"
+        echo "#   stdout:"; head -c 4000 "$dir/stdout" | sed 's/^/#     /'
+        echo "#   stderr:"; head -c 4000 "$dir/stderr" | sed 's/^/#     /'
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("$name")
+    fi
+}
+
+run_scenarios() {
+    local srv_sub="smtp://localhost:$SUB_PORT" srv_smtps="smtps://localhost:$SMTPS_PORT"
+    local auth=(--ca-file "$CA" --user "$USER_NAME")
+
+    # a. STARTTLS + AUTH, Unicode headers, Bcc, HTML alternative, two attachments.
+    run_client starttls-full SMTPSEND_PASSWORD="$PASSWORD" -- \
+        --server "$srv_sub" "${auth[@]}" \
+        -f 'Ålice Ünïcode <alice@example.org>' -t 'Bob <bob@example.net>' \
+        -c carol@example.net -b dave@example.net -s 'Grüße – a test ✓' \
+        -m $'Body with ümlauts\n.leading dot line' --html page.html \
+        -a 'file with spaces.pdf' -a 'naïve-résumé.txt' </dev/null
+    check starttls-full
+
+    # b. Implicit TLS, password from a file, body from stdin (a pipe), --json.
+    # (|| true: a client that never reads stdin must not kill the script with SIGPIPE.)
+    printf 'Body from stdin over implicit TLS.\n.dot line\n' |
+        run_client implicit-tls-json SMTPSEND_PASSWORD_FILE="$FILES/password" -- \
+            --server "$srv_smtps" "${auth[@]}" -f alice@example.org \
+            -t bob@example.net -c carol@example.net -s 'Implicit TLS' --json || true
+    check implicit-tls-json
+
+    # c. The same connection spelled out.
+    run_client spelled-out-flags SMTPSEND_PASSWORD="$PASSWORD" -- \
+        --host localhost --port "$SUB_PORT" --tls starttls "${auth[@]}" \
+        -f alice@example.org -t bob@example.net -s 'Spelled-out flags' -m 'spelled out' </dev/null
+    check spelled-out-flags
+
+    # d. Wrong password.
+    run_client wrong-password SMTPSEND_PASSWORD="$WRONG_PASSWORD" -- \
+        --server "$srv_sub" "${auth[@]}" \
+        -f alice@example.org -t bob@example.net -s 'Wrong password' -m 'never sent' </dev/null
+    check wrong-password
+
+    # e. One recipient refused at RCPT: nothing sent; with --allow-partial, sent to the other.
+    run_client refused-recipient SMTPSEND_PASSWORD="$PASSWORD" -- \
+        --server "$srv_sub" "${auth[@]}" -f alice@example.org \
+        -t bob@example.net -t refused@example.net -s 'Refused recipient' -m 'not sent' </dev/null
+    check refused-recipient
+    run_client refused-recipient-allow-partial SMTPSEND_PASSWORD="$PASSWORD" -- \
+        --server "$srv_sub" "${auth[@]}" -f alice@example.org --allow-partial \
+        -t bob@example.net -t refused@example.net -s 'Allow partial' -m 'partial' </dev/null
+    check refused-recipient-allow-partial
+
+    # f. -v transcript without secrets, for each mechanism.
+    local mech
+    for mech in plain login; do
+        run_client "verbose-$mech" SMTPSEND_PASSWORD="$PASSWORD" -- \
+            --server "$srv_sub" "${auth[@]}" --auth "$mech" -v \
+            -f alice@example.org -t bob@example.net -s "Verbose $mech" -m 'verbose' </dev/null
+        check "verbose-$mech"
+    done
+
+    # g. The server's certificate is not trusted without --ca-file.
+    run_client untrusted-certificate SMTPSEND_PASSWORD="$PASSWORD" -- \
+        --server "$srv_sub" --user "$USER_NAME" \
+        -f alice@example.org -t bob@example.net -s 'Untrusted' -m 'never sent' </dev/null
+    check untrusted-certificate
+}
+
+ensure_binary() {
+    [[ -x $BIN ]] && return 0
+    if [[ -n ${SMTPSEND:-} ]]; then setup_failed "SMTPSEND=$SMTPSEND is not an executable file"; fi
+    cargo build --quiet >"$T/cargo.log" 2>&1 || setup_failed "cargo build failed" "$T/cargo.log"
+    [[ -x $BIN ]] || setup_failed "cargo build did not produce $BIN" "$T/cargo.log"
+}
+
+# ---------------------------------------------------------------------------------------------
+case $MODE in
+--serve)
+    setup_postfix
+    make_fixtures
+    cat <<EOF
+Postfix is running from $T
+  submission (STARTTLS): 127.0.0.1:$SUB_PORT    implicit TLS: 127.0.0.1:$SMTPS_PORT
+  CA: $CA
+  user: $USER_NAME    password: $PASSWORD    (refused at RCPT: refused@example.net)
+  deliveries: $OUT    log: $MAILLOG
+Ctrl-C stops it and removes $T.
+EOF
+    while :; do sleep 3600 & SERVE_SLEEP=$!; wait "$SERVE_SLEEP" || true; done
+    ;;
+test)
+    setup_postfix
+    ensure_binary
+    make_fixtures
+    run_scenarios
+    if ((FAILED > 0)) && [[ -s $MAILLOG ]]; then
+        echo "# failed: ${FAILED_NAMES[*]}"
+        echo "# maillog (last 80 lines):"
+        tail -n 80 "$MAILLOG" | indent
+    fi
+    echo "$PASSED passed, $FAILED failed"
+    ((FAILED == 0))
+    ;;
+*)
+    echo "usage: $0 [--serve]" >&2
+    exit 64
+    ;;
+esac
