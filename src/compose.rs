@@ -291,7 +291,8 @@ fn attachment_part(attachment: &Attachment) -> MimePart<'static> {
         body.push_str(std::str::from_utf8(line).unwrap_or_default());
         body.push_str("\r\n");
     }
-    MimePart::new(content_type(&attachment.content_type), body)
+    // As bytes: mail-builder would give a text body a charset, meaningless on application/pdf.
+    MimePart::new(content_type(&attachment.content_type), body.into_bytes())
         .transfer_encoding("base64")
         .attachment(attachment.file_name.clone())
 }

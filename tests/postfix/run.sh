@@ -349,7 +349,7 @@ $(cat "$dir/queue-stuck")"
     else
         result=$(CHECK_PASSWORD=$PASSWORD CHECK_WRONG_PASSWORD=$WRONG_PASSWORD \
             CHECK_USER=$USER_NAME CHECK_FILES=$FILES \
-            python3 "$HERE/check.py" "$name" "$dir" 2>&1) || true
+            python3 -B "$HERE/check.py" "$name" "$dir" 2>&1) || true
     fi
     if [[ $result == ok ]]; then
         echo "ok - $name"

@@ -1,0 +1,1 @@
+//! Faults a real server will not produce on demand, played by a scripted server.

@@ -1,0 +1,6 @@
+//! The integration tests: the real binary against a real SMTP server, and against a scripted one
+//! for faults; every test asserts on what the server received.
+
+mod faults;
+mod send;
+mod support;

@@ -1,0 +1,525 @@
+//! Test support: the binary with a clean environment, certificates made at test time, a real
+//! SMTP server (mailin-embedded) that records what it received, an implicit-TLS front for it,
+//! and a scripted server for the faults a real server will not produce on demand.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use mailin_embedded::response::{self, Response};
+use mailin_embedded::{AuthMechanism, Handler, Server, SslConfig};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
+
+pub const USER: &str = "alice@example.org";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A fresh directory per test, with HOME and XDG_* pointed into it.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Sandbox {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, contents).unwrap();
+        path
+    }
+
+    /// The binary with no inherited SMTPSEND_* settings and stdin closed.
+    pub fn command(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_smtpsend"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("SMTPSEND_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .env("HOME", self.dir.path())
+            .env("XDG_CONFIG_HOME", self.path("config"))
+            .env("XDG_DATA_HOME", self.path("data"))
+            .env("XDG_STATE_HOME", self.path("state"))
+            .stdin(Stdio::null());
+        command
+    }
+}
+
+/// The result of running the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+pub fn run(command: &mut Command) -> Run {
+    run_with_stdin(command, None)
+}
+
+pub fn run_with_stdin(command: &mut Command, stdin: Option<&[u8]>) -> Run {
+    if stdin.is_some() {
+        command.stdin(Stdio::piped());
+    }
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        let mut pipe = child.stdin.take().unwrap();
+        pipe.write_all(input).unwrap();
+    }
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = child.wait_with_output().unwrap();
+    Run {
+        code: status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+fn install_crypto_provider() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+}
+
+/// A CA and a server certificate signed by it, written as PEM files.
+pub struct Pki {
+    pub dir: tempfile::TempDir,
+    pub ca_file: PathBuf,
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub cert_der: rustls::pki_types::CertificateDer<'static>,
+    pub key_der: Vec<u8>,
+}
+
+impl Pki {
+    /// A server certificate for `localhost` and 127.0.0.1.
+    pub fn localhost() -> Self {
+        Pki::for_names(&["localhost"], true)
+    }
+
+    /// A server certificate for other names only.
+    pub fn for_names(names: &[&str], with_loopback_ip: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "smtpsend test CA");
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+
+        let key = KeyPair::generate().unwrap();
+        let mut params =
+            CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .unwrap();
+        if with_loopback_ip {
+            params
+                .subject_alt_names
+                .push(SanType::IpAddress("127.0.0.1".parse().unwrap()));
+        }
+        let cert = params.signed_by(&key, &issuer).unwrap();
+
+        let ca_file = dir.path().join("ca.pem");
+        let cert_file = dir.path().join("cert.pem");
+        let key_file = dir.path().join("key.pem");
+        std::fs::write(&ca_file, ca_cert.pem()).unwrap();
+        std::fs::write(&cert_file, cert.pem()).unwrap();
+        std::fs::write(&key_file, key.serialize_pem()).unwrap();
+        Pki {
+            ca_file,
+            cert_file,
+            key_file,
+            cert_der: cert.der().clone(),
+            key_der: key.serialize_der(),
+            dir,
+        }
+    }
+
+    fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
+        Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(vec![self.cert_der.clone()], key)
+                .unwrap(),
+        )
+    }
+}
+
+/// A message as the server received it.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub from: String,
+    pub recipients: Vec<String>,
+    pub data: Vec<u8>,
+}
+
+impl Received {
+    pub fn parsed(&self) -> mail_parser::Message<'_> {
+        mail_parser::MessageParser::default()
+            .parse(&self.data)
+            .expect("a parsable message")
+    }
+}
+
+/// What the real server saw, shared with its connection handlers.
+#[derive(Debug, Default)]
+pub struct Seen {
+    pub messages: Vec<Received>,
+    pub logins: Vec<(String, bool)>,
+}
+
+/// The handler of the in-process server. Recipients whose local part starts with `refused`
+/// get 550, with `deferred` 450; everything else is accepted.
+#[derive(Clone)]
+struct Recorder {
+    seen: Arc<Mutex<Seen>>,
+    from: String,
+    recipients: Vec<String>,
+    data: Vec<u8>,
+}
+
+impl Handler for Recorder {
+    fn mail(&mut self, _ip: std::net::IpAddr, _domain: &str, from: &str) -> Response {
+        self.from = from.to_string();
+        self.recipients.clear();
+        self.data.clear();
+        response::OK
+    }
+
+    fn rcpt(&mut self, to: &str) -> Response {
+        if to.starts_with("refused") {
+            return Response::custom(550, "5.1.1 Recipient address rejected".into());
+        }
+        if to.starts_with("deferred") {
+            return Response::custom(450, "4.2.1 Mailbox busy, try later".into());
+        }
+        self.recipients.push(to.to_string());
+        response::OK
+    }
+
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.data.extend_from_slice(buf);
+        Ok(())
+    }
+
+    fn data_end(&mut self) -> Response {
+        self.seen.lock().unwrap().messages.push(Received {
+            from: self.from.clone(),
+            recipients: self.recipients.clone(),
+            data: std::mem::take(&mut self.data),
+        });
+        Response::custom(250, "2.0.0 Ok: queued as TEST42".into())
+    }
+
+    fn auth_plain(&mut self, _authz: &str, user: &str, password: &str) -> Response {
+        self.check_login(user, password)
+    }
+
+    fn auth_login(&mut self, user: &str, password: &str) -> Response {
+        self.check_login(user, password)
+    }
+}
+
+impl Recorder {
+    fn check_login(&mut self, user: &str, password: &str) -> Response {
+        let ok = user == USER && password == PASSWORD;
+        self.seen
+            .lock()
+            .unwrap()
+            .logins
+            .push((user.to_string(), ok));
+        if ok {
+            response::AUTH_OK
+        } else {
+            Response::custom(535, "5.7.8 Error: authentication failed".into())
+        }
+    }
+}
+
+/// How the real server is set up.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Encryption {
+    None,
+    StartTls,
+    /// Implicit TLS: a TLS front that forwards to a plain server.
+    Implicit,
+}
+
+pub struct MailServer {
+    pub port: u16,
+    seen: Arc<Mutex<Seen>>,
+    pub pki: Option<Pki>,
+}
+
+impl MailServer {
+    /// A server with AUTH PLAIN and LOGIN, and TLS as asked with a certificate for localhost.
+    pub fn start(tls: Encryption) -> Self {
+        let pki = (tls != Encryption::None).then(Pki::localhost);
+        Self::start_with(tls, pki)
+    }
+
+    pub fn start_with(tls: Encryption, pki: Option<Pki>) -> Self {
+        install_crypto_provider();
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let recorder = Recorder {
+            seen: seen.clone(),
+            from: String::new(),
+            recipients: Vec::new(),
+            data: Vec::new(),
+        };
+        if let (Encryption::Implicit, Some(certificates)) = (tls, &pki) {
+            let port = implicit_tls_server(certificates.server_config(), recorder);
+            return MailServer { port, seen, pki };
+        }
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut server = Server::new(recorder);
+        server.with_name("mx.test").with_tcp_listener(listener);
+        if let (Encryption::StartTls, Some(pki)) = (tls, &pki) {
+            // Like real submission servers, AUTH only once the connection is encrypted.
+            server
+                .with_auth(AuthMechanism::Plain)
+                .with_auth(AuthMechanism::Login)
+                .with_ssl(SslConfig::SelfSigned {
+                    cert_path: pki.cert_file.to_string_lossy().into_owned(),
+                    key_path: pki.key_file.to_string_lossy().into_owned(),
+                })
+                .unwrap();
+        }
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        MailServer { port, seen, pki }
+    }
+
+    pub fn messages(&self) -> Vec<Received> {
+        self.seen.lock().unwrap().messages.clone()
+    }
+
+    pub fn logins(&self) -> Vec<(String, bool)> {
+        self.seen.lock().unwrap().logins.clone()
+    }
+
+    pub fn ca_file(&self) -> &Path {
+        &self.pki.as_ref().expect("a TLS server").ca_file
+    }
+
+    /// Waits briefly for a message the client has already been told is accepted.
+    pub fn only_message(&self) -> Received {
+        let messages = self.messages();
+        assert_eq!(messages.len(), 1, "expected exactly one message");
+        messages.into_iter().next().unwrap()
+    }
+}
+
+/// mailin-embedded speaks STARTTLS only, so implicit TLS runs mailin's protocol engine over a
+/// rustls stream accepted here; returns the port.
+fn implicit_tls_server(config: Arc<rustls::ServerConfig>, recorder: Recorder) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            let (config, recorder) = (config.clone(), recorder.clone());
+            std::thread::spawn(move || implicit_tls_session(config, client, recorder));
+        }
+    });
+    port
+}
+
+fn implicit_tls_session(config: Arc<rustls::ServerConfig>, client: TcpStream, recorder: Recorder) {
+    let Ok(connection) = rustls::ServerConnection::new(config) else {
+        return;
+    };
+    let remote = client.peer_addr().unwrap().ip();
+    let mut tls = BufReader::new(rustls::StreamOwned::new(connection, client));
+    let mut builder = mailin::SessionBuilder::new("mx.test");
+    builder
+        .enable_auth(AuthMechanism::Plain)
+        .enable_auth(AuthMechanism::Login);
+    let mut session = builder.build(remote, recorder);
+    session.tls_active();
+    let reply = |tls: &mut BufReader<_>, response: &Response| {
+        let stream: &mut rustls::StreamOwned<_, _> = tls.get_mut();
+        response
+            .write_to(stream)
+            .and_then(|()| stream.flush())
+            .is_ok()
+    };
+    if !reply(&mut tls, &session.greeting()) {
+        return;
+    }
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if tls.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let response = session.process(&line);
+        match response.action {
+            mailin::Action::NoReply => {}
+            mailin::Action::Close => {
+                reply(&mut tls, &response);
+                return;
+            }
+            _ => {
+                if !reply(&mut tls, &response) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// One step of a scripted server's part in the dialogue.
+pub enum Act {
+    /// Send these bytes as they are (include the CRLF).
+    Say(&'static str),
+    /// Read one command line from the client.
+    Hear,
+    /// Read the message data up to and including the final dot.
+    HearData,
+    /// Read this many bytes of message data, then stop reading.
+    HearBytes(usize),
+    Pause(Duration),
+    /// Close the connection.
+    Hang,
+}
+
+/// A server that plays one script on its first connection and records what the client sent.
+pub struct ScriptedServer {
+    pub port: u16,
+    heard: Arc<Mutex<Vec<String>>>,
+    connections: Arc<Mutex<usize>>,
+}
+
+impl ScriptedServer {
+    pub fn start(script: Vec<Act>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let connections = Arc::new(Mutex::new(0));
+        let (heard_by_server, connections_seen) = (heard.clone(), connections.clone());
+        std::thread::spawn(move || {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            *connections_seen.lock().unwrap() += 1;
+            play(stream, script, &heard_by_server);
+        });
+        ScriptedServer {
+            port,
+            heard,
+            connections,
+        }
+    }
+
+    /// Every line the client sent, message data included.
+    pub fn heard(&self) -> Vec<String> {
+        self.heard.lock().unwrap().clone()
+    }
+
+    pub fn heard_command(&self, verb: &str) -> bool {
+        self.heard()
+            .iter()
+            .any(|line| line.to_ascii_uppercase().starts_with(verb))
+    }
+
+    pub fn connections(&self) -> usize {
+        *self.connections.lock().unwrap()
+    }
+}
+
+fn play(stream: TcpStream, script: Vec<Act>, heard: &Mutex<Vec<String>>) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    for act in script {
+        match act {
+            Act::Say(text) => {
+                if writer.write_all(text.as_bytes()).is_err() {
+                    return;
+                }
+            }
+            Act::Hear => {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                heard.lock().unwrap().push(line.trim_end().to_string());
+            }
+            Act::HearData => loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let done = line == ".\r\n";
+                heard.lock().unwrap().push(line.trim_end().to_string());
+                if done {
+                    break;
+                }
+            },
+            Act::HearBytes(count) => {
+                let mut buf = vec![0u8; count];
+                let _ = reader.read_exact(&mut buf);
+                heard
+                    .lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&buf).into_owned());
+            }
+            Act::Pause(duration) => std::thread::sleep(duration),
+            Act::Hang => {
+                let _ = writer.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+    }
+    // Keep the connection open until the client leaves.
+    let mut rest = Vec::new();
+    let _ = reader.read_to_end(&mut rest);
+}
+
+/// The common arguments of a send to `port` on localhost.
+pub fn send_args(url_scheme: &str, port: u16) -> Vec<String> {
+    vec![
+        "--server".into(),
+        format!("{url_scheme}://localhost:{port}"),
+        "--timeout".into(),
+        "10".into(),
+    ]
+}
