@@ -1,1 +1,642 @@
 //! Faults a real server will not produce on demand, played by a scripted server.
+//!
+//! Every test asserts the exit code, the one-line error on stderr and what the server heard.
+//! The scripted server speaks plain TCP on loopback (`smtp+plain://`) unless TLS is the point.
+
+use std::net::TcpListener;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+const GREETING: &str = "220 test ESMTP\r\n";
+const EHLO_REPLY: &str = "250-test\r\n250 8BITMIME\r\n";
+
+/// The greeting, the EHLO and this reply to it.
+fn greeted_with(ehlo_reply: &'static str) -> Vec<Act> {
+    vec![Act::Say(GREETING), Act::Hear, Act::Say(ehlo_reply)]
+}
+
+/// The greeting and an EHLO reply offering 8BITMIME only.
+fn greeted() -> Vec<Act> {
+    greeted_with(EHLO_REPLY)
+}
+
+/// MAIL and one RCPT accepted, then DATA answered with 354.
+fn envelope_accepted() -> Vec<Act> {
+    vec![
+        Act::Hear,
+        Act::Say("250 2.1.0 Ok\r\n"),
+        Act::Hear,
+        Act::Say("250 2.1.5 Ok\r\n"),
+        Act::Hear,
+        Act::Say("354 go\r\n"),
+    ]
+}
+
+/// The message data read in full, accepted, then QUIT.
+fn data_accepted() -> Vec<Act> {
+    vec![
+        Act::HearData,
+        Act::Say("250 2.0.0 Ok: queued as X\r\n"),
+        Act::Hear,
+        Act::Say("221 bye\r\n"),
+    ]
+}
+
+/// Commands read after the script's point of interest, so that anything the client sends
+/// anyway is recorded and can be asserted on.
+fn listen() -> Vec<Act> {
+    vec![Act::Hear, Act::Hear, Act::Hear]
+}
+
+/// A whole successful dialogue for one recipient, after this EHLO reply.
+fn happy(ehlo_reply: &'static str) -> Vec<Act> {
+    script([greeted_with(ehlo_reply), envelope_accepted(), data_accepted()])
+}
+
+fn script<const N: usize>(parts: [Vec<Act>; N]) -> Vec<Act> {
+    parts.into_iter().flatten().collect()
+}
+
+/// `send_args` with another `--timeout`.
+fn server_args(scheme: &str, port: u16, timeout: u64) -> Vec<String> {
+    let mut args = send_args(scheme, port);
+    let at = args.iter().position(|a| a == "--timeout").unwrap() + 1;
+    args[at] = timeout.to_string();
+    args
+}
+
+/// The binary sending from a@example.org over plain TCP to `port`; no recipient, no body.
+fn bare_send(sandbox: &Sandbox, port: u16) -> Command {
+    let mut command = sandbox.command();
+    command
+        .args(send_args("smtp+plain", port))
+        .args(["-f", "a@example.org"]);
+    command
+}
+
+/// The common send: `-f a@example.org -t b@example.org -m hi` over plain TCP to `port`.
+fn send(sandbox: &Sandbox, port: u16) -> Command {
+    let mut command = bare_send(sandbox, port);
+    command.args(["-t", "b@example.org", "-m", "hi"]);
+    command
+}
+
+/// The error line on stderr, checked to be `smtpsend: ...` and the only thing said apart
+/// from a hint.
+fn error_line(run: &Run) -> &str {
+    let mut lines = run.stderr.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(
+        first.starts_with("smtpsend: ") && !first.starts_with("smtpsend: warning"),
+        "stderr:\n{}",
+        run.stderr
+    );
+    for rest in lines {
+        assert!(
+            rest.starts_with("smtpsend: hint: "),
+            "only a hint may follow the error:\n{}",
+            run.stderr
+        );
+    }
+    first
+}
+
+/// What the server heard, once it has caught up with a client that has already exited.
+fn heard(server: &ScriptedServer) -> Vec<String> {
+    let mut last = server.heard();
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(25));
+        let now = server.heard();
+        if now == last {
+            break;
+        }
+        last = now;
+    }
+    last
+}
+
+fn verbs(lines: &[String]) -> Vec<String> {
+    lines
+        .iter()
+        .map(|l| {
+            l.split([' ', ':'])
+                .next()
+                .unwrap_or_default()
+                .to_ascii_uppercase()
+        })
+        .collect()
+}
+
+fn count_verb(lines: &[String], verb: &str) -> usize {
+    verbs(lines).iter().filter(|v| *v == verb).count()
+}
+
+#[test]
+fn starttls_not_offered_sends_nothing() {
+    let sandbox = Sandbox::new();
+    let pki = Pki::localhost();
+    let server = ScriptedServer::start(script([greeted(), listen()]));
+    let run = run(sandbox
+        .command()
+        .args(send_args("smtp", server.port))
+        .arg("--ca-file")
+        .arg(&pki.ca_file)
+        .args(["-f", "a@example.org", "-t", "b@example.org", "-m", "hi"]));
+    run.assert_code(69);
+    let error = error_line(&run);
+    assert!(error.contains("does not offer STARTTLS"), "{error}");
+    assert!(error.contains("nothing was sent"), "{error}");
+    let heard = heard(&server);
+    assert!(heard[0].starts_with("EHLO "), "{heard:?}");
+    assert!(
+        heard[1..].iter().all(|l| l.eq_ignore_ascii_case("QUIT")),
+        "nothing but QUIT after EHLO: {heard:?}"
+    );
+    assert!(!server.heard_command("MAIL"));
+    assert_eq!(server.connections(), 1);
+}
+
+#[test]
+fn a_certificate_for_another_host_is_rejected() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start_with(
+        Tls::StartTls,
+        Some(Pki::for_names(&["other.example"], false)),
+    );
+    let run = run(sandbox
+        .command()
+        .args(send_args("smtp", server.port))
+        .arg("--ca-file")
+        .arg(server.ca_file())
+        .args(["-f", "a@example.org", "-t", "b@example.org", "-m", "hi"]));
+    run.assert_code(69);
+    let error = error_line(&run);
+    assert!(
+        error.contains("certificate of localhost was rejected: not valid for this host name"),
+        "{error}"
+    );
+    assert!(error.contains("nothing was sent"), "{error}");
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn a_slow_greeting_times_out() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        vec![Act::Pause(Duration::from_secs(3))],
+        greeted(),
+        listen(),
+    ]));
+    let started = Instant::now();
+    let run = run(sandbox
+        .command()
+        .args(server_args("smtp+plain", server.port, 1))
+        .args(["-f", "a@example.org", "-t", "b@example.org", "-m", "hi"]));
+    let elapsed = started.elapsed();
+    run.assert_code(75);
+    assert!(elapsed < Duration::from_millis(2500), "took {elapsed:?}");
+    let error = error_line(&run);
+    assert!(
+        error.contains("no reply within 1 s while waiting for the greeting"),
+        "{error}"
+    );
+    assert!(heard(&server).is_empty(), "nothing was said");
+}
+
+#[test]
+fn the_deadline_bounds_a_reply_that_never_ends() {
+    let sandbox = Sandbox::new();
+    let mut acts = vec![Act::Say(GREETING), Act::Hear];
+    // Twelve seconds of an EHLO reply, one line every 300 ms: each read is well within
+    // --timeout, only --deadline can stop it.
+    for _ in 0..40 {
+        acts.push(Act::Say("250-x\r\n"));
+        acts.push(Act::Pause(Duration::from_millis(300)));
+    }
+    acts.push(Act::Say("250 8BITMIME\r\n"));
+    acts.extend(listen());
+    let server = ScriptedServer::start(acts);
+    let started = Instant::now();
+    let run = run(sandbox
+        .command()
+        .args(server_args("smtp+plain", server.port, 5))
+        .args(["--deadline", "2"])
+        .args(["-f", "a@example.org", "-t", "b@example.org", "-m", "hi"]));
+    let elapsed = started.elapsed();
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(error.contains("--deadline"), "{error}");
+    assert!(
+        elapsed < Duration::from_millis(3500),
+        "took {elapsed:?}: {error}"
+    );
+    let heard = heard(&server);
+    assert!(heard[0].starts_with("EHLO "), "{heard:?}");
+    assert!(!server.heard_command("MAIL"), "{heard:?}");
+}
+
+#[test]
+fn a_temporary_refusal_of_the_sender_is_temporary() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted(),
+        vec![Act::Hear, Act::Say("451 4.3.0 try later\r\n")],
+        listen(),
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(
+        error.contains("sender <a@example.org> refused: 451 4.3.0 try later"),
+        "{error}"
+    );
+    let heard = heard(&server);
+    assert_eq!(count_verb(&heard, "MAIL"), 1, "{heard:?}");
+    assert_eq!(count_verb(&heard, "RCPT"), 0, "{heard:?}");
+    assert_eq!(count_verb(&heard, "DATA"), 0, "{heard:?}");
+}
+
+/// MAIL, b@example.org accepted, c@example.org refused.
+fn one_of_two_refused() -> Vec<Act> {
+    vec![
+        Act::Hear,
+        Act::Say("250 2.1.0 Ok\r\n"),
+        Act::Hear,
+        Act::Say("250 2.1.5 Ok\r\n"),
+        Act::Hear,
+        Act::Say("550 5.1.1 <c@example.org>: Recipient address rejected\r\n"),
+    ]
+}
+
+#[test]
+fn one_refused_recipient_of_two_means_nothing_is_sent() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted(),
+        one_of_two_refused(),
+        vec![
+            Act::Hear,
+            Act::Say("250 2.0.0 Ok\r\n"),
+            Act::Hear,
+            Act::Say("221 bye\r\n"),
+        ],
+        listen(),
+    ]));
+    let run = run(send(&sandbox, server.port).args(["-t", "c@example.org"]));
+    run.assert_code(67);
+    let error = error_line(&run);
+    assert!(
+        error.contains("<c@example.org> (550 5.1.1 <c@example.org>: Recipient address rejected)"),
+        "{error}"
+    );
+    assert!(error.contains("nothing was sent"), "{error}");
+    assert!(!error.contains("<b@example.org>"), "{error}");
+    assert!(run.stderr.contains("--allow-partial"), "{}", run.stderr);
+    let heard = heard(&server);
+    assert_eq!(
+        verbs(&heard),
+        ["EHLO", "MAIL", "RCPT", "RCPT", "RSET", "QUIT"],
+        "{heard:?}"
+    );
+    assert!(!server.heard_command("DATA"));
+}
+
+#[test]
+fn allow_partial_sends_to_the_accepted_recipient_and_reports_both() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted(),
+        one_of_two_refused(),
+        vec![Act::Hear, Act::Say("354 go\r\n")],
+        data_accepted(),
+        listen(),
+    ]));
+    let run = run(send(&sandbox, server.port).args(["-t", "c@example.org", "--allow-partial", "--json"]));
+    run.assert_code(67);
+    let error = error_line(&run);
+    assert!(
+        error.contains("<c@example.org> (550 5.1.1 <c@example.org>: Recipient address rejected)"),
+        "{error}"
+    );
+    assert!(error.contains("sent to the others"), "{error}");
+
+    let heard = heard(&server);
+    assert_eq!(heard[2], "RCPT TO:<b@example.org>", "{heard:?}");
+    assert_eq!(heard[3], "RCPT TO:<c@example.org>", "{heard:?}");
+    assert_eq!(heard[4], "DATA", "{heard:?}");
+    assert_eq!(heard.iter().filter(|l| *l == ".").count(), 1, "{heard:?}");
+    assert!(!server.heard_command("RSET"), "{heard:?}");
+    assert_eq!(heard.last().map(String::as_str), Some("QUIT"), "{heard:?}");
+
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["status"], "partial", "{report}");
+    assert_eq!(report["exit_code"], 67);
+    let recipients = report["recipients"].as_array().unwrap();
+    assert_eq!(recipients.len(), 2, "{report}");
+    assert_eq!(recipients[0]["address"], "b@example.org");
+    assert_eq!(recipients[0]["accepted"], true);
+    assert_eq!(recipients[1]["address"], "c@example.org");
+    assert_eq!(recipients[1]["accepted"], false);
+    assert_eq!(recipients[1]["reply"]["code"], 550);
+    assert_eq!(report["final_reply"]["code"], 250);
+    assert_eq!(report["final_reply"]["queue_id"], "X");
+}
+
+#[test]
+fn a_connection_dropped_in_the_middle_of_the_data_is_temporary() {
+    let sandbox = Sandbox::new();
+    // Far more than the socket buffers on both ends hold, so the client is still writing
+    // when the server goes away.
+    let line = "a line of a long message, long enough to take a while to send\n";
+    let body = sandbox.write("body.txt", line.repeat(8 * 1024 * 1024 / line.len()));
+    let server = ScriptedServer::start(script([
+        greeted(),
+        envelope_accepted(),
+        vec![Act::HearBytes(1000), Act::Hang],
+    ]));
+    let started = Instant::now();
+    let run = run(bare_send(&sandbox, server.port)
+        .args(["-t", "b@example.org", "--body-file"])
+        .arg(&body));
+    let elapsed = started.elapsed();
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(
+        error.contains("connection lost while sending the message")
+            || error.contains("the server closed the connection while sending the message"),
+        "{error}"
+    );
+    assert!(
+        !error.contains("sent in full"),
+        "the message was not sent in full: {error}"
+    );
+    assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+    let heard = heard(&server);
+    assert_eq!(verbs(&heard[..4]), ["EHLO", "MAIL", "RCPT", "DATA"], "{heard:?}");
+    assert_eq!(heard.len(), 5, "then 1000 bytes of data: {heard:?}");
+}
+
+#[test]
+fn no_reply_after_the_final_dot_may_or_may_not_have_been_accepted() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted(),
+        envelope_accepted(),
+        vec![Act::HearData, Act::Hang],
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(
+        error.contains("the server closed the connection while sending the message"),
+        "{error}"
+    );
+    assert!(
+        error.contains("the server may or may not have accepted it"),
+        "{error}"
+    );
+    let heard = heard(&server);
+    assert_eq!(heard.last().map(String::as_str), Some("."), "{heard:?}");
+    assert_eq!(count_verb(&heard, "DATA"), 1, "{heard:?}");
+}
+
+#[test]
+fn a_message_refused_after_the_data_is_bad_data() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted(),
+        envelope_accepted(),
+        vec![
+            Act::HearData,
+            Act::Say("554 5.7.1 Message rejected as spam\r\n"),
+        ],
+        listen(),
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(65);
+    let error = error_line(&run);
+    assert!(
+        error.contains("message refused: 554 5.7.1 Message rejected as spam"),
+        "{error}"
+    );
+    let heard = heard(&server);
+    assert_eq!(heard.iter().filter(|l| *l == ".").count(), 1, "{heard:?}");
+    assert_eq!(count_verb(&heard, "MAIL"), 1, "nothing resent: {heard:?}");
+    assert_eq!(count_verb(&heard, "DATA"), 1, "nothing resent: {heard:?}");
+}
+
+#[test]
+fn a_554_greeting_is_permanent_and_a_421_greeting_temporary() {
+    for (greeting, code, quoted) in [
+        ("554 5.3.2 No SMTP service here\r\n", 69, "554 5.3.2 No SMTP service here"),
+        ("421 4.3.2 Too busy, try later\r\n", 75, "421 4.3.2 Too busy, try later"),
+    ] {
+        let sandbox = Sandbox::new();
+        let server = ScriptedServer::start(script([vec![Act::Say(greeting)], listen()]));
+        let run = run(&mut send(&sandbox, server.port));
+        run.assert_code(code);
+        let error = error_line(&run);
+        assert!(
+            error.contains(&format!("the server turned us away: {quoted}")),
+            "{error}"
+        );
+        let heard = heard(&server);
+        assert!(
+            heard.iter().all(|l| l.eq_ignore_ascii_case("QUIT")),
+            "no EHLO, no MAIL: {heard:?}"
+        );
+    }
+}
+
+#[test]
+fn control_characters_from_the_server_are_escaped() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted(),
+        vec![
+            Act::Hear,
+            Act::Say("250 2.1.0 Ok\r\n"),
+            Act::Hear,
+            Act::Say("550 5.1.1 \x1b[31mred\r\n"),
+            Act::Hear,
+            Act::Say("250 2.0.0 Ok\r\n"),
+            Act::Hear,
+            Act::Say("221 bye\r\n"),
+        ],
+        listen(),
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(67);
+    let error = error_line(&run);
+    assert!(
+        error.contains(r"<b@example.org> (550 5.1.1 \u{1b}[31mred)"),
+        "{error}"
+    );
+    assert!(
+        !run.stderr.contains('\x1b') && !run.stdout.contains('\x1b'),
+        "a raw ESC reached the terminal: {:?}",
+        run.stderr
+    );
+    assert!(!server.heard_command("DATA"), "{:?}", heard(&server));
+}
+
+#[test]
+fn a_server_speaking_garbage_is_a_protocol_error() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([vec![Act::Say("hello there\r\n")], listen()]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(76);
+    let error = error_line(&run);
+    assert!(
+        error.contains(r#"unintelligible reply while waiting for the greeting: "hello there""#),
+        "{error}"
+    );
+    let heard = heard(&server);
+    assert!(
+        heard.iter().all(|l| l.eq_ignore_ascii_case("QUIT")),
+        "no EHLO, no MAIL: {heard:?}"
+    );
+}
+
+#[test]
+fn a_non_ascii_local_part_needs_smtputf8() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([greeted(), listen()]));
+    let run = run(bare_send(&sandbox, server.port).args(["-t", "jörg@example.de", "-m", "hi"]));
+    run.assert_code(69);
+    let error = error_line(&run);
+    assert!(
+        error.contains("<jörg@example.de> needs SMTPUTF8, which the server does not offer"),
+        "{error}"
+    );
+    let heard = heard(&server);
+    assert_eq!(heard.len(), 1, "EHLO only: {heard:?}");
+    assert!(!server.heard_command("MAIL"), "{heard:?}");
+}
+
+#[test]
+fn a_non_ascii_local_part_is_sent_with_smtputf8_when_offered() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(happy(
+        "250-test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+    ));
+    let run = run(bare_send(&sandbox, server.port).args(["-t", "jörg@example.de", "-m", "hi"]));
+    run.assert_code(0);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    assert!(run.stdout.starts_with("250 2.0.0 Ok: queued as X"), "{}", run.stdout);
+    let heard = heard(&server);
+    assert_eq!(heard[1], "MAIL FROM:<a@example.org> SMTPUTF8", "{heard:?}");
+    assert_eq!(heard[2], "RCPT TO:<jörg@example.de>", "{heard:?}");
+    assert_eq!(heard.last().map(String::as_str), Some("QUIT"), "{heard:?}");
+}
+
+#[test]
+fn a_message_over_the_advertised_size_is_never_offered() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250-SIZE 100\r\n250 8BITMIME\r\n"),
+        listen(),
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(65);
+    let error = error_line(&run);
+    assert!(error.contains("the server takes at most 100"), "{error}");
+    let heard = heard(&server);
+    assert_eq!(heard.len(), 1, "EHLO only: {heard:?}");
+    assert!(!server.heard_command("MAIL"), "{heard:?}");
+}
+
+#[test]
+fn the_message_size_is_declared_when_the_server_has_a_limit() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(happy(
+        "250-test\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n",
+    ));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(0);
+    let heard = heard(&server);
+    let size: usize = heard[1]
+        .strip_prefix("MAIL FROM:<a@example.org> SIZE=")
+        .unwrap_or_else(|| panic!("{heard:?}"))
+        .parse()
+        .unwrap();
+    // The declared size is that of the message itself: the data lines, CRLF each, without
+    // the terminating dot (nothing here needs dot-stuffing).
+    let data = &heard[4..heard.len() - 2];
+    assert!(data.iter().all(|l| !l.starts_with('.')), "{heard:?}");
+    assert_eq!(heard[heard.len() - 2], ".", "{heard:?}");
+    assert_eq!(size, data.iter().map(|l| l.len() + 2).sum::<usize>());
+}
+
+#[test]
+fn a_refused_connection_is_temporary() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let sandbox = Sandbox::new();
+    let run = run(&mut send(&sandbox, port));
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(
+        error.contains(&format!("cannot connect to localhost:{port}")),
+        "{error}"
+    );
+    assert!(error.contains("connection refused"), "{error}");
+}
+
+#[test]
+fn lone_dots_and_bare_line_endings_in_the_body_cannot_end_the_data() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(happy(EHLO_REPLY));
+    let run = run(bare_send(&sandbox, server.port).args([
+        "-t",
+        "b@example.org",
+        "-m",
+        "a\n.\nb\r.\r\nc\r\n.\r\nd",
+    ]));
+    run.assert_code(0);
+    let heard = heard(&server);
+    assert_eq!(count_verb(&heard, "MAIL"), 1, "{heard:?}");
+    assert_eq!(count_verb(&heard, "RCPT"), 1, "{heard:?}");
+    assert_eq!(count_verb(&heard, "DATA"), 1, "{heard:?}");
+
+    let data_at = heard.iter().position(|l| l == "DATA").unwrap() + 1;
+    let terminators: Vec<usize> = heard
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| *l == ".")
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(terminators.len(), 1, "exactly one end of data: {heard:?}");
+    let end = terminators[0];
+    assert_eq!(heard[end + 1..], ["QUIT"], "{heard:?}");
+    let data = &heard[data_at..end];
+    for line in data {
+        assert!(
+            !line.starts_with('.') || line.starts_with(".."),
+            "not dot-stuffed: {line:?} in {heard:?}"
+        );
+    }
+    assert_eq!(
+        data.iter().filter(|l| *l == "..").count(),
+        3,
+        "the three lone dots, stuffed: {heard:?}"
+    );
+
+    // Unstuffed, the data is the message with its body intact, line endings made CRLF.
+    let mut message = String::new();
+    for line in data {
+        message.push_str(line.strip_prefix('.').unwrap_or(line));
+        message.push_str("\r\n");
+    }
+    let parsed = mail_parser::MessageParser::default()
+        .parse(message.as_bytes())
+        .unwrap();
+    assert_eq!(
+        parsed.body_text(0).unwrap().trim_end(),
+        "a\r\n.\r\nb\r\n.\r\nc\r\n.\r\nd"
+    );
+}
