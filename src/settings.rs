@@ -269,13 +269,13 @@ fn message_spec(args: &SendArgs, env: &Environment) -> Result<MessageSpec, Error
     let from = match (&args.from, &args.user) {
         (Some(from), _) => parse_mailbox(from, "--from")?,
         // A login name that is an address is the natural sender.
-        (None, Some(user)) if parse_mailbox(user, "--user").is_ok() => {
-            parse_mailbox(user, "--user")?
-        }
-        (None, _) => {
-            return Err(Error::usage("no sender address")
-                .with_hint("give -f/--from ADDR or set SMTPSEND_FROM"));
-        }
+        (None, user) => user
+            .as_deref()
+            .and_then(|user| parse_mailbox(user, "--user").ok())
+            .ok_or_else(|| {
+                Error::usage("no sender address")
+                    .with_hint("give -f/--from ADDR or set SMTPSEND_FROM")
+            })?,
     };
     let envelope_from = match &args.envelope_from {
         Some(addr) => {
