@@ -531,7 +531,7 @@ fn authenticate(
     endpoint: &Endpoint,
     transcript: &mut Transcript,
 ) -> Result<&'static str> {
-    if !session.stream.is_encrypted() && !crate::settings::is_loopback(&endpoint.host) {
+    if !may_send_password(session.stream.is_encrypted(), &endpoint.host) {
         return Err(fault(
             Step::Auth,
             Kind::Config,
@@ -639,6 +639,11 @@ fn authenticate(
         return Err(fault);
     }
     Ok(name)
+}
+
+/// A password goes over TLS, or in the clear only to this machine's own loopback interface.
+fn may_send_password(encrypted: bool, host: &str) -> bool {
+    encrypted || crate::settings::is_loopback(host)
 }
 
 /// Resolves and connects within the timeout and the deadline.
@@ -1132,8 +1137,9 @@ impl Session {
         }
         self.timeout = previous;
         if let Stream::Tls(tls) = &mut self.stream {
+            // Write the alert only: waiting for the server's would stall on one that never sends it.
             tls.conn.send_close_notify();
-            let _ = tls.conn.complete_io(&mut tls.sock);
+            let _ = tls.conn.write_tls(&mut tls.sock);
         }
     }
 }
@@ -1394,6 +1400,16 @@ mod tests {
         let err = recipients_fault(&[result("a@x", 250), result("b@x", 451)], true).unwrap();
         assert_eq!(err.kind, Kind::Temporary);
         assert!(err.hint.is_none());
+    }
+
+    #[test]
+    fn passwords_travel_in_the_clear_only_to_loopback() {
+        assert!(may_send_password(true, "mail.example.com"));
+        assert!(!may_send_password(false, "mail.example.com"));
+        assert!(!may_send_password(false, "192.0.2.1"));
+        assert!(may_send_password(false, "localhost"));
+        assert!(may_send_password(false, "127.0.0.1"));
+        assert!(may_send_password(false, "::1"));
     }
 
     #[test]
