@@ -442,8 +442,15 @@ mod tests {
 
     const BASE: &[&str] = &["-f", "a@example.org", "-t", "b@example.org"];
 
+    /// A sender and a recipient, then the given groups of arguments.
+    fn with_base<'a>(groups: &[&[&'a str]]) -> Vec<&'a str> {
+        let mut all = BASE.to_vec();
+        groups.iter().for_each(|group| all.extend_from_slice(group));
+        all
+    }
+
     fn endpoint(args: &[&str], vars: &[(&str, &str)]) -> Endpoint {
-        let all: Vec<&str> = BASE.iter().chain(args).copied().collect();
+        let all = with_base(&[args]);
         resolve_with(&all, vars).unwrap().server.unwrap().endpoint
     }
 
@@ -507,23 +514,15 @@ mod tests {
     fn a_server_is_required_unless_dry_run() {
         let err = resolve_with(BASE, &[]).unwrap_err();
         assert_eq!(err.exit_code(), 78);
-        let all: Vec<&str> = BASE.iter().copied().chain(["--dry-run"]).collect();
+        let all = with_base(&[&["--dry-run"]]);
         assert!(resolve_with(&all, &[]).unwrap().server.is_none());
     }
 
     #[test]
     fn plaintext_to_a_remote_host_warns() {
-        let all: Vec<&str> = BASE
-            .iter()
-            .copied()
-            .chain(["--server", "smtp+plain://mail.example.com"])
-            .collect();
+        let all = with_base(&[&["--server", "smtp+plain://mail.example.com"]]);
         assert_eq!(resolve_with(&all, &[]).unwrap().warnings.len(), 1);
-        let all: Vec<&str> = BASE
-            .iter()
-            .copied()
-            .chain(["--server", "smtp+plain://127.0.0.1:2525"])
-            .collect();
+        let all = with_base(&[&["--server", "smtp+plain://127.0.0.1:2525"]]);
         assert!(resolve_with(&all, &[]).unwrap().warnings.is_empty());
     }
 
@@ -554,12 +553,7 @@ mod tests {
             &["-H", "X-Test: a\rb"],
         ];
         for extra in cases {
-            let all: Vec<&str> = BASE
-                .iter()
-                .chain(extra)
-                .copied()
-                .chain(["--dry-run"])
-                .collect();
+            let all = with_base(&[extra, &["--dry-run"]]);
             let err = resolve_with(&all, &[]).unwrap_err();
             assert_eq!(err.exit_code(), 65, "{extra:?}");
             assert!(err.message.contains("CR or LF"), "{}", err.message);
@@ -568,30 +562,17 @@ mod tests {
 
     #[test]
     fn headers_owned_by_flags_name_the_flag() {
-        let all: Vec<&str> = BASE
-            .iter()
-            .copied()
-            .chain(["--dry-run", "-H", "Subject: x"])
-            .collect();
+        let all = with_base(&[&["--dry-run", "-H", "Subject: x"]]);
         let err = resolve_with(&all, &[]).unwrap_err();
         assert!(err.message.contains("-s/--subject"), "{}", err.message);
-        let all: Vec<&str> = BASE
-            .iter()
-            .copied()
-            .chain(["--dry-run", "-H", "Bad Name: x"])
-            .collect();
+        let all = with_base(&[&["--dry-run", "-H", "Bad Name: x"]]);
         assert_eq!(resolve_with(&all, &[]).unwrap_err().exit_code(), 64);
     }
 
     #[test]
     fn body_sources_in_order() {
         let body = |extra: &[&str]| {
-            let all: Vec<&str> = BASE
-                .iter()
-                .chain(extra)
-                .copied()
-                .chain(["--dry-run"])
-                .collect();
+            let all = with_base(&[extra, &["--dry-run"]]);
             resolve_with(&all, &[]).unwrap().message.body
         };
         assert_eq!(body(&["-m", "hi"]), BodySource::Text("hi".into()));
@@ -602,21 +583,13 @@ mod tests {
         );
         assert_eq!(body(&[]), BodySource::Stdin);
         assert_eq!(body(&["--html", "-"]), BodySource::None);
-        let all: Vec<&str> = BASE
-            .iter()
-            .copied()
-            .chain(["--dry-run", "--body-file", "-", "--html", "-"])
-            .collect();
+        let all = with_base(&[&["--dry-run", "--body-file", "-", "--html", "-"]]);
         assert_eq!(resolve_with(&all, &[]).unwrap_err().exit_code(), 64);
     }
 
     #[test]
     fn login_reads_password_variables() {
-        let all: Vec<&str> = BASE
-            .iter()
-            .copied()
-            .chain(["--server", "smtp://h.example.com", "--user", "u"])
-            .collect();
+        let all = with_base(&[&["--server", "smtp://h.example.com", "--user", "u"]]);
         let s = resolve_with(
             &all,
             &[
