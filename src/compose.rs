@@ -213,10 +213,15 @@ pub fn build(spec: &MessageSpec, contents: &Contents, message_id: &str) -> Resul
             builder.header(header.name.as_str(), Text::new(header.value.as_str()))
         };
     }
-    let bytes = builder
+    let mut bytes = builder
         .body(body_part(contents))
         .write_to_vec()
         .map_err(|err| Error::new(Kind::Internal, format!("composing the message: {err}")))?;
+    // A body without a final line break still ends its last line: the size declared to the
+    // server and the bytes --dry-run shows are then exactly what goes on the wire.
+    if !bytes.ends_with(b"\r\n") {
+        bytes.extend_from_slice(b"\r\n");
+    }
 
     let envelope = Envelope {
         from: spec.envelope_from.clone(),

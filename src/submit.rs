@@ -993,7 +993,6 @@ impl Session {
 
     /// Reads one complete reply, multi-line or not.
     fn reply(&mut self, step: Step, transcript: &mut Transcript) -> Result<Reply> {
-        self.arm(step)?;
         let mut lines: Vec<String> = Vec::new();
         loop {
             let line = self.read_line(step)?;
@@ -1049,6 +1048,9 @@ impl Session {
             if self.buffer.len() > MAX_LINE {
                 return Err(fault(step, Kind::Protocol, "reply line too long"));
             }
+            // Re-armed for every read: a reply that trickles in line by line must not outlast
+            // the deadline.
+            self.arm(step)?;
             let mut chunk = [0u8; 4096];
             match self.stream.read(&mut chunk) {
                 Ok(0) => {
