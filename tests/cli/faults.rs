@@ -52,7 +52,11 @@ fn listen() -> Vec<Act> {
 
 /// A whole successful dialogue for one recipient, after this EHLO reply.
 fn happy(ehlo_reply: &'static str) -> Vec<Act> {
-    script([greeted_with(ehlo_reply), envelope_accepted(), data_accepted()])
+    script([
+        greeted_with(ehlo_reply),
+        envelope_accepted(),
+        data_accepted(),
+    ])
 }
 
 fn script<const N: usize>(parts: [Vec<Act>; N]) -> Vec<Act> {
@@ -162,7 +166,7 @@ fn starttls_not_offered_sends_nothing() {
 fn a_certificate_for_another_host_is_rejected() {
     let sandbox = Sandbox::new();
     let server = MailServer::start_with(
-        Tls::StartTls,
+        Encryption::StartTls,
         Some(Pki::for_names(&["other.example"], false)),
     );
     let run = run(sandbox
@@ -313,7 +317,8 @@ fn allow_partial_sends_to_the_accepted_recipient_and_reports_both() {
         data_accepted(),
         listen(),
     ]));
-    let run = run(send(&sandbox, server.port).args(["-t", "c@example.org", "--allow-partial", "--json"]));
+    let run =
+        run(send(&sandbox, server.port).args(["-t", "c@example.org", "--allow-partial", "--json"]));
     run.assert_code(67);
     let error = error_line(&run);
     assert!(
@@ -374,7 +379,11 @@ fn a_connection_dropped_in_the_middle_of_the_data_is_temporary() {
     );
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
     let heard = heard(&server);
-    assert_eq!(verbs(&heard[..4]), ["EHLO", "MAIL", "RCPT", "DATA"], "{heard:?}");
+    assert_eq!(
+        verbs(&heard[..4]),
+        ["EHLO", "MAIL", "RCPT", "DATA"],
+        "{heard:?}"
+    );
     assert_eq!(heard.len(), 5, "then 1000 bytes of data: {heard:?}");
 }
 
@@ -430,8 +439,16 @@ fn a_message_refused_after_the_data_is_bad_data() {
 #[test]
 fn a_554_greeting_is_permanent_and_a_421_greeting_temporary() {
     for (greeting, code, quoted) in [
-        ("554 5.3.2 No SMTP service here\r\n", 69, "554 5.3.2 No SMTP service here"),
-        ("421 4.3.2 Too busy, try later\r\n", 75, "421 4.3.2 Too busy, try later"),
+        (
+            "554 5.3.2 No SMTP service here\r\n",
+            69,
+            "554 5.3.2 No SMTP service here",
+        ),
+        (
+            "421 4.3.2 Too busy, try later\r\n",
+            75,
+            "421 4.3.2 Too busy, try later",
+        ),
     ] {
         let sandbox = Sandbox::new();
         let server = ScriptedServer::start(script([vec![Act::Say(greeting)], listen()]));
@@ -519,13 +536,15 @@ fn a_non_ascii_local_part_needs_smtputf8() {
 #[test]
 fn a_non_ascii_local_part_is_sent_with_smtputf8_when_offered() {
     let sandbox = Sandbox::new();
-    let server = ScriptedServer::start(happy(
-        "250-test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
-    ));
+    let server = ScriptedServer::start(happy("250-test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n"));
     let run = run(bare_send(&sandbox, server.port).args(["-t", "jörg@example.de", "-m", "hi"]));
     run.assert_code(0);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
-    assert!(run.stdout.starts_with("250 2.0.0 Ok: queued as X"), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with("250 2.0.0 Ok: queued as X"),
+        "{}",
+        run.stdout
+    );
     let heard = heard(&server);
     assert_eq!(heard[1], "MAIL FROM:<a@example.org> SMTPUTF8", "{heard:?}");
     assert_eq!(heard[2], "RCPT TO:<jörg@example.de>", "{heard:?}");
@@ -548,26 +567,38 @@ fn a_message_over_the_advertised_size_is_never_offered() {
     assert!(!server.heard_command("MAIL"), "{heard:?}");
 }
 
-#[test]
-fn the_message_size_is_declared_when_the_server_has_a_limit() {
+/// Sends `body` to a server with a SIZE limit; gives the size declared on MAIL FROM and the
+/// size of what the server heard after 354: the data lines with their CRLF, without the
+/// terminating dot (RFC 1870 section 6; nothing here needs dot-stuffing).
+fn declared_and_sent_size(body: &str) -> (usize, usize) {
     let sandbox = Sandbox::new();
-    let server = ScriptedServer::start(happy(
-        "250-test\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n",
-    ));
-    let run = run(&mut send(&sandbox, server.port));
+    let server = ScriptedServer::start(happy("250-test\r\n250-SIZE 1000000\r\n250 8BITMIME\r\n"));
+    let run = run(bare_send(&sandbox, server.port).args(["-t", "b@example.org", "-m", body]));
     run.assert_code(0);
     let heard = heard(&server);
-    let size: usize = heard[1]
+    let declared: usize = heard[1]
         .strip_prefix("MAIL FROM:<a@example.org> SIZE=")
         .unwrap_or_else(|| panic!("{heard:?}"))
         .parse()
-        .unwrap();
-    // The declared size is that of the message itself: the data lines, CRLF each, without
-    // the terminating dot (nothing here needs dot-stuffing).
+        .unwrap_or_else(|_| panic!("{heard:?}"));
+    assert_eq!(heard[3], "DATA", "{heard:?}");
+    assert_eq!(heard[heard.len() - 2], ".", "{heard:?}");
     let data = &heard[4..heard.len() - 2];
     assert!(data.iter().all(|l| !l.starts_with('.')), "{heard:?}");
-    assert_eq!(heard[heard.len() - 2], ".", "{heard:?}");
-    assert_eq!(size, data.iter().map(|l| l.len() + 2).sum::<usize>());
+    (declared, data.iter().map(|l| l.len() + 2).sum())
+}
+
+#[test]
+fn the_message_size_is_declared_when_the_server_has_a_limit() {
+    let (declared, sent) = declared_and_sent_size("hi\n");
+    assert!(declared > 0);
+    assert_eq!(declared, sent, "SIZE= is what was sent");
+}
+
+#[test]
+fn the_declared_size_is_what_goes_on_the_wire_for_a_body_without_a_final_newline() {
+    let (declared, sent) = declared_and_sent_size("hi");
+    assert_eq!(declared, sent, "SIZE= is what was sent");
 }
 
 #[test]
