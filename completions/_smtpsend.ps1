@@ -41,15 +41,17 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'An HTML alternative to the text body, read from a file; `-` is standard input')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Attach a file; repeatable. The content type comes from the extension, then the content')
             [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Attach a file; repeatable. The content type comes from the extension, then the content')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'An account from the configuration file; else the one whose `from` matches --from, else the default account')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')
             [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]')
             [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted')
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection and for each server reply')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection and for each server reply [default: 60]')
             [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds the whole send may take, whatever the server does')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The login name. Without it, smtpsend does not authenticate')
-            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]')
             [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'A command whose first line of output is the password, e.g. ''pass show smtp''')
             [CompletionResult]::new('--allow-partial', '--allow-partial', [CompletionResultType]::ParameterName, 'When some recipients are refused, still send to the accepted ones (default: send nothing)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
@@ -62,8 +64,112 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Store an account''s password in the OS keyring, after checking it with the server')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove an account''s password from the OS keyring')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show or import configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;login' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection and for each server reply [default: 60]')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds the whole send may take, whatever the server does')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The login name. Without it, smtpsend does not authenticate')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]')
+            [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'A command whose first line of output is the password, e.g. ''pass show smtp''')
+            [CompletionResult]::new('--password-stdin', '--password-stdin', [CompletionResultType]::ParameterName, 'Read the password from the first line of standard input instead of asking')
+            [CompletionResult]::new('--no-verify', '--no-verify', [CompletionResultType]::ParameterName, 'Store the password without checking it with the server first')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'smtpsend;logout' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection and for each server reply [default: 60]')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds the whole send may take, whatever the server does')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The login name. Without it, smtpsend does not authenticate')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]')
+            [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'A command whose first line of output is the password, e.g. ''pass show smtp''')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'smtpsend;check' {
+            [CompletionResult]::new('--rcpt', '--rcpt', [CompletionResultType]::ParameterName, 'Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The sender for --rcpt; the account''s From address without it')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The sender for --rcpt; the account''s From address without it')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection and for each server reply [default: 60]')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds the whole send may take, whatever the server does')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The login name. Without it, smtpsend does not authenticate')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]')
+            [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'A command whose first line of output is the password, e.g. ''pass show smtp''')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on standard output')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'smtpsend;config' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the effective settings of an account and where each value comes from')
+            [CompletionResult]::new('import-msmtprc', 'import-msmtprc', [CompletionResultType]::ParameterValue, 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;config;show' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection and for each server reply [default: 60]')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds the whole send may take, whatever the server does')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The login name. Without it, smtpsend does not authenticate')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]')
+            [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'A command whose first line of output is the password, e.g. ''pass show smtp''')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'smtpsend;config;import-msmtprc' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'smtpsend;config;help' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the effective settings of an account and where each value comes from')
+            [CompletionResult]::new('import-msmtprc', 'import-msmtprc', [CompletionResultType]::ParameterValue, 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;config;help;show' {
+            break
+        }
+        'smtpsend;config;help;import-msmtprc' {
+            break
+        }
+        'smtpsend;config;help;help' {
             break
         }
         'smtpsend;completions' {
@@ -72,8 +178,32 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;help' {
+            [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Store an account''s password in the OS keyring, after checking it with the server')
+            [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove an account''s password from the OS keyring')
+            [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
+            [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show or import configuration')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;help;login' {
+            break
+        }
+        'smtpsend;help;logout' {
+            break
+        }
+        'smtpsend;help;check' {
+            break
+        }
+        'smtpsend;help;config' {
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Print the effective settings of an account and where each value comes from')
+            [CompletionResult]::new('import-msmtprc', 'import-msmtprc', [CompletionResultType]::ParameterValue, 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output')
+            break
+        }
+        'smtpsend;help;config;show' {
+            break
+        }
+        'smtpsend;help;config;import-msmtprc' {
             break
         }
         'smtpsend;help;completions' {

@@ -38,15 +38,17 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --html 'An HTML alternative to the text body, read from a file; `-` is standard input'
             cand -a 'Attach a file; repeatable. The content type comes from the extension, then the content'
             cand --attach 'Attach a file; repeatable. The content type comes from the extension, then the content'
+            cand --account 'An account from the configuration file; else the one whose `from` matches --from, else the default account'
+            cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
             cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
             cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'
             cand --port 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]'
             cand --tls 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]'
             cand --ca-file 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted'
-            cand --timeout 'Seconds to wait for the connection and for each server reply'
+            cand --timeout 'Seconds to wait for the connection and for each server reply [default: 60]'
             cand --deadline 'Seconds the whole send may take, whatever the server does'
             cand --user 'The login name. Without it, smtpsend does not authenticate'
-            cand --auth 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers'
+            cand --auth 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]'
             cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
             cand --allow-partial 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
             cand -q 'Print nothing on success'
@@ -59,16 +61,128 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand login 'Store an account''s password in the OS keyring, after checking it with the server'
+            cand logout 'Remove an account''s password from the OS keyring'
+            cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
+            cand config 'Show or import configuration'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;login'= {
+            cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
+            cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
+            cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'
+            cand --port 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]'
+            cand --tls 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]'
+            cand --ca-file 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted'
+            cand --timeout 'Seconds to wait for the connection and for each server reply [default: 60]'
+            cand --deadline 'Seconds the whole send may take, whatever the server does'
+            cand --user 'The login name. Without it, smtpsend does not authenticate'
+            cand --auth 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]'
+            cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
+            cand --password-stdin 'Read the password from the first line of standard input instead of asking'
+            cand --no-verify 'Store the password without checking it with the server first'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'smtpsend;logout'= {
+            cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
+            cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
+            cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'
+            cand --port 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]'
+            cand --tls 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]'
+            cand --ca-file 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted'
+            cand --timeout 'Seconds to wait for the connection and for each server reply [default: 60]'
+            cand --deadline 'Seconds the whole send may take, whatever the server does'
+            cand --user 'The login name. Without it, smtpsend does not authenticate'
+            cand --auth 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]'
+            cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'smtpsend;check'= {
+            cand --rcpt 'Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable'
+            cand -f 'The sender for --rcpt; the account''s From address without it'
+            cand --from 'The sender for --rcpt; the account''s From address without it'
+            cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
+            cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
+            cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'
+            cand --port 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]'
+            cand --tls 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]'
+            cand --ca-file 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted'
+            cand --timeout 'Seconds to wait for the connection and for each server reply [default: 60]'
+            cand --deadline 'Seconds the whole send may take, whatever the server does'
+            cand --user 'The login name. Without it, smtpsend does not authenticate'
+            cand --auth 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]'
+            cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
+            cand -v 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand --verbose 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand --json 'Print one JSON object on standard output'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'smtpsend;config'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand show 'Print the effective settings of an account and where each value comes from'
+            cand import-msmtprc 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;config;show'= {
+            cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
+            cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
+            cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'
+            cand --port 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]'
+            cand --tls 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]'
+            cand --ca-file 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted'
+            cand --timeout 'Seconds to wait for the connection and for each server reply [default: 60]'
+            cand --deadline 'Seconds the whole send may take, whatever the server does'
+            cand --user 'The login name. Without it, smtpsend does not authenticate'
+            cand --auth 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]'
+            cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'smtpsend;config;import-msmtprc'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'smtpsend;config;help'= {
+            cand show 'Print the effective settings of an account and where each value comes from'
+            cand import-msmtprc 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;config;help;show'= {
+        }
+        &'smtpsend;config;help;import-msmtprc'= {
+        }
+        &'smtpsend;config;help;help'= {
         }
         &'smtpsend;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'smtpsend;help'= {
+            cand login 'Store an account''s password in the OS keyring, after checking it with the server'
+            cand logout 'Remove an account''s password from the OS keyring'
+            cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
+            cand config 'Show or import configuration'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;help;login'= {
+        }
+        &'smtpsend;help;logout'= {
+        }
+        &'smtpsend;help;check'= {
+        }
+        &'smtpsend;help;config'= {
+            cand show 'Print the effective settings of an account and where each value comes from'
+            cand import-msmtprc 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'
+        }
+        &'smtpsend;help;config;show'= {
+        }
+        &'smtpsend;help;config;import-msmtprc'= {
         }
         &'smtpsend;help;completions'= {
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_smtpsend_global_optspecs
-    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= server= host= port= tls= ca-file= timeout= deadline= allow-partial user= auth= password-command= q/quiet v/verbose json dry-run h/help V/version
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial config= server= host= port= tls= ca-file= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run h/help V/version
 end
 
 function __fish_smtpsend_needs_command
@@ -36,6 +36,8 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -s m -l body -d 'The bod
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l body-file -d 'Read the body text from a file; `-` is standard input' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l html -d 'An HTML alternative to the text body, read from a file; `-` is standard input' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s a -l attach -d 'Attach a file; repeatable. The content type comes from the extension, then the content' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l account -d 'An account from the configuration file; else the one whose `from` matches --from, else the default account' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l host -d 'The server\'s host name, as an alternative to --server [env: SMTPSEND_HOST]' -r -f -a "(__fish_print_hostnames)"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l port -d 'The server\'s port; the default follows --tls [env: SMTPSEND_PORT]' -r
@@ -43,13 +45,14 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l tls -d 'How the conne
 implicit\t'TLS from the first byte (port 465)'
 none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
-complete -c smtpsend -n "__fish_smtpsend_needs_command" -l timeout -d 'Seconds to wait for the connection and for each server reply' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
-complete -c smtpsend -n "__fish_smtpsend_needs_command" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
 plain\t''
 login\t''
-xoauth2\t'OAuth2 bearer token in place of the password'"
+xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l allow-partial -d 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s q -l quiet -d 'Print nothing on success'
@@ -58,8 +61,104 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l json -d 'Print one JS
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Print the exact message that would be sent, and connect to nothing'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s V -l version -d 'Print version'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "login" -d 'Store an account\'s password in the OS keyring, after checking it with the server'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "logout" -d 'Remove an account\'s password from the OS keyring'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "config" -d 'Show or import configuration'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "completions" -d 'Print a shell completion script to standard output'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l host -d 'The server\'s host name, as an alternative to --server [env: SMTPSEND_HOST]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l port -d 'The server\'s port; the default follows --tls [env: SMTPSEND_PORT]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l tls -d 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]' -r -f -a "starttls\t'Plain connection upgraded with STARTTLS, which the server must offer (port 587)'
+implicit\t'TLS from the first byte (port 465)'
+none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+plain\t''
+login\t''
+xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-stdin -d 'Read the password from the first line of standard input instead of asking'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l no-verify -d 'Store the password without checking it with the server first'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l host -d 'The server\'s host name, as an alternative to --server [env: SMTPSEND_HOST]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l port -d 'The server\'s port; the default follows --tls [env: SMTPSEND_PORT]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l tls -d 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]' -r -f -a "starttls\t'Plain connection upgraded with STARTTLS, which the server must offer (port 587)'
+implicit\t'TLS from the first byte (port 465)'
+none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+plain\t''
+login\t''
+xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l rcpt -d 'Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s f -l from -d 'The sender for --rcpt; the account\'s From address without it' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l host -d 'The server\'s host name, as an alternative to --server [env: SMTPSEND_HOST]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l port -d 'The server\'s port; the default follows --tls [env: SMTPSEND_PORT]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l tls -d 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]' -r -f -a "starttls\t'Plain connection upgraded with STARTTLS, which the server must offer (port 587)'
+implicit\t'TLS from the first byte (port 465)'
+none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+plain\t''
+login\t''
+xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l json -d 'Print one JSON object on standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and not __fish_seen_subcommand_from show import-msmtprc help" -s h -l help -d 'Print help'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and not __fish_seen_subcommand_from show import-msmtprc help" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and not __fish_seen_subcommand_from show import-msmtprc help" -f -a "import-msmtprc" -d 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and not __fish_seen_subcommand_from show import-msmtprc help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l host -d 'The server\'s host name, as an alternative to --server [env: SMTPSEND_HOST]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l port -d 'The server\'s port; the default follows --tls [env: SMTPSEND_PORT]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l tls -d 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]' -r -f -a "starttls\t'Plain connection upgraded with STARTTLS, which the server must offer (port 587)'
+implicit\t'TLS from the first byte (port 465)'
+none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+plain\t''
+login\t''
+xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from import-msmtprc" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "import-msmtprc" -d 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from completions help" -f -a "completions" -d 'Print a shell completion script to standard output'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config completions help" -f -a "login" -d 'Store an account\'s password in the OS keyring, after checking it with the server'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config completions help" -f -a "logout" -d 'Remove an account\'s password from the OS keyring'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config completions help" -f -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config completions help" -f -a "config" -d 'Show or import configuration'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config completions help" -f -a "completions" -d 'Print a shell completion script to standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "import-msmtprc" -d 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'

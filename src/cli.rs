@@ -50,6 +50,22 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Store an account's password in the OS keyring, after checking it with the server.
+    ///
+    /// The password is asked for without echo, or read from standard input with
+    /// --password-stdin. It is stored under the service `smtpsend:HOST` and the user name, so
+    /// every later send to that server as that user finds it.
+    Login(LoginArgs),
+    /// Remove an account's password from the OS keyring.
+    Logout(LogoutArgs),
+    /// Connect, show TLS, the certificate and the server's extensions, and try AUTH; send nothing.
+    ///
+    /// With --rcpt, also try MAIL FROM and RCPT TO for each address, then RSET. The exit status
+    /// says what failed, with the same codes as a send.
+    Check(CheckArgs),
+    /// Show or import configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Print a shell completion script to standard output.
     ///
     /// For example: `smtpsend completions bash > ~/.local/share/bash-completion/completions/smtpsend`
@@ -58,6 +74,189 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective settings of an account and where each value comes from.
+    Show {
+        /// The account; the default account without it.
+        #[arg(value_name = "ACCOUNT")]
+        account: Option<String>,
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    },
+    /// Convert an msmtp configuration file into smtpsend accounts, printed on standard output.
+    ///
+    /// Settings smtpsend does not carry over are listed on standard error, never dropped silently.
+    ImportMsmtprc {
+        /// The msmtp file; ~/.msmtprc (or $XDG_CONFIG_HOME/msmtp/config) without it.
+        #[arg(value_name = "PATH", value_hint = ValueHint::FilePath)]
+        path: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The account; the default account without it.
+    #[arg(value_name = "ACCOUNT")]
+    pub account: Option<String>,
+
+    /// Read the password from the first line of standard input instead of asking.
+    #[arg(long)]
+    pub password_stdin: bool,
+
+    /// Store the password without checking it with the server first.
+    #[arg(long)]
+    pub no_verify: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// The account; the default account without it.
+    #[arg(value_name = "ACCOUNT")]
+    pub account: Option<String>,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The account; the default account without it.
+    #[arg(value_name = "ACCOUNT")]
+    pub account: Option<String>,
+
+    /// Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable.
+    #[arg(long, value_name = "ADDR")]
+    pub rcpt: Vec<String>,
+
+    /// The sender for --rcpt; the account's From address without it.
+    #[arg(short = 'f', long = "from", value_name = "ADDR", env = "SMTPSEND_FROM")]
+    pub from: Option<String>,
+
+    /// Print the SMTP dialogue on standard error, secrets replaced by <redacted>.
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
+    /// Print one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// Where and how to connect and log in: shared by sending, login, logout, check and config show.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml].
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "SMTPSEND_CONFIG",
+        value_hint = ValueHint::FilePath,
+        help_heading = "Server"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465).
+    ///
+    /// `smtp+plain://HOST[:PORT]` (port 25) sends without any encryption and must be asked for in
+    /// exactly this way. Also taken from SMTPSEND_SERVER when no --server, --host, --port or --tls
+    /// is given.
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, help_heading = "Server")]
+    pub server: Option<String>,
+
+    /// The server's host name, as an alternative to --server [env: SMTPSEND_HOST].
+    #[arg(long, value_name = "HOST", value_hint = ValueHint::Hostname, conflicts_with = "server", help_heading = "Server")]
+    pub host: Option<String>,
+
+    /// The server's port; the default follows --tls [env: SMTPSEND_PORT].
+    #[arg(
+        long,
+        value_name = "PORT",
+        conflicts_with = "server",
+        help_heading = "Server"
+    )]
+    pub port: Option<u16>,
+
+    /// How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls].
+    #[arg(
+        long,
+        value_name = "MODE",
+        conflicts_with = "server",
+        help_heading = "Server"
+    )]
+    pub tls: Option<TlsMode>,
+
+    /// Extra trust anchors (PEM), e.g. a private CA. The system's roots stay trusted.
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "SMTPSEND_CA_FILE",
+        value_hint = ValueHint::FilePath,
+        help_heading = "Server"
+    )]
+    pub ca_file: Option<PathBuf>,
+
+    /// Seconds to wait for the connection and for each server reply [default: 60].
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "SMTPSEND_TIMEOUT",
+        value_parser = clap::value_parser!(u64).range(1..),
+        help_heading = "Server"
+    )]
+    pub timeout: Option<u64>,
+
+    /// Seconds the whole send may take, whatever the server does.
+    #[arg(
+        long,
+        value_name = "SECS",
+        env = "SMTPSEND_DEADLINE",
+        value_parser = clap::value_parser!(u64).range(1..),
+        help_heading = "Server"
+    )]
+    pub deadline: Option<u64>,
+
+    /// The login name. Without it, smtpsend does not authenticate.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SMTPSEND_USER",
+        help_heading = "Authentication"
+    )]
+    pub user: Option<String>,
+
+    /// The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto].
+    ///
+    /// With `xoauth2` the password is an OAuth2 access token.
+    #[arg(
+        long,
+        value_name = "MECHANISM",
+        env = "SMTPSEND_AUTH",
+        help_heading = "Authentication"
+    )]
+    pub auth: Option<AuthMechanism>,
+
+    /// A command whose first line of output is the password, e.g. 'pass show smtp'.
+    ///
+    /// Run with `sh -c`. Passwords are looked up in this order: --password-command,
+    /// SMTPSEND_PASSWORD, the file named by SMTPSEND_PASSWORD_FILE, the account's
+    /// password_command, the account's password, the OS keyring (see `smtpsend login`), then a
+    /// prompt on the terminal.
+    #[arg(
+        long,
+        value_name = "CMD",
+        env = "SMTPSEND_PASSWORD_COMMAND",
+        value_hint = ValueHint::CommandString,
+        help_heading = "Authentication"
+    )]
+    pub password_command: Option<String>,
 }
 
 /// Everything the default command (sending) takes.
@@ -162,104 +361,22 @@ pub struct SendArgs {
     )]
     pub attach: Vec<PathBuf>,
 
-    /// The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465).
-    ///
-    /// `smtp+plain://HOST[:PORT]` (port 25) sends without any encryption and must be asked for in
-    /// exactly this way. Also taken from SMTPSEND_SERVER when no --server, --host, --port or --tls
-    /// is given.
-    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, help_heading = "Server")]
-    pub server: Option<String>,
-
-    /// The server's host name, as an alternative to --server [env: SMTPSEND_HOST].
-    #[arg(long, value_name = "HOST", value_hint = ValueHint::Hostname, conflicts_with = "server", help_heading = "Server")]
-    pub host: Option<String>,
-
-    /// The server's port; the default follows --tls [env: SMTPSEND_PORT].
+    /// An account from the configuration file; else the one whose `from` matches --from, else
+    /// the default account.
     #[arg(
         long,
-        value_name = "PORT",
-        conflicts_with = "server",
+        value_name = "NAME",
+        env = "SMTPSEND_ACCOUNT",
         help_heading = "Server"
     )]
-    pub port: Option<u16>,
-
-    /// How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls].
-    #[arg(
-        long,
-        value_name = "MODE",
-        conflicts_with = "server",
-        help_heading = "Server"
-    )]
-    pub tls: Option<TlsMode>,
-
-    /// Extra trust anchors (PEM), e.g. a private CA. The system's roots stay trusted.
-    #[arg(
-        long,
-        value_name = "PEM",
-        env = "SMTPSEND_CA_FILE",
-        value_hint = ValueHint::FilePath,
-        help_heading = "Server"
-    )]
-    pub ca_file: Option<PathBuf>,
-
-    /// Seconds to wait for the connection and for each server reply.
-    #[arg(
-        long,
-        value_name = "SECS",
-        env = "SMTPSEND_TIMEOUT",
-        default_value_t = 60,
-        value_parser = clap::value_parser!(u64).range(1..),
-        help_heading = "Server"
-    )]
-    pub timeout: u64,
-
-    /// Seconds the whole send may take, whatever the server does.
-    #[arg(
-        long,
-        value_name = "SECS",
-        env = "SMTPSEND_DEADLINE",
-        value_parser = clap::value_parser!(u64).range(1..),
-        help_heading = "Server"
-    )]
-    pub deadline: Option<u64>,
+    pub account: Option<String>,
 
     /// When some recipients are refused, still send to the accepted ones (default: send nothing).
     #[arg(long, help_heading = "Server")]
     pub allow_partial: bool,
 
-    /// The login name. Without it, smtpsend does not authenticate.
-    #[arg(
-        long,
-        value_name = "NAME",
-        env = "SMTPSEND_USER",
-        help_heading = "Authentication"
-    )]
-    pub user: Option<String>,
-
-    /// The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers.
-    ///
-    /// With `xoauth2` the password is an OAuth2 access token.
-    #[arg(
-        long,
-        value_name = "MECHANISM",
-        env = "SMTPSEND_AUTH",
-        default_value = "auto",
-        help_heading = "Authentication"
-    )]
-    pub auth: AuthMechanism,
-
-    /// A command whose first line of output is the password, e.g. 'pass show smtp'.
-    ///
-    /// Run with `sh -c`. Passwords are looked up in this order: --password-command,
-    /// SMTPSEND_PASSWORD, the file named by SMTPSEND_PASSWORD_FILE, then a prompt on the terminal.
-    #[arg(
-        long,
-        value_name = "CMD",
-        env = "SMTPSEND_PASSWORD_COMMAND",
-        value_hint = ValueHint::CommandString,
-        help_heading = "Authentication"
-    )]
-    pub password_command: Option<String>,
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
 
     /// Print nothing on success.
     #[arg(short = 'q', long, conflicts_with_all = ["verbose", "json"], help_heading = "Output")]
@@ -296,8 +413,10 @@ pub enum AuthMechanism {
     Auto,
     Plain,
     Login,
-    /// OAuth2 bearer token in place of the password.
+    /// OAuth2 bearer token in place of the password (Google, Microsoft).
     Xoauth2,
+    /// OAuth2 bearer token in place of the password, the standard way (RFC 7628).
+    Oauthbearer,
 }
 
 #[cfg(test)]
@@ -351,7 +470,7 @@ mod tests {
     #[test]
     fn timeout_must_be_positive() {
         assert!(Cli::try_parse_from(["smtpsend", "--timeout", "0"]).is_err());
-        let cli = Cli::try_parse_from(["smtpsend"]).unwrap();
-        assert_eq!(cli.send.timeout, 60);
+        let cli = Cli::try_parse_from(["smtpsend", "--timeout", "5"]).unwrap();
+        assert_eq!(cli.send.connection.timeout, Some(5));
     }
 }

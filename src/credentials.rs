@@ -1,14 +1,18 @@
-//! Every way of getting a password, behind one function, and the `Secret` that carries it.
+//! Every way of getting a password, behind one function, the OS keyring entries `login` and
+//! `logout` manage, and the `Secret` that carries a password.
 //!
 //! The lookup order is fixed and documented: `--password-command`, `SMTPSEND_PASSWORD`, the file
-//! named by `SMTPSEND_PASSWORD_FILE`, then a prompt on the terminal. A further source (the OS
-//! keyring) slots in as one more `Source` before the prompt. A password never appears in an
-//! error message, a log line or the `-v` transcript: `Secret` prints as `<redacted>`.
+//! named by `SMTPSEND_PASSWORD_FILE`, the account's `password_command`, the account's `password`,
+//! the OS keyring, then a prompt on the terminal. The keyring is optional and never blocks: every
+//! call is bounded in time, and when it cannot be used (no D-Bus session, a locked collection) the
+//! lookup says why and goes on to the next source. A password never appears in an error message,
+//! a log line or the `-v` transcript: `Secret` prints as `<redacted>`.
 
 use std::fmt;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Kind, io_reason};
@@ -43,22 +47,31 @@ impl fmt::Display for Secret {
 /// Where passwords may come from, in the order they are tried.
 #[derive(Debug, Clone, Default)]
 pub struct PasswordSources {
+    /// `--password-command` or `SMTPSEND_PASSWORD_COMMAND`.
     pub command: Option<String>,
     /// The value of `SMTPSEND_PASSWORD`.
     pub env_value: Option<Secret>,
     /// The path in `SMTPSEND_PASSWORD_FILE`.
     pub env_file: Option<PathBuf>,
-    /// Whether a person can be asked: standard input and standard error are terminals.
+    /// The account's `password_command`.
+    pub account_command: Option<String>,
+    /// The account's `password`.
+    pub account_password: Option<Secret>,
+    /// The keyring entry for this user on this server.
+    pub keyring: Option<KeyringEntry>,
+    /// Whether a person can be asked: standard error is a terminal.
     pub can_prompt: bool,
-    /// How long the password command may run.
+    /// How long a password command may run.
     pub command_timeout: Duration,
 }
 
-/// The password and a description of where it came from (for `-v`), never the password itself.
+/// The password, where it came from (for `-v`, never the password itself), and what was
+/// tried before it and why that did not give one.
 #[derive(Debug)]
 pub struct Password {
     pub secret: Secret,
     pub source: &'static str,
+    pub notes: Vec<String>,
 }
 
 /// The first source that has a password, for `user` on `server`.
@@ -67,17 +80,19 @@ pub fn password_for(
     server: &str,
     sources: &PasswordSources,
 ) -> Result<Password, Error> {
+    let found = |secret: Secret, source: &'static str, notes: Vec<String>| {
+        Ok(Password {
+            secret,
+            source,
+            notes,
+        })
+    };
     if let Some(command) = &sources.command {
-        return Ok(Password {
-            secret: run_password_command(command, sources.command_timeout)?,
-            source: "--password-command",
-        });
+        let secret = run_password_command(command, "--password-command", sources.command_timeout)?;
+        return found(secret, "--password-command", Vec::new());
     }
     if let Some(secret) = &sources.env_value {
-        return Ok(Password {
-            secret: secret.clone(),
-            source: "SMTPSEND_PASSWORD",
-        });
+        return found(secret.clone(), "SMTPSEND_PASSWORD", Vec::new());
     }
     if let Some(path) = &sources.env_file {
         let contents = std::fs::read_to_string(path).map_err(|err| {
@@ -87,22 +102,147 @@ pub fn password_for(
                 io_reason(&err)
             ))
         })?;
-        return Ok(Password {
-            secret: Secret::new(first_line(&contents).to_string()),
-            source: "SMTPSEND_PASSWORD_FILE",
-        });
+        return found(
+            Secret::new(first_line(&contents).to_string()),
+            "SMTPSEND_PASSWORD_FILE",
+            Vec::new(),
+        );
+    }
+    if let Some(command) = &sources.account_command {
+        let secret = run_password_command(command, "password_command", sources.command_timeout)?;
+        return found(secret, "the account's password_command", Vec::new());
+    }
+    if let Some(secret) = &sources.account_password {
+        return found(secret.clone(), "the account's password", Vec::new());
+    }
+    let mut notes = Vec::new();
+    if let Some(entry) = &sources.keyring {
+        match entry.get() {
+            Ok(secret) => return found(secret, "the keyring", notes),
+            Err(problem) => notes.push(format!("keyring: {problem}")),
+        }
     }
     if sources.can_prompt {
         let prompt = format!("Password for {user} at {server}: ");
         let typed = rpassword::prompt_password(prompt)
             .map_err(|err| Error::config(format!("cannot read the password: {err}")))?;
-        return Ok(Password {
-            secret: Secret::new(typed),
-            source: "terminal prompt",
-        });
+        return found(Secret::new(typed), "terminal prompt", notes);
     }
-    Err(Error::config(format!("no password for {user}: tried --password-command, SMTPSEND_PASSWORD, SMTPSEND_PASSWORD_FILE and a terminal prompt (no terminal)"))
-        .with_hint("set one of them, e.g. SMTPSEND_PASSWORD_FILE=/run/secrets/smtp"))
+    let keyring = notes
+        .first()
+        .map_or_else(String::new, |n| format!(" ({n})"));
+    Err(Error::config(format!(
+        "no password for {user}: tried --password-command, SMTPSEND_PASSWORD, \
+         SMTPSEND_PASSWORD_FILE, the account's password_command, the keyring{keyring} \
+         and a terminal prompt (no terminal)"
+    ))
+    .with_hint(
+        "store one with `smtpsend login`, or set password_command in the account, \
+         or SMTPSEND_PASSWORD_FILE=/run/secrets/smtp",
+    ))
+}
+
+/// How long any keyring operation may take: a Secret Service that does not answer (a dead
+/// session bus, an unlock prompt nobody sees) must not hang a cron job.
+const KEYRING_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The keyring entry of one user on one server: service `smtpsend:HOST`, user name USER.
+/// Keyed by server and user, not by account name, so a send configured by flags finds it too.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyringEntry {
+    pub service: String,
+    pub user: String,
+}
+
+impl KeyringEntry {
+    pub fn new(host: &str, user: &str) -> Self {
+        KeyringEntry {
+            service: format!("smtpsend:{host}"),
+            user: user.to_string(),
+        }
+    }
+
+    /// The stored password, or why there is none.
+    pub fn get(&self) -> Result<Secret, String> {
+        let (service, user) = (self.service.clone(), self.user.clone());
+        bounded(move || keyring::Entry::new(&service, &user)?.get_password())
+            .map(Secret::new)
+            .map_err(|err| keyring_problem(&err))
+    }
+
+    pub fn set(&self, secret: &Secret) -> Result<(), String> {
+        let (service, user) = (self.service.clone(), self.user.clone());
+        let value = secret.expose().to_string();
+        bounded(move || keyring::Entry::new(&service, &user)?.set_password(&value))
+            .map_err(|err| keyring_problem(&err))
+    }
+
+    /// Removes the entry; `Ok(false)` when there was none.
+    pub fn delete(&self) -> Result<bool, String> {
+        let (service, user) = (self.service.clone(), self.user.clone());
+        match bounded(move || keyring::Entry::new(&service, &user)?.delete_credential()) {
+            Ok(()) => Ok(true),
+            Err(KeyringFailure::Keyring(keyring::Error::NoEntry)) => Ok(false),
+            Err(err) => Err(keyring_problem(&err)),
+        }
+    }
+}
+
+enum KeyringFailure {
+    Keyring(keyring::Error),
+    TimedOut,
+}
+
+impl From<keyring::Error> for KeyringFailure {
+    fn from(err: keyring::Error) -> Self {
+        KeyringFailure::Keyring(err)
+    }
+}
+
+/// Runs a keyring operation on its own thread and stops waiting after `KEYRING_TIMEOUT`.
+fn bounded<T: Send + 'static>(
+    operation: impl FnOnce() -> keyring::Result<T> + Send + 'static,
+) -> Result<T, KeyringFailure> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(operation());
+    });
+    match receiver.recv_timeout(KEYRING_TIMEOUT) {
+        Ok(result) => result.map_err(KeyringFailure::Keyring),
+        Err(_) => Err(KeyringFailure::TimedOut),
+    }
+}
+
+/// Why the keyring could not be used, in words that point at the cause.
+fn keyring_problem(failure: &KeyringFailure) -> String {
+    let err = match failure {
+        KeyringFailure::TimedOut => {
+            return format!(
+                "no answer within {} s from the Secret Service",
+                KEYRING_TIMEOUT.as_secs()
+            );
+        }
+        KeyringFailure::Keyring(err) => err,
+    };
+    match err {
+        keyring::Error::NoEntry => "no password stored (see `smtpsend login`)".into(),
+        keyring::Error::NoStorageAccess(detail) => {
+            format!("the keyring is locked or refused access ({detail})")
+        }
+        keyring::Error::NoDefaultStore | keyring::Error::PlatformFailure(_) => {
+            if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+                "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service"
+                    .into()
+            } else {
+                let detail = match (err, keyring::Entry::store_status()) {
+                    (keyring::Error::NoDefaultStore, Err(cause)) => cause.to_string(),
+                    _ => err.to_string(),
+                };
+                format!("the Secret Service cannot be used: {detail}")
+            }
+        }
+        other => other.to_string(),
+    }
 }
 
 /// A password file or command output ends with a newline that is not part of the password.
@@ -111,9 +251,8 @@ fn first_line(text: &str) -> &str {
 }
 
 /// Runs `sh -c COMMAND`, bounded in time, and takes the first line of its output.
-fn run_password_command(command: &str, timeout: Duration) -> Result<Secret, Error> {
-    let failed =
-        |reason: String| Error::new(Kind::Config, format!("--password-command failed: {reason}"));
+fn run_password_command(command: &str, what: &str, timeout: Duration) -> Result<Secret, Error> {
+    let failed = |reason: String| Error::new(Kind::Config, format!("{what} failed: {reason}"));
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(command)

@@ -9,7 +9,7 @@ use std::io::Write;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::submit::{Delivery, RecipientResult, Reply, Step, Timings, TlsInfo};
+use crate::submit::{Delivery, Endpoint, RecipientResult, Reply, Step, Timings, TlsInfo};
 
 /// The `-v` dialogue on standard error, printed as it happens so a hang shows where it is.
 pub struct Transcript {
@@ -102,23 +102,43 @@ struct JsonReport<'a> {
 }
 
 #[derive(Serialize)]
-struct JsonServer<'a> {
+pub struct JsonServer<'a> {
     host: &'a str,
     port: u16,
     security: &'static str,
 }
 
-#[derive(Serialize)]
-struct JsonAuth<'a> {
-    mechanism: &'static str,
-    user: &'a str,
+impl<'a> JsonServer<'a> {
+    pub fn of(endpoint: &'a Endpoint) -> Self {
+        JsonServer {
+            host: &endpoint.host,
+            port: endpoint.port,
+            security: endpoint.security.name(),
+        }
+    }
 }
 
 #[derive(Serialize)]
-struct JsonError<'a> {
+pub struct JsonAuth<'a> {
+    pub mechanism: &'static str,
+    pub user: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct JsonError<'a> {
     step: Step,
     message: &'a str,
     hint: Option<&'a str>,
+}
+
+impl<'a> JsonError<'a> {
+    pub fn of(step: Step, error: &'a Error) -> Self {
+        JsonError {
+            step,
+            message: &error.message,
+            hint: error.hint.as_deref(),
+        }
+    }
 }
 
 /// What `--json` describes: a delivery attempt, or a failure before any connection.
@@ -144,11 +164,7 @@ pub fn print_json(subject: &JsonSubject) {
         status,
         exit_code,
         message_id: subject.message_id,
-        server: delivery.map(|d| JsonServer {
-            host: &d.endpoint.host,
-            port: d.endpoint.port,
-            security: d.endpoint.security.name(),
-        }),
+        server: delivery.map(|d| JsonServer::of(&d.endpoint)),
         tls: delivery.and_then(|d| d.tls.as_ref()),
         auth: delivery.and_then(|d| {
             Some(JsonAuth {
@@ -161,14 +177,17 @@ pub fn print_json(subject: &JsonSubject) {
         final_reply: delivery.and_then(|d| d.final_reply.as_ref()),
         size: subject.size,
         timings: delivery.map(|d| &d.timings),
-        error: subject.failure.map(|(step, error)| JsonError {
-            step,
-            message: &error.message,
-            hint: error.hint.as_deref(),
-        }),
+        error: subject
+            .failure
+            .map(|(step, error)| JsonError::of(step, error)),
     };
+    print_json_value(&report);
+}
+
+/// One JSON object on one line of standard output.
+pub fn print_json_value(value: &impl Serialize) {
     let mut stdout = std::io::stdout().lock();
-    if serde_json::to_writer(&mut stdout, &report).is_ok() {
+    if serde_json::to_writer(&mut stdout, value).is_ok() {
         let _ = writeln!(stdout);
     }
 }

@@ -1,21 +1,27 @@
-//! Turns the command line and the environment into one validated `Settings`, before any I/O.
+//! Turns the command line, the environment and the configuration file into one validated
+//! `Settings`, before any network I/O.
 //!
-//! Precedence, in one place: a flag beats its environment variable, which beats the built-in
-//! default. Simple flags get their variable through clap's `env`; the server location is
-//! resolved here because its flags form a group: any of --server, --host, --port or --tls on the
-//! command line replaces all of SMTPSEND_SERVER, SMTPSEND_HOST, SMTPSEND_PORT and SMTPSEND_TLS.
-//! Nothing here reads a file, touches the network or asks for a password.
+//! Precedence, in one place: a flag beats its environment variable, which beats the account's
+//! value in the configuration file, which beats the built-in default. Simple flags get their
+//! variable through clap's `env`; the server location is resolved here because it is one
+//! setting spelled several ways: any of --server, --host, --port or --tls on the command line
+//! replaces all of SMTPSEND_SERVER, SMTPSEND_HOST, SMTPSEND_PORT and SMTPSEND_TLS, which in turn
+//! replace the account's server. Nothing here touches the network or asks for a password.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::address::{Mailbox, parse_list, parse_mailbox};
-use crate::cli::{AuthMechanism, SendArgs, TlsMode};
+use crate::cli::{AuthMechanism, ConnectionArgs, SendArgs, TlsMode};
 use crate::compose::{BodySource, ExtraHeader, MessageSpec};
+use crate::config::{self, Account, Config};
 use crate::credentials::{PasswordSources, Secret};
 use crate::error::Error;
 use crate::submit::{AuthChoice, Endpoint, Security};
+
+/// The timeout for the connection and each reply when nothing sets one.
+const DEFAULT_TIMEOUT_SECS: u64 = 60;
 
 /// Everything one send needs, validated.
 #[derive(Debug)]
@@ -31,6 +37,8 @@ pub struct Settings {
 
 #[derive(Debug)]
 pub struct ServerSettings {
+    /// The account these settings came from, if any.
+    pub account: Option<String>,
     pub endpoint: Endpoint,
     pub ca_file: Option<PathBuf>,
     pub timeout: Duration,
@@ -72,10 +80,25 @@ pub struct Environment<'a> {
     pub can_prompt: bool,
 }
 
+/// The settings of a send.
 pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
+    let config = config::load(args.connection.config.as_deref(), env.var)?;
+    let sender = match &args.from {
+        Some(from) => Some(parse_mailbox(from, "--from")?),
+        None => None,
+    };
+    let account = choose_account(
+        config.as_ref(),
+        args.account.as_deref(),
+        sender.as_ref(),
+        env,
+    )?;
+    let message = message_spec(args, sender, account, env)?;
     let mut warnings = Vec::new();
-    let message = message_spec(args, env)?;
-    let server = match (server_endpoint(args, env)?, args.dry_run) {
+    let server = match (
+        server_endpoint(&args.connection, account, env)?,
+        args.dry_run,
+    ) {
         (Some(endpoint), _) => {
             if endpoint.security == Security::Plain && !is_loopback(&endpoint.host) {
                 warnings.push(format!(
@@ -83,13 +106,12 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
                     endpoint.host
                 ));
             }
-            Some(server_settings(args, env, endpoint))
+            let mut server = server_settings(&args.connection, account, env, endpoint);
+            server.allow_partial = args.allow_partial;
+            Some(server)
         }
         (None, true) => None,
-        (None, false) => {
-            return Err(Error::config("no server to send to")
-                .with_hint("give --server smtp://HOST or set SMTPSEND_SERVER"));
-        }
+        (None, false) => return Err(no_server()),
     };
     let output = if args.quiet {
         Output::Quiet
@@ -111,39 +133,107 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
     })
 }
 
-fn server_settings(args: &SendArgs, env: &Environment, endpoint: Endpoint) -> ServerSettings {
-    let timeout = Duration::from_secs(args.timeout);
-    ServerSettings {
-        endpoint,
-        ca_file: args.ca_file.clone(),
-        timeout,
-        deadline: args.deadline.map(Duration::from_secs),
-        allow_partial: args.allow_partial,
-        login: args.user.as_ref().map(|user| LoginSettings {
-            user: user.clone(),
-            mechanism: match args.auth {
-                AuthMechanism::Auto => AuthChoice::Auto,
-                AuthMechanism::Plain => AuthChoice::Plain,
-                AuthMechanism::Login => AuthChoice::Login,
-                AuthMechanism::Xoauth2 => AuthChoice::Xoauth2,
-            },
-            passwords: PasswordSources {
-                command: args.password_command.clone(),
-                env_value: (env.var)("SMTPSEND_PASSWORD").map(Secret::new),
-                env_file: (env.var)("SMTPSEND_PASSWORD_FILE").map(PathBuf::from),
-                can_prompt: env.can_prompt,
-                command_timeout: timeout,
-            },
-        }),
+/// The settings of a command that connects without sending (`login`, `logout`, `check`):
+/// the account, named or the default, and the server.
+pub fn resolve_connection(
+    named: Option<&str>,
+    connection: &ConnectionArgs,
+    env: &Environment,
+) -> Result<(Option<Account>, ServerSettings), Error> {
+    let config = config::load(connection.config.as_deref(), env.var)?;
+    let account = choose_account(config.as_ref(), named, None, env)?;
+    let endpoint = server_endpoint(connection, account, env)?.ok_or_else(no_server)?;
+    let server = server_settings(connection, account, env, endpoint);
+    Ok((account.cloned(), server))
+}
+
+fn no_server() -> Error {
+    Error::config("no server to send to").with_hint(
+        "give --server smtp://HOST, set SMTPSEND_SERVER, or name an account with a server",
+    )
+}
+
+fn choose_account<'c>(
+    config: Option<&'c Config>,
+    named: Option<&str>,
+    sender: Option<&Mailbox>,
+    env: &Environment,
+) -> Result<Option<&'c Account>, Error> {
+    match (config, named) {
+        (Some(config), _) => config.select(named, sender),
+        (None, Some(name)) => Err(config::no_config_for(name, env.var)),
+        (None, None) => Ok(None),
     }
 }
 
-fn server_endpoint(args: &SendArgs, env: &Environment) -> Result<Option<Endpoint>, Error> {
-    if let Some(url) = &args.server {
+fn server_settings(
+    connection: &ConnectionArgs,
+    account: Option<&Account>,
+    env: &Environment,
+    endpoint: Endpoint,
+) -> ServerSettings {
+    let timeout = Duration::from_secs(
+        connection
+            .timeout
+            .or(account.and_then(|a| a.timeout))
+            .unwrap_or(DEFAULT_TIMEOUT_SECS),
+    );
+    let user = connection
+        .user
+        .clone()
+        .or_else(|| account.and_then(|a| a.user.clone()));
+    let mechanism = match connection.auth {
+        Some(AuthMechanism::Auto) => AuthChoice::Auto,
+        Some(AuthMechanism::Plain) => AuthChoice::Plain,
+        Some(AuthMechanism::Login) => AuthChoice::Login,
+        Some(AuthMechanism::Xoauth2) => AuthChoice::Xoauth2,
+        Some(AuthMechanism::Oauthbearer) => AuthChoice::OAuthBearer,
+        None => account.and_then(|a| a.auth).unwrap_or(AuthChoice::Auto),
+    };
+    let login = user.map(|user| LoginSettings {
+        passwords: PasswordSources {
+            command: connection.password_command.clone(),
+            env_value: (env.var)("SMTPSEND_PASSWORD").map(Secret::new),
+            env_file: (env.var)("SMTPSEND_PASSWORD_FILE").map(PathBuf::from),
+            account_command: account.and_then(|a| a.password_command.clone()),
+            account_password: account.and_then(|a| a.password.clone()),
+            keyring: Some(crate::credentials::KeyringEntry::new(&endpoint.host, &user)),
+            can_prompt: env.can_prompt,
+            command_timeout: timeout,
+        },
+        user,
+        mechanism,
+    });
+    ServerSettings {
+        account: account.map(|a| a.name.clone()),
+        ca_file: connection
+            .ca_file
+            .clone()
+            .or_else(|| account.and_then(|a| a.ca_file.clone())),
+        timeout,
+        deadline: connection.deadline.map(Duration::from_secs),
+        allow_partial: false,
+        login,
+        endpoint,
+    }
+}
+
+fn server_endpoint(
+    connection: &ConnectionArgs,
+    account: Option<&Account>,
+    env: &Environment,
+) -> Result<Option<Endpoint>, Error> {
+    if let Some(url) = &connection.server {
         return parse_server_url(url, "--server").map(Some);
     }
-    if args.host.is_some() || args.port.is_some() || args.tls.is_some() {
-        return spelled_out(args.host.clone(), args.port, args.tls, "--host").map(Some);
+    if connection.host.is_some() || connection.port.is_some() || connection.tls.is_some() {
+        return spelled_out(
+            connection.host.clone(),
+            connection.port,
+            connection.tls,
+            "--host",
+        )
+        .map(Some);
     }
     if let Some(url) = (env.var)("SMTPSEND_SERVER") {
         return parse_server_url(&url, "SMTPSEND_SERVER").map(Some);
@@ -166,10 +256,10 @@ fn server_endpoint(args: &SendArgs, env: &Environment) -> Result<Option<Endpoint
         ),
         None => None,
     };
-    if host.is_none() && port.is_none() && tls.is_none() {
-        return Ok(None);
+    if host.is_some() || port.is_some() || tls.is_some() {
+        return spelled_out(host, port, tls, "SMTPSEND_HOST").map(Some);
     }
-    spelled_out(host, port, tls, "SMTPSEND_HOST").map(Some)
+    Ok(account.and_then(|a| a.endpoint.clone()))
 }
 
 fn spelled_out(
@@ -265,18 +355,25 @@ pub fn is_loopback(host: &str) -> bool {
         || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-fn message_spec(args: &SendArgs, env: &Environment) -> Result<MessageSpec, Error> {
-    let from = match (&args.from, &args.user) {
-        (Some(from), _) => parse_mailbox(from, "--from")?,
+fn message_spec(
+    args: &SendArgs,
+    sender: Option<Mailbox>,
+    account: Option<&Account>,
+    env: &Environment,
+) -> Result<MessageSpec, Error> {
+    let user = args
+        .connection
+        .user
+        .as_deref()
+        .or_else(|| account.and_then(|a| a.user.as_deref()));
+    let from = sender
+        .or_else(|| account.and_then(|a| a.from.clone()))
         // A login name that is an address is the natural sender.
-        (None, user) => user
-            .as_deref()
-            .and_then(|user| parse_mailbox(user, "--user").ok())
-            .ok_or_else(|| {
-                Error::usage("no sender address")
-                    .with_hint("give -f/--from ADDR or set SMTPSEND_FROM")
-            })?,
-    };
+        .or_else(|| user.and_then(|user| parse_mailbox(user, "--user").ok()))
+        .ok_or_else(|| {
+            Error::usage("no sender address")
+                .with_hint("give -f/--from ADDR, set SMTPSEND_FROM, or set `from` in the account")
+        })?;
     let envelope_from = match &args.envelope_from {
         Some(addr) => {
             let mailbox = parse_mailbox(addr, "--envelope-from")?;

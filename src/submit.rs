@@ -69,6 +69,23 @@ pub struct Endpoint {
     pub security: Security,
 }
 
+impl Endpoint {
+    /// The endpoint as a `--server` URL.
+    pub fn url(&self) -> String {
+        let scheme = match self.security {
+            Security::StartTls => "smtp",
+            Security::Implicit => "smtps",
+            Security::Plain => "smtp+plain",
+        };
+        let host = if self.host.contains(':') {
+            format!("[{}]", self.host)
+        } else {
+            self.host.clone()
+        };
+        format!("{scheme}://{host}:{}", self.port)
+    }
+}
+
 /// Which SASL mechanism to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthChoice {
@@ -76,6 +93,8 @@ pub enum AuthChoice {
     Plain,
     Login,
     Xoauth2,
+    /// RFC 7628; lettre does not know it, so its response is built here.
+    OAuthBearer,
 }
 
 /// A login, password in hand.
@@ -134,6 +153,9 @@ impl Reply {
 pub struct TlsInfo {
     pub version: String,
     pub cipher: String,
+    /// The server's certificate (DER), for `check` to describe.
+    #[serde(skip)]
+    pub certificate: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -194,6 +216,9 @@ impl Step {
 #[derive(Debug)]
 pub struct Delivery {
     pub endpoint: Endpoint,
+    pub greeting: Option<Reply>,
+    /// The EHLO keywords with their parameters, as the server listed them (after TLS).
+    pub extensions: Vec<String>,
     pub tls: Option<TlsInfo>,
     pub auth_mechanism: Option<&'static str>,
     pub recipients: Vec<RecipientResult>,
@@ -212,9 +237,75 @@ impl Delivery {
 
 /// Submits one message. Never panics on server behaviour; every outcome is in the `Delivery`.
 pub fn submit(message: &Composed, options: &Options, transcript: &mut Transcript) -> Delivery {
+    record(
+        options,
+        transcript,
+        |deadline, transcript, delivery, started| {
+            run_session(message, options, deadline, transcript, delivery, started)
+        },
+    )
+}
+
+/// Connects, logs in and, for each of `recipients`, asks MAIL FROM and RCPT TO, then RSET:
+/// everything but sending. What `smtpsend check` and `login`'s verification run.
+pub fn check(
+    options: &Options,
+    sender: &str,
+    recipients: &[String],
+    transcript: &mut Transcript,
+) -> Delivery {
+    record(
+        options,
+        transcript,
+        |deadline, transcript, delivery, started| {
+            let (mut session, _) = open(options, deadline, transcript, delivery, started)?;
+            if !recipients.is_empty() {
+                session.send(&format!("MAIL FROM:<{sender}>"), transcript)?;
+                let reply = session.reply(Step::MailFrom, transcript)?;
+                if !reply.is_positive() {
+                    return Err(refused(
+                        Step::MailFrom,
+                        reply,
+                        Kind::BadMessage,
+                        &format!("sender <{sender}> refused"),
+                    ));
+                }
+                for address in recipients {
+                    session.send(&format!("RCPT TO:<{address}>"), transcript)?;
+                    let reply = session.reply(Step::RcptTo, transcript)?;
+                    delivery.recipients.push(RecipientResult {
+                        address: address.clone(),
+                        accepted: reply.is_positive(),
+                        reply: Some(reply),
+                    });
+                }
+                session.send("RSET", transcript)?;
+                session.reply(Step::RcptTo, transcript)?;
+            }
+            session.quit(transcript);
+            match recipients_fault(&delivery.recipients, true) {
+                Some(error) => Err(Box::new(Fault {
+                    step: Step::RcptTo,
+                    error,
+                    reply: None,
+                })),
+                None => Ok(()),
+            }
+        },
+    )
+}
+
+/// Runs a session and records its outcome, failure included, in a `Delivery`.
+fn record(
+    options: &Options,
+    transcript: &mut Transcript,
+    session: impl FnOnce(Option<Instant>, &mut Transcript, &mut Delivery, Instant) -> Result<()>,
+) -> Delivery {
     let started = Instant::now();
     let mut delivery = Delivery {
         endpoint: options.endpoint.clone(),
+        greeting: None,
+        extensions: Vec::new(),
         tls: None,
         auth_mechanism: None,
         recipients: Vec::new(),
@@ -223,14 +314,7 @@ pub fn submit(message: &Composed, options: &Options, transcript: &mut Transcript
         failure: None,
     };
     let deadline = options.deadline.map(|d| started + d);
-    let result = run_session(
-        message,
-        options,
-        deadline,
-        transcript,
-        &mut delivery,
-        started,
-    );
+    let result = session(deadline, transcript, &mut delivery, started);
     delivery.timings.total_ms = millis(started.elapsed());
     if let Err(failure) = result {
         if let Some(reply) = &failure.reply {
@@ -277,14 +361,14 @@ fn refused(step: Step, reply: Reply, permanent: Kind, what: &str) -> Box<Fault> 
     })
 }
 
-fn run_session(
-    message: &Composed,
+/// Connects, secures the connection, greets and logs in: everything before a transaction.
+fn open(
     options: &Options,
     deadline: Option<Instant>,
     transcript: &mut Transcript,
     delivery: &mut Delivery,
     started: Instant,
-) -> Result<()> {
+) -> Result<(Session, Extensions)> {
     let endpoint = &options.endpoint;
     let tls_config = match endpoint.security {
         Security::Plain => None,
@@ -308,6 +392,7 @@ fn run_session(
     }
 
     let greeting = session.reply(Step::Greeting, transcript)?;
+    delivery.greeting = Some(greeting.clone());
     if greeting.code != 220 {
         return Err(refused(
             Step::Greeting,
@@ -320,6 +405,7 @@ fn run_session(
 
     if let (Security::StartTls, Some(config)) = (endpoint.security, &tls_config) {
         if !extensions.has("STARTTLS") {
+            delivery.extensions = extensions.keywords();
             return Err(fault(
                 Step::Starttls,
                 Kind::Unavailable,
@@ -345,13 +431,25 @@ fn run_session(
         // RFC 3207 section 4.2: forget everything learnt before TLS and ask again.
         extensions = session.ehlo(&hello_name, transcript)?;
     }
+    delivery.extensions = extensions.keywords();
 
     if let Some(login) = &options.login {
         let mechanism = authenticate(&mut session, login, &extensions, endpoint, transcript)?;
         delivery.auth_mechanism = Some(mechanism);
         delivery.timings.auth_ms = Some(millis(started.elapsed()));
     }
+    Ok((session, extensions))
+}
 
+fn run_session(
+    message: &Composed,
+    options: &Options,
+    deadline: Option<Instant>,
+    transcript: &mut Transcript,
+    delivery: &mut Delivery,
+    started: Instant,
+) -> Result<()> {
+    let (mut session, extensions) = open(options, deadline, transcript, delivery, started)?;
     let mail_from = mail_from_command(message, &extensions)?;
     session.send(&mail_from, transcript)?;
     let reply = session.reply(Step::MailFrom, transcript)?;
@@ -555,28 +653,27 @@ fn authenticate(
         return Err(fault);
     }
     let offers = |name: &str| offered.iter().any(|m| m.eq_ignore_ascii_case(name));
-    let mechanism = match login.mechanism {
-        AuthChoice::Auto if offers("PLAIN") => Mechanism::Plain,
-        AuthChoice::Auto if offers("LOGIN") => Mechanism::Login,
+    let choice = match login.mechanism {
+        AuthChoice::Auto if offers("PLAIN") => AuthChoice::Plain,
+        AuthChoice::Auto if offers("LOGIN") => AuthChoice::Login,
         AuthChoice::Auto => {
             return Err(fault(
                 Step::Auth,
                 Kind::Unavailable,
                 format!(
-                    "the server offers AUTH {}; smtpsend speaks PLAIN, LOGIN and XOAUTH2",
+                    "the server offers AUTH {}; smtpsend speaks PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER",
                     offered.join(" ")
                 ),
             )
             .hint("choose one with --auth"));
         }
-        AuthChoice::Plain => Mechanism::Plain,
-        AuthChoice::Login => Mechanism::Login,
-        AuthChoice::Xoauth2 => Mechanism::Xoauth2,
+        explicit => explicit,
     };
-    let name = match mechanism {
-        Mechanism::Plain => "PLAIN",
-        Mechanism::Login => "LOGIN",
-        Mechanism::Xoauth2 => "XOAUTH2",
+    let (name, mechanism) = match choice {
+        AuthChoice::Plain => ("PLAIN", Some(Mechanism::Plain)),
+        AuthChoice::Login => ("LOGIN", Some(Mechanism::Login)),
+        AuthChoice::Xoauth2 => ("XOAUTH2", Some(Mechanism::Xoauth2)),
+        AuthChoice::OAuthBearer | AuthChoice::Auto => ("OAUTHBEARER", None),
     };
     if !offers(name) {
         return Err(fault(
@@ -593,27 +690,36 @@ fn authenticate(
         login.user, login.source
     ));
     let credentials = Credentials::new(login.user.clone(), login.password.expose().to_string());
-    let sasl = |challenge: Option<&str>| {
-        mechanism
+    let sasl = |challenge: Option<&str>| match mechanism {
+        Some(mechanism) => mechanism
             .response(&credentials, challenge)
             .map(|r| BASE64.encode(r))
-            .map_err(|err| fault(Step::Auth, Kind::Protocol, format!("AUTH {name}: {err}")))
+            .map_err(|err| fault(Step::Auth, Kind::Protocol, format!("AUTH {name}: {err}"))),
+        // RFC 7628 section 3.1: gs2 header, then host, port and the bearer token.
+        None => Ok(BASE64.encode(format!(
+            "n,a={},\x01host={}\x01port={}\x01auth=Bearer {}\x01\x01",
+            login.user,
+            endpoint.host,
+            endpoint.port,
+            login.password.expose()
+        ))),
     };
 
-    let first = if mechanism.supports_initial_response() {
+    let first = if mechanism.is_none_or(|m| m.supports_initial_response()) {
         format!("AUTH {name} {}", sasl(None)?)
     } else {
         format!("AUTH {name}")
     };
     session.send_redacted(&first, &format!("AUTH {name} <redacted>"), transcript)?;
     let mut reply = session.reply(Step::Auth, transcript)?;
-    // LOGIN takes two challenges; a failing XOAUTH2 sends one error challenge to be answered empty.
+    // LOGIN takes two challenges; a failing XOAUTH2 or OAUTHBEARER sends one error challenge,
+    // answered empty (XOAUTH2) or with a lone ^A (RFC 7628 section 3.2.3).
     for _ in 0..3 {
         if reply.code != 334 {
             break;
         }
         let answer = match mechanism {
-            Mechanism::Login => {
+            Some(Mechanism::Login) => {
                 let challenge = BASE64
                     .decode(reply.text.trim())
                     .ok()
@@ -621,7 +727,8 @@ fn authenticate(
                     .unwrap_or_default();
                 sasl(Some(&challenge))?
             }
-            _ => String::new(),
+            Some(_) => String::new(),
+            None => BASE64.encode("\x01"),
         };
         session.send_redacted(&answer, "<redacted>", transcript)?;
         reply = session.reply(Step::Auth, transcript)?;
@@ -634,11 +741,28 @@ fn authenticate(
             &format!("authentication as {} refused", login.user),
         );
         if fault.error.kind == Kind::AuthRefused {
-            fault.error.hint = Some("check the user name and password".into());
+            fault.error.hint = Some(auth_refusal_hint(fault.reply.as_ref()).into());
         }
         return Err(fault);
     }
     Ok(name)
+}
+
+/// Providers that have retired password logins say so with an enhanced status code; turn it
+/// into the fix rather than "check the password".
+fn auth_refusal_hint(reply: Option<&Reply>) -> &'static str {
+    let says = |code: &str| {
+        reply.is_some_and(|r| r.enhanced.as_deref() == Some(code) || r.text.contains(code))
+    };
+    if says("5.7.30") {
+        "this server no longer accepts passwords (Microsoft 365): use --auth xoauth2 with an \
+         OAuth2 access token as the password, e.g. from --password-command"
+    } else if says("5.7.9") {
+        "this server wants an application-specific password (Gmail): create one in the \
+         account's security settings, or use --auth xoauth2 with an OAuth2 access token"
+    } else {
+        "check the user name and password"
+    }
 }
 
 /// A password goes over TLS, or in the clear only to this machine's own loopback interface.
@@ -829,6 +953,20 @@ impl Extensions {
                 })
                 .collect(),
         )
+    }
+
+    /// Each extension as the server wrote it: `SIZE 10240000`, `AUTH PLAIN LOGIN`.
+    fn keywords(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|(keyword, params)| {
+                if params.is_empty() {
+                    keyword.clone()
+                } else {
+                    format!("{keyword} {params}")
+                }
+            })
+            .collect()
     }
 
     fn has(&self, keyword: &str) -> bool {
@@ -1126,8 +1264,17 @@ impl Session {
         transcript.info(&format!(
             "TLS established: {version}, {cipher}, certificate verified for {host}"
         ));
+        let certificate = tls
+            .conn
+            .peer_certificates()
+            .and_then(|chain| chain.first())
+            .map(|der| der.to_vec());
         self.stream = Stream::Tls(Box::new(tls));
-        Ok(TlsInfo { version, cipher })
+        Ok(TlsInfo {
+            version,
+            cipher,
+            certificate,
+        })
     }
 
     /// Says goodbye (RFC 5321 section 4.1.1.10); the answer no longer matters.
@@ -1402,6 +1549,22 @@ mod tests {
         let err = recipients_fault(&[result("a@x", 250), result("b@x", 451)], true).unwrap();
         assert_eq!(err.kind, Kind::Temporary);
         assert!(err.hint.is_none());
+    }
+
+    #[test]
+    fn retired_password_logins_get_a_hint_naming_oauth2() {
+        let reply = |line: &str| parse_reply(&lines(&[line]));
+        let microsoft = reply(
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. 5.7.30",
+        );
+        assert!(auth_refusal_hint(microsoft.as_ref()).contains("xoauth2"));
+        let gmail = reply("534 5.7.9 Application-specific password required");
+        assert!(auth_refusal_hint(gmail.as_ref()).contains("application-specific"));
+        let plain = reply("535 5.7.8 Error: authentication failed");
+        assert_eq!(
+            auth_refusal_hint(plain.as_ref()),
+            "check the user name and password"
+        );
     }
 
     #[test]

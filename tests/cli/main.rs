@@ -1,6 +1,7 @@
 //! The integration tests: the real binary against a real SMTP server, and against a scripted one
 //! for faults; every test asserts on what the server received.
 
+mod accounts;
 mod faults;
 mod send;
 mod support;

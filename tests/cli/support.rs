@@ -48,7 +48,9 @@ impl Sandbox {
                 command.env_remove(key);
             }
         }
+        // No Secret Service unless a test starts one: the keyring's absence is the common case.
         command
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_DATA_HOME", self.path("data"))

@@ -1,0 +1,182 @@
+//! `smtpsend check`: what a user runs when mail does not go out. It connects the way a send
+//! would, shows the greeting, TLS, the certificate and the server's extensions, logs in, and
+//! with `--rcpt` asks MAIL FROM and RCPT TO before RSET; it never sends a message. The exit
+//! status is that of the step that failed.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::address::parse_mailbox;
+use crate::cli::CheckArgs;
+use crate::error::Error;
+use crate::report::{self, Transcript, escape};
+use crate::send::session_options;
+use crate::settings::{self, Environment};
+use crate::submit::{self, Delivery, RecipientResult, Reply, Step};
+
+pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
+    let (account, server) =
+        settings::resolve_connection(args.account.as_deref(), &args.connection, env)?;
+    let sender = match (&args.from, account.as_ref().and_then(|a| a.from.as_ref())) {
+        (Some(from), _) => parse_mailbox(from, "--from")?.address,
+        (None, Some(from)) => from.address.clone(),
+        // The null sender: what bounces use, accepted for any recipient check.
+        (None, None) => String::new(),
+    };
+    let recipients = args
+        .rcpt
+        .iter()
+        .map(|r| parse_mailbox(r, "--rcpt").map(|m| m.address))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut transcript = Transcript::new(args.verbose);
+    let options = session_options(&server, &mut transcript)?;
+    let outcome = submit::check(&options, &sender, &recipients, &mut transcript);
+    let user = options.login.as_ref().map(|l| l.user.as_str());
+    if args.json {
+        print_json(&outcome, user);
+    } else {
+        print_human(&outcome, user);
+    }
+    match outcome.failure {
+        Some((_, error)) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// What the certificate says, for a person deciding whether it is the right server.
+#[derive(Serialize)]
+struct CertificateSummary {
+    subject: String,
+    issuer: String,
+    not_after: String,
+    days_left: i64,
+}
+
+fn certificate_summary(der: &[u8]) -> Option<CertificateSummary> {
+    let (_, certificate) = x509_parser::parse_x509_certificate(der).ok()?;
+    let not_after = certificate.validity().not_after;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    Some(CertificateSummary {
+        subject: certificate.subject().to_string(),
+        issuer: certificate.issuer().to_string(),
+        not_after: not_after.to_string(),
+        days_left: (not_after.timestamp() - now).div_euclid(86_400),
+    })
+}
+
+fn print_human(outcome: &Delivery, user: Option<&str>) {
+    let row = |label: &str, value: &str| println!("{label:<12} {}", escape(value));
+    let endpoint = &outcome.endpoint;
+    row(
+        "server",
+        &format!(
+            "{}:{} ({})",
+            endpoint.host,
+            endpoint.port,
+            endpoint.security.name()
+        ),
+    );
+    if let Some(greeting) = &outcome.greeting {
+        row("greeting", &greeting.one_line());
+    }
+    if let Some(tls) = &outcome.tls {
+        row("tls", &format!("{}, {}", tls.version, tls.cipher));
+        if let Some(summary) = tls.certificate.as_deref().and_then(certificate_summary) {
+            row(
+                "certificate",
+                &format!(
+                    "{}; issued by {}; expires {} ({} day{})",
+                    summary.subject,
+                    summary.issuer,
+                    summary.not_after,
+                    summary.days_left,
+                    if summary.days_left.abs() == 1 {
+                        ""
+                    } else {
+                        "s"
+                    }
+                ),
+            );
+        }
+    }
+    if !outcome.extensions.is_empty() {
+        row("extensions", &outcome.extensions.join(", "));
+    }
+    match (outcome.auth_mechanism, user) {
+        (Some(mechanism), Some(user)) => row("auth", &format!("{mechanism} as {user}: accepted")),
+        (None, Some(user)) if failed_at(outcome, Step::Auth) => {
+            row("auth", &format!("as {user}: refused"));
+        }
+        _ => {}
+    }
+    for recipient in &outcome.recipients {
+        row("rcpt", &recipient_line(recipient));
+    }
+    let result = match &outcome.failure {
+        None => "ok: this server takes mail from this configuration".to_string(),
+        Some((step, _)) => format!("failed at {}", step.describe()),
+    };
+    row("result", &result);
+}
+
+fn failed_at(outcome: &Delivery, step: Step) -> bool {
+    outcome.failure.as_ref().is_some_and(|(s, _)| *s == step)
+}
+
+fn recipient_line(recipient: &RecipientResult) -> String {
+    let reply = recipient
+        .reply
+        .as_ref()
+        .map_or_else(String::new, Reply::one_line);
+    format!("<{}>: {reply}", recipient.address)
+}
+
+fn print_json(outcome: &Delivery, user: Option<&str>) {
+    #[derive(Serialize)]
+    struct Tls<'a> {
+        version: &'a str,
+        cipher: &'a str,
+        certificate: Option<CertificateSummary>,
+    }
+    #[derive(Serialize)]
+    struct Report<'a> {
+        status: &'static str,
+        exit_code: u8,
+        server: report::JsonServer<'a>,
+        greeting: Option<&'a Reply>,
+        tls: Option<Tls<'a>>,
+        extensions: &'a [String],
+        auth: Option<report::JsonAuth<'a>>,
+        recipients: &'a [RecipientResult],
+        error: Option<report::JsonError<'a>>,
+    }
+    let report = Report {
+        status: if outcome.failure.is_some() {
+            "failed"
+        } else {
+            "ok"
+        },
+        exit_code: outcome.failure.as_ref().map_or(0, |(_, e)| e.exit_code()),
+        server: report::JsonServer::of(&outcome.endpoint),
+        greeting: outcome.greeting.as_ref(),
+        tls: outcome.tls.as_ref().map(|tls| Tls {
+            version: &tls.version,
+            cipher: &tls.cipher,
+            certificate: tls.certificate.as_deref().and_then(certificate_summary),
+        }),
+        extensions: &outcome.extensions,
+        auth: outcome
+            .auth_mechanism
+            .zip(user)
+            .map(|(mechanism, user)| report::JsonAuth { mechanism, user }),
+        recipients: &outcome.recipients,
+        error: outcome
+            .failure
+            .as_ref()
+            .map(|(step, error)| report::JsonError::of(*step, error)),
+    };
+    report::print_json_value(&report);
+}

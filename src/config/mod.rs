@@ -1,0 +1,573 @@
+//! The configuration file: `$XDG_CONFIG_HOME/smtpsend/config.toml`, or the one `--config` or
+//! `SMTPSEND_CONFIG` names. TOML with `default = "NAME"` and one `[accounts.NAME]` table per
+//! account; an account may inherit the keys it does not set from another (`extends`).
+//!
+//! This module reads and validates the file and resolves inheritance; every error names the file,
+//! the line and the key, and exits 78. It does not decide precedence against flags and the
+//! environment (that is `settings`), and it never touches the network or the keyring.
+
+mod commands;
+mod msmtprc;
+
+pub use commands::{import_msmtprc, show};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::address::{Mailbox, parse_mailbox};
+use crate::credentials::Secret;
+use crate::error::{Error, Kind, io_reason};
+use crate::settings::parse_server_url;
+use crate::submit::{AuthChoice, Endpoint, Security};
+
+/// One account, inheritance resolved and every value validated.
+#[derive(Debug, Clone, Default)]
+pub struct Account {
+    pub name: String,
+    /// The file that defines it.
+    pub file: PathBuf,
+    pub endpoint: Option<Endpoint>,
+    pub user: Option<String>,
+    pub from: Option<Mailbox>,
+    pub auth: Option<AuthChoice>,
+    pub ca_file: Option<PathBuf>,
+    pub password_command: Option<String>,
+    pub password: Option<Secret>,
+    pub timeout: Option<u64>,
+}
+
+#[derive(Debug)]
+pub struct Config {
+    pub path: PathBuf,
+    pub default: Option<String>,
+    pub accounts: BTreeMap<String, Account>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSyntax {
+    default: Option<Spanned<String>>,
+    #[serde(default)]
+    accounts: BTreeMap<String, Spanned<AccountSyntax>>,
+}
+
+#[derive(Deserialize, Clone, Default)]
+#[serde(deny_unknown_fields)]
+struct AccountSyntax {
+    extends: Option<Spanned<String>>,
+    server: Option<Spanned<String>>,
+    host: Option<Spanned<String>>,
+    port: Option<Spanned<u16>>,
+    tls: Option<Spanned<String>>,
+    user: Option<String>,
+    from: Option<Spanned<String>>,
+    auth: Option<Spanned<String>>,
+    ca_file: Option<PathBuf>,
+    password_command: Option<String>,
+    password: Option<Spanned<String>>,
+    timeout: Option<Spanned<u64>>,
+}
+
+/// Where the configuration file is when nobody says otherwise.
+pub fn default_path(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let base = var("XDG_CONFIG_HOME")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| var("HOME").map(|home| Path::new(&home).join(".config")))?;
+    Some(base.join("smtpsend").join("config.toml"))
+}
+
+/// Reads the file. An explicitly named file must exist; the default one may be absent.
+pub fn load(
+    explicit: Option<&Path>,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Config>, Error> {
+    let (path, required) = match explicit {
+        Some(path) => (path.to_path_buf(), true),
+        None => match default_path(var) {
+            Some(path) => (path, false),
+            None => return Ok(None),
+        },
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(err) => {
+            return Err(Error::config(format!(
+                "cannot read the configuration file {}: {}",
+                path.display(),
+                io_reason(&err)
+            )));
+        }
+    };
+    let config = parse(&text, &path)?;
+    if config.accounts.values().any(|a| a.password.is_some()) {
+        refuse_readable_password_file(&path)?;
+    }
+    Ok(Some(config))
+}
+
+/// A password in a file others can read is no secret (msmtp refuses the same).
+fn refuse_readable_password_file(path: &Path) -> Result<(), Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|err| Error::config(format!("{}: {}", path.display(), io_reason(&err))))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(Error::config(format!(
+                "{} holds a password but can be read by others (mode {:o}); refusing to use it",
+                path.display(),
+                mode & 0o777
+            ))
+            .with_hint(format!(
+                "chmod 600 {}, or better, replace `password` with password_command or `smtpsend login`",
+                path.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Parses and validates the text of a configuration file.
+pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
+    let at = |span: std::ops::Range<usize>, message: String| -> Error {
+        let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+        Error::new(
+            Kind::Config,
+            format!("{}:{line}: {message}", path.display()),
+        )
+    };
+    let syntax: FileSyntax = toml::from_str(text).map_err(|err| {
+        let span = err.span().unwrap_or(0..0);
+        let key = key_on_line(text, span.start);
+        let message = err.message().trim().to_string();
+        match key {
+            Some(key) if !message.contains(&format!("`{key}`")) => {
+                at(span, format!("{key}: {message}"))
+            }
+            _ => at(span, message),
+        }
+    })?;
+
+    let mut accounts = BTreeMap::new();
+    for name in syntax.accounts.keys() {
+        let chain = inheritance_chain(&syntax, name, &at)?;
+        let merged = chain
+            .iter()
+            .rev()
+            .fold(AccountSyntax::default(), |base, child| overlay(base, child));
+        let mut account = validate(name, merged, &at)?;
+        account.file = path.to_path_buf();
+        accounts.insert(name.clone(), account);
+    }
+    let default = match syntax.default {
+        Some(default) if !accounts.contains_key(default.get_ref()) => {
+            return Err(at(
+                default.span(),
+                format!("default: no account named {:?}", default.get_ref()),
+            ));
+        }
+        other => other.map(Spanned::into_inner),
+    };
+    Ok(Config {
+        path: path.to_path_buf(),
+        default,
+        accounts,
+    })
+}
+
+/// The key written at the start of the line holding `offset`, for errors about a value.
+fn key_on_line(text: &str, offset: usize) -> Option<String> {
+    let start = text[..offset.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    (!key.is_empty() && !key.starts_with('[')).then(|| key.to_string())
+}
+
+/// The account and its ancestors, child first.
+fn inheritance_chain<'a>(
+    syntax: &'a FileSyntax,
+    name: &str,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Error,
+) -> Result<Vec<&'a AccountSyntax>, Error> {
+    let mut chain: Vec<&AccountSyntax> = Vec::new();
+    let mut names = vec![name.to_string()];
+    let mut current = syntax.accounts[name].get_ref();
+    chain.push(current);
+    while let Some(parent) = &current.extends {
+        let parent_name = parent.get_ref();
+        if names.contains(parent_name) {
+            return Err(at(
+                parent.span(),
+                format!("extends: {} inherit from each other", names.join(" → ")),
+            ));
+        }
+        current = syntax
+            .accounts
+            .get(parent_name)
+            .ok_or_else(|| {
+                at(
+                    parent.span(),
+                    format!("extends: no account named {parent_name:?}"),
+                )
+            })?
+            .get_ref();
+        names.push(parent_name.clone());
+        chain.push(current);
+    }
+    Ok(chain)
+}
+
+/// `child`'s keys over `base`'s. The server location is one setting: a child that names its
+/// server any way replaces all of the parent's.
+fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
+    let child = child.clone();
+    let own_location = child.server.is_some() || child.host.is_some();
+    AccountSyntax {
+        extends: None,
+        server: if own_location {
+            child.server
+        } else {
+            base.server
+        },
+        host: if own_location { child.host } else { base.host },
+        port: child.port.or(if own_location { None } else { base.port }),
+        tls: child.tls.or(if own_location { None } else { base.tls }),
+        user: child.user.or(base.user),
+        from: child.from.or(base.from),
+        auth: child.auth.or(base.auth),
+        ca_file: child.ca_file.or(base.ca_file),
+        password_command: child.password_command.or(base.password_command),
+        password: child.password.or(base.password),
+        timeout: child.timeout.or(base.timeout),
+    }
+}
+
+fn validate(
+    name: &str,
+    raw: AccountSyntax,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Error,
+) -> Result<Account, Error> {
+    let endpoint = match (&raw.server, &raw.host) {
+        (Some(server), Some(host)) => {
+            return Err(at(
+                host.span().start.min(server.span().start)..host.span().end,
+                format!("accounts.{name}: give server or host, not both"),
+            ));
+        }
+        (Some(server), None) => {
+            if let Some(port) = &raw.port {
+                return Err(at(port.span(), "port: give it in the server URL".into()));
+            }
+            Some(
+                parse_server_url(server.get_ref(), "server")
+                    .map_err(|err| at(server.span(), err.message))?,
+            )
+        }
+        (None, Some(host)) => {
+            let security = match raw.tls.as_ref().map(|t| t.get_ref().as_str()) {
+                None | Some("starttls") => Security::StartTls,
+                Some("implicit") => Security::Implicit,
+                Some("none") => Security::Plain,
+                Some(other) => {
+                    return Err(at(
+                        raw.tls.as_ref().map_or(0..0, Spanned::span),
+                        format!("tls: expected starttls, implicit or none, got {other:?}"),
+                    ));
+                }
+            };
+            let port = raw
+                .port
+                .as_ref()
+                .map_or(security.default_port(), |p| *p.get_ref());
+            let scheme = match security {
+                Security::StartTls => "smtp",
+                Security::Implicit => "smtps",
+                Security::Plain => "smtp+plain",
+            };
+            let url = format!("{scheme}://{}:{port}", host.get_ref());
+            Some(parse_server_url(&url, "host").map_err(|err| at(host.span(), err.message))?)
+        }
+        (None, None) => None,
+    };
+    let from = match &raw.from {
+        Some(from) => Some(
+            parse_mailbox(from.get_ref(), "from").map_err(|err| at(from.span(), err.message))?,
+        ),
+        None => None,
+    };
+    let auth = match &raw.auth {
+        Some(auth) => Some(match auth.get_ref().to_ascii_lowercase().as_str() {
+            "auto" => AuthChoice::Auto,
+            "plain" => AuthChoice::Plain,
+            "login" => AuthChoice::Login,
+            "xoauth2" => AuthChoice::Xoauth2,
+            "oauthbearer" => AuthChoice::OAuthBearer,
+            other => {
+                return Err(at(
+                    auth.span(),
+                    format!(
+                        "auth: expected auto, plain, login, xoauth2 or oauthbearer, got {other:?}"
+                    ),
+                ));
+            }
+        }),
+        None => None,
+    };
+    if let Some(timeout) = &raw.timeout
+        && *timeout.get_ref() == 0
+    {
+        return Err(at(
+            timeout.span(),
+            "timeout: must be at least 1 second".into(),
+        ));
+    }
+    Ok(Account {
+        name: name.to_string(),
+        file: PathBuf::new(),
+        endpoint,
+        user: raw.user,
+        from,
+        auth,
+        ca_file: raw.ca_file,
+        password_command: raw.password_command,
+        password: raw.password.map(|p| Secret::new(p.into_inner())),
+        timeout: raw.timeout.map(Spanned::into_inner),
+    })
+}
+
+impl Config {
+    /// The account for a command: the one named, else the one whose `from` address is the
+    /// sender, else the default; none when the file names no default.
+    pub fn select(
+        &self,
+        named: Option<&str>,
+        sender: Option<&Mailbox>,
+    ) -> Result<Option<&Account>, Error> {
+        if let Some(name) = named {
+            return self
+                .accounts
+                .get(name)
+                .map(Some)
+                .ok_or_else(|| self.no_such_account(name));
+        }
+        if let Some(sender) = sender
+            && let Some(account) = self.accounts.values().find(|a| {
+                a.from
+                    .as_ref()
+                    .is_some_and(|from| from.address.eq_ignore_ascii_case(&sender.address))
+            })
+        {
+            return Ok(Some(account));
+        }
+        Ok(self
+            .default
+            .as_ref()
+            .and_then(|name| self.accounts.get(name)))
+    }
+
+    fn no_such_account(&self, name: &str) -> Error {
+        let known = self.accounts.keys().cloned().collect::<Vec<_>>().join(", ");
+        Error::config(format!("no account {name:?} in {}", self.path.display())).with_hint(
+            if known.is_empty() {
+                "the file defines no [accounts.NAME] table".to_string()
+            } else {
+                format!("its accounts: {known}")
+            },
+        )
+    }
+}
+
+/// An account was named but there is no configuration file to find it in.
+pub fn no_config_for(name: &str, var: &dyn Fn(&str) -> Option<String>) -> Error {
+    let path = default_path(var).map_or_else(
+        || "no configuration file".into(),
+        |p| p.display().to_string(),
+    );
+    Error::config(format!("no account {name:?}: {path} does not exist"))
+        .with_hint("create it (see `man smtpsend`, CONFIGURATION), or give --config PATH")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_text(text: &str) -> Result<Config, Error> {
+        parse(text, Path::new("/home/u/.config/smtpsend/config.toml"))
+    }
+
+    const EXAMPLE: &str = r#"
+default = "work"
+
+[accounts.base]
+server = "smtp://mail.example.com"
+user = "me@example.com"
+from = "Me <me@example.com>"
+timeout = 30
+
+[accounts.work]
+extends = "base"
+from = "Work Me <work@example.com>"
+password_command = "pass show work"
+
+[accounts.relay]
+host = "relay.example.net"
+tls = "implicit"
+auth = "login"
+"#;
+
+    #[test]
+    fn accounts_inherit_and_validate() {
+        let config = parse_text(EXAMPLE).unwrap();
+        let work = &config.accounts["work"];
+        let endpoint = work.endpoint.as_ref().unwrap();
+        assert_eq!(
+            (endpoint.host.as_str(), endpoint.port),
+            ("mail.example.com", 587)
+        );
+        assert_eq!(work.user.as_deref(), Some("me@example.com"));
+        assert_eq!(work.from.as_ref().unwrap().address, "work@example.com");
+        assert_eq!(work.timeout, Some(30));
+        assert_eq!(work.password_command.as_deref(), Some("pass show work"));
+        let relay = &config.accounts["relay"];
+        let endpoint = relay.endpoint.as_ref().unwrap();
+        assert_eq!(
+            (endpoint.security, endpoint.port),
+            (Security::Implicit, 465)
+        );
+        assert_eq!(relay.auth, Some(AuthChoice::Login));
+    }
+
+    #[test]
+    fn selection_by_name_sender_or_default() {
+        let config = parse_text(EXAMPLE).unwrap();
+        assert_eq!(
+            config.select(Some("relay"), None).unwrap().unwrap().name,
+            "relay"
+        );
+        let base_sender = parse_mailbox("me@example.com", "-f").unwrap();
+        assert_eq!(
+            config
+                .select(None, Some(&base_sender))
+                .unwrap()
+                .unwrap()
+                .name,
+            "base"
+        );
+        assert_eq!(config.select(None, None).unwrap().unwrap().name, "work");
+        let err = config.select(Some("nope"), None).unwrap_err();
+        assert_eq!(err.exit_code(), 78);
+        assert!(err.hint.unwrap().contains("base, relay, work"));
+    }
+
+    #[test]
+    fn unknown_keys_name_file_line_and_key() {
+        let err = parse_text("[accounts.a]\nserver = \"smtp://h.example\"\nsevrer = \"x\"\n")
+            .unwrap_err();
+        assert_eq!(err.exit_code(), 78);
+        assert!(
+            err.message
+                .starts_with("/home/u/.config/smtpsend/config.toml:3: "),
+            "{}",
+            err.message
+        );
+        assert!(err.message.contains("sevrer"), "{}", err.message);
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_key() {
+        let cases = [
+            (
+                "[accounts.a]\n\nserver = \"http://h.example\"\n",
+                3,
+                "server",
+            ),
+            ("[accounts.a]\ntimeout = \"soon\"\n", 2, "timeout"),
+            ("[accounts.a]\ntimeout = 0\n", 2, "timeout"),
+            ("[accounts.a]\nfrom = \"not an address\"\n", 2, "from"),
+            (
+                "[accounts.a]\nhost = \"h.example\"\ntls = \"maybe\"\n",
+                3,
+                "tls",
+            ),
+            ("[accounts.a]\nauth = \"cram-md5\"\n", 2, "auth"),
+            ("default = \"missing\"\n", 1, "default"),
+            (
+                "[accounts.a]\nextends = \"b\"\n[accounts.b]\nextends = \"a\"\n",
+                0,
+                "extends",
+            ),
+        ];
+        for (text, line, key) in cases {
+            let err = parse_text(text).unwrap_err();
+            if line > 0 {
+                let prefix = format!("config.toml:{line}: ");
+                assert!(err.message.contains(&prefix), "{text:?}: {}", err.message);
+            }
+            assert!(err.message.contains(key), "{text:?}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn a_readable_file_with_a_password_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "[accounts.a]\nserver = \"smtp://h.example\"\npassword = \"pw\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let err = load(Some(&path), &|_| None).unwrap_err();
+        assert!(
+            err.message.contains("can be read by others"),
+            "{}",
+            err.message
+        );
+        assert!(err.hint.unwrap().contains("chmod 600"));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let config = load(Some(&path), &|_| None).unwrap().unwrap();
+        assert_eq!(
+            config.accounts["a"].password.as_ref().unwrap().expose(),
+            "pw"
+        );
+    }
+
+    #[test]
+    fn the_default_file_may_be_absent_but_a_named_one_may_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().to_string_lossy().into_owned();
+        let var = move |key: &str| (key == "HOME").then(|| home.clone());
+        assert!(load(None, &var).unwrap().is_none());
+        let err = load(Some(&dir.path().join("missing.toml")), &var).unwrap_err();
+        assert_eq!(err.exit_code(), 78);
+    }
+
+    #[test]
+    fn the_default_path_follows_xdg() {
+        let var = |key: &str| match key {
+            "XDG_CONFIG_HOME" => Some("/xdg".to_string()),
+            "HOME" => Some("/home/u".to_string()),
+            _ => None,
+        };
+        assert_eq!(
+            default_path(&var).unwrap(),
+            Path::new("/xdg/smtpsend/config.toml")
+        );
+        let var = |key: &str| (key == "HOME").then(|| "/home/u".to_string());
+        assert_eq!(
+            default_path(&var).unwrap(),
+            Path::new("/home/u/.config/smtpsend/config.toml")
+        );
+    }
+}

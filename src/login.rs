@@ -1,0 +1,114 @@
+//! `smtpsend login` and `smtpsend logout`: put a user's password into the OS keyring, checked
+//! with the server first, and take it out again. The entry is the one `credentials` looks up
+//! when sending, so after a login no password is needed anywhere else.
+
+use std::io::BufRead;
+
+use crate::cli::{LoginArgs, LogoutArgs};
+use crate::credentials::{KeyringEntry, Secret};
+use crate::error::{Error, Kind};
+use crate::report::Transcript;
+use crate::settings::{self, Environment, LoginSettings, ServerSettings};
+use crate::submit;
+
+pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
+    let (_, server) = settings::resolve_connection(args.account.as_deref(), &args.connection, env)?;
+    let login = user_of(&server)?;
+    let secret = if args.password_stdin {
+        read_stdin_password()?
+    } else if env.can_prompt {
+        let prompt = format!("Password for {} at {}: ", login.user, server.endpoint.host);
+        Secret::new(
+            rpassword::prompt_password(prompt)
+                .map_err(|err| Error::config(format!("cannot read the password: {err}")))?,
+        )
+    } else {
+        return Err(Error::config("no terminal to ask for the password on")
+            .with_hint("pipe it in with --password-stdin"));
+    };
+    if secret.expose().is_empty() {
+        return Err(Error::usage("the password is empty"));
+    }
+    if !args.no_verify {
+        verify(&server, login, &secret)?;
+    }
+    let entry = KeyringEntry::new(&server.endpoint.host, &login.user);
+    entry.set(&secret).map_err(|problem| {
+        Error::new(
+            Kind::Unavailable,
+            format!("cannot store the password in the keyring: {problem}"),
+        )
+        .with_hint("set password_command in the account, or SMTPSEND_PASSWORD_FILE, instead")
+    })?;
+    println!(
+        "stored the password for {} at {} in the keyring (service {:?}, user {:?})",
+        login.user, server.endpoint.host, entry.service, entry.user
+    );
+    Ok(())
+}
+
+pub fn logout(args: &LogoutArgs, env: &Environment) -> Result<(), Error> {
+    let (_, server) = settings::resolve_connection(args.account.as_deref(), &args.connection, env)?;
+    let login = user_of(&server)?;
+    let entry = KeyringEntry::new(&server.endpoint.host, &login.user);
+    let removed = entry.delete().map_err(|problem| {
+        Error::new(
+            Kind::Unavailable,
+            format!("cannot remove the password from the keyring: {problem}"),
+        )
+    })?;
+    if removed {
+        println!(
+            "removed the password for {} at {} from the keyring",
+            login.user, server.endpoint.host
+        );
+    } else {
+        println!(
+            "no password was stored for {} at {}",
+            login.user, server.endpoint.host
+        );
+    }
+    Ok(())
+}
+
+fn user_of(server: &ServerSettings) -> Result<&LoginSettings, Error> {
+    server.login.as_ref().ok_or_else(|| {
+        Error::config("no user name to log in as")
+            .with_hint("set `user` in the account, or give --user or SMTPSEND_USER")
+    })
+}
+
+/// The first line of standard input, so `pass show x | smtpsend login --password-stdin` works.
+fn read_stdin_password() -> Result<Secret, Error> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|err| Error::new(Kind::NoInput, format!("cannot read standard input: {err}")))?;
+    Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
+}
+
+/// Logs in once with the new password, so a typo is caught now rather than at 3 a.m.
+fn verify(server: &ServerSettings, login: &LoginSettings, secret: &Secret) -> Result<(), Error> {
+    let options = submit::Options {
+        endpoint: server.endpoint.clone(),
+        ca_file: server.ca_file.clone(),
+        timeout: server.timeout,
+        deadline: server.deadline,
+        allow_partial: false,
+        login: Some(submit::Login {
+            user: login.user.clone(),
+            mechanism: login.mechanism,
+            password: secret.clone(),
+            source: "smtpsend login",
+        }),
+    };
+    let outcome = submit::check(&options, "", &[], &mut Transcript::new(false));
+    match outcome.failure {
+        Some((_, error)) => Err(Error {
+            message: format!("{}; nothing was stored", error.message),
+            ..error
+        }),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,114 @@
+//! The default command: settings, composition, the password, the session, the report.
+//! Each step is another module's; this one only puts them in order and reports the outcome in
+//! the form the output mode asks for.
+
+use std::io::Write;
+
+use crate::cli::SendArgs;
+use crate::compose::{self, Composed};
+use crate::error::{Error, Kind};
+use crate::report::{self, JsonSubject, Transcript};
+use crate::settings::{self, Environment, Output, ServerSettings, Settings};
+use crate::submit::{self, Step};
+
+pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
+    let json = args.json;
+    let settings =
+        settings::resolve(args, env).map_err(|e| json_failure(json, Step::Compose, e))?;
+    if settings.output != Output::Quiet {
+        settings
+            .warnings
+            .iter()
+            .for_each(|w| report::print_warning(w));
+    }
+    let message =
+        compose::compose(&settings.message).map_err(|e| json_failure(json, Step::Compose, e))?;
+    if settings.dry_run {
+        let mut stdout = std::io::stdout().lock();
+        return stdout
+            .write_all(&message.bytes)
+            .and_then(|()| stdout.flush())
+            .map_err(|err| Error::new(Kind::Internal, format!("writing the message: {err}")));
+    }
+    deliver(&settings, &message)
+}
+
+fn deliver(settings: &Settings, message: &Composed) -> Result<(), Error> {
+    let server = settings.server.as_ref().expect("a server unless --dry-run");
+    let json = matches!(settings.output, Output::Json { .. });
+    let mut transcript = Transcript::new(settings.output.verbose());
+    let options = session_options(server, &mut transcript)
+        .map_err(|e| json_failure(json, Step::Credentials, e))?;
+    let delivery = submit::submit(message, &options, &mut transcript);
+
+    if json {
+        report::print_json(&JsonSubject {
+            delivery: Some(&delivery),
+            message_id: Some(&message.message_id),
+            envelope_from: Some(&message.envelope.from),
+            size: Some(message.bytes.len()),
+            user: options.login.as_ref().map(|l| l.user.as_str()),
+            failure: delivery.failure.as_ref().map(|(step, e)| (*step, e)),
+        });
+    }
+    match delivery.failure {
+        None => {
+            if let Output::Human { .. } = settings.output {
+                println!("{}", report::success_line(&delivery, &message.message_id));
+            }
+            Ok(())
+        }
+        Some((_, error)) => Err(error),
+    }
+}
+
+/// The session's options, the password fetched if there is a login. Shared with `login`
+/// and `check`, which connect the same way.
+pub fn session_options(
+    server: &ServerSettings,
+    transcript: &mut Transcript,
+) -> Result<submit::Options, Error> {
+    if let Some(account) = &server.account {
+        transcript.info(&format!("account {account}"));
+    }
+    let login = match &server.login {
+        Some(login) => {
+            let password = crate::credentials::password_for(
+                &login.user,
+                &server.endpoint.host,
+                &login.passwords,
+            )?;
+            password.notes.iter().for_each(|note| transcript.info(note));
+            Some(submit::Login {
+                user: login.user.clone(),
+                mechanism: login.mechanism,
+                password: password.secret,
+                source: password.source,
+            })
+        }
+        None => None,
+    };
+    Ok(submit::Options {
+        endpoint: server.endpoint.clone(),
+        ca_file: server.ca_file.clone(),
+        timeout: server.timeout,
+        deadline: server.deadline,
+        allow_partial: server.allow_partial,
+        login,
+    })
+}
+
+/// With --json, a failure before any connection is still one JSON object on stdout.
+fn json_failure(json: bool, step: Step, error: Error) -> Error {
+    if json {
+        report::print_json(&JsonSubject {
+            delivery: None,
+            message_id: None,
+            envelope_from: None,
+            size: None,
+            user: None,
+            failure: Some((step, &error)),
+        });
+    }
+    error
+}
