@@ -55,6 +55,8 @@ pub struct PasswordSources {
     pub env_file: Option<PathBuf>,
     /// The account's `password_command`.
     pub account_command: Option<String>,
+    /// The account's `oauth2_token_command`.
+    pub oauth2_command: Option<String>,
     /// The account's `password`.
     pub account_password: Option<Secret>,
     /// The keyring entry for this user on this server.
@@ -108,6 +110,10 @@ pub fn password_for(
             Vec::new(),
         );
     }
+    if let Some(command) = &sources.oauth2_command {
+        let (secret, source) = oauth2_token(command, server, user, sources.command_timeout)?;
+        return found(secret, source, Vec::new());
+    }
     if let Some(command) = &sources.account_command {
         let secret = run_password_command(command, "password_command", sources.command_timeout)?;
         return found(secret, "the account's password_command", Vec::new());
@@ -133,13 +139,91 @@ pub fn password_for(
         .map_or_else(String::new, |n| format!(" ({n})"));
     Err(Error::config(format!(
         "no password for {user}: tried --password-command, SMTPSEND_PASSWORD, \
-         SMTPSEND_PASSWORD_FILE, the account's password_command, the keyring{keyring} \
+         SMTPSEND_PASSWORD_FILE, the account's oauth2_token_command and password_command, \
+         the keyring{keyring} \
          and a terminal prompt (no terminal)"
     ))
     .with_hint(
         "store one with `smtpsend login`, or set password_command in the account, \
          or SMTPSEND_PASSWORD_FILE=/run/secrets/smtp",
     ))
+}
+
+/// An OAuth2 access token: from the keyring cache while it has a minute left, else from the
+/// token command, cached when its lifetime is known. Token commands (oauth2l, mutt_oauth2.py,
+/// a cloud CLI) can be slow or rate-limited; running one per message is wasteful.
+fn oauth2_token(
+    command: &str,
+    server: &str,
+    user: &str,
+    timeout: Duration,
+) -> Result<(Secret, &'static str), Error> {
+    let cache = KeyringEntry {
+        service: format!("smtpsend-oauth2:{server}"),
+        user: user.to_string(),
+    };
+    let now = unix_now();
+    if let Ok(cached) = cache.get()
+        && let Some((token, expires_at)) = parse_cached_token(cached.expose())
+        && expires_at > now + 60
+    {
+        return Ok((token, "the cached OAuth2 token"));
+    }
+    let output = run_password_command(command, "oauth2_token_command", timeout)?;
+    let (token, expires_at) = parse_token_output(output.expose(), now);
+    if let Some(expires_at) = expires_at {
+        let record = serde_json::json!({ "token": token.expose(), "expires_at": expires_at });
+        // A cache that cannot be written only costs a command run next time.
+        let _ = cache.set(&Secret::new(record.to_string()));
+    }
+    Ok((token, "oauth2_token_command"))
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn parse_cached_token(text: &str) -> Option<(Secret, u64)> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let token = value.get("token")?.as_str()?;
+    Some((
+        Secret::new(token.to_string()),
+        value.get("expires_at")?.as_u64()?,
+    ))
+}
+
+/// A token command prints the bare token, or JSON with `access_token` and `expires_in`
+/// (seconds) or `expires_at` (Unix time). A bare JWT carries its expiry in its `exp` claim.
+fn parse_token_output(text: &str, now: u64) -> (Secret, Option<u64>) {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(text.trim())
+        && let Some(token) = value.get("access_token").and_then(|t| t.as_str())
+    {
+        let expires_at = value
+            .get("expires_at")
+            .and_then(serde_json::Value::as_u64)
+            .or_else(|| {
+                value
+                    .get("expires_in")
+                    .and_then(serde_json::Value::as_u64)
+                    .map(|seconds| now + seconds)
+            });
+        return (Secret::new(token.to_string()), expires_at);
+    }
+    let token = first_line(text).trim().to_string();
+    let expires_at = jwt_expiry(&token);
+    (Secret::new(token), expires_at)
+}
+
+fn jwt_expiry(token: &str) -> Option<u64> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
+    claims.get("exp")?.as_u64()
 }
 
 /// How long any keyring operation may take: a Secret Service that does not answer (a dead
@@ -362,6 +446,29 @@ mod tests {
             password_for("u", "h", &sources).unwrap().secret.expose(),
             "from-env"
         );
+    }
+
+    #[test]
+    fn token_commands_may_say_how_long_the_token_lives() {
+        let (token, expiry) = parse_token_output("ya29.bare-token\n", 1000);
+        assert_eq!((token.expose(), expiry), ("ya29.bare-token", None));
+        let (token, expiry) =
+            parse_token_output(r#"{"access_token":"abc","expires_in":3599}"#, 1000);
+        assert_eq!((token.expose(), expiry), ("abc", Some(4599)));
+        let (_, expiry) = parse_token_output(r#"{"access_token":"abc","expires_at":77}"#, 1000);
+        assert_eq!(expiry, Some(77));
+        // header.payload.signature with payload {"exp":1900000000}
+        let jwt = "eyJhbGciOiJub25lIn0.eyJleHAiOjE5MDAwMDAwMDB9.c2ln";
+        assert_eq!(parse_token_output(jwt, 0).1, Some(1_900_000_000));
+    }
+
+    #[test]
+    fn the_token_command_comes_before_the_keyring() {
+        let mut sources = sources();
+        sources.oauth2_command = Some("echo token-from-command".into());
+        let password = password_for("u", "cache-test.invalid", &sources).unwrap();
+        assert_eq!(password.secret.expose(), "token-from-command");
+        assert_eq!(password.source, "oauth2_token_command");
     }
 
     #[test]

@@ -188,7 +188,17 @@ fn server_settings(
         Some(AuthMechanism::Login) => AuthChoice::Login,
         Some(AuthMechanism::Xoauth2) => AuthChoice::Xoauth2,
         Some(AuthMechanism::Oauthbearer) => AuthChoice::OAuthBearer,
-        None => account.and_then(|a| a.auth).unwrap_or(AuthChoice::Auto),
+        None => match account {
+            Some(Account {
+                auth: Some(auth), ..
+            }) => *auth,
+            // A token is no password: XOAUTH2 is what the providers that issue tokens take.
+            Some(Account {
+                oauth2_token_command: Some(_),
+                ..
+            }) => AuthChoice::Xoauth2,
+            _ => AuthChoice::Auto,
+        },
     };
     let login = user.map(|user| LoginSettings {
         passwords: PasswordSources {
@@ -196,6 +206,7 @@ fn server_settings(
             env_value: (env.var)("SMTPSEND_PASSWORD").map(Secret::new),
             env_file: (env.var)("SMTPSEND_PASSWORD_FILE").map(PathBuf::from),
             account_command: account.and_then(|a| a.password_command.clone()),
+            oauth2_command: account.and_then(|a| a.oauth2_token_command.clone()),
             account_password: account.and_then(|a| a.password.clone()),
             keyring: Some(crate::credentials::KeyringEntry::new(&endpoint.host, &user)),
             can_prompt: env.can_prompt,

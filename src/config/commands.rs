@@ -128,6 +128,12 @@ fn password_source(sources: &crate::credentials::PasswordSources) -> String {
     if let Some(path) = &sources.env_file {
         return format!("from SMTPSEND_PASSWORD_FILE: {}", path.display());
     }
+    if let Some(command) = &sources.oauth2_command {
+        return format!(
+            "an OAuth2 token from the account's oauth2_token_command: {command} \
+             (cached in the keyring while it is valid)"
+        );
+    }
     if let Some(command) = &sources.account_command {
         return format!("from the account's password_command: {command}");
     }

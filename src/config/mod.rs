@@ -36,6 +36,8 @@ pub struct Account {
     pub ca_file: Option<PathBuf>,
     pub password_command: Option<String>,
     pub password: Option<Secret>,
+    /// A command printing an OAuth2 access token, bare or as JSON with its lifetime.
+    pub oauth2_token_command: Option<String>,
     pub timeout: Option<u64>,
 }
 
@@ -68,6 +70,7 @@ struct AccountSyntax {
     ca_file: Option<PathBuf>,
     password_command: Option<String>,
     password: Option<Spanned<String>>,
+    oauth2_token_command: Option<String>,
     timeout: Option<Spanned<u64>>,
 }
 
@@ -248,6 +251,7 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         ca_file: child.ca_file.or(base.ca_file),
         password_command: child.password_command.or(base.password_command),
         password: child.password.or(base.password),
+        oauth2_token_command: child.oauth2_token_command.or(base.oauth2_token_command),
         timeout: child.timeout.or(base.timeout),
     }
 }
@@ -341,6 +345,7 @@ fn validate(
         ca_file: raw.ca_file,
         password_command: raw.password_command,
         password: raw.password.map(|p| Secret::new(p.into_inner())),
+        oauth2_token_command: raw.oauth2_token_command,
         timeout: raw.timeout.map(Spanned::into_inner),
     })
 }

@@ -1,4 +1,5 @@
-//! Faults a real server will not produce on demand, played by a scripted server.
+//! Faults a real server will not produce on demand, and the OAuth2 mechanisms the in-process
+//! server does not offer, played by a scripted server.
 //!
 //! Every test asserts the exit code, the one-line error on stderr and what the server heard.
 //! The scripted server speaks plain TCP on loopback (`smtp+plain://`) unless TLS is the point.
@@ -670,4 +671,100 @@ fn lone_dots_and_bare_line_endings_in_the_body_cannot_end_the_data() {
         parsed.body_text(0).unwrap().trim_end(),
         "a\r\n.\r\nb\r\n.\r\nc\r\n.\r\nd"
     );
+}
+
+/// A dialogue in which the server offers OAuth2 mechanisms and takes the login.
+fn oauth_accepted() -> Vec<Act> {
+    script([
+        greeted_with("250-test\r\n250 AUTH XOAUTH2 OAUTHBEARER\r\n"),
+        vec![Act::Hear, Act::Say("235 2.7.0 Accepted\r\n")],
+        envelope_accepted(),
+        data_accepted(),
+    ])
+}
+
+fn base64(bytes: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn an_account_token_command_logs_in_with_xoauth2() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(oauth_accepted());
+    std::fs::create_dir_all(sandbox.path("config/smtpsend")).unwrap();
+    sandbox.write(
+        "config/smtpsend/config.toml",
+        format!(
+            "default = \"mail\"\n[accounts.mail]\nserver = \"smtp+plain://localhost:{}\"\n\
+             user = \"alice@example.org\"\n\
+             oauth2_token_command = \"echo '{{\\\"access_token\\\": \\\"tok123\\\", \\\"expires_in\\\": 3600}}'\"\n",
+            server.port
+        ),
+    );
+    let run = run(sandbox
+        .command()
+        .args(["-t", "b@example.org", "-m", "hi", "-v"]));
+    run.assert_code(0);
+    let expected = format!(
+        "AUTH XOAUTH2 {}",
+        base64("user=alice@example.org\x01auth=Bearer tok123\x01\x01")
+    );
+    assert!(heard(&server).contains(&expected), "{:?}", heard(&server));
+    assert!(
+        run.stderr.contains("password from oauth2_token_command"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("tok123"),
+        "the token never shows: {}",
+        run.stderr
+    );
+}
+
+#[test]
+fn oauthbearer_sends_the_rfc_7628_initial_response() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(oauth_accepted());
+    let run = run(send(&sandbox, server.port)
+        .args(["--user", "alice@example.org", "--auth", "oauthbearer"])
+        .env("SMTPSEND_PASSWORD", "tok456"));
+    run.assert_code(0);
+    let expected = format!(
+        "AUTH OAUTHBEARER {}",
+        base64(&format!(
+            "n,a=alice@example.org,\x01host=localhost\x01port={}\x01auth=Bearer tok456\x01\x01",
+            server.port
+        ))
+    );
+    assert!(heard(&server).contains(&expected), "{:?}", heard(&server));
+}
+
+#[test]
+fn a_retired_password_login_is_explained() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250 AUTH LOGIN PLAIN XOAUTH2\r\n"),
+        vec![
+            Act::Hear,
+            Act::Say(
+                "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. [5.7.30]\r\n",
+            ),
+        ],
+        listen(),
+    ]));
+    let run = run(send(&sandbox, server.port)
+        .args(["--user", "alice@example.org"])
+        .env("SMTPSEND_PASSWORD", "pw"));
+    run.assert_code(77);
+    assert!(error_line(&run).contains("535 5.7.139"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("hint: this server no longer accepts passwords"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--auth xoauth2"), "{}", run.stderr);
+    assert_eq!(count_verb(&heard(&server), "MAIL"), 0);
 }
