@@ -3,8 +3,11 @@
 
     check.py SCENARIO RUNDIR
 
-RUNDIR holds what run.sh recorded for one smtpsend run: stdout, stderr, rc, and deliveries/
-with QUEUEID.PID.eml (raw message as delivered) + QUEUEID.PID.env (envelope) per recipient.
+RUNDIR holds what run.sh recorded for one smtpsend run: stdout, stderr, rc, time (start and end,
+epoch seconds), and deliveries/ with QUEUEID.PID.eml (raw message as delivered) +
+QUEUEID.PID.env (envelope) per recipient. A scenario of several steps (the keyring ones) has
+one such directory per step instead, RUNDIR/STEP/ (a step that is not smtpsend, like
+secret-tool, has no deliveries/).
 Secrets and fixture paths come from the environment (CHECK_PASSWORD, CHECK_WRONG_PASSWORD,
 CHECK_USER, CHECK_FILES).
 
@@ -41,16 +44,22 @@ class Delivery:
 
 
 class Run:
-    def __init__(self, rundir: Path):
+    def __init__(self, rundir: Path, failures=None, label=""):
         self.dir = rundir
         self.stdout = (rundir / "stdout").read_text(encoding="utf-8", errors="replace")
         self.stderr = (rundir / "stderr").read_text(encoding="utf-8", errors="replace")
         self.rc = int((rundir / "rc").read_text().strip())
         self.deliveries = [Delivery(p) for p in sorted((rundir / "deliveries").glob("*.env"))]
-        self.failures = []
+        self.elapsed = None
+        if (rundir / "time").exists():
+            start, end = (float(t) for t in (rundir / "time").read_text().split())
+            self.elapsed = end - start
+        # A step of a scenario shares the scenario's list and names itself in each failure.
+        self.failures = [] if failures is None else failures
+        self.label = label
 
     def fail(self, text):
-        self.failures.append(text)
+        self.failures.append(self.label + text)
 
     # -- common assertions --------------------------------------------------------------------
 
@@ -120,9 +129,43 @@ class Run:
             if value and value in text:
                 self.fail(f"{label} appears in {where}")
 
+    def expect_within(self, seconds):
+        if self.elapsed is not None and self.elapsed > seconds:
+            self.fail(f"took {self.elapsed:.1f} s, expected under {seconds} s")
+
+    def expect_stderr(self, pattern, what):
+        if not re.search(pattern, self.stderr, re.IGNORECASE):
+            self.fail(f"stderr does not {what}")
+
     def expect_subject(self, d, subject):
         if str(d.msg.get("Subject", "")) != subject:
             self.fail(f"Subject decodes to {str(d.msg.get('Subject'))!r}, expected {subject!r}")
+
+    def report(self):
+        print("\n".join(self.failures) if self.failures else "ok")
+
+
+class MissingStep(Exception):
+    pass
+
+
+class Steps:
+    """A scenario of several runs, RUNDIR/STEP/ each: steps["login"] is the Run of step login."""
+
+    def __init__(self, rundir: Path):
+        self.dir = rundir
+        self.failures = []
+        self.runs = {}
+
+    def __getitem__(self, step):
+        if step not in self.runs:
+            if not (self.dir / step / "rc").exists():
+                raise MissingStep(step)
+            self.runs[step] = Run(self.dir / step, self.failures, f"{step}: ")
+        return self.runs[step]
+
+    def fail(self, text):
+        self.failures.append(text)
 
     def report(self):
         print("\n".join(self.failures) if self.failures else "ok")
@@ -392,6 +435,131 @@ def check_untrusted_certificate(run):
     run.expect_delivered_to([])
 
 
+# -- the OS keyring (several steps each, recorded by keyring.sh or run.sh) ---------------------
+
+def password():
+    return os.environ["CHECK_PASSWORD"]
+
+
+def expect_no_password(run):
+    """Neither the password nor the wrong one, in any form, in what smtpsend printed."""
+    user = os.environ["CHECK_USER"]
+    run.expect_no_secret(secret_forms(user, password())
+                         + secret_forms(user, os.environ["CHECK_WRONG_PASSWORD"], "the wrong password"))
+
+
+def expect_stored(lookup, want):
+    """A `secret-tool lookup` step found the password `want`, or (want None) found nothing.
+    Never puts a password in a failure message."""
+    got = lookup.stdout.rstrip("\n")
+    command = lookup.dir.joinpath("cmd").read_text().strip()
+    if want is None:
+        if lookup.rc == 0 or got:
+            lookup.fail(f"`{command}` still finds a password (exit {lookup.rc}, "
+                        f"{len(got)} characters)")
+        return
+    if lookup.rc != 0 or got != want:
+        if got == want:
+            what = "the password"
+        elif got == os.environ["CHECK_WRONG_PASSWORD"]:
+            what = "the wrong password"
+        elif not got:
+            what = "nothing"
+        else:
+            what = f"something else ({len(got)} characters)"
+        lookup.fail(f"`{command}` printed {what}, exit {lookup.rc}; expected the password, exit 0")
+
+
+def expect_refused_fast(run, code, seconds):
+    run.expect_rc(code)
+    run.expect_within(seconds)
+    run.expect_delivered_to([])
+    expect_no_password(run)
+
+
+def check_keyring_login(steps):
+    login = steps["login"]
+    login.expect_rc(0)
+    login.expect_delivered_to([])
+    expect_no_password(login)
+    expect_stored(steps["lookup"], password())
+
+
+def check_keyring_send(steps):
+    check_simple_delivery("from the keyring", "hi")(steps["send"])
+    verbose = steps["verbose"]
+    check_simple_delivery("from the keyring (-v)", "hi")(verbose)
+    expect_no_password(verbose)
+    if "password from the keyring" not in verbose.stderr:
+        verbose.fail("the -v transcript does not say 'password from the keyring'")
+
+
+def check_keyring_wrong_password(steps):
+    steps["store"].expect_rc(0)
+    send = steps["send"]
+    send.expect_rc(77)
+    send.expect_delivered_to([])
+    send.expect_stderr(r"authentication", "say the authentication was refused")
+    expect_no_password(send)
+    restore = steps["restore"]
+    restore.expect_rc(0)
+    expect_no_password(restore)
+    expect_stored(steps["lookup"], password())
+
+
+def check_keyring_login_verifies(steps):
+    login = steps["login"]
+    login.expect_rc(77)
+    login.expect_delivered_to([])
+    login.expect_stderr(r"nothing (was |has been )?stored|not stored", "say that nothing was stored")
+    expect_stored(steps["lookup"], password())
+
+
+def check_keyring_logout(steps):
+    logout = steps["logout"]
+    logout.expect_rc(0)
+    expect_stored(steps["lookup"], None)
+    send = steps["send"]
+    expect_refused_fast(send, 78, 10)
+    send.expect_stderr(r"keyring", "name the keyring among the sources tried")
+    send.expect_stderr(r"password_command", "name password_command among the sources tried")
+    again = steps["again"]
+    again.expect_rc(0)
+    if not re.search(r"no password (was |is )?stored|nothing (was |is )?stored",
+                     again.stdout + again.stderr, re.IGNORECASE):
+        again.fail("a second logout does not say that nothing was stored")
+
+
+def check_keyring_locked(steps):
+    steps["store"].expect_rc(0)
+    steps["lock"].expect_rc(0)
+    is_locked = steps["is-locked"]
+    if "true" not in is_locked.stdout:
+        is_locked.fail(f"the collection did not lock: Locked is {is_locked.stdout.strip()!r}")
+    for step, code in (("send", 78), ("login", 69), ("logout", 69)):
+        run = steps[step]
+        expect_refused_fast(run, code, 10)
+        run.expect_stderr(r"\blocked\b", "say the keyring is locked")
+
+
+def check_keyring_absent(steps):
+    send = steps["send"]
+    expect_refused_fast(send, 78, 4)
+    send.expect_stderr(r"no D-Bus session bus", "say there is no D-Bus session bus")
+    login = steps["login"]
+    expect_refused_fast(login, 69, 4)
+    login.expect_stderr(r"D-Bus", "say there is no D-Bus session bus")
+    login.expect_stderr(r"password_command", "name password_command as an alternative")
+    login.expect_stderr(r"SMTPSEND_PASSWORD_FILE", "name SMTPSEND_PASSWORD_FILE as an alternative")
+
+
+def check_keyring_unresponsive(steps):
+    send = steps["send"]
+    expect_refused_fast(send, 78, 15)
+    send.expect_stderr(r"keyring", "name the keyring")
+    send.expect_stderr(r"no answer|timed? ?out", "say the keyring did not answer")
+
+
 SCENARIOS = {
     "starttls-full": check_starttls_full,
     "implicit-tls-json": check_implicit_tls_json,
@@ -402,14 +570,24 @@ SCENARIOS = {
     "verbose-plain": check_verbose("plain"),
     "verbose-login": check_verbose("login"),
     "untrusted-certificate": check_untrusted_certificate,
+    "keyring-login": check_keyring_login,
+    "keyring-send": check_keyring_send,
+    "keyring-wrong-password": check_keyring_wrong_password,
+    "keyring-login-verifies": check_keyring_login_verifies,
+    "keyring-logout": check_keyring_logout,
+    "keyring-locked": check_keyring_locked,
+    "keyring-absent": check_keyring_absent,
+    "keyring-unresponsive": check_keyring_unresponsive,
 }
 
 
 def main():
     name, rundir = sys.argv[1], Path(sys.argv[2])
-    run = Run(rundir)
+    run = Run(rundir) if (rundir / "rc").exists() else Steps(rundir)
     try:
         SCENARIOS[name](run)
+    except MissingStep as e:
+        run.fail(f"step {e} did not run (see the keyring session log)")
     except Exception as e:  # a checker crash is a failure of the scenario, with the reason
         run.fail(f"checker error: {type(e).__name__}: {e}")
     run.report()

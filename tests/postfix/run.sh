@@ -5,9 +5,15 @@
 #                                   and a closing "N passed, M failed"; exits non-zero on any failure
 #   tests/postfix/run.sh --serve    only start the instance and print how to reach it (Ctrl-C stops it)
 #
-# Needs root (it installs postfix, sasl2-bin, libsasl2-modules and openssl with apt-get when they
-# are missing, and Postfix must be started as root). It never touches the system's /etc/postfix
-# instance: everything lives in a fresh temporary directory that is removed on exit.
+# Needs root (it installs postfix, sasl2-bin, libsasl2-modules, openssl, and for the keyring
+# scenarios gnome-keyring, dbus-daemon and libsecret-tools, with apt-get when they are missing,
+# and Postfix must be started as root). It never touches the system's /etc/postfix instance nor
+# anyone's keyring: everything lives in a fresh temporary directory that is removed on exit.
+#
+# The keyring-* scenarios run smtpsend login/logout and sends against a real Secret Service:
+# keyring.sh runs them inside one `dbus-run-session` with gnome-keyring and a throwaway login
+# keyring; keyring-absent and keyring-unresponsive run without a bus, and with one that never
+# answers.
 #
 # Environment:
 #   SMTPSEND                       binary under test (default target/debug/smtpsend; built if missing)
@@ -45,6 +51,7 @@ cleanup() {
     local rc=$? pid
     trap - EXIT INT TERM
     if [[ -n ${SERVE_SLEEP:-} ]]; then kill "$SERVE_SLEEP" 2>/dev/null || true; fi
+    if [[ -n ${SILENT_BUS:-} ]]; then kill "$SILENT_BUS" 2>/dev/null || true; fi
     if [[ -s $SPOOL/pid/master.pid ]]; then
         pid=$(awk '{print $1; exit}' "$SPOOL/pid/master.pid")
         postfix -c "$CONF" stop >/dev/null 2>&1 || true
@@ -78,9 +85,13 @@ setup_failed() {
 # ---------------------------------------------------------------------------------------------
 # Packages
 # ---------------------------------------------------------------------------------------------
+# Postfix and its SASL database; gnome-keyring (a real Secret Service), dbus-daemon for
+# dbus-run-session and dbus-send, libsecret-tools for secret-tool.
+PACKAGES=(postfix sasl2-bin libsasl2-modules openssl gnome-keyring dbus-daemon libsecret-tools)
+
 install_packages() {
     local missing=() pkg
-    for pkg in postfix sasl2-bin libsasl2-modules openssl; do
+    for pkg in "${PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
             || missing+=("$pkg")
     done
@@ -91,7 +102,7 @@ install_packages() {
     {
         echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections &&
         apt-get update &&
-        apt-get install -y --no-install-recommends postfix sasl2-bin libsasl2-modules openssl
+        apt-get install -y --no-install-recommends "${missing[@]}"
     } >"$log" 2>&1 </dev/null || setup_failed "apt-get install ${missing[*]} failed" "$log"
 }
 
@@ -260,22 +271,9 @@ setup_postfix() {
 # ---------------------------------------------------------------------------------------------
 # Delivery bookkeeping
 # ---------------------------------------------------------------------------------------------
-queue_files() {
-    find "$SPOOL/incoming" "$SPOOL/active" "$SPOOL/deferred" "$SPOOL/hold" "$SPOOL/maildrop" \
-        -type f 2>/dev/null
-}
-
-# Wait until Postfix's queue is empty: a message the client saw accepted (250 after DATA) is
-# in the queue by the time the client exits, and leaves it only once the recorder has written
-# every delivery. So an empty queue means every delivery there will be is on disk.
-wait_for_queue() {
-    local i
-    for ((i = 0; i < DELIVERY_TIMEOUT * 10; i++)); do
-        [[ -z $(queue_files) ]] && return 0
-        sleep 0.1
-    done
-    return 1
-}
+# queue_files, wait_for_queue and run_client live in lib.sh, which keyring.sh shares.
+# shellcheck source=tests/postfix/lib.sh disable=SC1091
+source "$HERE/lib.sh"
 
 # ---------------------------------------------------------------------------------------------
 # Scenarios
@@ -305,66 +303,58 @@ EOF
     WRONG_PASSWORD="wrong-$(openssl rand -hex 8)"
 }
 
-# run_client NAME [VAR=VALUE]... -- ARGS...   (stdin: whatever the caller redirects in)
-# Runs the binary in $FILES with only the given SMTPSEND_* variables, and records
-# $RUNS/NAME/{stdout,stderr,rc,cmd}.
-run_client() {
-    local name=$1 dir=$RUNS/$1 rc=0
-    shift
-    local vars=()
-    while [[ $1 != -- ]]; do vars+=("$1"); shift; done
-    shift
-    mkdir -p "$dir"
-    # The command as run, for failure reports; the password is shown by name, not value.
-    printf '%q ' "${vars[@]}" "$BIN" "$@" | sed "s/$PASSWORD/<password>/g" >"$dir/cmd"
-    (
-        cd "$FILES"
-        export XDG_CONFIG_HOME=$T/xdg/config XDG_DATA_HOME=$T/xdg/data \
-            XDG_STATE_HOME=$T/xdg/state XDG_CACHE_HOME=$T/xdg/cache
-        unset DBUS_SESSION_BUS_ADDRESS
-        exec env "${vars[@]}" timeout -k 5 "$CLIENT_TIMEOUT" "$BIN" "$@"
-    ) >"$dir/stdout" 2>"$dir/stderr" || rc=$?
-    echo "$rc" >"$dir/rc"
-    # Collect what Postfix delivered for this run.
-    mkdir -p "$dir/deliveries"
-    if ! wait_for_queue; then
-        # Say why (the last log line of each stuck message), then empty the queue so the
-        # next scenarios start clean.
-        local qid
-        for qid in $(queue_files | xargs -r -n1 basename | sort -u); do
-            grep -F " $qid: " "$MAILLOG" | tail -n 1 || echo "$qid: (nothing logged)"
-        done >"$dir/queue-stuck"
-        postsuper -c "$CONF" -d ALL >/dev/null 2>&1 || true
-    fi
-    find "$OUT" -maxdepth 1 -type f \( -name '*.eml' -o -name '*.env' \) \
-        -exec mv -t "$dir/deliveries" {} +
-}
-
-# check NAME: ask check.py about run NAME, print the TAP-like line.
+# check NAME: ask check.py about NAME (one run in $RUNS/NAME, or one per step in
+# $RUNS/NAME/STEP), print the TAP-like line.
 check() {
-    local name=$1 dir=$RUNS/$1 result
-    if [[ -f $dir/queue-stuck ]]; then
+    local name=$1 dir=$RUNS/$1 result stuck
+    stuck=$(find "$dir" -name queue-stuck 2>/dev/null | head -n 1)
+    if [[ ! -d $dir ]]; then
+        result="it did not run"
+    elif [[ -n $stuck ]]; then
         result="Postfix's queue did not drain within ${DELIVERY_TIMEOUT}s; last log lines:
-$(cat "$dir/queue-stuck")"
+$(cat "$stuck")"
     else
         result=$(CHECK_PASSWORD=$PASSWORD CHECK_WRONG_PASSWORD=$WRONG_PASSWORD \
             CHECK_USER=$USER_NAME CHECK_FILES=$FILES \
             python3 -B "$HERE/check.py" "$name" "$dir" 2>&1) || true
     fi
+    conclude "$name" "$result" "$dir"
+}
+
+# conclude NAME RESULT [DIR]: "ok - NAME" when RESULT is "ok", else "not ok - NAME: " and the
+# first line of RESULT, its other lines and what each run in DIR did. Counts it either way.
+conclude() {
+    local name=$1 result=$2 dir=${3:-} step
     if [[ $result == ok ]]; then
         echo "ok - $name"
         PASSED=$((PASSED + 1))
-    else
-        echo "not ok - $name: $(head -n 1 <<<"$result")"
-        tail -n +2 <<<"$result" | indent
-        echo "#   command: $(cat "$dir/cmd")"
-        echo "#   exit code: $(cat "$dir/rc")"
-        echo "#   stdout:"; head -c 4000 "$dir/stdout" | sed 's/^/#     /'
-        echo "#   stderr:"; head -c 4000 "$dir/stderr" | sed 's/^/#     /'
-        FAILED=$((FAILED + 1))
-        FAILED_NAMES+=("$name")
+        return
     fi
+    echo "not ok - $name: $(head -n 1 <<<"$result")"
+    tail -n +2 <<<"$result" | indent
+    if [[ -f $dir/rc ]]; then
+        show_run "$dir" '#   '
+    elif [[ -n $dir && -d $dir ]]; then
+        # The steps of the scenario, in the order they ran.
+        while read -r _ step; do
+            echo "#   step ${step##*/}:"
+            show_run "$step" '#     '
+        done < <(find "$dir" -mindepth 2 -maxdepth 2 -name rc -printf '%T@ %h\n' | sort -n)
+    fi
+    FAILED=$((FAILED + 1))
+    FAILED_NAMES+=("$name")
 }
+
+# show_run DIR PREFIX: the command, exit code and output of one run, the passwords masked.
+show_run() {
+    local dir=$1 prefix=$2
+    echo "${prefix}command: $(cat "$dir/cmd")"
+    echo "${prefix}exit code: $(cat "$dir/rc")"
+    echo "${prefix}stdout:"; head -c 4000 "$dir/stdout" | mask | awk -v p="$prefix  " '{print p $0}'
+    echo "${prefix}stderr:"; head -c 4000 "$dir/stderr" | mask | awk -v p="$prefix  " '{print p $0}'
+}
+
+mask() { sed -e "s/$PASSWORD/<password>/g" -e "s/$WRONG_PASSWORD/<wrong password>/g"; }
 
 run_scenarios() {
     local srv_sub="smtp://localhost:$SUB_PORT" srv_smtps="smtps://localhost:$SMTPS_PORT"
@@ -425,6 +415,98 @@ run_scenarios() {
     check untrusted-certificate
 }
 
+# ---------------------------------------------------------------------------------------------
+# The OS keyring: a real Secret Service (gnome-keyring) in a D-Bus session of its own
+# ---------------------------------------------------------------------------------------------
+KEYRING_SESSION_TIMEOUT=120   # seconds before a hanging keyring session is killed
+# Checked after keyring.sh has run them all inside one `dbus-run-session`, in this order.
+KEYRING_SCENARIOS=(keyring-login keyring-send keyring-wrong-password keyring-login-verifies
+    keyring-logout keyring-locked)
+
+# The account `work` on the submission port, the default, with no password source at all: a
+# password can only come from the keyring.
+write_keyring_config() {
+    KEYRING=$T/keyring
+    mkdir -p "$KEYRING/config/smtpsend" "$KEYRING/home" "$KEYRING/data" "$KEYRING/cache" \
+        "$KEYRING/runtime"
+    chmod 700 "$KEYRING/runtime"
+    cat >"$KEYRING/config/smtpsend/config.toml" <<EOF
+default = "work"
+
+[accounts.work]
+server = "smtp://localhost:$SUB_PORT"
+user = "$USER_NAME"
+from = "alice@example.org"
+ca_file = "$CA"
+EOF
+}
+
+# A bus address that accepts connections and never answers: what a wedged session bus or
+# Secret Service looks like to a client.
+start_silent_bus() {
+    local socket=$KEYRING/silent-bus
+    timeout 60 python3 -c '
+import socket, sys
+server = socket.socket(socket.AF_UNIX)
+server.bind(sys.argv[1])
+server.listen(16)
+held = []
+while True:
+    held.append(server.accept()[0])   # and never say anything
+' "$socket" 2>>"$KEYRING/silent-bus.log" &
+    SILENT_BUS=$!
+    for _ in $(seq 50); do [[ -S $socket ]] && break; sleep 0.1; done
+    SILENT_BUS_ADDRESS=unix:path=$socket
+}
+
+stop_silent_bus() {
+    kill "$SILENT_BUS" 2>/dev/null || true
+    wait "$SILENT_BUS" 2>/dev/null || true
+    SILENT_BUS=
+}
+
+run_keyring_scenarios() {
+    local name
+    write_keyring_config
+    # What keyring.sh needs of this run, for it to source. It holds the password: owner only.
+    (umask 077; declare -p T RUNS FILES OUT SPOOL CONF MAILLOG BIN PASSWORD WRONG_PASSWORD \
+        USER_NAME CLIENT_TIMEOUT DELIVERY_TIMEOUT HERE KEYRING >"$KEYRING/state")
+    # gnome-keyring keeps its keyrings in $XDG_DATA_HOME and its socket in $XDG_RUNTIME_DIR:
+    # both throwaway here, like HOME. No display, so an unlock prompt (gcr-prompter) fails at
+    # once, as on a server, instead of waiting for someone to type.
+    env -u DISPLAY -u WAYLAND_DISPLAY HOME="$KEYRING/home" XDG_RUNTIME_DIR="$KEYRING/runtime" \
+        XDG_DATA_HOME="$KEYRING/data" XDG_CACHE_HOME="$KEYRING/cache" \
+        XDG_CONFIG_HOME="$KEYRING/home/.config" \
+        timeout -k 5 "$KEYRING_SESSION_TIMEOUT" \
+        dbus-run-session -- bash "$HERE/keyring.sh" "$KEYRING/state" \
+        >"$KEYRING/session.log" 2>&1 </dev/null || true
+    if [[ -f $KEYRING/ready ]]; then
+        for name in "${KEYRING_SCENARIOS[@]}"; do check "$name"; done
+    else
+        for name in "${KEYRING_SCENARIOS[@]}"; do
+            conclude "$name" "the keyring session did not start: $(tail -n 1 "$KEYRING/session.log")"
+        done
+    fi
+
+    # keyring-absent: no session bus at all (run_client unsets DBUS_SESSION_BUS_ADDRESS and
+    # points XDG_RUNTIME_DIR at an empty directory): the send says so at once and exits 78;
+    # login, with the right password, cannot store it and names the other ways (69).
+    run_client keyring-absent/send XDG_CONFIG_HOME="$KEYRING/config" -- \
+        -t bob@example.net -s 'no keyring' -m 'never sent' </dev/null
+    printf '%s\n' "$PASSWORD" |
+        run_client keyring-absent/login XDG_CONFIG_HOME="$KEYRING/config" -- \
+            login work --password-stdin || true
+    check keyring-absent
+
+    # keyring-unresponsive: a bus that never answers costs the keyring's 5 s bound, then 78.
+    start_silent_bus
+    run_client keyring-unresponsive/send XDG_CONFIG_HOME="$KEYRING/config" \
+        DBUS_SESSION_BUS_ADDRESS="$SILENT_BUS_ADDRESS" -- \
+        -t bob@example.net -s 'silent bus' -m 'never sent' </dev/null
+    stop_silent_bus
+    check keyring-unresponsive
+}
+
 ensure_binary() {
     [[ -x $BIN ]] && return 0
     if [[ -n ${SMTPSEND:-} ]]; then setup_failed "SMTPSEND=$SMTPSEND is not an executable file"; fi
@@ -452,10 +534,15 @@ test)
     ensure_binary
     make_fixtures
     run_scenarios
+    run_keyring_scenarios
     if ((FAILED > 0)) && [[ -s $MAILLOG ]]; then
         echo "# failed: ${FAILED_NAMES[*]}"
         echo "# maillog (last 80 lines):"
         tail -n 80 "$MAILLOG" | indent
+    fi
+    if [[ " ${FAILED_NAMES[*]} " == *" keyring-"* && -s ${KEYRING:-}/session.log ]]; then
+        echo "# keyring session log (last 60 lines):"
+        tail -n 60 "$KEYRING/session.log" | mask | indent
     fi
     echo "$PASSED passed, $FAILED failed"
     ((FAILED == 0))
