@@ -34,6 +34,9 @@ _smtpsend() {
             smtpsend,logout)
                 cmd="smtpsend__subcmd__logout"
                 ;;
+            smtpsend,sendmail)
+                cmd="smtpsend__subcmd__sendmail"
+                ;;
             smtpsend__subcmd__config,help)
                 cmd="smtpsend__subcmd__config__subcmd__help"
                 ;;
@@ -70,6 +73,9 @@ _smtpsend() {
             smtpsend__subcmd__help,logout)
                 cmd="smtpsend__subcmd__help__subcmd__logout"
                 ;;
+            smtpsend__subcmd__help,sendmail)
+                cmd="smtpsend__subcmd__help__subcmd__sendmail"
+                ;;
             smtpsend__subcmd__help__subcmd__config,import-msmtprc)
                 cmd="smtpsend__subcmd__help__subcmd__config__subcmd__import__subcmd__msmtprc"
                 ;;
@@ -83,7 +89,7 @@ _smtpsend() {
 
     case "${cmd}" in
         smtpsend)
-            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version login logout check config completions help"
+            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version login logout check config sendmail completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -561,7 +567,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help)
-            opts="login logout check config completions help"
+            opts="login logout check config sendmail completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -673,6 +679,20 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__sendmail)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -839,6 +859,20 @@ _smtpsend() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__sendmail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

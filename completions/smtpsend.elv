@@ -65,6 +65,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand logout 'Remove an account''s password from the OS keyring'
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
+            cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -158,6 +159,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         }
         &'smtpsend;config;help;help'= {
         }
+        &'smtpsend;sendmail'= {
+        }
         &'smtpsend;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -167,6 +170,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand logout 'Remove an account''s password from the OS keyring'
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
+            cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -183,6 +187,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         &'smtpsend;help;config;show'= {
         }
         &'smtpsend;help;config;import-msmtprc'= {
+        }
+        &'smtpsend;help;sendmail'= {
         }
         &'smtpsend;help;completions'= {
         }

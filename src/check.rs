@@ -17,7 +17,7 @@ use crate::submit::{self, Delivery, RecipientResult, Reply, Step};
 
 pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     let (account, server) =
-        settings::resolve_connection(args.account.as_deref(), &args.connection, env)?;
+        settings::resolve_connection(args.account.as_deref(), &args.connection, None, env)?;
     let sender = match (&args.from, account.as_ref().and_then(|a| a.from.as_ref())) {
         (Some(from), _) => parse_mailbox(from, "--from")?.address,
         (None, Some(from)) => from.address.clone(),

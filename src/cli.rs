@@ -66,6 +66,30 @@ pub enum Command {
     /// Show or import configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Read a complete message on standard input and send it, as /usr/sbin/sendmail does.
+    ///
+    /// This is also what runs when the binary is called `sendmail` (a symlink), so cron, git
+    /// send-email, mailx, mutt, PHP and monitoring tools send through smtpsend. The server comes
+    /// from the configuration file or the environment. Honoured: -t (recipients from To, Cc and
+    /// Bcc, plus any given), -i and -oi (a lone dot does not end the input), -f/-r ADDR (the
+    /// envelope sender), -F NAME (the full name for a missing From), -N DSN-NOTIFY, -V ENVID,
+    /// -bm (the default), -bs (an SMTP dialogue on standard input and output), -v. Accepted and
+    /// ignored: -oem -oee -oep -oeq -oew -odi -odb -odq -om -oQ -Am -Ac -B -O -G -h -L -U. The
+    /// long options of the main command (--account, --server, --ca-file, --user,
+    /// --password-command, --config, --timeout, --json) may follow too. Bcc headers are removed;
+    /// Date, Message-ID and From are added when missing; line endings become CRLF; nothing else
+    /// is changed.
+    #[command(disable_help_flag = true)]
+    Sendmail {
+        /// sendmail's flags and the recipients.
+        #[arg(
+            value_name = "ARGS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true,
+            num_args = 0..
+        )]
+        args: Vec<String>,
+    },
     /// Print a shell completion script to standard output.
     ///
     /// For example: `smtpsend completions bash > ~/.local/share/bash-completion/completions/smtpsend`
@@ -81,7 +105,10 @@ pub enum ConfigCommand {
     /// Print the effective settings of an account and where each value comes from.
     Show {
         /// The account; the default account without it.
-        #[arg(value_name = "ACCOUNT")]
+        #[arg(
+            value_name = "ACCOUNT",
+            add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
+        )]
         account: Option<String>,
         #[command(flatten)]
         connection: ConnectionArgs,
@@ -99,7 +126,10 @@ pub enum ConfigCommand {
 #[derive(Debug, Args)]
 pub struct LoginArgs {
     /// The account; the default account without it.
-    #[arg(value_name = "ACCOUNT")]
+    #[arg(
+        value_name = "ACCOUNT",
+        add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
+    )]
     pub account: Option<String>,
 
     /// Read the password from the first line of standard input instead of asking.
@@ -117,7 +147,10 @@ pub struct LoginArgs {
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
     /// The account; the default account without it.
-    #[arg(value_name = "ACCOUNT")]
+    #[arg(
+        value_name = "ACCOUNT",
+        add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
+    )]
     pub account: Option<String>,
 
     #[command(flatten)]
@@ -127,7 +160,10 @@ pub struct LogoutArgs {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// The account; the default account without it.
-    #[arg(value_name = "ACCOUNT")]
+    #[arg(
+        value_name = "ACCOUNT",
+        add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
+    )]
     pub account: Option<String>,
 
     /// Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable.
@@ -145,6 +181,26 @@ pub struct CheckArgs {
     /// Print one JSON object on standard output.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+}
+
+/// The main command's long options that `sendmail` accepts after its own flags.
+#[derive(Debug, Parser)]
+#[command(name = "smtpsend sendmail", no_binary_name = true)]
+pub struct SendmailOptions {
+    /// An account from the configuration file.
+    #[arg(long, value_name = "NAME", env = "SMTPSEND_ACCOUNT")]
+    pub account: Option<String>,
+
+    /// Print one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Print the SMTP dialogue on standard error.
+    #[arg(long)]
+    pub verbose: bool,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -247,8 +303,8 @@ pub struct ConnectionArgs {
     ///
     /// Run with `sh -c`. Passwords are looked up in this order: --password-command,
     /// SMTPSEND_PASSWORD, the file named by SMTPSEND_PASSWORD_FILE, the account's
-    /// password_command, the account's password, the OS keyring (see `smtpsend login`), then a
-    /// prompt on the terminal.
+    /// oauth2_token_command, the account's password_command, the account's password, the OS
+    /// keyring (see `smtpsend login`), then a prompt on the terminal.
     #[arg(
         long,
         value_name = "CMD",
@@ -367,7 +423,8 @@ pub struct SendArgs {
         long,
         value_name = "NAME",
         env = "SMTPSEND_ACCOUNT",
-        help_heading = "Server"
+        help_heading = "Server",
+        add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
     )]
     pub account: Option<String>,
 

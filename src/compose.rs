@@ -63,6 +63,16 @@ pub struct MessageSpec {
 pub struct Envelope {
     pub from: String,
     pub recipients: Vec<String>,
+    pub dsn: Dsn,
+}
+
+/// Delivery status notification requests (RFC 3461), sent only to servers that offer DSN.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dsn {
+    /// NOTIFY for every recipient: NEVER, or a list of SUCCESS, FAILURE, DELAY.
+    pub notify: Option<String>,
+    /// ENVID: the sender's identifier for the message, echoed in notifications.
+    pub envelope_id: Option<String>,
 }
 
 impl Envelope {
@@ -226,6 +236,7 @@ pub fn build(spec: &MessageSpec, contents: &Contents, message_id: &str) -> Resul
     let envelope = Envelope {
         from: spec.envelope_from.clone(),
         recipients: unique_addresses(spec.to.iter().chain(&spec.cc).chain(&spec.bcc)),
+        dsn: Dsn::default(),
     };
     Ok(Composed {
         envelope,
@@ -336,7 +347,7 @@ fn unique_addresses<'a>(mailboxes: impl Iterator<Item = &'a Mailbox>) -> Vec<Str
 
 /// A Message-ID unique without coordination: 128 random bits from the standard library's
 /// OS-seeded hasher keys, mixed with the time and process id.
-fn new_message_id(domain: &str) -> String {
+pub fn new_message_id(domain: &str) -> String {
     use std::hash::{BuildHasher, Hasher};
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -399,7 +410,10 @@ mod tests {
             ["bob@example.net", "carol@example.net", "dave@example.net"]
         );
         let text = String::from_utf8(composed.bytes).unwrap();
-        assert!(!text.to_ascii_lowercase().contains("bcc"));
+        assert!(
+            !text.to_ascii_lowercase().contains("\nbcc:")
+                && !text.to_ascii_lowercase().starts_with("bcc:")
+        );
         assert!(!text.contains("dave"));
     }
 

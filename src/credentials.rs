@@ -122,9 +122,14 @@ pub fn password_for(
         return found(secret.clone(), "the account's password", Vec::new());
     }
     let mut notes = Vec::new();
+    let mut keyring_usable = false;
     if let Some(entry) = &sources.keyring {
-        match entry.get() {
-            Ok(secret) => return found(secret, "the keyring", notes),
+        match entry.lookup() {
+            Ok(Some(secret)) => return found(secret, "the keyring", notes),
+            Ok(None) => {
+                keyring_usable = true;
+                notes.push("keyring: no password stored (see `smtpsend login`)".into());
+            }
             Err(problem) => notes.push(format!("keyring: {problem}")),
         }
     }
@@ -143,10 +148,13 @@ pub fn password_for(
          the keyring{keyring} \
          and a terminal prompt (no terminal)"
     ))
-    .with_hint(
+    .with_hint(if keyring_usable {
         "store one with `smtpsend login`, or set password_command in the account, \
-         or SMTPSEND_PASSWORD_FILE=/run/secrets/smtp",
-    ))
+         or SMTPSEND_PASSWORD_FILE=/run/secrets/smtp"
+    } else {
+        "without a usable keyring: set password_command in the account, \
+         or SMTPSEND_PASSWORD_FILE=/run/secrets/smtp"
+    }))
 }
 
 /// An OAuth2 access token: from the keyring cache while it has a minute left, else from the
@@ -248,10 +256,22 @@ impl KeyringEntry {
 
     /// The stored password, or why there is none.
     pub fn get(&self) -> Result<Secret, String> {
+        match self.lookup() {
+            Ok(Some(secret)) => Ok(secret),
+            Ok(None) => Err("no password stored (see `smtpsend login`)".into()),
+            Err(problem) => Err(problem),
+        }
+    }
+
+    /// The stored password; `Ok(None)` when the keyring works but holds none, `Err` with the
+    /// reason when the keyring cannot be used at all.
+    pub fn lookup(&self) -> Result<Option<Secret>, String> {
         let (service, user) = (self.service.clone(), self.user.clone());
-        bounded(move || keyring::Entry::new(&service, &user)?.get_password())
-            .map(Secret::new)
-            .map_err(|err| keyring_problem(&err))
+        match bounded(move || keyring::Entry::new(&service, &user)?.get_password()) {
+            Ok(password) => Ok(Some(Secret::new(password))),
+            Err(KeyringFailure::Keyring(keyring::Error::NoEntry)) => Ok(None),
+            Err(err) => Err(keyring_problem(&err)),
+        }
     }
 
     pub fn set(&self, secret: &Secret) -> Result<(), String> {
@@ -314,7 +334,7 @@ fn keyring_problem(failure: &KeyringFailure) -> String {
             format!("the keyring is locked or refused access ({detail})")
         }
         keyring::Error::NoDefaultStore | keyring::Error::PlatformFailure(_) => {
-            if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+            if !session_bus_exists() {
                 "no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service"
                     .into()
             } else {
@@ -327,6 +347,14 @@ fn keyring_problem(failure: &KeyringFailure) -> String {
         }
         other => other.to_string(),
     }
+}
+
+/// Whether a D-Bus session bus can be found where clients look for one: the variable, else the
+/// per-user socket (zbus falls back to `$XDG_RUNTIME_DIR/bus`).
+fn session_bus_exists() -> bool {
+    std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+        || std::env::var_os("XDG_RUNTIME_DIR")
+            .is_some_and(|dir| std::path::Path::new(&dir).join("bus").exists())
 }
 
 /// A password file or command output ends with a newline that is not part of the password.

@@ -1,17 +1,103 @@
 //! Completion scripts and man pages, generated from the clap definition so they cannot drift.
 //!
-//! `smtpsend completions SHELL` prints a script; the committed files under `completions/` and
-//! `man/` are checked by the tests below, and `SNAPSHOTS=overwrite cargo test` rewrites them.
+//! `smtpsend completions SHELL` prints a static script. Dynamic completion, which also offers
+//! the account names of the configuration file, is clap_complete's `CompleteEnv`: `main` answers
+//! `SMTPSEND_COMPLETE=SHELL smtpsend` before anything else, and `account_candidates` below is
+//! what the account arguments complete to. The committed files under `completions/` and `man/`
+//! are checked by the tests below, and `SNAPSHOTS=overwrite cargo test generate` rewrites them.
+//! A man page is clap_mangen's rendering of a command plus the hand-written roff in
+//! `man/sections/NAME.roff` (see `man_page`); nothing here runs outside completion and tests.
 
 use std::io::Write;
 
 use clap::CommandFactory;
-use clap_complete::Shell;
+use clap_complete::{CompletionCandidate, Shell};
 
 use crate::cli::Cli;
 
+/// The environment variable that asks smtpsend for dynamic completions instead of running.
+/// Ours rather than clap's generic `COMPLETE`, so a stray variable cannot turn a send (or a
+/// `sendmail` run by some daemon) into a completion request.
+pub const COMPLETE_VAR: &str = "SMTPSEND_COMPLETE";
+
+/// Writes the static completion script for `shell`. A reader that stops early (`| head`) is no
+/// error; any other write failure is reported with EX_IOERR.
 pub fn completions(shell: Shell, out: &mut dyn Write) {
-    clap_complete::generate(shell, &mut Cli::command(), "smtpsend", out);
+    let script = completion_script(shell);
+    match out.write_all(script.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("smtpsend: cannot write the completion script: {err}");
+            std::process::exit(74);
+        }
+        _ => {}
+    }
+}
+
+/// clap_complete's script, with two flaws of its zsh generator worked around.
+fn completion_script(shell: Shell) -> String {
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut completion_command(), "smtpsend", &mut script);
+    let script = String::from_utf8(script).expect("clap_complete writes UTF-8");
+    match shell {
+        Shell::Zsh => zsh_without_root_positional(script),
+        _ => script,
+    }
+}
+
+/// The command as the static generators see it. The zsh generator writes value names into
+/// `_arguments` specs unescaped, so one with a quote or a colon (`'NAME: VALUE'` of -H) breaks
+/// every completion of the command; here such characters are dropped.
+fn completion_command() -> clap::Command {
+    fn plain_value_names(command: clap::Command) -> clap::Command {
+        command
+            .mut_args(|arg| match arg.get_value_names() {
+                Some(names) if names.iter().any(|n| n.contains(['\'', ':'])) => {
+                    let names: Vec<String> =
+                        names.iter().map(|n| n.replace(['\'', ':'], "")).collect();
+                    arg.value_names(names)
+                }
+                _ => arg,
+            })
+            .mut_subcommands(plain_value_names)
+    }
+    plain_value_names(Cli::command())
+}
+
+/// RECIPIENT and the subcommands are alternatives (`args_conflicts_with_subcommands`), but the
+/// zsh generator makes the subcommand the second positional, after RECIPIENT, so
+/// `smtpsend login --<TAB>` took `login` for a recipient and offered the send options. Without
+/// the RECIPIENT spec (recipients are free text: nothing to complete) the subcommand is the
+/// first word again. Text the generator no longer writes is left alone, and a test notices.
+fn zsh_without_root_positional(script: String) -> String {
+    const RECIPIENT_SPEC: &str = "'::recipients -- Recipients, added to To:_default' \\\n";
+    const DISPATCH_END: &str = "case $line[2] in";
+    let (Some(spec), Some(dispatch)) = (script.find(RECIPIENT_SPEC), script.find(DISPATCH_END))
+    else {
+        return script;
+    };
+    let dispatch = dispatch + DISPATCH_END.len();
+    let root = script[spec + RECIPIENT_SPEC.len()..dispatch].replace("$line[2]", "$line[1]");
+    format!("{}{root}{}", &script[..spec], &script[dispatch..])
+}
+
+/// Answers a dynamic completion request (`SMTPSEND_COMPLETE=bash smtpsend ...`) and exits;
+/// returns at once when there is none.
+pub fn complete_dynamically() {
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(COMPLETE_VAR)
+        .complete();
+}
+
+/// What `--account` and the ACCOUNT arguments complete to: the accounts of the configuration
+/// file `SMTPSEND_CONFIG` names, else of the default one. A `--config` earlier on the same command
+/// line is not seen (a completer gets only the word being completed); an unreadable or invalid
+/// file gives no candidates, so the shell falls back to its default.
+pub fn account_candidates() -> Vec<CompletionCandidate> {
+    let var = |key: &str| std::env::var(key).ok();
+    crate::config::account_names(&var)
+        .into_iter()
+        .map(CompletionCandidate::new)
+        .collect()
 }
 
 #[cfg(test)]
@@ -55,32 +141,276 @@ mod tests {
         assert_all_fresh(
             files
                 .iter()
-                .map(|(shell, file)| {
-                    let mut script = Vec::new();
-                    completions(*shell, &mut script);
-                    check_fresh(file, &script)
-                })
+                .map(|(shell, file)| check_fresh(file, completion_script(*shell).as_bytes()))
                 .collect(),
         );
     }
 
     #[test]
-    fn man_pages_are_fresh() {
-        let command = Cli::command();
-        let mut pages = vec![("man/smtpsend.1".to_string(), command.clone())];
-        for sub in command.get_subcommands() {
-            let name = format!("smtpsend-{}", sub.get_name());
-            pages.push((format!("man/{name}.1"), sub.clone().name(name)));
+    fn zsh_dispatches_subcommands_from_the_first_word() {
+        let script = completion_script(Shell::Zsh);
+        assert!(
+            !script.contains("::recipients"),
+            "the RECIPIENT spec is back"
+        );
+        let root = &script[..script.find("(login)").unwrap()];
+        assert!(root.contains("case $line[1] in"), "{root}");
+        assert!(!root.contains("$line[2]"), "{root}");
+    }
+
+    #[test]
+    fn completion_value_names_are_safe_for_zsh() {
+        fn check(command: &clap::Command) {
+            for arg in command.get_arguments() {
+                for name in arg.get_value_names().unwrap_or_default() {
+                    assert!(!name.contains(['\'', ':']), "{name:?}");
+                }
+            }
+            command.get_subcommands().for_each(check);
         }
+        check(&completion_command());
+    }
+
+    /// The hand-written part of each man page, by page name. Before its first `.SH`, a file's
+    /// text extends the DESCRIPTION clap renders from the long about; a `.SH SYNOPSIS` replaces
+    /// the generated synopsis; every other section follows the options, in the file's order.
+    const SECTIONS: &[(&str, &str)] = &[
+        ("smtpsend", include_str!("../man/sections/smtpsend.roff")),
+        (
+            "smtpsend-sendmail",
+            include_str!("../man/sections/smtpsend-sendmail.roff"),
+        ),
+        (
+            "smtpsend-login",
+            include_str!("../man/sections/smtpsend-login.roff"),
+        ),
+        (
+            "smtpsend-logout",
+            include_str!("../man/sections/smtpsend-logout.roff"),
+        ),
+        (
+            "smtpsend-check",
+            include_str!("../man/sections/smtpsend-check.roff"),
+        ),
+        (
+            "smtpsend-config",
+            include_str!("../man/sections/smtpsend-config.roff"),
+        ),
+        (
+            "smtpsend-config-show",
+            include_str!("../man/sections/smtpsend-config-show.roff"),
+        ),
+        (
+            "smtpsend-config-import-msmtprc",
+            include_str!("../man/sections/smtpsend-config-import-msmtprc.roff"),
+        ),
+        (
+            "smtpsend-completions",
+            include_str!("../man/sections/smtpsend-completions.roff"),
+        ),
+    ];
+
+    /// Every page: smtpsend.1, then smtpsend-COMMAND.1 and smtpsend-COMMAND-SUBCOMMAND.1 (git's
+    /// naming, which clap gives each subcommand as its display name).
+    fn man_pages() -> Vec<(String, Vec<u8>)> {
+        fn walk(command: &clap::Command, pages: &mut Vec<(String, Vec<u8>)>) {
+            let name = command
+                .get_display_name()
+                .unwrap_or_else(|| command.get_name())
+                .to_string();
+            pages.push((format!("man/{name}.1"), man_page(command, &name)));
+            for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+                walk(sub, pages);
+            }
+        }
+        let mut command = Cli::command().disable_help_subcommand(true);
+        command.build();
+        let mut pages = Vec::new();
+        walk(&command, &mut pages);
+        pages
+    }
+
+    /// One page: clap_mangen's NAME, SYNOPSIS, DESCRIPTION, options and subcommands, with the
+    /// hand-written sections merged in (see `SECTIONS`). The after-help text of --help
+    /// (examples, exit codes) is left out: the hand-written sections say it at length.
+    fn man_page(command: &clap::Command, name: &str) -> Vec<u8> {
+        let hand = Sections::parse(
+            SECTIONS
+                .iter()
+                .find(|(page, _)| *page == name)
+                .map_or("", |(_, text)| text),
+        );
+        // clap's own usage lines ("smtpsend login [OPTIONS] [ACCOUNT]") read better than
+        // clap_mangen's list of every flag without its value.
+        let usage = command.clone().render_usage().to_string();
+        let usage = usage.trim_start_matches("Usage:").trim().to_string();
+        let man = clap_mangen::Man::new(command.clone().override_usage(usage));
+
+        type Render = fn(&clap_mangen::Man, &mut dyn Write) -> std::io::Result<()>;
+        let part = |render: Render| {
+            let mut roff = Vec::new();
+            render(&man, &mut roff).unwrap();
+            String::from_utf8(roff).unwrap()
+        };
+        // Each part comes with roff's apostrophe preamble: keep one.
+        let title = part(clap_mangen::Man::render_title);
+        let preamble = &title[..title.find(".TH ").unwrap()];
+        let body = |render: Render| part(render).strip_prefix(preamble).unwrap().to_string();
+
+        // Our own .TH: clap_mangen writes an empty date as nothing, which shifts the source and
+        // manual into the wrong fields. Then no hyphenation and a ragged right margin, so option
+        // names stay whole and a terminal shows no stretched gaps.
+        let mut page = format!(
+            "{preamble}.TH {} 1 \"\" \"smtpsend {}\" \"User Commands\"\n.nh\n.ad l\n",
+            name.to_uppercase(),
+            env!("CARGO_PKG_VERSION")
+        );
+        page += &body(clap_mangen::Man::render_name_section);
+        page += &match hand.synopsis {
+            Some(synopsis) => format!(".SH SYNOPSIS\n{synopsis}"),
+            None => body(clap_mangen::Man::render_synopsis_section),
+        };
+        page += &body(clap_mangen::Man::render_description_section);
+        page += hand.description;
+        if command.get_arguments().any(|arg| !arg.is_hide_set()) {
+            page += &body(clap_mangen::Man::render_options_section);
+        }
+        if command.get_subcommands().any(|sub| !sub.is_hide_set()) {
+            page += &body(clap_mangen::Man::render_subcommands_section);
+        }
+        page += hand.rest;
+        page.into_bytes()
+    }
+
+    /// A hand-written file split the way `SECTIONS` describes.
+    struct Sections<'a> {
+        description: &'a str,
+        synopsis: Option<&'a str>,
+        rest: &'a str,
+    }
+
+    impl<'a> Sections<'a> {
+        fn parse(text: &'a str) -> Self {
+            // Where the first `.SH` line starts, or the end.
+            let next_section = |text: &str| {
+                if text.starts_with(".SH ") {
+                    0
+                } else {
+                    text.find("\n.SH ").map_or(text.len(), |at| at + 1)
+                }
+            };
+            let (description, mut rest) = text.split_at(next_section(text));
+            let mut synopsis = None;
+            if let Some(after) = rest.strip_prefix(".SH SYNOPSIS\n") {
+                let end = next_section(after);
+                synopsis = Some(&after[..end]);
+                rest = &after[end..];
+            }
+            Sections {
+                description,
+                synopsis,
+                rest,
+            }
+        }
+    }
+
+    #[test]
+    fn man_pages_are_fresh() {
         assert_all_fresh(
-            pages
+            man_pages()
                 .into_iter()
-                .map(|(file, page)| {
-                    let mut roff = Vec::new();
-                    clap_mangen::Man::new(page).render(&mut roff).unwrap();
-                    check_fresh(&file, &roff)
-                })
+                .map(|(file, roff)| check_fresh(&file, &roff))
                 .collect(),
         );
+    }
+
+    #[test]
+    fn every_page_has_its_hand_written_sections_and_every_section_file_a_page() {
+        let pages: Vec<String> = man_pages().into_iter().map(|(file, _)| file).collect();
+        for (name, text) in SECTIONS {
+            assert!(
+                pages.contains(&format!("man/{name}.1")),
+                "man/sections/{name}.roff belongs to no command"
+            );
+            assert!(text.contains(".SH SEE ALSO\n"), "{name}: no SEE ALSO");
+        }
+        for page in &pages {
+            let name = page.trim_start_matches("man/").trim_end_matches(".1");
+            assert!(
+                SECTIONS.iter().any(|(known, _)| *known == name),
+                "{page} has no hand-written sections: write man/sections/{name}.roff \
+                 (at least a SEE ALSO) and list it in SECTIONS"
+            );
+        }
+    }
+
+    #[test]
+    fn the_main_page_documents_what_the_code_does() {
+        let (_, page) = man_pages().into_iter().next().unwrap();
+        let page = String::from_utf8(page).unwrap();
+        for code in [0, 64, 65, 66, 67, 69, 70, 75, 76, 77, 78] {
+            assert!(page.contains(&format!(".B {code}\n")), "exit status {code}");
+        }
+        for key in [
+            "server",
+            "host",
+            "port",
+            "tls",
+            "user",
+            "from",
+            "auth",
+            "ca_file",
+            "password_command",
+            "password",
+            "oauth2_token_command",
+            "timeout",
+            "extends",
+            "default",
+        ] {
+            assert!(
+                page.contains(&format!(".B {key}\n")),
+                "configuration key {key}"
+            );
+        }
+    }
+
+    #[test]
+    fn accounts_complete_from_the_configuration_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(
+            &path,
+            "default = \"work\"\n[accounts.work]\nserver = \"smtp://h.example\"\n\
+             [accounts.alerts]\nextends = \"work\"\n",
+        )
+        .unwrap();
+        let named = path.to_string_lossy().into_owned();
+        let var = |key: &str| (key == "SMTPSEND_CONFIG").then(|| named.clone());
+        assert_eq!(crate::config::account_names(&var), ["alerts", "work"]);
+
+        let home = dir.path().to_string_lossy().into_owned();
+        let var = |key: &str| (key == "HOME").then(|| home.clone());
+        assert!(crate::config::account_names(&var).is_empty(), "no file");
+        std::fs::write(&path, "[accounts.a]\nsevrer = \"x\"\n").unwrap();
+        let var = |key: &str| (key == "SMTPSEND_CONFIG").then(|| named.clone());
+        assert!(crate::config::account_names(&var).is_empty(), "bad file");
+    }
+
+    #[test]
+    fn the_account_arguments_complete_account_names() {
+        let mut command = Cli::command();
+        command.build();
+        let completes_accounts =
+            |arg: &clap::Arg| arg.get::<clap_complete::ArgValueCandidates>().is_some();
+        let send = command.get_arguments().find(|a| a.get_id() == "account");
+        assert!(send.is_some_and(completes_accounts), "--account");
+        for path in [&["login"][..], &["logout"], &["check"], &["config", "show"]] {
+            let mut sub = &command;
+            for name in path {
+                sub = sub.find_subcommand(name).unwrap();
+            }
+            let account = sub.get_arguments().find(|a| a.get_id() == "account");
+            assert!(account.is_some_and(completes_accounts), "{path:?}");
+        }
     }
 }

@@ -12,7 +12,8 @@ use crate::settings::{self, Environment, LoginSettings, ServerSettings};
 use crate::submit;
 
 pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
-    let (_, server) = settings::resolve_connection(args.account.as_deref(), &args.connection, env)?;
+    let (_, server) =
+        settings::resolve_connection(args.account.as_deref(), &args.connection, None, env)?;
     let login = user_of(&server)?;
     let secret = if args.password_stdin {
         read_stdin_password()?
@@ -29,17 +30,20 @@ pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
     if secret.expose().is_empty() {
         return Err(Error::usage("the password is empty"));
     }
-    if !args.no_verify {
-        verify(&server, login, &secret)?;
-    }
     let entry = KeyringEntry::new(&server.endpoint.host, &login.user);
-    entry.set(&secret).map_err(|problem| {
+    let unusable = |problem: String| {
         Error::new(
             Kind::Unavailable,
             format!("cannot store the password in the keyring: {problem}"),
         )
         .with_hint("set password_command in the account, or SMTPSEND_PASSWORD_FILE, instead")
-    })?;
+    };
+    // Find out that the keyring cannot take it before asking the server anything.
+    entry.lookup().map_err(unusable)?;
+    if !args.no_verify {
+        verify(&server, login, &secret)?;
+    }
+    entry.set(&secret).map_err(unusable)?;
     println!(
         "stored the password for {} at {} in the keyring (service {:?}, user {:?})",
         login.user, server.endpoint.host, entry.service, entry.user
@@ -48,7 +52,8 @@ pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
 }
 
 pub fn logout(args: &LogoutArgs, env: &Environment) -> Result<(), Error> {
-    let (_, server) = settings::resolve_connection(args.account.as_deref(), &args.connection, env)?;
+    let (_, server) =
+        settings::resolve_connection(args.account.as_deref(), &args.connection, None, env)?;
     let login = user_of(&server)?;
     let entry = KeyringEntry::new(&server.endpoint.host, &login.user);
     let removed = entry.delete().map_err(|problem| {

@@ -13,6 +13,7 @@ mod generate;
 mod login;
 mod report;
 mod send;
+mod sendmail;
 mod settings;
 mod submit;
 
@@ -25,6 +26,13 @@ use crate::cli::{Cli, Command, ConfigCommand};
 use crate::settings::Environment;
 
 fn main() -> ExitCode {
+    let mut argv = std::env::args();
+    let argv0 = argv.next().unwrap_or_default();
+    if sendmail::invoked_as_sendmail(&argv0) {
+        let args: Vec<String> = argv.collect();
+        return finish(sendmail::run(&args, &environment()));
+    }
+    generate::complete_dynamically(); // SMTPSEND_COMPLETE=SHELL: print completions, exit
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
@@ -33,17 +41,13 @@ fn main() -> ExitCode {
             return ExitCode::from(if err.use_stderr() { 64 } else { 0 });
         }
     };
-    let var = |key: &str| std::env::var(key).ok();
-    let env = Environment {
-        var: &var,
-        stdin_is_terminal: std::io::stdin().is_terminal(),
-        can_prompt: std::io::stderr().is_terminal(),
-    };
+    let env = environment();
     let result = match &cli.command {
         None => send::run(&cli.send, &env),
         Some(Command::Login(args)) => login::login(args, &env),
         Some(Command::Logout(args)) => login::logout(args, &env),
         Some(Command::Check(args)) => check::run(args, &env),
+        Some(Command::Sendmail { args }) => sendmail::run(args, &env),
         Some(Command::Config(ConfigCommand::Show {
             account,
             connection,
@@ -56,6 +60,19 @@ fn main() -> ExitCode {
             Ok(())
         }
     };
+    finish(result)
+}
+
+fn environment() -> Environment<'static> {
+    Environment {
+        var: &|key: &str| std::env::var(key).ok(),
+        stdin_is_terminal: std::io::stdin().is_terminal(),
+        can_prompt: std::io::stderr().is_terminal(),
+    }
+}
+
+/// Prints a command's error once and gives its exit status.
+fn finish(result: Result<(), error::Error>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -133,15 +133,16 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
     })
 }
 
-/// The settings of a command that connects without sending (`login`, `logout`, `check`):
-/// the account, named or the default, and the server.
+/// The settings of a command that connects without composing (`login`, `logout`, `check`,
+/// `sendmail`): the account, named, matched by the sender or the default, and the server.
 pub fn resolve_connection(
     named: Option<&str>,
     connection: &ConnectionArgs,
+    sender: Option<&Mailbox>,
     env: &Environment,
 ) -> Result<(Option<Account>, ServerSettings), Error> {
     let config = config::load(connection.config.as_deref(), env.var)?;
-    let account = choose_account(config.as_ref(), named, None, env)?;
+    let account = choose_account(config.as_ref(), named, sender, env)?;
     let endpoint = server_endpoint(connection, account, env)?.ok_or_else(no_server)?;
     let server = server_settings(connection, account, env, endpoint);
     Ok((account.cloned(), server))

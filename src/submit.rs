@@ -213,7 +213,7 @@ impl Step {
 }
 
 /// What happened, whether or not the message went out: what `--json` and the summary report.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Delivery {
     pub endpoint: Endpoint,
     pub greeting: Option<Reply>,
@@ -230,6 +230,20 @@ pub struct Delivery {
 }
 
 impl Delivery {
+    fn new(endpoint: &Endpoint) -> Self {
+        Delivery {
+            endpoint: endpoint.clone(),
+            greeting: None,
+            extensions: Vec::new(),
+            tls: None,
+            auth_mechanism: None,
+            recipients: Vec::new(),
+            final_reply: None,
+            timings: Timings::default(),
+            failure: None,
+        }
+    }
+
     pub fn accepted(&self) -> bool {
         self.final_reply.as_ref().is_some_and(Reply::is_positive)
     }
@@ -302,17 +316,7 @@ fn record(
     session: impl FnOnce(Option<Instant>, &mut Transcript, &mut Delivery, Instant) -> Result<()>,
 ) -> Delivery {
     let started = Instant::now();
-    let mut delivery = Delivery {
-        endpoint: options.endpoint.clone(),
-        greeting: None,
-        extensions: Vec::new(),
-        tls: None,
-        auth_mechanism: None,
-        recipients: Vec::new(),
-        final_reply: None,
-        timings: Timings::default(),
-        failure: None,
-    };
+    let mut delivery = Delivery::new(&options.endpoint);
     let deadline = options.deadline.map(|d| started + d);
     let result = session(deadline, transcript, &mut delivery, started);
     delivery.timings.total_ms = millis(started.elapsed());
@@ -450,7 +454,28 @@ fn run_session(
     started: Instant,
 ) -> Result<()> {
     let (mut session, extensions) = open(options, deadline, transcript, delivery, started)?;
-    let mail_from = mail_from_command(message, &extensions)?;
+    let result = transaction(
+        &mut session,
+        &extensions,
+        message,
+        options.allow_partial,
+        transcript,
+        delivery,
+    );
+    session.quit(transcript);
+    result
+}
+
+/// One mail transaction: MAIL, RCPT for each recipient, DATA, the message, its final reply.
+fn transaction(
+    session: &mut Session,
+    extensions: &Extensions,
+    message: &Composed,
+    allow_partial: bool,
+    transcript: &mut Transcript,
+    delivery: &mut Delivery,
+) -> Result<()> {
+    let mail_from = mail_from_command(message, extensions)?;
     session.send(&mail_from, transcript)?;
     let reply = session.reply(Step::MailFrom, transcript)?;
     if !reply.is_positive() {
@@ -462,8 +487,12 @@ fn run_session(
         ));
     }
 
+    let notify = match (&message.envelope.dsn.notify, extensions.has("DSN")) {
+        (Some(notify), true) => format!(" NOTIFY={notify}"),
+        _ => String::new(),
+    };
     for address in &message.envelope.recipients {
-        session.send(&format!("RCPT TO:<{address}>"), transcript)?;
+        session.send(&format!("RCPT TO:<{address}>{notify}"), transcript)?;
         let reply = session.reply(Step::RcptTo, transcript)?;
         delivery.recipients.push(RecipientResult {
             address: address.clone(),
@@ -471,14 +500,13 @@ fn run_session(
             reply: Some(reply),
         });
     }
-    let rejected = recipients_fault(&delivery.recipients, options.allow_partial);
+    let rejected = recipients_fault(&delivery.recipients, allow_partial);
     if let Some(rejection) = &rejected {
         let nobody_accepted = !delivery.recipients.iter().any(|r| r.accepted);
-        if nobody_accepted || !options.allow_partial {
-            // Nothing goes out: reset the transaction (RFC 5321 section 4.1.1.5) and leave.
+        if nobody_accepted || !allow_partial {
+            // Nothing goes out: reset the transaction (RFC 5321 section 4.1.1.5).
             session.send("RSET", transcript)?;
             let _ = session.reply(Step::RcptTo, transcript);
-            session.quit(transcript);
             return Err(fault(
                 Step::RcptTo,
                 rejection.kind,
@@ -511,7 +539,6 @@ fn run_session(
         ));
     }
     delivery.final_reply = Some(reply);
-    session.quit(transcript);
 
     match rejected {
         Some(rejection) => Err(Box::new(Fault {
@@ -595,20 +622,37 @@ fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<Stri
     if extensions.has("SIZE") {
         command.push_str(&format!(" SIZE={}", message.bytes.len()));
     }
-    if message.envelope.needs_smtputf8() {
+    let header_end = message
+        .bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(message.bytes.len());
+    // RFC 6532: UTF-8 in header fields travels only with SMTPUTF8.
+    let utf8_header = !message.bytes[..header_end].is_ascii();
+    if message.envelope.needs_smtputf8() || utf8_header {
         if !extensions.has("SMTPUTF8") {
             let address = std::iter::once(&message.envelope.from)
                 .chain(&message.envelope.recipients)
-                .find(|a| !a.is_ascii())
-                .cloned()
-                .unwrap_or_default();
-            return Err(fault(
-                Step::MailFrom,
-                Kind::Unavailable,
-                format!("the address <{address}> needs SMTPUTF8, which the server does not offer"),
-            ));
+                .find(|a| !a.is_ascii());
+            return Err(match address {
+                Some(address) => fault(
+                    Step::MailFrom,
+                    Kind::Unavailable,
+                    format!(
+                        "the address <{address}> needs SMTPUTF8, which the server does not offer"
+                    ),
+                ),
+                None => fault(
+                    Step::MailFrom,
+                    Kind::BadMessage,
+                    "the message has UTF-8 in its header, which needs SMTPUTF8, and the server does not offer it",
+                ),
+            });
         }
         command.push_str(" SMTPUTF8");
+        if !message.bytes.is_ascii() && extensions.has("8BITMIME") {
+            command.push_str(" BODY=8BITMIME");
+        }
     } else if !message.bytes.is_ascii() {
         if !extensions.has("8BITMIME") {
             return Err(fault(
@@ -619,7 +663,21 @@ fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<Stri
         }
         command.push_str(" BODY=8BITMIME");
     }
+    if let (Some(envelope_id), true) = (&message.envelope.dsn.envelope_id, extensions.has("DSN")) {
+        command.push_str(&format!(" ENVID={}", xtext(envelope_id)));
+    }
     Ok(command)
+}
+
+/// RFC 3461 section 4: `+XX` for anything outside printable ASCII, and for `+` and `=`.
+fn xtext(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'!'..=b'~' if b != b'+' && b != b'=' => (b as char).to_string(),
+            other => format!("+{other:02X}"),
+        })
+        .collect()
 }
 
 fn authenticate(
@@ -741,7 +799,15 @@ fn authenticate(
             &format!("authentication as {} refused", login.user),
         );
         if fault.error.kind == Kind::AuthRefused {
-            fault.error.hint = Some(auth_refusal_hint(fault.reply.as_ref()).into());
+            let hint = auth_refusal_hint(fault.reply.as_ref());
+            fault.error.hint = Some(match (hint, login.source) {
+                (GENERIC_AUTH_HINT, "the keyring") => {
+                    "the password stored in the keyring was refused: store the right one with \
+                     `smtpsend login`"
+                        .into()
+                }
+                (hint, _) => hint.into(),
+            });
         }
         return Err(fault);
     }
@@ -761,9 +827,11 @@ fn auth_refusal_hint(reply: Option<&Reply>) -> &'static str {
         "this server wants an application-specific password (Gmail): create one in the \
          account's security settings, or use --auth xoauth2 with an OAuth2 access token"
     } else {
-        "check the user name and password"
+        GENERIC_AUTH_HINT
     }
 }
+
+const GENERIC_AUTH_HINT: &str = "check the user name and password";
 
 /// A password goes over TLS, or in the clear only to this machine's own loopback interface.
 fn may_send_password(encrypted: bool, host: &str) -> bool {
@@ -1041,6 +1109,9 @@ impl Write for Stream {
     }
 }
 
+/// How long QUIT's reply is waited for.
+const QUIT_GRACE: Duration = Duration::from_millis(250);
+
 /// Longest reply line accepted; RFC 5321 allows 512 octets, servers are known to send more.
 const MAX_LINE: usize = 4096;
 /// Most lines in one reply.
@@ -1048,6 +1119,8 @@ const MAX_LINES: usize = 200;
 
 struct Session {
     stream: Stream,
+    /// Set once reading or writing failed: the session cannot go on, not even to say QUIT.
+    broken: bool,
     buffer: Vec<u8>,
     timeout: Duration,
     deadline: Option<Instant>,
@@ -1057,6 +1130,7 @@ impl Session {
     fn new(stream: Stream, timeout: Duration, deadline: Option<Instant>) -> Self {
         Session {
             stream,
+            broken: false,
             buffer: Vec::with_capacity(1024),
             timeout,
             deadline,
@@ -1073,7 +1147,8 @@ impl Session {
         Ok(())
     }
 
-    fn io_fault(&self, step: Step, err: &io::Error) -> Box<Fault> {
+    fn io_fault(&mut self, step: Step, err: &io::Error) -> Box<Fault> {
+        self.broken = true;
         let deadline_hit = self.deadline.is_some_and(|d| Instant::now() >= d);
         let message = match err.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if deadline_hit => {
@@ -1113,10 +1188,11 @@ impl Session {
         let mut line = Vec::with_capacity(command.len() + 2);
         line.extend_from_slice(command.as_bytes());
         line.extend_from_slice(b"\r\n");
-        self.stream
+        let written = self
+            .stream
             .write_all(&line)
-            .and_then(|()| self.stream.flush())
-            .map_err(|err| self.io_fault(step, &err))
+            .and_then(|()| self.stream.flush());
+        written.map_err(|err| self.io_fault(step, &err))
     }
 
     /// Streams the message with dot-stuffing (RFC 5321 section 4.5.2) and the final dot.
@@ -1124,7 +1200,11 @@ impl Session {
         self.arm(Step::Message)?;
         let result = write_dot_stuffed(&mut self.stream, bytes, self.deadline);
         result.map_err(|err| match err.kind() {
-            io::ErrorKind::InvalidData => fault(Step::Message, Kind::BadMessage, err.to_string()),
+            io::ErrorKind::InvalidData => {
+                // Refused before a byte was written, so the dialogue can still end properly.
+                self.broken = true;
+                fault(Step::Message, Kind::BadMessage, err.to_string())
+            }
             _ => self.io_fault(Step::Message, &err),
         })
     }
@@ -1277,10 +1357,14 @@ impl Session {
         })
     }
 
-    /// Says goodbye (RFC 5321 section 4.1.1.10); the answer no longer matters.
+    /// Says goodbye (RFC 5321 section 4.1.1.10). Nothing depends on the answer, so it gets only
+    /// a moment: enough for the transcript to show a prompt 221, never a wait on a slow server.
     fn quit(&mut self, transcript: &mut Transcript) {
+        if self.broken {
+            return;
+        }
         let previous = self.timeout;
-        self.timeout = previous.min(Duration::from_secs(5));
+        self.timeout = previous.min(QUIT_GRACE);
         if self.send("QUIT", transcript).is_ok() {
             let _ = self.reply(Step::Message, transcript);
         }
@@ -1575,6 +1659,11 @@ mod tests {
         assert!(may_send_password(false, "localhost"));
         assert!(may_send_password(false, "127.0.0.1"));
         assert!(may_send_password(false, "::1"));
+    }
+
+    #[test]
+    fn envelope_ids_are_xtext() {
+        assert_eq!(xtext("a+b=c d"), "a+2Bb+3Dc+20d");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub fn show(
     connection: &ConnectionArgs,
     env: &Environment,
 ) -> Result<(), Error> {
-    let (account, server) = settings::resolve_connection(named, connection, env)?;
+    let (account, server) = settings::resolve_connection(named, connection, None, env)?;
     let var = |key: &str| (env.var)(key);
     let from_account = |has: bool| match (&account, has) {
         (Some(account), true) => format!("account {}", account.name),

@@ -39,6 +39,10 @@ pub struct Account {
     /// A command printing an OAuth2 access token, bare or as JSON with its lifetime.
     pub oauth2_token_command: Option<String>,
     pub timeout: Option<u64>,
+    /// sendmail mode: an aliases file for local recipients (`/etc/aliases` syntax).
+    pub aliases: Option<PathBuf>,
+    /// sendmail mode: the domain added to a local name that has no alias.
+    pub local_domain: Option<String>,
 }
 
 #[derive(Debug)]
@@ -72,6 +76,8 @@ struct AccountSyntax {
     password: Option<Spanned<String>>,
     oauth2_token_command: Option<String>,
     timeout: Option<Spanned<u64>>,
+    aliases: Option<PathBuf>,
+    local_domain: Option<Spanned<String>>,
 }
 
 /// Where the configuration file is when nobody says otherwise.
@@ -111,6 +117,16 @@ pub fn load(
         refuse_readable_password_file(&path)?;
     }
     Ok(Some(config))
+}
+
+/// The account names in the configuration file (`SMTPSEND_CONFIG`, else the default one), for
+/// shell completion. Whatever goes wrong gives no names: completion must never fail loudly.
+pub fn account_names(var: &dyn Fn(&str) -> Option<String>) -> Vec<String> {
+    let explicit = var("SMTPSEND_CONFIG").filter(|path| !path.is_empty());
+    match load(explicit.as_deref().map(Path::new), var) {
+        Ok(Some(config)) => config.accounts.into_keys().collect(),
+        Ok(None) | Err(_) => Vec::new(),
+    }
 }
 
 /// A password in a file others can read is no secret (msmtp refuses the same).
@@ -253,6 +269,8 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         password: child.password.or(base.password),
         oauth2_token_command: child.oauth2_token_command.or(base.oauth2_token_command),
         timeout: child.timeout.or(base.timeout),
+        aliases: child.aliases.or(base.aliases),
+        local_domain: child.local_domain.or(base.local_domain),
     }
 }
 
@@ -347,6 +365,20 @@ fn validate(
         password: raw.password.map(|p| Secret::new(p.into_inner())),
         oauth2_token_command: raw.oauth2_token_command,
         timeout: raw.timeout.map(Spanned::into_inner),
+        aliases: raw.aliases,
+        local_domain: match raw.local_domain {
+            Some(domain) => Some(
+                parse_mailbox(&format!("x@{}", domain.get_ref()), "local_domain")
+                    .map(|m| m.domain().to_string())
+                    .map_err(|_| {
+                        at(
+                            domain.span(),
+                            format!("local_domain: not a domain: {:?}", domain.get_ref()),
+                        )
+                    })?,
+            ),
+            None => None,
+        },
     })
 }
 

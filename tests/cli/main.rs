@@ -4,4 +4,5 @@
 mod accounts;
 mod faults;
 mod send;
+mod sendmail;
 mod support;

@@ -93,7 +93,10 @@ pub fn run_with_stdin(command: &mut Command, stdin: Option<&[u8]>) -> Run {
         .unwrap();
     if let Some(input) = stdin {
         let mut pipe = child.stdin.take().unwrap();
-        pipe.write_all(input).unwrap();
+        // A command that fails before reading its input closes the pipe early; that is fine.
+        if let Err(err) = pipe.write_all(input) {
+            assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
+        }
     }
     let Output {
         status,
