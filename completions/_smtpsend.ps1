@@ -42,6 +42,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Attach a file; repeatable. The content type comes from the extension, then the content')
             [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Attach a file; repeatable. The content type comes from the extension, then the content')
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'An account from the configuration file; else the one whose `from` matches --from, else the default account')
+            [CompletionResult]::new('--retry', '--retry', [CompletionResultType]::ParameterName, 'Try to connect up to N more times when the connection fails (1, 2, 4, ... s apart)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')
@@ -54,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]')
             [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'A command whose first line of output is the password, e.g. ''pass show smtp''')
             [CompletionResult]::new('--allow-partial', '--allow-partial', [CompletionResultType]::ParameterName, 'When some recipients are refused, still send to the accepted ones (default: send nothing)')
+            [CompletionResult]::new('--queue', '--queue', [CompletionResultType]::ParameterName, 'On a temporary failure, keep the message in the outbox for `smtpsend queue flush`')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
@@ -69,6 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show or import configuration')
             [CompletionResult]::new('sendmail', 'sendmail', [CompletionResultType]::ParameterValue, 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does')
+            [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -176,6 +179,63 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
         'smtpsend;sendmail' {
             break
         }
+        'smtpsend;queue' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the queued messages and the dead letters')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one entry: envelope, attempts, where its message is')
+            [CompletionResult]::new('flush', 'flush', [CompletionResultType]::ParameterValue, 'Deliver what is due, one connection per server')
+            [CompletionResult]::new('drop', 'drop', [CompletionResultType]::ParameterValue, 'Delete a queued message or a dead letter for good')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;queue;list' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'smtpsend;queue;show' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'smtpsend;queue;flush' {
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Only the messages queued for this account')
+            [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'Try every message now, whatever its next attempt time')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'smtpsend;queue;drop' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'smtpsend;queue;help' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the queued messages and the dead letters')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one entry: envelope, attempts, where its message is')
+            [CompletionResult]::new('flush', 'flush', [CompletionResultType]::ParameterValue, 'Deliver what is due, one connection per server')
+            [CompletionResult]::new('drop', 'drop', [CompletionResultType]::ParameterValue, 'Delete a queued message or a dead letter for good')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;queue;help;list' {
+            break
+        }
+        'smtpsend;queue;help;show' {
+            break
+        }
+        'smtpsend;queue;help;flush' {
+            break
+        }
+        'smtpsend;queue;help;drop' {
+            break
+        }
+        'smtpsend;queue;help;help' {
+            break
+        }
         'smtpsend;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -187,6 +247,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show or import configuration')
             [CompletionResult]::new('sendmail', 'sendmail', [CompletionResultType]::ParameterValue, 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does')
+            [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -212,6 +273,25 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;help;sendmail' {
+            break
+        }
+        'smtpsend;help;queue' {
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the queued messages and the dead letters')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one entry: envelope, attempts, where its message is')
+            [CompletionResult]::new('flush', 'flush', [CompletionResultType]::ParameterValue, 'Deliver what is due, one connection per server')
+            [CompletionResult]::new('drop', 'drop', [CompletionResultType]::ParameterValue, 'Delete a queued message or a dead letter for good')
+            break
+        }
+        'smtpsend;help;queue;list' {
+            break
+        }
+        'smtpsend;help;queue;show' {
+            break
+        }
+        'smtpsend;help;queue;flush' {
+            break
+        }
+        'smtpsend;help;queue;drop' {
             break
         }
         'smtpsend;help;completions' {

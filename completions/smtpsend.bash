@@ -34,6 +34,9 @@ _smtpsend() {
             smtpsend,logout)
                 cmd="smtpsend__subcmd__logout"
                 ;;
+            smtpsend,queue)
+                cmd="smtpsend__subcmd__queue"
+                ;;
             smtpsend,sendmail)
                 cmd="smtpsend__subcmd__sendmail"
                 ;;
@@ -73,6 +76,9 @@ _smtpsend() {
             smtpsend__subcmd__help,logout)
                 cmd="smtpsend__subcmd__help__subcmd__logout"
                 ;;
+            smtpsend__subcmd__help,queue)
+                cmd="smtpsend__subcmd__help__subcmd__queue"
+                ;;
             smtpsend__subcmd__help,sendmail)
                 cmd="smtpsend__subcmd__help__subcmd__sendmail"
                 ;;
@@ -82,6 +88,48 @@ _smtpsend() {
             smtpsend__subcmd__help__subcmd__config,show)
                 cmd="smtpsend__subcmd__help__subcmd__config__subcmd__show"
                 ;;
+            smtpsend__subcmd__help__subcmd__queue,drop)
+                cmd="smtpsend__subcmd__help__subcmd__queue__subcmd__drop"
+                ;;
+            smtpsend__subcmd__help__subcmd__queue,flush)
+                cmd="smtpsend__subcmd__help__subcmd__queue__subcmd__flush"
+                ;;
+            smtpsend__subcmd__help__subcmd__queue,list)
+                cmd="smtpsend__subcmd__help__subcmd__queue__subcmd__list"
+                ;;
+            smtpsend__subcmd__help__subcmd__queue,show)
+                cmd="smtpsend__subcmd__help__subcmd__queue__subcmd__show"
+                ;;
+            smtpsend__subcmd__queue,drop)
+                cmd="smtpsend__subcmd__queue__subcmd__drop"
+                ;;
+            smtpsend__subcmd__queue,flush)
+                cmd="smtpsend__subcmd__queue__subcmd__flush"
+                ;;
+            smtpsend__subcmd__queue,help)
+                cmd="smtpsend__subcmd__queue__subcmd__help"
+                ;;
+            smtpsend__subcmd__queue,list)
+                cmd="smtpsend__subcmd__queue__subcmd__list"
+                ;;
+            smtpsend__subcmd__queue,show)
+                cmd="smtpsend__subcmd__queue__subcmd__show"
+                ;;
+            smtpsend__subcmd__queue__subcmd__help,drop)
+                cmd="smtpsend__subcmd__queue__subcmd__help__subcmd__drop"
+                ;;
+            smtpsend__subcmd__queue__subcmd__help,flush)
+                cmd="smtpsend__subcmd__queue__subcmd__help__subcmd__flush"
+                ;;
+            smtpsend__subcmd__queue__subcmd__help,help)
+                cmd="smtpsend__subcmd__queue__subcmd__help__subcmd__help"
+                ;;
+            smtpsend__subcmd__queue__subcmd__help,list)
+                cmd="smtpsend__subcmd__queue__subcmd__help__subcmd__list"
+                ;;
+            smtpsend__subcmd__queue__subcmd__help,show)
+                cmd="smtpsend__subcmd__queue__subcmd__help__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -89,7 +137,7 @@ _smtpsend() {
 
     case "${cmd}" in
         smtpsend)
-            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version login logout check config sendmail completions help"
+            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --queue --retry --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version login logout check config sendmail queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -220,6 +268,10 @@ _smtpsend() {
                     return 0
                     ;;
                 --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -567,7 +619,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help)
-            opts="login logout check config sendmail completions help"
+            opts="login logout check config sendmail queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -681,6 +733,76 @@ _smtpsend() {
         smtpsend__subcmd__help__subcmd__logout)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__queue)
+            opts="list show flush drop"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__queue__subcmd__drop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__queue__subcmd__flush)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__queue__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__queue__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -859,6 +981,164 @@ _smtpsend() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue)
+            opts="-h --help list show flush drop help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__drop)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__flush)
+            opts="-v -h --account --now --verbose --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__help)
+            opts="list show flush drop help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__help__subcmd__drop)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__help__subcmd__flush)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__help__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__help__subcmd__show)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__list)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__queue__subcmd__show)
+            opts="-h --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

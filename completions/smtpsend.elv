@@ -39,6 +39,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand -a 'Attach a file; repeatable. The content type comes from the extension, then the content'
             cand --attach 'Attach a file; repeatable. The content type comes from the extension, then the content'
             cand --account 'An account from the configuration file; else the one whose `from` matches --from, else the default account'
+            cand --retry 'Try to connect up to N more times when the connection fails (1, 2, 4, ... s apart)'
             cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
             cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
             cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'
@@ -51,6 +52,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --auth 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]'
             cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
             cand --allow-partial 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
+            cand --queue 'On a temporary failure, keep the message in the outbox for `smtpsend queue flush`'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'
             cand -v 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
@@ -66,6 +68,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
             cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+            cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -161,6 +164,52 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         }
         &'smtpsend;sendmail'= {
         }
+        &'smtpsend;queue'= {
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand list 'List the queued messages and the dead letters'
+            cand show 'Show one entry: envelope, attempts, where its message is'
+            cand flush 'Deliver what is due, one connection per server'
+            cand drop 'Delete a queued message or a dead letter for good'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;queue;list'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'smtpsend;queue;show'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'smtpsend;queue;flush'= {
+            cand --account 'Only the messages queued for this account'
+            cand --now 'Try every message now, whatever its next attempt time'
+            cand -v 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand --verbose 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'smtpsend;queue;drop'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'smtpsend;queue;help'= {
+            cand list 'List the queued messages and the dead letters'
+            cand show 'Show one entry: envelope, attempts, where its message is'
+            cand flush 'Deliver what is due, one connection per server'
+            cand drop 'Delete a queued message or a dead letter for good'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;queue;help;list'= {
+        }
+        &'smtpsend;queue;help;show'= {
+        }
+        &'smtpsend;queue;help;flush'= {
+        }
+        &'smtpsend;queue;help;drop'= {
+        }
+        &'smtpsend;queue;help;help'= {
+        }
         &'smtpsend;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -171,6 +220,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
             cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+            cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -189,6 +239,20 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         &'smtpsend;help;config;import-msmtprc'= {
         }
         &'smtpsend;help;sendmail'= {
+        }
+        &'smtpsend;help;queue'= {
+            cand list 'List the queued messages and the dead letters'
+            cand show 'Show one entry: envelope, attempts, where its message is'
+            cand flush 'Deliver what is due, one connection per server'
+            cand drop 'Delete a queued message or a dead letter for good'
+        }
+        &'smtpsend;help;queue;list'= {
+        }
+        &'smtpsend;help;queue;show'= {
+        }
+        &'smtpsend;help;queue;flush'= {
+        }
+        &'smtpsend;help;queue;drop'= {
         }
         &'smtpsend;help;completions'= {
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_smtpsend_global_optspecs
-    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial config= server= host= port= tls= ca-file= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run h/help V/version
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial queue retry= config= server= host= port= tls= ca-file= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run h/help V/version
 end
 
 function __fish_smtpsend_needs_command
@@ -37,6 +37,7 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l body-file -d 'Read th
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l html -d 'An HTML alternative to the text body, read from a file; `-` is standard input' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s a -l attach -d 'Attach a file; repeatable. The content type comes from the extension, then the content' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l account -d 'An account from the configuration file; else the one whose `from` matches --from, else the default account' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l retry -d 'Try to connect up to N more times when the connection fails (1, 2, 4, ... s apart)' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l host -d 'The server\'s host name, as an alternative to --server [env: SMTPSEND_HOST]' -r -f -a "(__fish_print_hostnames)"
@@ -55,6 +56,7 @@ xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
 oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l allow-partial -d 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l queue -d 'On a temporary failure, keep the message in the outbox for `smtpsend queue flush`'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s q -l quiet -d 'Print nothing on success'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l json -d 'Print one JSON object on standard output: each recipient\'s reply, the final reply, TLS, timings'
@@ -66,6 +68,7 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "logout" -d 'Remove a
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "config" -d 'Show or import configuration'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "sendmail" -d 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "queue" -d 'The outbox: messages kept after a temporary failure, and dead letters'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "completions" -d 'Print a shell completion script to standard output'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
@@ -154,13 +157,36 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_see
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "import-msmtprc" -d 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush drop help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush drop help" -f -a "list" -d 'List the queued messages and the dead letters'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush drop help" -f -a "show" -d 'Show one entry: envelope, attempts, where its message is'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush drop help" -f -a "flush" -d 'Deliver what is due, one connection per server'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush drop help" -f -a "drop" -d 'Delete a queued message or a dead letter for good'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush drop help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from flush" -l account -d 'Only the messages queued for this account' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from flush" -l now -d 'Try every message now, whatever its next attempt time'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from flush" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from flush" -s h -l help -d 'Print help'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from drop" -s h -l help -d 'Print help'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "list" -d 'List the queued messages and the dead letters'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one entry: envelope, attempts, where its message is'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "flush" -d 'Deliver what is due, one connection per server'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "drop" -d 'Delete a queued message or a dead letter for good'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail completions help" -f -a "login" -d 'Store an account\'s password in the OS keyring, after checking it with the server'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail completions help" -f -a "logout" -d 'Remove an account\'s password from the OS keyring'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail completions help" -f -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail completions help" -f -a "config" -d 'Show or import configuration'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail completions help" -f -a "sendmail" -d 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail completions help" -f -a "completions" -d 'Print a shell completion script to standard output'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "login" -d 'Store an account\'s password in the OS keyring, after checking it with the server'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "logout" -d 'Remove an account\'s password from the OS keyring'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "config" -d 'Show or import configuration'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "sendmail" -d 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "queue" -d 'The outbox: messages kept after a temporary failure, and dead letters'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "completions" -d 'Print a shell completion script to standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "import-msmtprc" -d 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "list" -d 'List the queued messages and the dead letters'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "show" -d 'Show one entry: envelope, attempts, where its message is'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "flush" -d 'Deliver what is due, one connection per server'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "drop" -d 'Delete a queued message or a dead letter for good'

@@ -90,6 +90,14 @@ pub enum Command {
         )]
         args: Vec<String>,
     },
+    /// The outbox: messages kept after a temporary failure, and dead letters.
+    ///
+    /// A send with --queue (or an account with queue = "on-failure", or sendmail mode) keeps a
+    /// message the server could not take right now; `smtpsend queue flush` from cron or a
+    /// systemd timer delivers it later, backing off from a minute to four hours between tries.
+    /// After five days, or a permanent refusal, it becomes a dead letter, kept and listed.
+    #[command(subcommand)]
+    Queue(QueueCommand),
     /// Print a shell completion script to standard output.
     ///
     /// For example: `smtpsend completions bash > ~/.local/share/bash-completion/completions/smtpsend`
@@ -120,6 +128,34 @@ pub enum ConfigCommand {
         /// The msmtp file; ~/.msmtprc (or $XDG_CONFIG_HOME/msmtp/config) without it.
         #[arg(value_name = "PATH", value_hint = ValueHint::FilePath)]
         path: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCommand {
+    /// List the queued messages and the dead letters.
+    List,
+    /// Show one entry: envelope, attempts, where its message is.
+    Show {
+        #[arg(value_name = "ID")]
+        id: String,
+    },
+    /// Deliver what is due, one connection per server.
+    Flush {
+        /// Only the messages queued for this account.
+        #[arg(long, value_name = "NAME")]
+        account: Option<String>,
+        /// Try every message now, whatever its next attempt time.
+        #[arg(long)]
+        now: bool,
+        /// Print the SMTP dialogue on standard error, secrets replaced by <redacted>.
+        #[arg(short = 'v', long)]
+        verbose: bool,
+    },
+    /// Delete a queued message or a dead letter for good.
+    Drop {
+        #[arg(value_name = "ID")]
+        id: String,
     },
 }
 
@@ -431,6 +467,17 @@ pub struct SendArgs {
     /// When some recipients are refused, still send to the accepted ones (default: send nothing).
     #[arg(long, help_heading = "Server")]
     pub allow_partial: bool,
+
+    /// On a temporary failure, keep the message in the outbox for `smtpsend queue flush`.
+    ///
+    /// Also set by queue = "on-failure" in the account. The command still exits 75, saying
+    /// where the message is.
+    #[arg(long, help_heading = "Server")]
+    pub queue: bool,
+
+    /// Try to connect up to N more times when the connection fails (1, 2, 4, ... s apart).
+    #[arg(long, value_name = "N", default_value_t = 0, help_heading = "Server")]
+    pub retry: u32,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,

@@ -205,6 +205,26 @@ mod tests {
             include_str!("../man/sections/smtpsend-config-import-msmtprc.roff"),
         ),
         (
+            "smtpsend-queue",
+            include_str!("../man/sections/smtpsend-queue.roff"),
+        ),
+        (
+            "smtpsend-queue-list",
+            include_str!("../man/sections/smtpsend-queue-list.roff"),
+        ),
+        (
+            "smtpsend-queue-show",
+            include_str!("../man/sections/smtpsend-queue-show.roff"),
+        ),
+        (
+            "smtpsend-queue-flush",
+            include_str!("../man/sections/smtpsend-queue-flush.roff"),
+        ),
+        (
+            "smtpsend-queue-drop",
+            include_str!("../man/sections/smtpsend-queue-drop.roff"),
+        ),
+        (
             "smtpsend-completions",
             include_str!("../man/sections/smtpsend-completions.roff"),
         ),

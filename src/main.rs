@@ -11,6 +11,8 @@ mod credentials;
 mod error;
 mod generate;
 mod login;
+mod outbox;
+mod queue;
 mod report;
 mod send;
 mod sendmail;
@@ -22,7 +24,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::cli::{Cli, Command, ConfigCommand};
+use crate::cli::{Cli, Command, ConfigCommand, QueueCommand};
 use crate::settings::Environment;
 
 fn main() -> ExitCode {
@@ -48,6 +50,14 @@ fn main() -> ExitCode {
         Some(Command::Logout(args)) => login::logout(args, &env),
         Some(Command::Check(args)) => check::run(args, &env),
         Some(Command::Sendmail { args }) => sendmail::run(args, &env),
+        Some(Command::Queue(QueueCommand::List)) => queue::list(&env),
+        Some(Command::Queue(QueueCommand::Show { id })) => queue::show(id, &env),
+        Some(Command::Queue(QueueCommand::Drop { id })) => queue::drop(id, &env),
+        Some(Command::Queue(QueueCommand::Flush {
+            account,
+            now,
+            verbose,
+        })) => queue::flush(account.as_deref(), *now, *verbose, &env),
         Some(Command::Config(ConfigCommand::Show {
             account,
             connection,

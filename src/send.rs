@@ -3,13 +3,16 @@
 //! the form the output mode asks for.
 
 use std::io::Write;
+use std::time::Duration;
 
 use crate::cli::SendArgs;
-use crate::compose::{self, Composed};
+use crate::compose::{self, BodySource, Composed};
 use crate::error::{Error, Kind};
+use crate::outbox::Outbox;
+use crate::queue;
 use crate::report::{self, JsonSubject, Transcript};
 use crate::settings::{self, Environment, Output, ServerSettings, Settings};
-use crate::submit::{self, Step};
+use crate::submit::{self, Delivery, Step};
 
 pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
     let json = args.json;
@@ -30,17 +33,67 @@ pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
             .and_then(|()| stdout.flush())
             .map_err(|err| Error::new(Kind::Internal, format!("writing the message: {err}")));
     }
-    deliver(&settings, &message)
+    deliver(args, &settings, &message, env)
 }
 
-fn deliver(settings: &Settings, message: &Composed) -> Result<(), Error> {
+fn deliver(
+    args: &SendArgs,
+    settings: &Settings,
+    message: &Composed,
+    env: &Environment,
+) -> Result<(), Error> {
     let server = settings.server.as_ref().expect("a server unless --dry-run");
     let json = matches!(settings.output, Output::Json { .. });
     let mut transcript = Transcript::new(settings.output.verbose());
     let options = session_options(server, &mut transcript)
         .map_err(|e| json_failure(json, Step::Credentials, e))?;
-    let delivery = submit::submit(message, &options, &mut transcript);
+    let mut delivery = submit::submit(message, &options, &mut transcript);
+    for attempt in 1..=args.retry {
+        if !failed_to_connect(&delivery) {
+            break;
+        }
+        let pause = Duration::from_secs(1 << (attempt - 1).min(6));
+        transcript.info(&format!(
+            "connecting failed; retry {attempt} of {} in {} s",
+            args.retry,
+            pause.as_secs()
+        ));
+        std::thread::sleep(pause);
+        delivery = submit::submit(message, &options, &mut transcript);
+    }
 
+    // A failure to keep: the outbox on a temporary one when queueing is on, else dead letters
+    // for a message typed in by hand, which must not be lost with the error.
+    let error = match &delivery.failure {
+        Some(_) if server.queue == Some(true) && queue::should_queue(&delivery) => {
+            Some(queue::keep(
+                message,
+                &delivery,
+                queue::route_of(server, &args.connection),
+                env,
+            )?)
+        }
+        Some((_, error))
+            if settings.message.body == BodySource::Terminal && !delivery.accepted() =>
+        {
+            let outbox = Outbox::open(env.var)?;
+            let path = outbox.keep_dead(
+                message,
+                &error.message,
+                queue::route_of(server, &args.connection),
+            )?;
+            Some(Error {
+                message: format!(
+                    "{}; the message is saved in {}",
+                    error.message,
+                    path.display()
+                ),
+                ..error.clone()
+            })
+        }
+        Some((_, error)) => Some(error.clone()),
+        None => None,
+    };
     if json {
         report::print_json(&JsonSubject {
             delivery: Some(&delivery),
@@ -48,18 +101,31 @@ fn deliver(settings: &Settings, message: &Composed) -> Result<(), Error> {
             envelope_from: Some(&message.envelope.from),
             size: Some(message.bytes.len()),
             user: options.login.as_ref().map(|l| l.user.as_str()),
-            failure: delivery.failure.as_ref().map(|(step, e)| (*step, e)),
+            failure: delivery
+                .failure
+                .as_ref()
+                .zip(error.as_ref())
+                .map(|((step, _), e)| (*step, e)),
         });
     }
-    match delivery.failure {
+    match error {
         None => {
             if let Output::Human { .. } = settings.output {
                 println!("{}", report::success_line(&delivery, &message.message_id));
             }
             Ok(())
         }
-        Some((_, error)) => Err(error),
+        Some(error) => Err(error),
     }
+}
+
+/// The connection itself failed, temporarily: nothing reached the server, so trying again is
+/// safe.
+fn failed_to_connect(delivery: &Delivery) -> bool {
+    delivery.failure.as_ref().is_some_and(|(step, error)| {
+        error.kind == Kind::Temporary
+            && matches!(step, Step::Connect | Step::Greeting | Step::TlsHandshake)
+    })
 }
 
 /// The session's options, the password fetched if there is a login. Shared with `login`

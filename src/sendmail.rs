@@ -20,10 +20,11 @@ use crate::address::{Mailbox, parse_mailbox};
 use crate::cli::SendmailOptions;
 use crate::compose::{Composed, Dsn, Envelope, new_message_id};
 use crate::error::{Error, Kind, io_reason};
+use crate::queue;
 use crate::report::{self, JsonSubject, Transcript};
 use crate::send::session_options;
 use crate::settings::{self, Environment, ServerSettings};
-use crate::submit;
+use crate::submit::{self, Delivery};
 
 /// What the caller asked for with sendmail's flags.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -180,27 +181,41 @@ pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
     let options = SendmailOptions::try_parse_from(&invocation.long_options)
         .map_err(|err| Error::usage(format!("sendmail: {}", first_line(&err.to_string()))))?;
     let verbose = invocation.verbose || options.verbose;
+    // The caller of sendmail cannot retry: a message the server cannot take now waits in the
+    // outbox unless the account says queue = "never".
+    let relay =
+        |raw: &[u8], envelope: Option<&Envelope>| -> Result<(Composed, Delivery, Outcome), Error> {
+            let (composed, server) = prepare(raw, envelope, &invocation, &options, env)?;
+            let mut transcript = Transcript::new(verbose);
+            let delivery = submit::submit(
+                &composed,
+                &session_options(&server, &mut transcript)?,
+                &mut transcript,
+            );
+            let outcome = match &delivery.failure {
+                None => Outcome::Sent,
+                Some(_) if server.queue != Some(false) && queue::should_queue(&delivery) => {
+                    let route = queue::route_of(&server, &options.connection);
+                    Outcome::Queued(queue::keep(&composed, &delivery, route, env)?)
+                }
+                Some((_, error)) => Outcome::Failed(error.clone()),
+            };
+            Ok((composed, delivery, outcome))
+        };
     if invocation.smtp_dialogue {
         let stdin = std::io::stdin();
         let stdout = std::io::stdout();
         return serve_smtp(
             &mut stdin.lock(),
             &mut stdout.lock(),
-            &|message: &[u8], envelope: &Envelope| {
-                let (composed, server) =
-                    prepare(message, Some(envelope), &invocation, &options, env)?;
-                let delivery = submit::submit(
-                    &composed,
-                    &session_options(&server, &mut Transcript::new(verbose))?,
-                    &mut Transcript::new(verbose),
-                );
-                match delivery.failure {
-                    Some((_, error)) => Err(error),
-                    None => Ok(delivery
-                        .final_reply
-                        .map(|r| r.one_line())
-                        .unwrap_or_default()),
-                }
+            &|message: &[u8], envelope: &Envelope| match relay(message, Some(envelope))? {
+                (_, delivery, Outcome::Sent) => Ok(delivery
+                    .final_reply
+                    .map(|r| r.one_line())
+                    .unwrap_or_default()),
+                // Like any MTA, once it is queued we have taken responsibility for it.
+                (_, _, Outcome::Queued(note)) => Ok(note.message),
+                (_, _, Outcome::Failed(error)) => Err(error),
             },
         );
     }
@@ -211,28 +226,38 @@ pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
             format!("cannot read the message from standard input: {err}"),
         )
     })?;
-    let message = until_lone_dot(&input, invocation.ignore_dots);
-    let (composed, server) = prepare(message, None, &invocation, &options, env)?;
-    let mut transcript = Transcript::new(verbose);
-    let delivery = submit::submit(
-        &composed,
-        &session_options(&server, &mut transcript)?,
-        &mut transcript,
-    );
+    let (composed, delivery, outcome) =
+        relay(until_lone_dot(&input, invocation.ignore_dots), None)?;
+    let error = match outcome {
+        Outcome::Sent => None,
+        Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
+    };
     if options.json {
         report::print_json(&JsonSubject {
             delivery: Some(&delivery),
             message_id: Some(&composed.message_id),
             envelope_from: Some(&composed.envelope.from),
             size: Some(composed.bytes.len()),
-            user: server.login.as_ref().map(|l| l.user.as_str()),
-            failure: delivery.failure.as_ref().map(|(step, e)| (*step, e)),
+            user: None,
+            failure: delivery
+                .failure
+                .as_ref()
+                .zip(error.as_ref())
+                .map(|((step, _), e)| (*step, e)),
         });
     }
-    match delivery.failure {
-        Some((_, error)) => Err(error),
+    match error {
+        Some(error) => Err(error),
         None => Ok(()),
     }
+}
+
+/// What became of a message handed to sendmail mode.
+enum Outcome {
+    Sent,
+    /// Kept in the outbox; the error says where.
+    Queued(Error),
+    Failed(Error),
 }
 
 fn first_line(text: &str) -> &str {

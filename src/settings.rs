@@ -44,6 +44,8 @@ pub struct ServerSettings {
     pub timeout: Duration,
     pub deadline: Option<Duration>,
     pub allow_partial: bool,
+    /// Keep the message in the outbox after a temporary failure; None when nothing said.
+    pub queue: Option<bool>,
     pub login: Option<LoginSettings>,
 }
 
@@ -108,6 +110,9 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
             }
             let mut server = server_settings(&args.connection, account, env, endpoint);
             server.allow_partial = args.allow_partial;
+            if args.queue {
+                server.queue = Some(true);
+            }
             Some(server)
         }
         (None, true) => None,
@@ -225,6 +230,7 @@ fn server_settings(
         timeout,
         deadline: connection.deadline.map(Duration::from_secs),
         allow_partial: false,
+        queue: account.and_then(|a| a.queue),
         login,
         endpoint,
     }

@@ -466,6 +466,76 @@ fn run_session(
     result
 }
 
+/// Submits several messages over one session (RFC 5321 section 3.3 allows any number of
+/// transactions per session), one `Delivery` each, in order, each handed to `settle` as soon as
+/// its transaction ends, before the next begins: an outbox can then forget a message the moment
+/// the server has it. A message refused does not stop the others; a lost connection marks every
+/// message not yet sent as a temporary failure.
+pub fn submit_batch(
+    messages: &[Composed],
+    options: &Options,
+    transcript: &mut Transcript,
+    settle: &mut dyn FnMut(usize, &Delivery),
+) -> Vec<Delivery> {
+    let started = Instant::now();
+    let deadline = options.deadline.map(|d| started + d);
+    let mut base = Delivery::new(&options.endpoint);
+    let opened = open(options, deadline, transcript, &mut base, started);
+    let (mut session, extensions) = match opened {
+        Ok(opened) => opened,
+        Err(fault) => {
+            base.failure = Some((fault.step, fault.error));
+            let deliveries: Vec<Delivery> = messages.iter().map(|_| base.clone()).collect();
+            deliveries
+                .iter()
+                .enumerate()
+                .for_each(|(i, d)| settle(i, d));
+            return deliveries;
+        }
+    };
+    let mut deliveries = Vec::with_capacity(messages.len());
+    let mut clean = true;
+    for (index, message) in messages.iter().enumerate() {
+        let mut delivery = base.clone();
+        let transaction_started = Instant::now();
+        let result = if session.broken {
+            Err(fault(
+                Step::Connect,
+                Kind::Temporary,
+                "not attempted: the connection was lost before this message",
+            ))
+        } else if !clean && !reset(&mut session, transcript) {
+            Err(fault(Step::MailFrom, Kind::Temporary, "RSET failed"))
+        } else {
+            transaction(
+                &mut session,
+                &extensions,
+                message,
+                options.allow_partial,
+                transcript,
+                &mut delivery,
+            )
+        };
+        clean = result.is_ok();
+        delivery.timings.total_ms = millis(transaction_started.elapsed());
+        if let Err(failure) = result {
+            delivery.failure = Some((failure.step, failure.error));
+        }
+        settle(index, &delivery);
+        deliveries.push(delivery);
+    }
+    session.quit(transcript);
+    deliveries
+}
+
+/// RSET after a failed transaction, so the next one starts clean (RFC 5321 section 4.1.1.5).
+fn reset(session: &mut Session, transcript: &mut Transcript) -> bool {
+    session.send("RSET", transcript).is_ok()
+        && session
+            .reply(Step::MailFrom, transcript)
+            .is_ok_and(|reply| reply.is_positive())
+}
+
 /// One mail transaction: MAIL, RCPT for each recipient, DATA, the message, its final reply.
 fn transaction(
     session: &mut Session,

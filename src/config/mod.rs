@@ -43,6 +43,9 @@ pub struct Account {
     pub aliases: Option<PathBuf>,
     /// sendmail mode: the domain added to a local name that has no alias.
     pub local_domain: Option<String>,
+    /// Keep messages that fail temporarily in the outbox (`queue = "on-failure"`); sendmail
+    /// mode does so unless `queue = "never"`.
+    pub queue: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -78,6 +81,7 @@ struct AccountSyntax {
     timeout: Option<Spanned<u64>>,
     aliases: Option<PathBuf>,
     local_domain: Option<Spanned<String>>,
+    queue: Option<Spanned<String>>,
 }
 
 /// Where the configuration file is when nobody says otherwise.
@@ -271,6 +275,7 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         timeout: child.timeout.or(base.timeout),
         aliases: child.aliases.or(base.aliases),
         local_domain: child.local_domain.or(base.local_domain),
+        queue: child.queue.or(base.queue),
     }
 }
 
@@ -365,6 +370,19 @@ fn validate(
         password: raw.password.map(|p| Secret::new(p.into_inner())),
         oauth2_token_command: raw.oauth2_token_command,
         timeout: raw.timeout.map(Spanned::into_inner),
+        queue: match &raw.queue {
+            Some(queue) => Some(match queue.get_ref().as_str() {
+                "on-failure" => true,
+                "never" => false,
+                other => {
+                    return Err(at(
+                        queue.span(),
+                        format!("queue: expected \"on-failure\" or \"never\", got {other:?}"),
+                    ));
+                }
+            }),
+            None => None,
+        },
         aliases: raw.aliases,
         local_domain: match raw.local_domain {
             Some(domain) => Some(

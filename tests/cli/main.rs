@@ -3,6 +3,7 @@
 
 mod accounts;
 mod faults;
+mod queue;
 mod send;
 mod sendmail;
 mod support;

@@ -313,6 +313,29 @@ impl MailServer {
             return MailServer { port, seen, pki };
         }
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::serve(tls, pki, listener, seen, recorder)
+    }
+
+    /// A plain server (no TLS, no AUTH) on a port chosen earlier, e.g. one a send found closed.
+    pub fn start_on(port: u16) -> Self {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let recorder = Recorder {
+            seen: seen.clone(),
+            from: String::new(),
+            recipients: Vec::new(),
+            data: Vec::new(),
+        };
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
+        Self::serve(Encryption::None, None, listener, seen, recorder)
+    }
+
+    fn serve(
+        tls: Encryption,
+        pki: Option<Pki>,
+        listener: TcpListener,
+        seen: Arc<Mutex<Seen>>,
+        recorder: Recorder,
+    ) -> Self {
         let port = listener.local_addr().unwrap().port();
         let mut server = Server::new(recorder);
         server.with_name("mx.test").with_tcp_listener(listener);
@@ -435,7 +458,12 @@ pub struct ScriptedServer {
 
 impl ScriptedServer {
     pub fn start(script: Vec<Act>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(0, script)
+    }
+
+    /// The script on a given port (0 for any); the port is free again after the connection.
+    pub fn start_on(port: u16, script: Vec<Act>) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let heard = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(Mutex::new(0));
@@ -527,4 +555,55 @@ pub fn send_args(url_scheme: &str, port: u16) -> Vec<String> {
         "--timeout".into(),
         "10".into(),
     ]
+}
+
+/// A loopback port with nothing listening on it (bound, then released).
+pub fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A loopback port that either forwards to a server or hangs up at once, switched by the test:
+/// how a server "goes down and comes back" while the address a message was queued for stays.
+pub struct Gate {
+    pub port: u16,
+    open: Arc<Mutex<bool>>,
+}
+
+impl Gate {
+    pub fn to(target_port: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let open = Arc::new(Mutex::new(false));
+        let is_open = open.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !*is_open.lock().unwrap() {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target_port)) else {
+                    continue;
+                };
+                pump(client.try_clone().unwrap(), server.try_clone().unwrap());
+                pump(server, client);
+            }
+        });
+        Gate { port, open }
+    }
+
+    pub fn set_open(&self, open: bool) {
+        *self.open.lock().unwrap() = open;
+    }
+}
+
+/// Copies one direction until it ends, then closes the other side for writing.
+fn pump(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(Shutdown::Write);
+    });
 }

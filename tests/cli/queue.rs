@@ -1,0 +1,342 @@
+//! The outbox: what a failed send keeps, what `queue flush` delivers, what becomes a dead
+//! letter, and that racing or killed flushes lose nothing.
+
+use std::collections::HashMap;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// A send over plain TCP to `port` with queueing on; `n` makes the message unique.
+fn queued_send(sandbox: &Sandbox, port: u16, n: usize) -> Command {
+    let mut command = sandbox.command();
+    command
+        .args(send_args("smtp+plain", port))
+        .args(["--queue", "-f", "a@example.org", "-t", "b@example.org"])
+        .args(["-s", &format!("message {n}"), "-m", "body"]);
+    command
+}
+
+fn flush(sandbox: &Sandbox) -> Run {
+    run(sandbox.command().args(["queue", "flush", "--now"]))
+}
+
+fn queued_ids(sandbox: &Sandbox) -> Vec<String> {
+    let outbox = sandbox.path("data/smtpsend/outbox");
+    let mut ids: Vec<String> = std::fs::read_dir(outbox)
+        .map(|dir| {
+            dir.flatten()
+                .filter_map(|f| {
+                    f.file_name()
+                        .to_str()?
+                        .strip_suffix(".json")
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}
+
+/// How many times the server received each Message-ID.
+fn deliveries_by_id(server: &MailServer) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for message in server.messages() {
+        let id = message.parsed().message_id().unwrap().to_string();
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    counts
+}
+
+#[test]
+fn a_message_sent_while_the_server_is_down_goes_out_with_the_next_flush() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    let sent = run(&mut queued_send(&sandbox, port, 1));
+    sent.assert_code(75);
+    assert!(
+        sent.stderr.contains("connection refused; queued as "),
+        "{}",
+        sent.stderr
+    );
+    assert_eq!(queued_ids(&sandbox).len(), 1);
+    let listed = run(sandbox.command().args(["queue", "list"]));
+    assert!(
+        listed.stdout.contains("<a@example.org> -> <b@example.org>"),
+        "{}",
+        listed.stdout
+    );
+    assert!(
+        listed.stdout.contains("connection refused"),
+        "{}",
+        listed.stdout
+    );
+
+    let server = MailServer::start_on(port);
+    let flushed = flush(&sandbox);
+    flushed.assert_code(0);
+    assert!(
+        flushed.stdout.contains("1 delivered, 0 deferred, 0 dead"),
+        "{}",
+        flushed.stdout
+    );
+    let received = server.only_message();
+    assert_eq!(received.recipients, ["b@example.org"]);
+    assert_eq!(received.parsed().subject(), Some("message 1"));
+    assert!(queued_ids(&sandbox).is_empty());
+}
+
+#[test]
+fn a_4xx_is_queued_and_a_flush_before_its_time_leaves_it_alone() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    let server = ScriptedServer::start_on(
+        port,
+        vec![
+            Act::Say("220 test ESMTP\r\n"),
+            Act::Hear,
+            Act::Say("250 test\r\n"),
+            Act::Hear,
+            Act::Say("451 4.3.0 Try again later\r\n"),
+            Act::Hear,
+            Act::Say("221 bye\r\n"),
+        ],
+    );
+    let sent = run(&mut queued_send(&sandbox, port, 2));
+    sent.assert_code(75);
+    assert!(
+        sent.stderr.contains("451 4.3.0 Try again later; queued as"),
+        "{}",
+        sent.stderr
+    );
+    assert_eq!(server.connections(), 1);
+
+    // Not due for a minute: a plain flush does nothing.
+    let early = run(sandbox.command().args(["queue", "flush"]));
+    early.assert_code(0);
+    assert!(
+        early.stdout.contains("0 delivered, 0 deferred, 0 dead"),
+        "{}",
+        early.stdout
+    );
+
+    let server = MailServer::start_on(port);
+    flush(&sandbox).assert_code(0);
+    assert_eq!(server.only_message().parsed().subject(), Some("message 2"));
+}
+
+#[test]
+fn a_connection_dropped_in_the_data_keeps_the_message() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    let _server = ScriptedServer::start_on(
+        port,
+        vec![
+            Act::Say("220 test ESMTP\r\n"),
+            Act::Hear,
+            Act::Say("250 test\r\n"),
+            Act::Hear,
+            Act::Say("250 ok\r\n"),
+            Act::Hear,
+            Act::Say("250 ok\r\n"),
+            Act::Hear,
+            Act::Say("354 go\r\n"),
+            Act::HearBytes(50),
+            Act::Hang,
+        ],
+    );
+    run(&mut queued_send(&sandbox, port, 3)).assert_code(75);
+    let server = MailServer::start_on(port);
+    flush(&sandbox).assert_code(0);
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[test]
+fn a_permanent_refusal_in_a_flush_makes_a_dead_letter() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    run(&mut queued_send(&sandbox, port, 4)).assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    let _server = ScriptedServer::start_on(
+        port,
+        vec![
+            Act::Say("220 test ESMTP\r\n"),
+            Act::Hear,
+            Act::Say("250 test\r\n"),
+            Act::Hear,
+            Act::Say("550 5.7.1 Sender rejected\r\n"),
+            Act::Hear,
+            Act::Say("221 bye\r\n"),
+        ],
+    );
+    let flushed = flush(&sandbox);
+    flushed.assert_code(65);
+    assert!(
+        flushed
+            .stdout
+            .contains(&format!("{id}: dead letter, kept in ")),
+        "{}",
+        flushed.stdout
+    );
+    assert!(
+        flushed.stdout.contains("550 5.7.1 Sender rejected"),
+        "{}",
+        flushed.stdout
+    );
+    assert!(queued_ids(&sandbox).is_empty());
+    assert!(
+        sandbox
+            .path(&format!("data/smtpsend/dead/{id}.eml"))
+            .exists()
+    );
+    let listed = run(sandbox.command().args(["queue", "list"]));
+    assert!(
+        listed.stdout.contains(&format!("{id}  dead letter")),
+        "{}",
+        listed.stdout
+    );
+
+    // Reported once: a second flush has nothing to do with it.
+    let again = flush(&sandbox);
+    again.assert_code(0);
+    assert!(again.stdout.contains("0 delivered, 0 deferred, 0 dead"));
+    run(sandbox.command().args(["queue", "drop", &id])).assert_code(0);
+    assert!(
+        !sandbox
+            .path(&format!("data/smtpsend/dead/{id}.eml"))
+            .exists()
+    );
+}
+
+#[test]
+fn sendmail_mode_queues_without_being_asked() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    let run = run_with_stdin(
+        sandbox
+            .command()
+            .args(["sendmail", "-t", "--server"])
+            .arg(format!("smtp+plain://localhost:{port}")),
+        Some(b"From: cron@example.org\nTo: root@example.org\nSubject: nightly\n\nok\n"),
+    );
+    run.assert_code(75);
+    assert!(run.stderr.contains("queued as"), "{}", run.stderr);
+    let server = MailServer::start_on(port);
+    flush(&sandbox).assert_code(0);
+    assert_eq!(server.only_message().recipients, ["root@example.org"]);
+}
+
+#[test]
+fn show_gives_the_envelope_and_never_a_password() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    run(queued_send(&sandbox, port, 5)
+        .args(["--user", "a@example.org"])
+        .env("SMTPSEND_PASSWORD", "s3cret-pw"))
+    .assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    let shown = run(sandbox.command().args(["queue", "show", &id]));
+    shown.assert_code(0);
+    assert!(shown.stdout.contains("\"recipients\""), "{}", shown.stdout);
+    assert!(
+        shown
+            .stdout
+            .contains(&format!("smtp+plain://localhost:{port}")),
+        "{}",
+        shown.stdout
+    );
+    let stored =
+        std::fs::read_to_string(sandbox.path(&format!("data/smtpsend/outbox/{id}.json"))).unwrap();
+    assert!(!stored.contains("s3cret-pw") && !shown.stdout.contains("s3cret-pw"));
+}
+
+fn queue_many(sandbox: &Sandbox, port: u16, count: usize) {
+    for n in 0..count {
+        run(&mut queued_send(sandbox, port, n)).assert_code(75);
+    }
+    assert_eq!(queued_ids(sandbox).len(), count);
+}
+
+#[test]
+fn two_flushes_racing_never_send_a_message_twice() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    queue_many(&sandbox, port, 12);
+    let server = MailServer::start_on(port);
+    let spawn = || {
+        sandbox
+            .command()
+            .args(["queue", "flush", "--now"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let (mut first, mut second) = (spawn(), spawn());
+    first.wait().unwrap();
+    second.wait().unwrap();
+    let counts = deliveries_by_id(&server);
+    assert_eq!(counts.len(), 12, "every message delivered");
+    assert!(counts.values().all(|&n| n == 1), "a duplicate: {counts:?}");
+    assert!(queued_ids(&sandbox).is_empty());
+}
+
+#[test]
+fn flushes_killed_at_random_points_lose_nothing() {
+    const MESSAGES: usize = 6;
+    const KILLS: usize = 50;
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let gate = Gate::to(server.port);
+    let started = Instant::now();
+    let mut queued = 0;
+    let mut state = u64::from(std::process::id()) | 1;
+    for round in 0..KILLS {
+        if queued_ids(&sandbox).is_empty() {
+            // Everything went out: queue the next batch, with the server unreachable.
+            gate.set_open(false);
+            for n in 0..MESSAGES {
+                run(&mut queued_send(&sandbox, gate.port, round * 100 + n)).assert_code(75);
+                queued += 1;
+            }
+            gate.set_open(true);
+        }
+        // xorshift: a spread of kill points without a randomness crate.
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let mut flush = sandbox
+            .command()
+            .args(["queue", "flush", "--now"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_micros(state % 30_000));
+        let _ = flush.kill();
+        let _ = flush.wait();
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "bounded in time"
+        );
+    }
+    flush(&sandbox).assert_code(0);
+    assert!(queued_ids(&sandbox).is_empty(), "the outbox drains");
+    let counts = deliveries_by_id(&server);
+    let duplicates = counts.values().sum::<usize>() - counts.len();
+    eprintln!(
+        "{KILLS} kills over {queued} queued messages: {} delivered, {duplicates} delivered twice or more",
+        counts.len()
+    );
+    assert_eq!(counts.len(), queued, "no message lost");
+    let leftovers: Vec<_> = std::fs::read_dir(sandbox.path("data/smtpsend/outbox"))
+        .unwrap()
+        .flatten()
+        .filter(|f| !f.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "only temporary files may remain: {leftovers:?}"
+    );
+}
