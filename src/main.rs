@@ -8,6 +8,7 @@ mod cli;
 mod compose;
 mod config;
 mod credentials;
+mod delivery_log;
 mod error;
 mod generate;
 mod login;

@@ -13,6 +13,7 @@ use clap::ValueEnum;
 
 use crate::cli::{AuthMechanism, ConnectionArgs};
 use crate::compose::{Composed, Dsn, Envelope};
+use crate::delivery_log;
 use crate::error::{Error, Kind};
 use crate::outbox::{Attempt, Entry, Held, Outbox, Route, now};
 use crate::report::{Transcript, escape};
@@ -237,14 +238,14 @@ fn flush_group(
         return Ok(());
     }
     let mut transcript = Transcript::new(verbose);
-    let options = resolve_route(route, env).and_then(|server| {
+    let resolved = resolve_route(route, env).and_then(|server| {
         let mut options = session_options(&server, &mut transcript)?;
         // Deliver to whoever the server takes; the deferred stay queued.
         options.allow_partial = true;
-        Ok(options)
+        Ok((server, options))
     });
-    let options = match options {
-        Ok(options) => options,
+    let (server, options) = match resolved {
+        Ok(resolved) => resolved,
         Err(error) => {
             // Nothing was tried: the entries wait, and the reason is said once.
             eprintln!(
@@ -282,8 +283,17 @@ fn flush_group(
             // Settled the moment its transaction ends: a kill after the server's 250 can duplicate
             // this message only, and only in the few system calls before its entry is gone.
             if let Some((mut entry, lock, _)) = held[index].take() {
-                if let Err(error) = record(outbox, &mut entry, &messages[index], delivery, tally) {
-                    storage_error.get_or_insert(error);
+                match record(outbox, &mut entry, &messages[index], delivery, tally) {
+                    Ok(error) => delivery_log::note(
+                        server.log.as_ref(),
+                        server.account.as_deref(),
+                        &messages[index],
+                        delivery,
+                        error.as_ref(),
+                    ),
+                    Err(error) => {
+                        storage_error.get_or_insert(error);
+                    }
                 }
                 std::mem::drop(lock);
             }
@@ -292,14 +302,15 @@ fn flush_group(
     storage_error.map_or(Ok(()), Err)
 }
 
-/// Settles one entry after its attempt: removed, kept for later, or buried.
+/// Settles one entry after its attempt: removed, kept for later, or buried. Gives the
+/// message's error, if it had one, for the delivery log.
 fn record(
     outbox: &Outbox,
     entry: &mut Entry,
     message: &Composed,
     delivery: &Delivery,
     tally: &mut Tally,
-) -> Result<(), Error> {
+) -> Result<Option<Error>, Error> {
     let reply = delivery
         .final_reply
         .as_ref()
@@ -314,7 +325,7 @@ fn record(
             addresses(&entry.recipients),
             escape(&reply)
         );
-        return Ok(());
+        return Ok(None);
     };
     let remaining = remaining_recipients(message, delivery);
     if delivery.accepted() {
@@ -341,8 +352,9 @@ fn record(
                 path.display(),
                 escape(&reason)
             );
-            tally.failed(Error::new(Kind::Unavailable, reason));
-            return Ok(());
+            let dead = Error::new(Kind::Unavailable, reason);
+            tally.failed(dead.clone());
+            return Ok(Some(dead));
         }
         let delay = backoff(entry.attempts.len());
         entry.next_attempt = now() + delay;
@@ -355,7 +367,7 @@ fn record(
             escape(&error.message)
         );
         tally.failed(error.clone());
-        return Ok(());
+        return Ok(Some(error.clone()));
     }
     if delivery.accepted() && remaining.is_empty() {
         // Accepted for some, refused for the rest: nothing left to retry.
@@ -367,7 +379,7 @@ fn record(
             escape(&error.message)
         );
         tally.failed(error.clone());
-        return Ok(());
+        return Ok(Some(error.clone()));
     }
     let path = outbox.bury(entry, &error.message)?;
     tally.dead += 1;
@@ -378,7 +390,7 @@ fn record(
         escape(&error.message)
     );
     tally.failed(error.clone());
-    Ok(())
+    Ok(Some(error.clone()))
 }
 
 /// Seconds until the next try after `attempts` attempts.

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::cli::SendArgs;
 use crate::compose::{self, BodySource, Composed};
+use crate::delivery_log;
 use crate::error::{Error, Kind};
 use crate::outbox::Outbox;
 use crate::queue;
@@ -94,6 +95,13 @@ fn deliver(
         Some((_, error)) => Some(error.clone()),
         None => None,
     };
+    delivery_log::note(
+        server.log.as_ref(),
+        server.account.as_deref(),
+        message,
+        &delivery,
+        error.as_ref(),
+    );
     if json {
         report::print_json(&JsonSubject {
             delivery: Some(&delivery),

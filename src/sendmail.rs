@@ -19,6 +19,7 @@ use mail_builder::headers::address::Address as MimeAddress;
 use crate::address::{Mailbox, parse_mailbox};
 use crate::cli::SendmailOptions;
 use crate::compose::{Composed, Dsn, Envelope, new_message_id};
+use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::queue;
 use crate::report::{self, JsonSubject, Transcript};
@@ -200,6 +201,17 @@ pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
                 }
                 Some((_, error)) => Outcome::Failed(error.clone()),
             };
+            let error = match &outcome {
+                Outcome::Sent => None,
+                Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
+            };
+            delivery_log::note(
+                server.log.as_ref(),
+                server.account.as_deref(),
+                &composed,
+                &delivery,
+                error,
+            );
             Ok((composed, delivery, outcome))
         };
     if invocation.smtp_dialogue {

@@ -17,6 +17,7 @@ use crate::cli::{AuthMechanism, ConnectionArgs, SendArgs, TlsMode};
 use crate::compose::{BodySource, ExtraHeader, MessageSpec};
 use crate::config::{self, Account, Config};
 use crate::credentials::{PasswordSources, Secret};
+use crate::delivery_log::LogTarget;
 use crate::error::Error;
 use crate::submit::{AuthChoice, Endpoint, Security};
 
@@ -46,6 +47,7 @@ pub struct ServerSettings {
     pub allow_partial: bool,
     /// Keep the message in the outbox after a temporary failure; None when nothing said.
     pub queue: Option<bool>,
+    pub log: Option<LogTarget>,
     pub login: Option<LoginSettings>,
 }
 
@@ -231,6 +233,7 @@ fn server_settings(
         deadline: connection.deadline.map(Duration::from_secs),
         allow_partial: false,
         queue: account.and_then(|a| a.queue),
+        log: account.and_then(|a| a.log.clone()),
         login,
         endpoint,
     }

@@ -19,6 +19,7 @@ use toml::Spanned;
 
 use crate::address::{Mailbox, parse_mailbox};
 use crate::credentials::Secret;
+use crate::delivery_log::LogTarget;
 use crate::error::{Error, Kind, io_reason};
 use crate::settings::parse_server_url;
 use crate::submit::{AuthChoice, Endpoint, Security};
@@ -46,6 +47,8 @@ pub struct Account {
     /// Keep messages that fail temporarily in the outbox (`queue = "on-failure"`); sendmail
     /// mode does so unless `queue = "never"`.
     pub queue: Option<bool>,
+    /// A delivery log: a file, or "syslog".
+    pub log: Option<LogTarget>,
 }
 
 #[derive(Debug)]
@@ -82,6 +85,7 @@ struct AccountSyntax {
     aliases: Option<PathBuf>,
     local_domain: Option<Spanned<String>>,
     queue: Option<Spanned<String>>,
+    log: Option<String>,
 }
 
 /// Where the configuration file is when nobody says otherwise.
@@ -276,6 +280,7 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         aliases: child.aliases.or(base.aliases),
         local_domain: child.local_domain.or(base.local_domain),
         queue: child.queue.or(base.queue),
+        log: child.log.or(base.log),
     }
 }
 
@@ -383,6 +388,7 @@ fn validate(
             }),
             None => None,
         },
+        log: raw.log.as_deref().map(LogTarget::parse),
         aliases: raw.aliases,
         local_domain: match raw.local_domain {
             Some(domain) => Some(

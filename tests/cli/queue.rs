@@ -340,3 +340,35 @@ fn flushes_killed_at_random_points_lose_nothing() {
         "only temporary files may remain: {leftovers:?}"
     );
 }
+
+#[test]
+fn the_delivery_log_has_one_line_per_message_and_never_the_body() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let log = sandbox.path("delivery.log");
+    std::fs::create_dir_all(sandbox.path("config/smtpsend")).unwrap();
+    sandbox.write(
+        "config/smtpsend/config.toml",
+        format!(
+            "default = \"a\"\n[accounts.a]\nserver = \"smtp+plain://localhost:{}\"\n\
+             from = \"a@example.org\"\nlog = \"{}\"\n",
+            server.port,
+            log.display()
+        ),
+    );
+    run(sandbox.command().args(["-t", "b@example.org", "-m", "secret body text"])).assert_code(0);
+    let line = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(line.lines().count(), 1, "{line}");
+    assert!(line.starts_with("20") && line.contains("Z account=a "), "{line}");
+    assert!(line.contains("from=<a@example.org> to=<b@example.org>"), "{line}");
+    assert!(line.contains("result=\"250 2.0.0 Ok: queued as TEST42\" exit=0"), "{line}");
+    assert!(!line.contains("secret body"), "{line}");
+
+    // A log that cannot be written warns and sends all the same.
+    std::fs::remove_file(&log).unwrap();
+    std::fs::create_dir(&log).unwrap();
+    let warned = run(sandbox.command().args(["-t", "b@example.org", "-m", "x"]));
+    warned.assert_code(0);
+    assert!(warned.stderr.contains("warning: cannot write the delivery log"), "{}", warned.stderr);
+    assert_eq!(server.messages().len(), 2);
+}
