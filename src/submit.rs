@@ -536,7 +536,13 @@ fn reset(session: &mut Session, transcript: &mut Transcript) -> bool {
             .is_ok_and(|reply| reply.is_positive())
 }
 
-/// One mail transaction: MAIL, RCPT for each recipient, DATA, the message, its final reply.
+/// One mail transaction: MAIL, RCPT for each recipient, the message, its final reply.
+///
+/// With PIPELINING (RFC 2920) the envelope goes in one flight, and the message's own command
+/// with it when no refused recipient must stop the message: with one recipient the server
+/// refuses the data by itself when it has nobody to deliver to; with `--allow-partial` the
+/// others get it anyway. With CHUNKING (RFC 3030) that command is `BDAT n LAST` followed by the
+/// message, so MAIL, RCPT and the whole message cost a single round trip.
 fn transaction(
     session: &mut Session,
     extensions: &Extensions,
@@ -545,38 +551,103 @@ fn transaction(
     transcript: &mut Transcript,
     delivery: &mut Delivery,
 ) -> Result<()> {
-    let mail_from = mail_from_command(message, extensions)?;
-    session.send(&mail_from, transcript)?;
-    let reply = session.reply(Step::MailFrom, transcript)?;
-    if !reply.is_positive() {
-        return Err(refused(
-            Step::MailFrom,
-            reply,
+    if let Some(at) = bare_line_ending(&message.bytes) {
+        return Err(fault(
+            Step::Message,
             Kind::BadMessage,
-            &format!("sender <{}> refused", message.envelope.from),
+            format!("refusing to send a message with a bare CR or LF (byte {at})"),
         ));
     }
-
     let notify = match (&message.envelope.dsn.notify, extensions.has("DSN")) {
         (Some(notify), true) => format!(" NOTIFY={notify}"),
         _ => String::new(),
     };
-    for address in &message.envelope.recipients {
-        session.send(&format!("RCPT TO:<{address}>{notify}"), transcript)?;
-        let reply = session.reply(Step::RcptTo, transcript)?;
+    let mut envelope = vec![mail_from_command(message, extensions)?];
+    envelope.extend(
+        message
+            .envelope
+            .recipients
+            .iter()
+            .map(|address| format!("RCPT TO:<{address}>{notify}")),
+    );
+    let pipelining = extensions.has("PIPELINING");
+    let bdat = extensions
+        .has("CHUNKING")
+        .then(|| format!("BDAT {} LAST", message.bytes.len()));
+    let data_in_flight = pipelining && (message.envelope.recipients.len() == 1 || allow_partial);
+    if pipelining {
+        let mut flight = envelope.clone();
+        match (&bdat, data_in_flight) {
+            (Some(bdat), true) => {
+                flight.push(bdat.clone());
+                session.send_flight(&flight, Some(&message.bytes), transcript)?;
+            }
+            (None, true) => {
+                flight.push("DATA".into());
+                session.send_flight(&flight, None, transcript)?;
+            }
+            (_, false) => session.send_flight(&flight, None, transcript)?,
+        }
+    }
+
+    // The replies, in order; without PIPELINING each command goes out just before its reply.
+    let mut replies = Vec::with_capacity(envelope.len());
+    for (index, command) in envelope.iter().enumerate() {
+        if !pipelining {
+            session.send(command, transcript)?;
+        }
+        let step = if index == 0 {
+            Step::MailFrom
+        } else {
+            Step::RcptTo
+        };
+        replies.push(session.reply(step, transcript)?);
+        if !pipelining && index == 0 && !replies[0].is_positive() {
+            break;
+        }
+    }
+    let mut replies = replies.into_iter();
+    let mail_reply = replies.next().expect("MAIL was sent");
+    for (address, reply) in message.envelope.recipients.iter().zip(replies) {
         delivery.recipients.push(RecipientResult {
             address: address.clone(),
             accepted: reply.is_positive(),
             reply: Some(reply),
         });
     }
+    // The reply to DATA or BDAT when it went in the flight: read now, to stay in step.
+    let early_data_reply = if data_in_flight {
+        let step = if bdat.is_some() {
+            Step::Message
+        } else {
+            Step::Data
+        };
+        Some(session.reply(step, transcript)?)
+    } else {
+        None
+    };
+    if !mail_reply.is_positive() {
+        return Err(refused(
+            Step::MailFrom,
+            mail_reply,
+            Kind::BadMessage,
+            &format!("sender <{}> refused", message.envelope.from),
+        ));
+    }
+
     let rejected = recipients_fault(&delivery.recipients, allow_partial);
     if let Some(rejection) = &rejected {
         let nobody_accepted = !delivery.recipients.iter().any(|r| r.accepted);
         if nobody_accepted || !allow_partial {
-            // Nothing goes out: reset the transaction (RFC 5321 section 4.1.1.5).
-            session.send("RSET", transcript)?;
-            let _ = session.reply(Step::RcptTo, transcript);
+            if early_data_reply.as_ref().is_some_and(|r| r.code == 354) {
+                // A server that says 354 with nobody to deliver to: the only way not to send
+                // is to drop the connection, which aborts the transaction.
+                session.broken = true;
+            } else if early_data_reply.is_none() {
+                // Nothing goes out: reset the transaction (RFC 5321 section 4.1.1.5).
+                session.send("RSET", transcript)?;
+                let _ = session.reply(Step::RcptTo, transcript);
+            }
             return Err(fault(
                 Step::RcptTo,
                 rejection.kind,
@@ -586,29 +657,56 @@ fn transaction(
         }
     }
 
-    session.send("DATA", transcript)?;
-    let reply = session.reply(Step::Data, transcript)?;
-    if reply.code != 354 {
-        return Err(refused(Step::Data, reply, Kind::BadMessage, "DATA refused"));
-    }
-    transcript.client(&format!("<{} bytes of message data>", message.bytes.len()));
-    session.send_data(&message.bytes)?;
-    transcript.client(".");
-    let reply = session.reply(Step::Message, transcript).map_err(|mut f| {
-        f.error.message.push_str(
-            "; the message was sent in full but not confirmed: the server may or may not have accepted it",
-        );
-        f
-    })?;
-    if !reply.is_positive() {
+    let final_reply = match (early_data_reply, &bdat) {
+        // BDAT LAST carried the message; its reply is the final one.
+        (Some(reply), Some(_)) => reply,
+        (early, _) => {
+            let data_reply = match (early, &bdat) {
+                (Some(reply), _) => reply,
+                (None, Some(bdat)) => {
+                    session.send_flight(
+                        std::slice::from_ref(bdat),
+                        Some(&message.bytes),
+                        transcript,
+                    )?;
+                    session
+                        .reply(Step::Message, transcript)
+                        .map_err(unconfirmed)?
+                }
+                (None, None) => {
+                    session.send("DATA", transcript)?;
+                    session.reply(Step::Data, transcript)?
+                }
+            };
+            if bdat.is_some() {
+                data_reply
+            } else {
+                if data_reply.code != 354 {
+                    return Err(refused(
+                        Step::Data,
+                        data_reply,
+                        Kind::BadMessage,
+                        "DATA refused",
+                    ));
+                }
+                transcript.client(&format!("<{} bytes of message data>", message.bytes.len()));
+                session.send_data(&message.bytes)?;
+                transcript.client(".");
+                session
+                    .reply(Step::Message, transcript)
+                    .map_err(unconfirmed)?
+            }
+        }
+    };
+    if !final_reply.is_positive() {
         return Err(refused(
             Step::Message,
-            reply,
+            final_reply,
             Kind::BadMessage,
             "message refused",
         ));
     }
-    delivery.final_reply = Some(reply);
+    delivery.final_reply = Some(final_reply);
 
     match rejected {
         Some(rejection) => Err(Box::new(Fault {
@@ -621,6 +719,14 @@ fn transaction(
         })),
         None => Ok(()),
     }
+}
+
+/// No final reply to a message sent in full: say that it may have been accepted.
+fn unconfirmed(mut fault: Box<Fault>) -> Box<Fault> {
+    fault.error.message.push_str(
+        "; the message was sent in full but not confirmed: the server may or may not have accepted it",
+    );
+    fault
 }
 
 impl Fault {
@@ -1179,9 +1285,6 @@ impl Write for Stream {
     }
 }
 
-/// How long QUIT's reply is waited for.
-const QUIT_GRACE: Duration = Duration::from_millis(250);
-
 /// Longest reply line accepted; RFC 5321 allows 512 octets, servers are known to send more.
 const MAX_LINE: usize = 4096;
 /// Most lines in one reply.
@@ -1265,13 +1368,48 @@ impl Session {
         written.map_err(|err| self.io_fault(step, &err))
     }
 
+    /// Writes several commands, and for BDAT the message after them, in one go (RFC 2920);
+    /// their replies are then read in order with `reply`.
+    fn send_flight(
+        &mut self,
+        commands: &[String],
+        message: Option<&[u8]>,
+        transcript: &mut Transcript,
+    ) -> Result<()> {
+        let step = commands.first().map_or(Step::MailFrom, |c| step_of(c));
+        self.arm(step)?;
+        let mut flight = Vec::with_capacity(commands.iter().map(|c| c.len() + 2).sum::<usize>());
+        for command in commands {
+            transcript.client(command);
+            flight.extend_from_slice(command.as_bytes());
+            flight.extend_from_slice(b"\r\n");
+        }
+        let result = match message {
+            None => self.stream.write_all(&flight),
+            Some(bytes) => {
+                transcript.client(&format!("<{} bytes of message data>", bytes.len()));
+                // Small messages go in the same segment as the commands; large ones follow.
+                if bytes.len() <= 64 * 1024 {
+                    flight.extend_from_slice(bytes);
+                    self.stream.write_all(&flight)
+                } else {
+                    self.stream
+                        .write_all(&flight)
+                        .and_then(|()| self.stream.write_all(bytes))
+                }
+            }
+        };
+        let written = result.and_then(|()| self.stream.flush());
+        written.map_err(|err| self.io_fault(step, &err))
+    }
+
     /// Streams the message with dot-stuffing (RFC 5321 section 4.5.2) and the final dot.
     fn send_data(&mut self, bytes: &[u8]) -> Result<()> {
         self.arm(Step::Message)?;
         let result = write_dot_stuffed(&mut self.stream, bytes, self.deadline);
         result.map_err(|err| match err.kind() {
             io::ErrorKind::InvalidData => {
-                // Refused before a byte was written, so the dialogue can still end properly.
+                // After DATA's 354, the only way not to send is to drop the connection.
                 self.broken = true;
                 fault(Step::Message, Kind::BadMessage, err.to_string())
             }
@@ -1427,20 +1565,14 @@ impl Session {
         })
     }
 
-    /// Says goodbye (RFC 5321 section 4.1.1.10). Nothing depends on the answer, so it gets only
-    /// a moment: enough for the transcript to show a prompt 221, never a wait on a slow server.
+    /// Says goodbye (RFC 5321 section 4.1.1.10) without waiting for the answer: nothing depends
+    /// on it, and some servers hold their 221 until the client closes.
     fn quit(&mut self, transcript: &mut Transcript) {
         if self.broken {
             return;
         }
-        let previous = self.timeout;
-        self.timeout = previous.min(QUIT_GRACE);
-        if self.send("QUIT", transcript).is_ok() {
-            let _ = self.reply(Step::Message, transcript);
-        }
-        self.timeout = previous;
+        let _ = self.send("QUIT", transcript);
         if let Stream::Tls(tls) = &mut self.stream {
-            // Write the alert only: waiting for the server's would stall on one that never sends it.
             tls.conn.send_close_notify();
             let _ = tls.conn.write_tls(&mut tls.sock);
         }
@@ -1509,6 +1641,7 @@ fn step_of(command: &str) -> Step {
         "MAIL" => Step::MailFrom,
         "RCPT" | "RSET" => Step::RcptTo,
         "DATA" => Step::Data,
+        "BDAT" => Step::Message,
         "QUIT" => Step::Message,
         _ => Step::Auth,
     }

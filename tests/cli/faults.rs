@@ -772,3 +772,116 @@ fn a_retired_password_login_is_explained() {
     assert!(run.stderr.contains("--auth xoauth2"), "{}", run.stderr);
     assert_eq!(count_verb(&heard(&server), "MAIL"), 0);
 }
+
+/// Reads `n` commands before saying anything: a client that waited for a reply between them
+/// would stall here until its timeout.
+fn hear(n: usize) -> Vec<Act> {
+    (0..n).map(|_| Act::Hear).collect()
+}
+
+#[test]
+fn with_pipelining_the_envelope_and_data_go_in_one_flight() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250 PIPELINING\r\n"),
+        hear(3),
+        vec![Act::Say("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n354 go\r\n")],
+        data_accepted(),
+    ]));
+    let started = Instant::now();
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(0);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "no stall waiting for replies"
+    );
+    assert_eq!(
+        verbs(&heard(&server))[..4],
+        ["EHLO", "MAIL", "RCPT", "DATA"]
+    );
+}
+
+#[test]
+fn with_chunking_the_whole_message_goes_with_the_envelope() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250-PIPELINING\r\n250 CHUNKING\r\n"),
+        hear(2),
+        vec![
+            Act::HearChunk,
+            Act::Say("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.0.0 Ok: queued as C1\r\n"),
+            Act::Hear,
+        ],
+    ]));
+    let run = run(bare_send(&sandbox, server.port).args([
+        "-t",
+        "b@example.org",
+        "-m",
+        ".a line with a dot\n",
+    ]));
+    run.assert_code(0);
+    assert!(
+        run.stdout.starts_with("250 2.0.0 Ok: queued as C1"),
+        "{}",
+        run.stdout
+    );
+    let heard = heard(&server);
+    let bdat = &heard[3];
+    let chunk = &heard[4];
+    assert_eq!(bdat, &format!("BDAT {} LAST", chunk.len()), "{heard:?}");
+    assert!(
+        chunk.contains("\r\n.a line with a dot\r\n"),
+        "BDAT sends the message unstuffed: {chunk:?}"
+    );
+    assert_eq!(heard.last().map(String::as_str), Some("QUIT"));
+}
+
+#[test]
+fn a_hundred_recipients_cost_one_round_trip() {
+    let sandbox = Sandbox::new();
+    let replies: &'static str = Box::leak(
+        std::iter::once("250 2.1.0 Ok\r\n".to_string())
+            .chain((0..100).map(|_| "250 2.1.5 Ok\r\n".to_string()))
+            .collect::<String>()
+            .into_boxed_str(),
+    );
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250 PIPELINING\r\n"),
+        hear(101),
+        vec![Act::Say(replies), Act::Hear, Act::Say("354 go\r\n")],
+        data_accepted(),
+    ]));
+    let recipients: Vec<String> = (0..100).map(|i| format!("r{i}@example.org")).collect();
+    let run = run(bare_send(&sandbox, server.port)
+        .args(["-m", "hi", "-t"])
+        .arg(recipients.join(",")));
+    run.assert_code(0);
+    assert_eq!(count_verb(&heard(&server), "RCPT"), 100);
+}
+
+#[test]
+fn a_refused_sender_in_a_flight_keeps_the_dialogue_in_step() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250 PIPELINING\r\n"),
+        hear(3),
+        vec![
+            Act::Say(
+                "550 5.7.1 Sender not allowed\r\n503 5.5.1 No sender\r\n503 5.5.1 No recipients\r\n",
+            ),
+            Act::Hear,
+            Act::Say("221 bye\r\n"),
+        ],
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(65);
+    assert!(
+        error_line(&run).contains("550 5.7.1 Sender not allowed"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        verbs(&heard(&server)),
+        ["EHLO", "MAIL", "RCPT", "DATA", "QUIT"]
+    );
+}

@@ -356,12 +356,24 @@ fn the_delivery_log_has_one_line_per_message_and_never_the_body() {
             log.display()
         ),
     );
-    run(sandbox.command().args(["-t", "b@example.org", "-m", "secret body text"])).assert_code(0);
+    run(sandbox
+        .command()
+        .args(["-t", "b@example.org", "-m", "secret body text"]))
+    .assert_code(0);
     let line = std::fs::read_to_string(&log).unwrap();
     assert_eq!(line.lines().count(), 1, "{line}");
-    assert!(line.starts_with("20") && line.contains("Z account=a "), "{line}");
-    assert!(line.contains("from=<a@example.org> to=<b@example.org>"), "{line}");
-    assert!(line.contains("result=\"250 2.0.0 Ok: queued as TEST42\" exit=0"), "{line}");
+    assert!(
+        line.starts_with("20") && line.contains("Z account=a "),
+        "{line}"
+    );
+    assert!(
+        line.contains("from=<a@example.org> to=<b@example.org>"),
+        "{line}"
+    );
+    assert!(
+        line.contains("result=\"250 2.0.0 Ok: queued as TEST42\" exit=0"),
+        "{line}"
+    );
     assert!(!line.contains("secret body"), "{line}");
 
     // A log that cannot be written warns and sends all the same.
@@ -369,6 +381,12 @@ fn the_delivery_log_has_one_line_per_message_and_never_the_body() {
     std::fs::create_dir(&log).unwrap();
     let warned = run(sandbox.command().args(["-t", "b@example.org", "-m", "x"]));
     warned.assert_code(0);
-    assert!(warned.stderr.contains("warning: cannot write the delivery log"), "{}", warned.stderr);
+    assert!(
+        warned
+            .stderr
+            .contains("warning: cannot write the delivery log"),
+        "{}",
+        warned.stderr
+    );
     assert_eq!(server.messages().len(), 2);
 }

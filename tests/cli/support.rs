@@ -444,6 +444,8 @@ pub enum Act {
     HearData,
     /// Read this many bytes of message data, then stop reading.
     HearBytes(usize),
+    /// Read a `BDAT n LAST` line and the n bytes of message after it (RFC 3030).
+    HearChunk,
     Pause(Duration),
     /// Close the connection.
     Hang,
@@ -534,6 +536,22 @@ fn play(stream: TcpStream, script: Vec<Act>, heard: &Mutex<Vec<String>>) {
                     .lock()
                     .unwrap()
                     .push(String::from_utf8_lossy(&buf).into_owned());
+            }
+            Act::HearChunk => {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let size: usize = line
+                    .split_whitespace()
+                    .nth(1)
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let mut chunk = vec![0u8; size];
+                let _ = reader.read_exact(&mut chunk);
+                let mut heard = heard.lock().unwrap();
+                heard.push(line.trim_end().to_string());
+                heard.push(String::from_utf8_lossy(&chunk).into_owned());
             }
             Act::Pause(duration) => std::thread::sleep(duration),
             Act::Hang => {
