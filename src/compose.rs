@@ -73,6 +73,8 @@ pub struct Dsn {
     pub notify: Option<String>,
     /// ENVID: the sender's identifier for the message, echoed in notifications.
     pub envelope_id: Option<String>,
+    /// RET: FULL or HDRS, how much of the message a failure notice returns.
+    pub ret: Option<String>,
 }
 
 impl Envelope {

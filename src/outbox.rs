@@ -56,6 +56,8 @@ pub struct Entry {
     pub dsn_notify: Option<String>,
     #[serde(default)]
     pub dsn_envid: Option<String>,
+    #[serde(default)]
+    pub dsn_ret: Option<String>,
     pub route: Route,
     pub attempts: Vec<Attempt>,
     /// Unix time before which a flush leaves the entry alone (`flush --now` ignores it).
@@ -123,6 +125,7 @@ impl Outbox {
             recipients: recipients.to_vec(),
             dsn_notify: message.envelope.dsn.notify.clone(),
             dsn_envid: message.envelope.dsn.envelope_id.clone(),
+            dsn_ret: message.envelope.dsn.ret.clone(),
             route,
             attempts: vec![attempt],
             next_attempt,
@@ -147,6 +150,7 @@ impl Outbox {
             recipients: message.envelope.recipients.clone(),
             dsn_notify: None,
             dsn_envid: None,
+            dsn_ret: None,
             route,
             attempts: Vec::new(),
             next_attempt: 0,

@@ -267,6 +267,7 @@ fn flush_group(
                 dsn: Dsn {
                     notify: entry.dsn_notify.clone(),
                     envelope_id: entry.dsn_envid.clone(),
+                    ret: entry.dsn_ret.clone(),
                 },
             },
             message_id: entry.message_id.clone(),

@@ -40,6 +40,8 @@ pub struct Invocation {
     pub full_name: Option<String>,
     /// -N: DSN NOTIFY for every recipient.
     pub dsn_notify: Option<String>,
+    /// -R: DSN RET, the whole message or its header in a bounce.
+    pub dsn_return: Option<String>,
     /// -V: DSN ENVID.
     pub envelope_id: Option<String>,
     /// -bs: an SMTP dialogue on standard input and output.
@@ -52,7 +54,7 @@ pub struct Invocation {
 }
 
 /// Flags that take an argument, attached (`-fme@x`) or as the next word (`-f me@x`).
-const WITH_ARGUMENT: &str = "frFNVoOBhLCpqX";
+const WITH_ARGUMENT: &str = "frFNRVoOBhL";
 
 /// Parses sendmail's command line (everything after the program name or `sendmail`).
 pub fn parse_flags(args: &[String]) -> Result<Invocation, Error> {
@@ -93,7 +95,14 @@ pub fn parse_flags(args: &[String]) -> Result<Invocation, Error> {
                 'i' => invocation.ignore_dots = true,
                 'v' => invocation.verbose = true,
                 // Accepted and ignored: -G (gateway), -U (initial submission; it always is).
-                'G' | 'U' => {}
+                // Accepted and ignored: -G (gateway), -U (initial submission; it always is),
+                // -m (also to the sender if in an alias: smtpsend never drops the sender).
+                'G' | 'U' | 'm' => {}
+                'q' | 'C' | 'X' | 'p' | 'd' | 'I' => {
+                    return Err(Error::usage(format!(
+                        "sendmail: -{flag} is not supported (the outbox is flushed with `smtpsend queue flush`; the configuration is config.toml)"
+                    )));
+                }
                 'b' => {
                     match &flags[at + 1..] {
                         "m" | "" => {}
@@ -127,6 +136,17 @@ fn apply_with_argument(
         'f' | 'r' => invocation.sender = Some(value),
         'F' => invocation.full_name = Some(value),
         'N' => invocation.dsn_notify = Some(dsn_notify(&value)?),
+        'R' => {
+            invocation.dsn_return = Some(match value.to_ascii_lowercase().as_str() {
+                "full" => "FULL".to_string(),
+                "hdrs" => "HDRS".to_string(),
+                _ => {
+                    return Err(Error::usage(format!(
+                        "sendmail: -R takes full or hdrs, got {value:?}"
+                    )));
+                }
+            });
+        }
         'V' => invocation.envelope_id = Some(value),
         'o' => match value.as_str() {
             "i" => invocation.ignore_dots = true,
@@ -307,57 +327,84 @@ fn prepare(
     // mail-parser wants the blank line that ends a header; a message may have no header at all.
     let header_with_end = [header_block, b"\r\n"].concat();
     let parsed = mail_parser::MessageParser::default().parse_headers(&header_with_end);
+    let has_from_header = parsed
+        .as_ref()
+        .is_some_and(|p| p.header_raw("From").is_some());
     let header_from = parsed
         .as_ref()
         .and_then(|p| p.from())
         .and_then(|a| a.first())
         .and_then(|a| a.address())
-        .and_then(|a| parse_mailbox(a, "From").ok());
+        .map(str::to_string);
+    // Callers pass local names as senders (cron: `-f root`, `From: root (Cron Daemon)`): they
+    // choose no account, and get the local domain, or else the account's address, below.
+    let with_domain = |raw: &str, what: &str| -> Result<Option<Mailbox>, Error> {
+        if raw.contains('@') {
+            parse_mailbox(raw, what).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
     let flag_sender = match &invocation.sender {
-        Some(sender) => Some(parse_mailbox(sender, "-f")?),
+        Some(sender) => with_domain(sender, "-f")?,
         None => None,
     };
     let sender_hint = dialogue_envelope
         .and_then(|e| parse_mailbox(&e.from, "MAIL FROM").ok())
         .or(flag_sender.clone())
-        .or(header_from.clone());
+        .or(header_from
+            .as_deref()
+            .and_then(|f| parse_mailbox(f, "From").ok()));
     let (account, server) = settings::resolve_connection(
         options.account.as_deref(),
         &options.connection,
         sender_hint.as_ref(),
         env,
     )?;
-    let account_from = account.as_ref().and_then(|a| a.from.clone());
-    let login_from = server
-        .login
-        .as_ref()
-        .and_then(|l| parse_mailbox(&l.user, "user").ok());
-
-    // From header when missing: -F's name with -f's address, else the account's sender.
-    let new_from = match &header_from {
-        Some(_) => None,
-        None => {
-            let address = flag_sender
-                .clone()
-                .or(account_from.clone())
-                .or(login_from.clone())
-                .ok_or_else(|| {
-                    Error::config("sendmail: the message has no From and there is no sender to add")
-                        .with_hint("give -f ADDR, or set `from` in the account or SMTPSEND_FROM")
-                })?;
-            Some(Mailbox {
-                name: invocation.full_name.clone().or(address.name.clone()),
-                address: address.address,
-            })
+    let local_domain = account.as_ref().and_then(|a| a.local_domain.clone());
+    let qualify = |raw: &str| -> Option<Mailbox> {
+        match (raw.contains('@'), &local_domain) {
+            (true, _) => parse_mailbox(raw, "sender").ok(),
+            (false, Some(domain)) => parse_mailbox(&format!("{raw}@{domain}"), "sender").ok(),
+            (false, None) => None,
         }
+    };
+    let account_from = account.as_ref().and_then(|a| a.from.clone()).or_else(|| {
+        server
+            .login
+            .as_ref()
+            .and_then(|l| parse_mailbox(&l.user, "user").ok())
+    });
+    let flag_sender = flag_sender.or_else(|| invocation.sender.as_deref().and_then(qualify));
+    let header_sender = header_from.as_deref().and_then(qualify);
+
+    // A From header only when there is none at all: -F's name with the sender's address.
+    let new_from = if has_from_header {
+        None
+    } else {
+        let address = flag_sender
+            .clone()
+            .or(account_from.clone())
+            .ok_or_else(|| {
+                Error::config("sendmail: the message has no From and there is no sender to add")
+                    .with_hint("give -f ADDR, or set `from` in the account or SMTPSEND_FROM")
+            })?;
+        Some(Mailbox {
+            name: invocation.full_name.clone().or(address.name.clone()),
+            address: address.address,
+        })
     };
     let envelope_from = match dialogue_envelope {
         Some(envelope) => envelope.from.clone(),
         None => flag_sender
-            .or(header_from)
+            .or(header_sender)
             .or(new_from.clone())
+            .or(account_from)
             .map(|m| m.address)
-            .unwrap_or_default(),
+            .ok_or_else(|| {
+                Error::config("sendmail: no sender address for the envelope")
+                    .with_hint("give -f ADDR, or set `from` or local_domain in the account")
+            })?,
     };
 
     let mut recipients: Vec<String> = match dialogue_envelope {
@@ -379,7 +426,6 @@ fn prepare(
         Some(path) => read_aliases(path)?,
         None => Aliases::default(),
     };
-    let local_domain = account.as_ref().and_then(|a| a.local_domain.clone());
     let recipients = expand_recipients(&recipients, &aliases, local_domain.as_deref())?;
     if recipients.is_empty() {
         return Err(Error::usage("sendmail: no recipients").with_hint(
@@ -405,6 +451,7 @@ fn prepare(
             dsn: Dsn {
                 notify: invocation.dsn_notify.clone(),
                 envelope_id: invocation.envelope_id.clone(),
+                ret: invocation.dsn_return.clone(),
             },
         },
         message_id,
@@ -807,6 +854,10 @@ mod tests {
         assert_eq!(mailx.envelope_id.as_deref(), Some("env1"));
         assert_eq!(mailx.recipients, ["-odd@x.org"]);
         assert!(flags(&["-bs"]).unwrap().smtp_dialogue);
+        let snail = flags(&["-i", "-m", "--", "a@x.org"]).unwrap();
+        assert_eq!(snail.recipients, ["a@x.org"]);
+        let mutt = flags(&["-R", "hdrs", "-N", "failure", "a@x.org"]).unwrap();
+        assert_eq!(mutt.dsn_return.as_deref(), Some("HDRS"));
         assert_eq!(
             flags(&["-rme@x.org"]).unwrap().sender.as_deref(),
             Some("me@x.org")

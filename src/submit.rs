@@ -839,8 +839,13 @@ fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<Stri
         }
         command.push_str(" BODY=8BITMIME");
     }
-    if let (Some(envelope_id), true) = (&message.envelope.dsn.envelope_id, extensions.has("DSN")) {
-        command.push_str(&format!(" ENVID={}", xtext(envelope_id)));
+    if extensions.has("DSN") {
+        if let Some(ret) = &message.envelope.dsn.ret {
+            command.push_str(&format!(" RET={ret}"));
+        }
+        if let Some(envelope_id) = &message.envelope.dsn.envelope_id {
+            command.push_str(&format!(" ENVID={}", xtext(envelope_id)));
+        }
     }
     Ok(command)
 }

@@ -252,3 +252,44 @@ fn sendmail_failures_name_the_culprit() {
         ["nobody-here@host.example"]
     );
 }
+
+#[test]
+fn cron_with_its_own_local_from_gets_one_from_and_a_qualified_sender() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    // cronie: `-f root` and a From with a local name, as its source writes them.
+    let input =
+        b"From: \"(Cron Daemon)\" <root>\nTo: root\nSubject: Cron <root@host> job\n\noutput\n";
+    run_with_stdin(
+        &mut sendmail(
+            &sandbox,
+            &[
+                "-FCronDaemon",
+                "-i",
+                "-odi",
+                "-oem",
+                "-oi",
+                "-t",
+                "-f",
+                "root",
+            ],
+        ),
+        Some(input),
+    )
+    .assert_code(0);
+    let received = server.only_message();
+    assert_eq!(
+        received.from, "root@host.example",
+        "the local name gets local_domain"
+    );
+    let raw = String::from_utf8(received.data.clone()).unwrap();
+    assert_eq!(
+        raw.matches("\r\nFrom: ").count() + usize::from(raw.starts_with("From: ")),
+        1,
+        "{raw}"
+    );
+    assert!(
+        raw.contains("From: \"(Cron Daemon)\" <root>\r\n"),
+        "the caller's From is kept: {raw}"
+    );
+}

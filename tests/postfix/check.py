@@ -5,9 +5,10 @@
 
 RUNDIR holds what run.sh recorded for one smtpsend run: stdout, stderr, rc, time (start and end,
 epoch seconds), and deliveries/ with QUEUEID.PID.eml (raw message as delivered) +
-QUEUEID.PID.env (envelope) per recipient. A scenario of several steps (the keyring ones) has
-one such directory per step instead, RUNDIR/STEP/ (a step that is not smtpsend, like
-secret-tool, has no deliveries/).
+QUEUEID.PID.env (envelope) per recipient. A scenario of several steps (the keyring ones, s-nail,
+sendmail-unknown-flag) has one such directory per step instead, RUNDIR/STEP/ (a step that is
+not smtpsend, like secret-tool, has no deliveries/). A run may also be of a real caller of
+smtpsend's sendmail mode (git send-email, s-nail), with what Postfix delivered meanwhile.
 Secrets and fixture paths come from the environment (CHECK_PASSWORD, CHECK_WRONG_PASSWORD,
 CHECK_USER, CHECK_FILES).
 
@@ -68,8 +69,9 @@ class Run:
             meaning = {124: " (killed by timeout)", 137: " (killed by timeout)"}.get(self.rc, "")
             self.fail(f"exit code {self.rc}{meaning}, expected {code}")
 
-    def expect_delivered_to(self, recipients):
-        """Exactly one message, delivered once to each of `recipients`, from SENDER."""
+    def expect_delivered_to(self, recipients, sender=SENDER):
+        """Exactly one message, delivered once to each of `recipients`, from `sender` (SENDER
+        unless told; None: from any address but the null one)."""
         got = sorted(d.recipient for d in self.deliveries)
         want = sorted(recipients)
         if got != want:
@@ -81,8 +83,11 @@ class Run:
         if len(queue_ids) > 1:
             self.fail(f"expected one message, got {len(queue_ids)} (queue ids {sorted(queue_ids)})")
         for d in self.deliveries:
-            if d.sender != SENDER:
-                self.fail(f"envelope sender {d.sender!r}, expected {SENDER!r}")
+            if sender is None and not d.sender:
+                self.fail("the envelope sender is empty")
+                break
+            if sender is not None and d.sender != sender:
+                self.fail(f"envelope sender {d.sender!r}, expected {sender!r}")
                 break
         if len({d.raw for d in self.deliveries}) > 1:
             self.fail("the copies delivered to different recipients differ")
@@ -560,6 +565,240 @@ def check_keyring_unresponsive(steps):
     send.expect_stderr(r"no answer|timed? ?out", "say the keyring did not answer")
 
 
+# -- sendmail mode: smtpsend as /usr/sbin/sendmail, by hand and under real callers -------------
+
+def fixture(name):
+    return (Path(os.environ["CHECK_FILES"]) / name).read_bytes()
+
+
+def without_fields(raw, names):
+    """The message with LF line ends and without the header fields `names` (lower case),
+    continuation lines included: what is left of a delivery once the fields Postfix and
+    smtpsend may add are taken out, to compare with what the caller gave."""
+    text = raw.replace(b"\r\n", b"\n")
+    head, _, body = text.partition(b"\n\n")
+    kept, skipping = b"", False
+    for line in head.split(b"\n"):
+        if line[:1] not in (b" ", b"\t"):
+            skipping = line.split(b":", 1)[0].strip().lower().decode("ascii", "replace") in names
+        if not skipping:
+            kept += line + b"\n"
+    return kept + b"\n" + body
+
+
+def expect_unchanged(run, d, given, added):
+    """What was delivered is `given` (bytes, LF line ends), the fields `added` apart."""
+    got = without_fields(d.raw, {"received"} | set(added))
+    if got != given:
+        run.fail(f"the message changed on the way (fields {sorted(added)} apart): delivered "
+                 f"{got!r}, expected {given!r}")
+
+
+def expect_silent_success(run):
+    """Exit 0 and nothing on stdout, as sendmail does; no password anywhere."""
+    run.expect_rc(0)
+    if run.stdout:
+        run.fail(f"stdout should be empty (sendmail prints nothing when it succeeds), got "
+                 f"{run.stdout[:300]!r}")
+    run.expect_no_secret(secret_forms(os.environ["CHECK_USER"], os.environ["CHECK_PASSWORD"]))
+
+
+def expect_from(run, d, name, address):
+    got = addresses(d.msg, "From")
+    if [(n or "", a) for n, a in got] != [(name, address)]:
+        run.fail(f"From decodes to {got}, expected [({name!r}, {address!r})]")
+
+
+def header_recipients(msg):
+    return sorted({a.lower() for name in ("To", "Cc") for _, a in addresses(msg, name)})
+
+
+def expect_no_bcc_mentioned(run, d, hidden):
+    """No header but Postfix's Received names a Bcc recipient."""
+    head = d.raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    for line in re.sub(rb"\n[ \t]", b" ", head).split(b"\n"):
+        if line.lower().startswith(b"received:"):
+            continue
+        for address in hidden:
+            if address.encode() in line.lower():
+                run.fail(f"a header mentions the Bcc recipient {address}: {line[:200]!r}")
+
+
+def check_sendmail_alias_root(run):
+    expect_silent_success(run)
+    d = run.expect_delivered_to(["someone@example.net"])
+    if d is None:
+        return
+    run.expect_wire_format(d)
+    run.expect_basic_headers(d)
+    expect_from(run, d, "", SENDER)
+    expect_unchanged(run, d, b"\nbody\n", {"from", "date", "message-id"})
+
+
+def check_sendmail_t_i(run):
+    expect_silent_success(run)
+    d = run.expect_delivered_to(["bob@example.net", "carol@example.net", "dave@example.net",
+                                 "erin@example.net"])
+    if d is None:
+        return
+    run.expect_wire_format(d)
+    run.expect_basic_headers(d)
+    expect_no_bcc_mentioned(run, d, ["dave@example.net", "erin@example.net"])
+    given = fixture("sendmail-t-i.eml").replace(
+        b"Bcc: dave@example.net,\n erin@example.net\n", b"")
+    expect_unchanged(run, d, given, {"date", "message-id"})
+    if b"\n.\nthe line after a lone dot\n" not in d.raw.replace(b"\r\n", b"\n"):
+        run.fail("the line with a lone dot, or the line after it, did not arrive")
+
+
+def check_sendmail_symlink_cron(run):
+    expect_silent_success(run)
+    d = run.expect_delivered_to(["someone@example.net"])
+    if d is None:
+        return
+    run.expect_wire_format(d)
+    run.expect_basic_headers(d)
+    expect_from(run, d, "CronDaemon", SENDER)
+    expect_unchanged(run, d, fixture("sendmail-cron.eml"), {"from", "date", "message-id"})
+
+
+def raw_fields(d, name):
+    """The header fields `name` as delivered, unfolded, one string each."""
+    head = d.raw.replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    lines = re.sub(rb"\n[ \t]", b" ", head).split(b"\n")
+    prefix = name.lower().encode() + b":"
+    return [l.decode("utf-8", "replace") for l in lines if l.lower().startswith(prefix)]
+
+
+def check_real_cron(fixture_name, sender=SENDER):
+    """cron's own message, with its own From (`root (Cron Daemon)` from Debian's cron,
+    `"(Cron Daemon)" <root>` from cronie): delivered through the alias, still with one From,
+    and otherwise unchanged."""
+    def check(run):
+        expect_silent_success(run)
+        d = run.expect_delivered_to(["someone@example.net"], sender)
+        if d is None:
+            return
+        froms = raw_fields(d, "From")
+        if len(froms) != 1:
+            run.fail(f"the message went out with {len(froms)} From fields, {froms}: cron's "
+                     f"own and one smtpsend added")
+        else:
+            run.expect_basic_headers(d)
+        given = without_fields(fixture(fixture_name), {"from"})
+        expect_unchanged(run, d, given, {"from", "date", "message-id"})
+    return check
+
+
+def check_git_send_email(run):
+    run.expect_rc(0)
+    run.expect_no_secret(secret_forms(os.environ["CHECK_USER"], os.environ["CHECK_PASSWORD"]))
+    if not run.deliveries:
+        run.fail("Postfix delivered nothing")
+        return
+    # git names its recipients on sendmail's command line: --to, and the author, whom it Cc's.
+    want = header_recipients(run.deliveries[0].msg)
+    if "someone@example.net" not in want:
+        run.fail(f"the patch's To and Cc are {want}, without --to=someone@example.net")
+    d = run.expect_delivered_to(want)
+    if d is None:
+        return
+    run.expect_basic_headers(d)
+    run.expect_subject(d, "[PATCH] Add a greeting")
+    if not str(d.msg.get("X-Mailer", "")).startswith("git-send-email"):
+        run.fail(f"X-Mailer is {d.msg.get('X-Mailer')!r}: not git send-email's message")
+    expect_from(run, d, "Alice Example", SENDER)
+    texts, _, _ = body_parts(d.msg)
+    body = texts[0].get_content() if len(texts) == 1 else ""
+    for line in ("With a line of UTF-8: Grüße ✓", "+++ b/greeting.txt", "+Grüße ✓"):
+        if line not in body.splitlines():
+            run.fail(f"the patch's body has no line {line!r}: {body[:600]!r}")
+
+
+def check_s_nail(steps):
+    plain = steps["plain"]
+    expect_silent_success(plain)
+    d = plain.expect_delivered_to(["someone@example.net"])
+    if d is not None:
+        plain.expect_basic_headers(d)
+        plain.expect_subject(d, "Grüße from s-nail ✓")
+        expect_from(plain, d, "", SENDER)
+        expect_text_body(plain, d, "Grüße from s-nail ✓\n.\nthe line after a lone dot\n")
+        if not str(d.msg.get("User-Agent", "")).startswith("s-nail"):
+            plain.fail(f"User-Agent is {d.msg.get('User-Agent')!r}: not s-nail's message")
+    sender = steps["from"]
+    expect_silent_success(sender)
+    d = sender.expect_delivered_to(["someone@example.net", "carol@example.net",
+                                    "dave@example.net"])
+    if d is not None:
+        sender.expect_basic_headers(d)
+        sender.expect_subject(d, "s-nail -r")
+        expect_from(sender, d, "Alice Example", SENDER)
+        expect_no_bcc_mentioned(sender, d, ["dave@example.net"])
+        expect_text_body(sender, d, "with -r, -c and -b\n.\nthe line after a lone dot\n")
+        # ASCII, so s-nail sends it as it is: the lone dot arrives only if -i is honoured.
+        if b"\n.\nthe line after a lone dot\n" not in d.raw.replace(b"\r\n", b"\n"):
+            sender.fail("the line with a lone dot, or the line after it, did not arrive")
+
+
+def check_s_nail_metoo(run):
+    if run.rc != 0 and re.search(r"(?-i:(^|\W)-m\b)", run.stderr):
+        run.fail("smtpsend refused -m (s-nail's `metoo`), which sendmail takes as -om, "
+                 "and smtpsend already takes -om")
+    expect_silent_success(run)
+    d = run.expect_delivered_to(["someone@example.net"])
+    if d is not None:
+        run.expect_basic_headers(d)
+        run.expect_subject(d, "s-nail metoo")
+        expect_text_body(run, d, "metoo\n")
+
+
+def smtp_reply_codes(text):
+    """The code of each reply on stdout (a multiline reply counts once, at its last line)."""
+    codes = []
+    for line in text.replace("\r\n", "\n").splitlines():
+        m = re.match(r"(\d{3})([ -])", line + " ")
+        if m is None:
+            return codes + [f"not a reply: {line!r}"]
+        if m.group(2) == " ":
+            codes.append(int(m.group(1)))
+    return codes
+
+
+def check_sendmail_bs(run):
+    run.expect_rc(0)
+    codes = smtp_reply_codes(run.stdout)
+    if codes != [220, 250, 250, 250, 354, 250, 221]:
+        run.fail(f"replies {codes}, expected [220, 250, 250, 250, 354, 250, 221]: "
+                 f"{run.stdout[:600]!r}")
+    d = run.expect_delivered_to(["bob@example.net"])
+    if d is None:
+        return
+    run.expect_wire_format(d)
+    run.expect_basic_headers(d)
+    given = (b"From: alice@example.org\nTo: bob@example.net\nSubject: sendmail -bs\n\n"
+             b"over -bs\n.a dot-stuffed line\n")
+    expect_unchanged(run, d, given, {"date", "message-id"})
+    if d.queue_id not in run.stdout:
+        run.fail(f"the 250 after the data does not pass on Postfix's reply (queued as "
+                 f"{d.queue_id}): {run.stdout[:600]!r}")
+
+
+def check_refused(code, *patterns):
+    def check(run):
+        run.expect_rc(code)
+        run.expect_delivered_to([])
+        for pattern, what in patterns:
+            run.expect_stderr(pattern, what)
+    return check
+
+
+def check_sendmail_unknown_flag(steps):
+    # (?-i:): a flag's case matters.
+    check_refused(64, (r"(?-i:(^|\W)-q\b)", "name -q"))(steps["queue"])
+    check_refused(64, (r"(?-i:(^|\W)-Z\b)", "name -Z"))(steps["send"])
+
+
 SCENARIOS = {
     "starttls-full": check_starttls_full,
     "implicit-tls-json": check_implicit_tls_json,
@@ -570,6 +809,20 @@ SCENARIOS = {
     "verbose-plain": check_verbose("plain"),
     "verbose-login": check_verbose("login"),
     "untrusted-certificate": check_untrusted_certificate,
+    "sendmail-alias-root": check_sendmail_alias_root,
+    "sendmail-t-i": check_sendmail_t_i,
+    "sendmail-symlink-cron": check_sendmail_symlink_cron,
+    "sendmail-debian-cron": check_real_cron("sendmail-debian-cron.eml"),
+    # cronie's -f root names a local user: which full address smtpsend makes of it is its own
+    # business (the account's, or with local_domain), as long as the mail goes.
+    "sendmail-cronie": check_real_cron("sendmail-cronie.eml", sender=None),
+    "git-send-email": check_git_send_email,
+    "s-nail": check_s_nail,
+    "s-nail-metoo": check_s_nail_metoo,
+    "sendmail-bs": check_sendmail_bs,
+    "sendmail-no-recipients": check_refused(64, (r"no recipients", "say there are no recipients")),
+    "sendmail-unknown-flag": check_sendmail_unknown_flag,
+    "sendmail-malformed": check_refused(65, (r"NUL", "name the NUL byte")),
     "keyring-login": check_keyring_login,
     "keyring-send": check_keyring_send,
     "keyring-wrong-password": check_keyring_wrong_password,
@@ -587,7 +840,8 @@ def main():
     try:
         SCENARIOS[name](run)
     except MissingStep as e:
-        run.fail(f"step {e} did not run (see the keyring session log)")
+        where = " (see the keyring session log)" if name.startswith("keyring-") else ""
+        run.fail(f"step {e} did not run{where}")
     except Exception as e:  # a checker crash is a failure of the scenario, with the reason
         run.fail(f"checker error: {type(e).__name__}: {e}")
     run.report()

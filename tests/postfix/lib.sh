@@ -23,12 +23,25 @@ wait_for_queue() {
 }
 
 # run_client NAME [VAR=VALUE]... -- ARGS...   (stdin: whatever the caller redirects in)
-# Runs the binary in $FILES with only the given SMTPSEND_* variables (and any other VAR=VALUE
-# given), and records $RUNS/NAME/{stdout,stderr,rc,cmd,time}. NAME may be SCENARIO/STEP.
+# Runs the binary under test with ARGS: run_program with $BIN as the program.
+run_client() {
+    local name=$1
+    shift
+    local vars=()
+    while [[ $1 != -- ]]; do vars+=("$1"); shift; done
+    shift
+    run_program "$name" "${vars[@]}" -- "$BIN" "$@"
+}
+
+# run_program NAME [VAR=VALUE]... -- PROGRAM ARGS...   (stdin: whatever the caller redirects in)
+# Runs PROGRAM (smtpsend, or a real caller of it such as git send-email) in $FILES under the
+# client timeout, with only the given SMTPSEND_* variables (and any other VAR=VALUE given), and
+# records $RUNS/NAME/{stdout,stderr,rc,cmd,time} and what Postfix delivered meanwhile, in
+# $RUNS/NAME/deliveries. NAME may be SCENARIO/STEP.
 # No D-Bus session bus unless DBUS_SESSION_BUS_ADDRESS is given, and an empty XDG_RUNTIME_DIR,
 # so the developer's own keyring is never reached (D-Bus clients fall back to
 # $XDG_RUNTIME_DIR/bus, then /run/user/UID/bus, when DBUS_SESSION_BUS_ADDRESS is unset).
-run_client() {
+run_program() {
     local dir=$RUNS/$1 rc=0 start
     shift
     local vars=()
@@ -37,7 +50,7 @@ run_client() {
     mkdir -p "$dir" "$T/xdg/runtime"
     chmod 700 "$T/xdg/runtime"
     # The command as run, for failure reports; the password is shown by name, not value.
-    printf '%q ' "${vars[@]}" "$BIN" "$@" | sed "s/$PASSWORD/<password>/g" >"$dir/cmd"
+    printf '%q ' "${vars[@]}" "$@" | sed "s/$PASSWORD/<password>/g" >"$dir/cmd"
     start=$EPOCHREALTIME
     (
         cd "$FILES"
@@ -45,7 +58,7 @@ run_client() {
             XDG_STATE_HOME=$T/xdg/state XDG_CACHE_HOME=$T/xdg/cache \
             XDG_RUNTIME_DIR=$T/xdg/runtime
         unset DBUS_SESSION_BUS_ADDRESS
-        exec env "${vars[@]}" timeout -k 5 "$CLIENT_TIMEOUT" "$BIN" "$@"
+        exec env "${vars[@]}" timeout -k 5 "$CLIENT_TIMEOUT" "$@"
     ) >"$dir/stdout" 2>"$dir/stderr" || rc=$?
     echo "$start $EPOCHREALTIME" >"$dir/time"
     echo "$rc" >"$dir/rc"

@@ -5,8 +5,9 @@
 #                                   and a closing "N passed, M failed"; exits non-zero on any failure
 #   tests/postfix/run.sh --serve    only start the instance and print how to reach it (Ctrl-C stops it)
 #
-# Needs root (it installs postfix, sasl2-bin, libsasl2-modules, openssl, and for the keyring
-# scenarios gnome-keyring, dbus-daemon and libsecret-tools, with apt-get when they are missing,
+# Needs root (it installs postfix, sasl2-bin, libsasl2-modules, openssl, for the keyring
+# scenarios gnome-keyring, dbus-daemon and libsecret-tools, and for the sendmail scenarios s-nail,
+# and git and git-email when no git on PATH has send-email, with apt-get when they are missing;
 # and Postfix must be started as root). It never touches the system's /etc/postfix instance nor
 # anyone's keyring: everything lives in a fresh temporary directory that is removed on exit.
 #
@@ -14,6 +15,11 @@
 # keyring.sh runs them inside one `dbus-run-session` with gnome-keyring and a throwaway login
 # keyring; keyring-absent and keyring-unresponsive run without a bus, and with one that never
 # answers.
+#
+# The sendmail-* scenarios, git-send-email and s-nail run smtpsend as a /usr/sbin/sendmail
+# drop-in (`smtpsend sendmail`, or a symlink named sendmail) from a configuration file with an
+# aliases file, fed by hand and by real callers: cron's flags and messages, git send-email,
+# s-nail.
 #
 # Environment:
 #   SMTPSEND                       binary under test (default target/debug/smtpsend; built if missing)
@@ -86,8 +92,10 @@ setup_failed() {
 # Packages
 # ---------------------------------------------------------------------------------------------
 # Postfix and its SASL database; gnome-keyring (a real Secret Service), dbus-daemon for
-# dbus-run-session and dbus-send, libsecret-tools for secret-tool.
-PACKAGES=(postfix sasl2-bin libsasl2-modules openssl gnome-keyring dbus-daemon libsecret-tools)
+# dbus-run-session and dbus-send, libsecret-tools for secret-tool; s-nail, a mailx that hands
+# its mail to a sendmail. git send-email is checked for separately (git_with_send_email).
+PACKAGES=(postfix sasl2-bin libsasl2-modules openssl gnome-keyring dbus-daemon libsecret-tools
+    s-nail)
 
 install_packages() {
     local missing=() pkg
@@ -95,6 +103,12 @@ install_packages() {
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
             || missing+=("$pkg")
     done
+    # Debian's git has send-email only with git-email installed; a git of its own on PATH may
+    # have it already.
+    if ! git_with_send_email >/dev/null; then
+        command -v git >/dev/null || missing+=(git)
+        missing+=(git-email)
+    fi
     ((${#missing[@]} == 0)) && return 0
     [[ $(id -u) == 0 ]] || setup_failed "missing packages (${missing[*]}) and not root"
     local log=$T/apt.log
@@ -104,6 +118,20 @@ install_packages() {
         apt-get update &&
         apt-get install -y --no-install-recommends "${missing[@]}"
     } >"$log" 2>&1 </dev/null || setup_failed "apt-get install ${missing[*]} failed" "$log"
+}
+
+# The git that has send-email: the one on PATH, else Debian's (where git-email puts it).
+git_with_send_email() {
+    local git
+    for git in "$(command -v git || true)" /usr/bin/git; do
+        [[ -x $git ]] || continue
+        if GIT_CONFIG_NOSYSTEM=1 HOME=$T "$git" send-email --dump-aliases \
+            </dev/null >/dev/null 2>&1; then
+            echo "$git"
+            return 0
+        fi
+    done
+    return 1
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -416,6 +444,186 @@ run_scenarios() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# sendmail mode: smtpsend as /usr/sbin/sendmail, for people and for real callers
+# ---------------------------------------------------------------------------------------------
+# The account `relay` on the submission port, the default, with an aliases file as /etc/aliases
+# would have it; the password comes from SMTPSEND_PASSWORD, as in the other non-keyring
+# scenarios. A symlink named sendmail to the binary, as /usr/sbin/sendmail would be. HOME is
+# throwaway too, for git and s-nail.
+write_sendmail_config() {
+    SM=$T/sendmail
+    mkdir -p "$SM/config/smtpsend" "$SM/bin" "$SM/home"
+    cat >"$SM/aliases" <<'EOF'
+# /etc/aliases syntax: root's mail goes to admin, admin's to a real address.
+root: admin
+admin: someone@example.net
+EOF
+    cat >"$SM/config/smtpsend/config.toml" <<EOF
+default = "relay"
+
+[accounts.relay]
+server = "smtp://localhost:$SUB_PORT"
+ca_file = "$CA"
+user = "$USER_NAME"
+from = "alice@example.org"
+aliases = "$SM/aliases"
+EOF
+    ln -s "$BIN" "$SM/bin/sendmail"
+    SENDMAIL=$SM/bin/sendmail
+
+    # The messages fed to sendmail; check.py compares what Postfix delivered with them.
+    cat >"$FILES/sendmail-t-i.eml" <<'EOF'
+From: Alice Example <alice@example.org>
+To: Bob <bob@example.net>
+Cc: carol@example.net
+Bcc: dave@example.net,
+ erin@example.net
+Subject: sendmail -t -i
+X-Test: kept exactly as it is
+
+first line
+.
+the line after a lone dot
+..two dots stay two dots
+EOF
+    # A cron-like message without From, so that sendmail adds one with -F's name.
+    cat >"$FILES/sendmail-cron.eml" <<'EOF'
+To: root
+Subject: Cron <root@host> /usr/local/bin/backup
+Content-Type: text/plain; charset=UTF-8
+Auto-Submitted: auto-generated
+X-Cron-Env: <SHELL=/bin/sh>
+X-Cron-Env: <HOME=/root>
+X-Cron-Env: <LOGNAME=root>
+
+backup finished: 3 files, 0 errors
+EOF
+    # What Debian's cron writes: its own From, with a local name for an address.
+    cat >"$FILES/sendmail-debian-cron.eml" <<'EOF'
+From: root (Cron Daemon)
+To: root
+Subject: Cron <root@host> /usr/local/bin/backup
+MIME-Version: 1.0
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 8bit
+X-Cron-Env: <SHELL=/bin/sh>
+X-Cron-Env: <HOME=/root>
+X-Cron-Env: <LOGNAME=root>
+
+backup finished: 3 files ✓
+EOF
+    # What cronie (Fedora, RHEL, Arch) writes.
+    cat >"$FILES/sendmail-cronie.eml" <<'EOF'
+From: "(Cron Daemon)" <root>
+To: root
+Subject: Cron <root@host> /usr/local/bin/backup
+MIME-Version: 1.0
+Content-Type: text/plain; charset=UTF-8
+Content-Transfer-Encoding: 8bit
+Auto-Submitted: auto-generated
+Precedence: bulk
+X-Cron-Env: <SHELL=/bin/sh>
+X-Cron-Env: <HOME=/root>
+X-Cron-Env: <LOGNAME=root>
+
+backup finished: 3 files ✓
+EOF
+}
+
+# A throwaway repository with one commit, for git send-email; its log in $SM/git-repo.log.
+make_git_repo() {
+    local git=$1 repo=$SM/repo
+    {
+        "$git" init -q -b main "$repo" &&
+        "$git" -C "$repo" config user.name 'Alice Example' &&
+        "$git" -C "$repo" config user.email alice@example.org &&
+        printf 'hello\nGrüße ✓\n' >"$repo/greeting.txt" &&
+        "$git" -C "$repo" add greeting.txt &&
+        "$git" -C "$repo" commit -q -m 'Add a greeting' -m 'With a line of UTF-8: Grüße ✓'
+    } >"$SM/git-repo.log" 2>&1
+}
+
+run_sendmail_scenarios() {
+    # The caller's environment: config, password, a throwaway HOME; git reads no system config.
+    local sm_env=(XDG_CONFIG_HOME="$SM/config" HOME="$SM/home" SMTPSEND_PASSWORD="$PASSWORD"
+        GIT_CONFIG_NOSYSTEM=1)
+    local git
+
+    # A message with no header at all to a local name: aliased twice; From, Date and
+    # Message-ID added.
+    echo body | run_client sendmail-alias-root "${sm_env[@]}" -- sendmail root || true
+    check sendmail-alias-root
+
+    # -t -i: recipients from To, Cc and a folded Bcc; the Bcc header goes; a lone dot stays.
+    run_client sendmail-t-i "${sm_env[@]}" -- sendmail -t -i <"$FILES/sendmail-t-i.eml"
+    check sendmail-t-i
+
+    # The binary as /usr/sbin/sendmail, called exactly as Vixie cron calls it.
+    run_program sendmail-symlink-cron "${sm_env[@]}" -- \
+        "$SENDMAIL" -FCronDaemon -odi -oem -oi -t <"$FILES/sendmail-cron.eml"
+    check sendmail-symlink-cron
+    # ... and as Debian's cron and cronie call it, with the messages they write.
+    run_program sendmail-debian-cron "${sm_env[@]}" -- \
+        "$SENDMAIL" -i -FCronDaemon -B8BITMIME -oem root <"$FILES/sendmail-debian-cron.eml"
+    check sendmail-debian-cron
+    run_program sendmail-cronie "${sm_env[@]}" -- \
+        "$SENDMAIL" -FCronDaemon -i -odi -oem -oi -t -f root <"$FILES/sendmail-cronie.eml"
+    check sendmail-cronie
+
+    # git send-email with `smtpsend sendmail` as its sendmail command, from a throwaway repo.
+    if ! git=$(git_with_send_email); then
+        conclude git-send-email "no git with send-email on this machine (git-email not installed?)"
+    elif ! HOME=$SM/home GIT_CONFIG_NOSYSTEM=1 make_git_repo "$git"; then
+        conclude git-send-email "making the throwaway repository failed:
+$(tail -n 20 "$SM/git-repo.log")"
+    else
+        run_program git-send-email "${sm_env[@]}" -- "$git" -C "$SM/repo" send-email \
+            --sendmail-cmd="$(printf '%q sendmail' "$BIN")" --to=someone@example.net \
+            --from='Alice Example <alice@example.org>' --confirm=never --quiet -1 </dev/null
+        check git-send-email
+    fi
+
+    # s-nail (mailx) with the symlink as its MTA and no resource files; waiting for the MTA
+    # (sendwait), so its exit status is the MTA's. As root it ignores HOME: DEAD keeps a
+    # message it could not send out of root's home. Once adding nothing but a subject (and
+    # encoding the UTF-8 body, lone dot included, as quoted-printable); once with -r (which
+    # s-nail turns into -F and -f), Cc, Bcc and an ASCII body with a lone dot.
+    local snail=(s-nail -:/ -S mta="$SENDMAIL" -S sendwait -S DEAD="$SM/home/dead.letter")
+    printf 'Grüße from s-nail ✓\n.\nthe line after a lone dot\n' |
+        run_program s-nail/plain "${sm_env[@]}" -- "${snail[@]}" \
+            -s 'Grüße from s-nail ✓' someone@example.net || true
+    printf 'with -r, -c and -b\n.\nthe line after a lone dot\n' |
+        run_program s-nail/from "${sm_env[@]}" -- "${snail[@]}" \
+            -r 'Alice Example <alice@example.org>' -c carol@example.net -b dave@example.net \
+            -s 's-nail -r' someone@example.net || true
+    check s-nail
+    # With `set metoo`, s-nail (like mailx before it) passes sendmail's -m, the same as -om.
+    printf 'metoo\n' |
+        run_program s-nail-metoo "${sm_env[@]}" -- "${snail[@]}" -S metoo \
+            -s 's-nail metoo' someone@example.net || true
+    check s-nail-metoo
+
+    # -bs: an SMTP dialogue on standard input and output, relayed to Postfix.
+    printf '%s\r\n' 'EHLO client.example' 'MAIL FROM:<alice@example.org>' \
+        'RCPT TO:<bob@example.net>' DATA 'From: alice@example.org' 'To: bob@example.net' \
+        'Subject: sendmail -bs' '' 'over -bs' '..a dot-stuffed line' . QUIT |
+        run_client sendmail-bs "${sm_env[@]}" -- sendmail -bs || true
+    check sendmail-bs
+
+    # Refusals: nothing is sent, and the exit status says why.
+    printf 'From: alice@example.org\nSubject: nobody\n\nno recipients\n' |
+        run_client sendmail-no-recipients "${sm_env[@]}" -- sendmail -t || true
+    check sendmail-no-recipients
+    run_client sendmail-unknown-flag/queue "${sm_env[@]}" -- sendmail -q </dev/null
+    run_client sendmail-unknown-flag/send "${sm_env[@]}" -- sendmail -t -Z \
+        <"$FILES/sendmail-t-i.eml"
+    check sendmail-unknown-flag
+    printf 'To: bob@example.net\nSubject: NUL\n\nbefore\0after\n' |
+        run_client sendmail-malformed "${sm_env[@]}" -- sendmail -t || true
+    check sendmail-malformed
+}
+
+# ---------------------------------------------------------------------------------------------
 # The OS keyring: a real Secret Service (gnome-keyring) in a D-Bus session of its own
 # ---------------------------------------------------------------------------------------------
 KEYRING_SESSION_TIMEOUT=120   # seconds before a hanging keyring session is killed
@@ -519,12 +727,15 @@ case $MODE in
 --serve)
     setup_postfix
     make_fixtures
+    write_sendmail_config
     cat <<EOF
 Postfix is running from $T
   submission (STARTTLS): 127.0.0.1:$SUB_PORT    implicit TLS: 127.0.0.1:$SMTPS_PORT
   CA: $CA
   user: $USER_NAME    password: $PASSWORD    (refused at RCPT: refused@example.net)
   deliveries: $OUT    log: $MAILLOG
+  sendmail drop-in: XDG_CONFIG_HOME=$SM/config SMTPSEND_PASSWORD=... $SENDMAIL -t
+    (aliases: $SM/aliases, root -> admin -> someone@example.net)
 Ctrl-C stops it and removes $T.
 EOF
     while :; do sleep 3600 & SERVE_SLEEP=$!; wait "$SERVE_SLEEP" || true; done
@@ -534,6 +745,8 @@ test)
     ensure_binary
     make_fixtures
     run_scenarios
+    write_sendmail_config
+    run_sendmail_scenarios
     run_keyring_scenarios
     if ((FAILED > 0)) && [[ -s $MAILLOG ]]; then
         echo "# failed: ${FAILED_NAMES[*]}"
