@@ -11,7 +11,6 @@ use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine;
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address as MimeAddress;
 use mail_builder::headers::content_type::ContentType;
@@ -20,6 +19,7 @@ use mail_builder::headers::text::Text;
 use mail_builder::mime::MimePart;
 
 use crate::address::Mailbox;
+use crate::content::Content;
 use crate::error::{Error, Kind};
 
 /// Where a body comes from.
@@ -89,15 +89,17 @@ pub struct Composed {
     pub envelope: Envelope,
     /// With its angle brackets, as in the header.
     pub message_id: String,
-    pub bytes: Vec<u8>,
+    pub content: Content,
 }
 
-/// An attachment read from disk.
+/// An attachment found on disk. Its bytes are read when the message is sent, not before, so
+/// its size costs no memory.
 #[derive(Debug, Clone)]
 pub struct Attachment {
     pub file_name: String,
     pub content_type: String,
-    pub contents: Vec<u8>,
+    pub path: PathBuf,
+    pub size: u64,
 }
 
 /// The inputs of a message once every file has been read.
@@ -170,23 +172,48 @@ fn read_body(source: &BodySource, what: &str) -> Result<Option<String>, Error> {
 }
 
 fn read_attachment(path: &Path) -> Result<Attachment, Error> {
-    let contents =
-        std::fs::read(path).map_err(|err| Error::unreadable("attachment", path, &err))?;
+    let unreadable = |err: std::io::Error| Error::unreadable("attachment", path, &err);
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let metadata = file.metadata().map_err(unreadable)?;
+    if metadata.is_dir() {
+        return Err(Error::new(
+            Kind::NoInput,
+            format!(
+                "cannot read attachment {}: it is a directory",
+                path.display()
+            ),
+        ));
+    }
+    // Enough of the file to tell text from binary.
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    file.take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(unreadable)?;
     let file_name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .ok_or_else(|| Error::usage(format!("attachment {} has no file name", path.display())))?;
-    let content_type = content_type_for(path, &contents);
     Ok(Attachment {
         file_name,
-        content_type,
-        contents,
+        content_type: content_type_for(path, &head),
+        path: path.to_path_buf(),
+        size: metadata.len(),
     })
 }
 
+/// How much of an attachment is read to guess its type.
+const SNIFF_BYTES: usize = 8192;
+
 /// The content type from the extension, else from the content: UTF-8 text or octets.
-fn content_type_for(path: &Path, contents: &[u8]) -> String {
-    let is_utf8_text = || !contents.contains(&0) && std::str::from_utf8(contents).is_ok();
+fn content_type_for(path: &Path, head: &[u8]) -> String {
+    // UTF-8 up to the end of what was read, where a character may be cut short.
+    let is_utf8_text = || {
+        !head.contains(&0)
+            && match std::str::from_utf8(head) {
+                Ok(_) => true,
+                Err(err) => err.error_len().is_none(),
+            }
+    };
     match mime_guess::from_path(path).first() {
         Some(guess) if guess.type_() == mime_guess::mime::TEXT && is_utf8_text() => {
             format!("{}; charset=utf-8", guess.essence_str())
@@ -225,8 +252,9 @@ pub fn build(spec: &MessageSpec, contents: &Contents, message_id: &str) -> Resul
             builder.header(header.name.as_str(), Text::new(header.value.as_str()))
         };
     }
+    let placeholders: Vec<String> = (0..contents.attachments.len()).map(placeholder).collect();
     let mut bytes = builder
-        .body(body_part(contents))
+        .body(body_part(contents, &placeholders))
         .write_to_vec()
         .map_err(|err| Error::new(Kind::Internal, format!("composing the message: {err}")))?;
     // A body without a final line break still ends its last line: the size declared to the
@@ -246,7 +274,14 @@ pub fn build(spec: &MessageSpec, contents: &Contents, message_id: &str) -> Resul
             "<{}>",
             message_id.trim_start_matches('<').trim_end_matches('>')
         ),
-        bytes,
+        content: Content::with_base64_files(
+            bytes,
+            &placeholders
+                .into_iter()
+                .zip(&contents.attachments)
+                .map(|(placeholder, a)| (placeholder, a.path.clone(), a.size))
+                .collect::<Vec<_>>(),
+        ),
     })
 }
 
@@ -271,7 +306,7 @@ fn content_type(value: &str) -> ContentType<'static> {
 
 /// The body: the text, its HTML alternative and the attachments, in the usual nesting
 /// (multipart/mixed around multipart/alternative).
-fn body_part(contents: &Contents) -> MimePart<'static> {
+fn body_part(contents: &Contents, placeholders: &[String]) -> MimePart<'static> {
     let text = contents
         .text
         .as_deref()
@@ -289,7 +324,13 @@ fn body_part(contents: &Contents) -> MimePart<'static> {
     }
     let parts = readable
         .into_iter()
-        .chain(contents.attachments.iter().map(attachment_part))
+        .chain(
+            contents
+                .attachments
+                .iter()
+                .zip(placeholders)
+                .map(|(attachment, placeholder)| attachment_part(attachment, placeholder)),
+        )
         .collect::<Vec<_>>();
     MimePart::new("multipart/mixed", parts)
 }
@@ -301,18 +342,24 @@ fn utf8_type(essence: &'static str) -> ContentType<'static> {
 /// Attachments are base64-encoded here rather than by mail-builder, which would pick 7bit for a
 /// short text file and so hand the receiver CRLF where the file had LF: a file must arrive byte
 /// for byte. A part that carries its own Content-Transfer-Encoding is written as given.
-fn attachment_part(attachment: &Attachment) -> MimePart<'static> {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&attachment.contents);
-    let mut body = String::with_capacity(encoded.len() + encoded.len() / 38 + 2);
-    for line in encoded.as_bytes().chunks(76) {
-        // base64 output is ASCII, so every chunk is valid UTF-8.
-        body.push_str(std::str::from_utf8(line).unwrap_or_default());
-        body.push_str("\r\n");
-    }
+fn attachment_part(attachment: &Attachment, placeholder: &str) -> MimePart<'static> {
     // As bytes: mail-builder would give a text body a charset, meaningless on application/pdf.
-    MimePart::new(content_type(&attachment.content_type), body.into_bytes())
-        .transfer_encoding("base64")
-        .attachment(attachment.file_name.clone())
+    MimePart::new(
+        content_type(&attachment.content_type),
+        format!("{placeholder}\r\n").into_bytes(),
+    )
+    .transfer_encoding("base64")
+    .attachment(attachment.file_name.clone())
+}
+
+/// A token no input can contain (random, and kept out of everything the user wrote), standing
+/// where an attachment's base64 goes until the message is written.
+fn placeholder(index: usize) -> String {
+    let token = new_message_id("placeholder");
+    format!(
+        "SMTPSEND-ATTACHMENT-{index}-{}",
+        token.trim_matches(['<', '>']).replace('@', "-")
+    )
 }
 
 /// CRLF for every line break: CRLF, a bare LF and a bare CR each count as one.
@@ -407,11 +454,12 @@ mod tests {
     #[test]
     fn bcc_is_in_the_envelope_only() {
         let composed = build(&spec(), &contents("hi"), "<id@example.org>").unwrap();
+        let bytes = composed.content.to_vec();
         assert_eq!(
             composed.envelope.recipients,
             ["bob@example.net", "carol@example.net", "dave@example.net"]
         );
-        let text = String::from_utf8(composed.bytes).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
         assert!(
             !text.to_ascii_lowercase().contains("\nbcc:")
                 && !text.to_ascii_lowercase().starts_with("bcc:")
@@ -422,8 +470,9 @@ mod tests {
     #[test]
     fn headers_are_encoded_and_decode_back() {
         let composed = build(&spec(), &contents("hi"), "<id@example.org>").unwrap();
-        assert!(composed.bytes.is_ascii());
-        let message = parse(&composed.bytes);
+        let bytes = composed.content.to_vec();
+        assert!(bytes.is_ascii());
+        let message = parse(&bytes);
         assert_eq!(message.subject(), Some("Grüße ✓"));
         let from = message.from().unwrap().first().unwrap();
         assert_eq!(from.name(), Some("Ålice"));
@@ -436,15 +485,16 @@ mod tests {
         let long_line = "x".repeat(5000);
         let body = format!("a\nb\r\nc\rd\n{long_line}\nü\n.leading dot\n");
         let composed = build(&spec(), &contents(&body), "<id@example.org>").unwrap();
-        assert!(composed.bytes.is_ascii());
-        for line in composed.bytes.split(|&b| b == b'\n') {
+        let bytes = composed.content.to_vec();
+        assert!(bytes.is_ascii());
+        for line in bytes.split(|&b| b == b'\n') {
             assert!(line.len() < 998, "line of {} octets", line.len());
         }
-        let stray = composed.bytes.windows(2).enumerate().find(|(i, w)| {
+        let stray = bytes.windows(2).enumerate().find(|(i, w)| {
             (w[0] == b'\r') != (w[1] == b'\n') && (w[1] == b'\n' || w[0] == b'\r') && *i > 0
         });
         assert!(stray.is_none(), "bare CR or LF at {stray:?}");
-        let message = parse(&composed.bytes);
+        let message = parse(&bytes);
         let decoded = message.body_text(0).unwrap().replace("\r\n", "\n");
         assert_eq!(
             decoded,
@@ -454,27 +504,35 @@ mod tests {
 
     #[test]
     fn attachments_arrive_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
         let binary: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
         let text_with_lf = b"line one\nline two\rthree\n".to_vec();
+        let attachment = |name: &str, content_type: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            Attachment {
+                file_name: name.into(),
+                content_type: content_type.into(),
+                path,
+                size: bytes.len() as u64,
+            }
+        };
         let contents = Contents {
             text: Some("see attached".into()),
             html: Some("<p>see attached</p>".into()),
             attachments: vec![
-                Attachment {
-                    file_name: "file with spaces.bin".into(),
-                    content_type: "application/octet-stream".into(),
-                    contents: binary.clone(),
-                },
-                Attachment {
-                    file_name: "naïve résumé.txt".into(),
-                    content_type: "text/plain; charset=utf-8".into(),
-                    contents: text_with_lf.clone(),
-                },
+                attachment("file with spaces.bin", "application/octet-stream", &binary),
+                attachment(
+                    "naïve résumé.txt",
+                    "text/plain; charset=utf-8",
+                    &text_with_lf,
+                ),
             ],
         };
         let composed = build(&spec(), &contents, "<id@example.org>").unwrap();
-        assert!(composed.bytes.is_ascii());
-        let message = parse(&composed.bytes);
+        let bytes = composed.content.to_vec();
+        assert!(bytes.is_ascii());
+        let message = parse(&bytes);
         assert_eq!(message.attachment_count(), 2);
         let first = message.attachment(0).unwrap();
         assert_eq!(first.attachment_name(), Some("file with spaces.bin"));
@@ -499,13 +557,14 @@ mod tests {
             },
         ];
         let composed = build(&spec, &contents("hi"), "<given@example.org>").unwrap();
-        let message = parse(&composed.bytes);
+        let bytes = composed.content.to_vec();
+        let message = parse(&bytes);
         assert_eq!(
             message.header("Comments").and_then(|h| h.as_text()),
             Some("1 (Höchste)")
         );
         assert_eq!(message.date().unwrap().to_rfc3339(), "2026-11-23T10:00:00Z");
-        let raw = String::from_utf8(composed.bytes).unwrap();
+        let raw = String::from_utf8(bytes).unwrap();
         assert_eq!(
             raw.matches("\r\nDate:").count() + raw.starts_with("Date:") as usize,
             1

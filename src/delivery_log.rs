@@ -95,7 +95,7 @@ fn format_line(
             .map(|r| format!("<{r}>"))
             .collect::<Vec<_>>()
             .join(","),
-        message.bytes.len(),
+        message.content.len(),
         message.message_id,
         crate::report::escape(outcome).replace('"', "'"),
     );

@@ -7,6 +7,7 @@ mod check;
 mod cli;
 mod compose;
 mod config;
+mod content;
 mod credentials;
 mod delivery_log;
 mod error;

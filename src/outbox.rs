@@ -18,6 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::compose::Composed;
+use crate::content::Content;
 use crate::error::{Error, Kind, io_reason};
 
 /// How to reach the server again: the account, or what the command line said. No password.
@@ -131,7 +132,7 @@ impl Outbox {
             next_attempt,
             reason: None,
         };
-        self.store(&self.dir, &entry, &message.bytes)?;
+        self.store(&self.dir, &entry, &message.content)?;
         Ok(entry)
     }
 
@@ -156,12 +157,14 @@ impl Outbox {
             next_attempt: 0,
             reason: Some(reason.to_string()),
         };
-        self.store(&self.dead, &entry, &message.bytes)?;
+        self.store(&self.dead, &entry, &message.content)?;
         Ok(self.dead.join(format!("{}.eml", entry.id)))
     }
 
-    fn store(&self, dir: &Path, entry: &Entry, bytes: &[u8]) -> Result<(), Error> {
-        write_atomically(dir, &format!("{}.eml", entry.id), bytes)?;
+    fn store(&self, dir: &Path, entry: &Entry, content: &Content) -> Result<(), Error> {
+        write_atomically(dir, &format!("{}.eml", entry.id), &mut |file| {
+            content.write_to(file)
+        })?;
         self.save_in(dir, entry)
     }
 
@@ -173,7 +176,9 @@ impl Outbox {
     fn save_in(&self, dir: &Path, entry: &Entry) -> Result<(), Error> {
         let json = serde_json::to_vec_pretty(entry)
             .map_err(|err| Error::new(Kind::Internal, format!("outbox entry: {err}")))?;
-        write_atomically(dir, &format!("{}.json", entry.id), &json)
+        write_atomically(dir, &format!("{}.json", entry.id), &mut |file| {
+            file.write_all(&json)
+        })
     }
 
     /// The queued entries, oldest first.
@@ -200,10 +205,13 @@ impl Outbox {
         .with_hint("`smtpsend queue list` shows the ids"))
     }
 
-    /// The bytes of a queued message.
-    pub fn message(&self, id: &str) -> Result<Vec<u8>, Error> {
+    /// A queued message, read from its file as it is sent.
+    pub fn message(&self, id: &str) -> Result<Content, Error> {
         let path = self.dir.join(format!("{id}.eml"));
-        fs::read(&path).map_err(|err| storage_error("read", &path, &err))
+        let size = fs::metadata(&path)
+            .map_err(|err| storage_error("read", &path, &err))?
+            .len();
+        Ok(Content::from_file(path, size))
     }
 
     /// Takes the entry for delivery, unless another process has it; `None` then.
@@ -328,7 +336,11 @@ fn read_entry(path: &Path) -> Result<Entry, Error> {
 }
 
 /// Temporary file, fsync, rename, fsync of the directory.
-fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
+fn write_atomically(
+    dir: &Path,
+    name: &str,
+    write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let temporary = dir.join(format!(".{name}.tmp"));
     let target = dir.join(name);
     let mut file = OpenOptions::new()
@@ -338,8 +350,12 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), Error> {
         .mode(0o600)
         .open(&temporary)
         .map_err(|err| storage_error("write", &temporary, &err))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
+    let mut buffered = std::io::BufWriter::new(&mut file);
+    write(&mut buffered)
+        .and_then(|()| buffered.flush())
+        .map_err(|err| storage_error("write", &temporary, &err))?;
+    drop(buffered);
+    file.sync_all()
         .map_err(|err| storage_error("write", &temporary, &err))?;
     fs::rename(&temporary, &target).map_err(|err| storage_error("write", &target, &err))?;
     sync_dir(dir)
@@ -388,7 +404,7 @@ mod tests {
                 dsn: Dsn::default(),
             },
             message_id: "<m@x.org>".into(),
-            bytes: b"Subject: t\r\n\r\nbody\r\n".to_vec(),
+            content: Content::from_bytes(b"Subject: t\r\n\r\nbody\r\n".to_vec()),
         }
     }
 
@@ -419,7 +435,10 @@ mod tests {
         let listed = outbox.entries().unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].recipients, ["c@y.org"]);
-        assert_eq!(outbox.message(&entry.id).unwrap(), message().bytes);
+        assert_eq!(
+            outbox.message(&entry.id).unwrap().to_vec(),
+            message().content.to_vec()
+        );
         assert!(
             fs::read_dir(&outbox.dir).unwrap().all(|f| !f
                 .unwrap()

@@ -13,6 +13,7 @@ use clap::ValueEnum;
 
 use crate::cli::{AuthMechanism, ConnectionArgs};
 use crate::compose::{Composed, Dsn, Envelope};
+use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind};
 use crate::outbox::{Attempt, Entry, Held, Outbox, Route, now};
@@ -260,7 +261,7 @@ fn flush_group(
     };
     let messages: Vec<Composed> = held
         .iter()
-        .map(|(entry, _, bytes)| Composed {
+        .map(|(entry, _, content)| Composed {
             envelope: Envelope {
                 from: entry.from.clone(),
                 recipients: entry.recipients.clone(),
@@ -271,10 +272,10 @@ fn flush_group(
                 },
             },
             message_id: entry.message_id.clone(),
-            bytes: bytes.clone(),
+            content: content.clone(),
         })
         .collect();
-    let mut held: Vec<Option<(Entry, Held, Vec<u8>)>> = held.into_iter().map(Some).collect();
+    let mut held: Vec<Option<(Entry, Held, Content)>> = held.into_iter().map(Some).collect();
     let mut storage_error = None;
     submit::submit_batch(
         &messages,

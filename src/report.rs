@@ -96,7 +96,7 @@ struct JsonReport<'a> {
     envelope_from: Option<&'a str>,
     recipients: &'a [RecipientResult],
     final_reply: Option<&'a Reply>,
-    size: Option<usize>,
+    size: Option<u64>,
     timings: Option<&'a Timings>,
     error: Option<JsonError<'a>>,
 }
@@ -146,7 +146,7 @@ pub struct JsonSubject<'a> {
     pub delivery: Option<&'a Delivery>,
     pub message_id: Option<&'a str>,
     pub envelope_from: Option<&'a str>,
-    pub size: Option<usize>,
+    pub size: Option<u64>,
     pub user: Option<&'a str>,
     /// A failure and the step it belongs to.
     pub failure: Option<(Step, &'a Error)>,

@@ -28,9 +28,10 @@ pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
     let message =
         compose::compose(&settings.message).map_err(|e| json_failure(json, Step::Compose, e))?;
     if settings.dry_run {
-        let mut stdout = std::io::stdout().lock();
-        return stdout
-            .write_all(&message.bytes)
+        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        return message
+            .content
+            .write_to(&mut stdout)
             .and_then(|()| stdout.flush())
             .map_err(|err| Error::new(Kind::Internal, format!("writing the message: {err}")));
     }
@@ -107,7 +108,7 @@ fn deliver(
             delivery: Some(&delivery),
             message_id: Some(&message.message_id),
             envelope_from: Some(&message.envelope.from),
-            size: Some(message.bytes.len()),
+            size: Some(message.content.len()),
             user: options.login.as_ref().map(|l| l.user.as_str()),
             failure: delivery
                 .failure

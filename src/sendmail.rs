@@ -19,6 +19,7 @@ use mail_builder::headers::address::Address as MimeAddress;
 use crate::address::{Mailbox, parse_mailbox};
 use crate::cli::SendmailOptions;
 use crate::compose::{Composed, Dsn, Envelope, new_message_id};
+use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::queue;
@@ -269,7 +270,7 @@ pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
             delivery: Some(&delivery),
             message_id: Some(&composed.message_id),
             envelope_from: Some(&composed.envelope.from),
-            size: Some(composed.bytes.len()),
+            size: Some(composed.content.len()),
             user: None,
             failure: delivery
                 .failure
@@ -455,7 +456,7 @@ fn prepare(
             },
         },
         message_id,
-        bytes,
+        content: Content::from_bytes(bytes),
     };
     Ok((composed, server))
 }

@@ -29,6 +29,7 @@ use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 use serde::Serialize;
 
 use crate::compose::Composed;
+use crate::content::Content;
 use crate::credentials::Secret;
 use crate::error::{Error, Kind};
 use crate::report::Transcript;
@@ -551,13 +552,6 @@ fn transaction(
     transcript: &mut Transcript,
     delivery: &mut Delivery,
 ) -> Result<()> {
-    if let Some(at) = bare_line_ending(&message.bytes) {
-        return Err(fault(
-            Step::Message,
-            Kind::BadMessage,
-            format!("refusing to send a message with a bare CR or LF (byte {at})"),
-        ));
-    }
     let notify = match (&message.envelope.dsn.notify, extensions.has("DSN")) {
         (Some(notify), true) => format!(" NOTIFY={notify}"),
         _ => String::new(),
@@ -573,14 +567,14 @@ fn transaction(
     let pipelining = extensions.has("PIPELINING");
     let bdat = extensions
         .has("CHUNKING")
-        .then(|| format!("BDAT {} LAST", message.bytes.len()));
+        .then(|| format!("BDAT {} LAST", message.content.len()));
     let data_in_flight = pipelining && (message.envelope.recipients.len() == 1 || allow_partial);
     if pipelining {
         let mut flight = envelope.clone();
         match (&bdat, data_in_flight) {
             (Some(bdat), true) => {
                 flight.push(bdat.clone());
-                session.send_flight(&flight, Some(&message.bytes), transcript)?;
+                session.send_flight(&flight, Some(&message.content), transcript)?;
             }
             (None, true) => {
                 flight.push("DATA".into());
@@ -666,7 +660,7 @@ fn transaction(
                 (None, Some(bdat)) => {
                     session.send_flight(
                         std::slice::from_ref(bdat),
-                        Some(&message.bytes),
+                        Some(&message.content),
                         transcript,
                     )?;
                     session
@@ -689,8 +683,11 @@ fn transaction(
                         "DATA refused",
                     ));
                 }
-                transcript.client(&format!("<{} bytes of message data>", message.bytes.len()));
-                session.send_data(&message.bytes)?;
+                transcript.client(&format!(
+                    "<{} bytes of message data>",
+                    message.content.len()
+                ));
+                session.send_data(&message.content)?;
                 transcript.client(".");
                 session
                     .reply(Step::Message, transcript)
@@ -783,28 +780,28 @@ fn recipients_fault(results: &[RecipientResult], allow_partial: bool) -> Option<
 
 fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<String> {
     let mut command = format!("MAIL FROM:<{}>", message.envelope.from);
+    let size = message.content.len();
     if let Some(limit) = extensions.size_limit()
-        && message.bytes.len() as u64 > limit
+        && size > limit
     {
         return Err(fault(
             Step::MailFrom,
             Kind::BadMessage,
-            format!(
-                "the message is {} bytes; the server takes at most {limit}",
-                message.bytes.len()
-            ),
+            format!("the message is {size} bytes; the server takes at most {limit}"),
         ));
     }
     if extensions.has("SIZE") {
-        command.push_str(&format!(" SIZE={}", message.bytes.len()));
+        command.push_str(&format!(" SIZE={size}"));
     }
-    let header_end = message
-        .bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(message.bytes.len());
+    let ascii = message.content.ascii().map_err(|err| {
+        fault(
+            Step::MailFrom,
+            Kind::NoInput,
+            format!("cannot read the message: {}", crate::error::io_reason(&err)),
+        )
+    })?;
     // RFC 6532: UTF-8 in header fields travels only with SMTPUTF8.
-    let utf8_header = !message.bytes[..header_end].is_ascii();
+    let utf8_header = !ascii.header;
     if message.envelope.needs_smtputf8() || utf8_header {
         if !extensions.has("SMTPUTF8") {
             let address = std::iter::once(&message.envelope.from)
@@ -826,10 +823,10 @@ fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<Stri
             });
         }
         command.push_str(" SMTPUTF8");
-        if !message.bytes.is_ascii() && extensions.has("8BITMIME") {
+        if !ascii.message && extensions.has("8BITMIME") {
             command.push_str(" BODY=8BITMIME");
         }
-    } else if !message.bytes.is_ascii() {
+    } else if !ascii.message {
         if !extensions.has("8BITMIME") {
             return Err(fault(
                 Step::MailFrom,
@@ -1374,44 +1371,49 @@ impl Session {
     }
 
     /// Writes several commands, and for BDAT the message after them, in one go (RFC 2920);
-    /// their replies are then read in order with `reply`.
+    /// their replies are then read in order with `reply`. A small message shares the commands'
+    /// segment; a large one streams after them.
     fn send_flight(
         &mut self,
         commands: &[String],
-        message: Option<&[u8]>,
+        message: Option<&Content>,
         transcript: &mut Transcript,
     ) -> Result<()> {
         let step = commands.first().map_or(Step::MailFrom, |c| step_of(c));
         self.arm(step)?;
-        let mut flight = Vec::with_capacity(commands.iter().map(|c| c.len() + 2).sum::<usize>());
+        let deadline = self.deadline;
+        let mut out = BufWriter::with_capacity(64 * 1024, &mut self.stream);
+        let mut result = Ok(());
         for command in commands {
             transcript.client(command);
-            flight.extend_from_slice(command.as_bytes());
-            flight.extend_from_slice(b"\r\n");
+            result = result
+                .and_then(|()| out.write_all(command.as_bytes()))
+                .and_then(|()| out.write_all(b"\r\n"));
         }
-        let result = match message {
-            None => self.stream.write_all(&flight),
-            Some(bytes) => {
-                transcript.client(&format!("<{} bytes of message data>", bytes.len()));
-                // Small messages go in the same segment as the commands; large ones follow.
-                if bytes.len() <= 64 * 1024 {
-                    flight.extend_from_slice(bytes);
-                    self.stream.write_all(&flight)
-                } else {
-                    self.stream
-                        .write_all(&flight)
-                        .and_then(|()| self.stream.write_all(bytes))
-                }
+        if let Some(content) = message {
+            transcript.client(&format!("<{} bytes of message data>", content.len()));
+            result = result.and_then(|()| {
+                let mut wire = WireWriter::new(&mut out, false, deadline);
+                content.write_to(&mut wire)?;
+                wire.finish().map(drop)
+            });
+        }
+        let result = result.and_then(|()| out.flush());
+        drop(out);
+        result.map_err(|err| match err.kind() {
+            io::ErrorKind::InvalidData => {
+                // Part of a chunk may be out: only dropping the connection discards it.
+                self.broken = true;
+                fault(Step::Message, Kind::BadMessage, err.to_string())
             }
-        };
-        let written = result.and_then(|()| self.stream.flush());
-        written.map_err(|err| self.io_fault(step, &err))
+            _ => self.io_fault(step, &err),
+        })
     }
 
     /// Streams the message with dot-stuffing (RFC 5321 section 4.5.2) and the final dot.
-    fn send_data(&mut self, bytes: &[u8]) -> Result<()> {
+    fn send_data(&mut self, content: &Content) -> Result<()> {
         self.arm(Step::Message)?;
-        let result = write_dot_stuffed(&mut self.stream, bytes, self.deadline);
+        let result = write_dot_stuffed(&mut self.stream, content, self.deadline);
         result.map_err(|err| match err.kind() {
             io::ErrorKind::InvalidData => {
                 // After DATA's 354, the only way not to send is to drop the connection.
@@ -1717,46 +1719,96 @@ fn queue_id(text: &str) -> Option<String> {
 }
 
 /// Writes the message for DATA: a leading dot doubled on every line, then CRLF.CRLF.
-/// The message must already use CRLF throughout (composition guarantees it); a bare CR or LF is
-/// refused rather than sent, so no input can end the data early (SMTP smuggling).
 fn write_dot_stuffed(
     out: &mut impl Write,
-    bytes: &[u8],
+    content: &Content,
     deadline: Option<Instant>,
 ) -> io::Result<()> {
-    if let Some(at) = bare_line_ending(bytes) {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("refusing to send a message with a bare CR or LF (byte {at})"),
-        ));
-    }
-    let mut out = BufWriter::with_capacity(64 * 1024, out);
-    for line in bytes.split_inclusive(|&b| b == b'\n') {
-        if deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(io::Error::from(io::ErrorKind::TimedOut));
-        }
-        if line.first() == Some(&b'.') {
-            out.write_all(b".")?;
-        }
-        out.write_all(line)?;
-    }
-    if !bytes.is_empty() && !bytes.ends_with(b"\r\n") {
+    let mut wire = WireWriter::new(BufWriter::with_capacity(64 * 1024, out), true, deadline);
+    content.write_to(&mut wire)?;
+    let ended_line = wire.at_line_start;
+    let mut out = wire.finish()?;
+    if !ended_line {
         out.write_all(b"\r\n")?;
     }
     out.write_all(b".\r\n")?;
     out.flush()
 }
 
-/// The offset of the first CR not followed by LF or LF not preceded by CR.
-fn bare_line_ending(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().enumerate().find_map(|(i, &b)| {
-        let bare = match b {
-            b'\r' => bytes.get(i + 1) != Some(&b'\n'),
-            b'\n' => i == 0 || bytes[i - 1] != b'\r',
-            _ => false,
-        };
-        bare.then_some(i)
-    })
+/// The message on its way to the server, checked as it passes: every line must end in CRLF,
+/// so no input can end the data early (SMTP smuggling: a bare LF or CR is refused, not sent);
+/// for DATA, a dot at the start of a line is doubled (RFC 5321 section 4.5.2). Composition and
+/// sendmail intake produce CRLF throughout; this is the guarantee that does not depend on it.
+struct WireWriter<W: Write> {
+    out: W,
+    dot_stuffing: bool,
+    deadline: Option<Instant>,
+    at_line_start: bool,
+    after_cr: bool,
+    position: u64,
+}
+
+impl<W: Write> WireWriter<W> {
+    fn new(out: W, dot_stuffing: bool, deadline: Option<Instant>) -> Self {
+        WireWriter {
+            out,
+            dot_stuffing,
+            deadline,
+            at_line_start: true,
+            after_cr: false,
+            position: 0,
+        }
+    }
+
+    fn finish(self) -> io::Result<W> {
+        if self.after_cr {
+            return Err(bare_line_ending(self.position - 1));
+        }
+        Ok(self.out)
+    }
+}
+
+fn bare_line_ending(at: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("refusing to send a message with a bare CR or LF (byte {at})"),
+    )
+}
+
+impl<W: Write> Write for WireWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(io::Error::from(io::ErrorKind::TimedOut));
+        }
+        let mut start = 0;
+        for (index, &byte) in buf.iter().enumerate() {
+            if (byte == b'\n') != self.after_cr {
+                let at = self.position - u64::from(self.after_cr);
+                return Err(bare_line_ending(at));
+            }
+            if index == 0 && self.after_cr {
+                // The CR held back from the previous write: it does end a line.
+                self.out.write_all(b"\r")?;
+            }
+            if self.dot_stuffing && self.at_line_start && byte == b'.' {
+                self.out.write_all(&buf[start..index])?;
+                self.out.write_all(b".")?;
+                start = index;
+            }
+            self.after_cr = byte == b'\r';
+            self.at_line_start = byte == b'\n';
+            self.position += 1;
+        }
+        // A CR at the end waits for the next write to show it is followed by LF: no bare CR
+        // ever leaves, not even just before a failure.
+        let end = buf.len() - usize::from(self.after_cr);
+        self.out.write_all(&buf[start..end.max(start)])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -1809,21 +1861,37 @@ mod tests {
 
     #[test]
     fn dot_stuffing_keeps_leading_dots_and_ends_once() {
-        let mut out = Vec::new();
-        write_dot_stuffed(&mut out, b"a\r\n.b\r\n.\r\n..c\r\n", None).unwrap();
-        assert_eq!(out, b"a\r\n..b\r\n..\r\n...c\r\n.\r\n");
-        let mut out = Vec::new();
-        write_dot_stuffed(&mut out, b"no newline", None).unwrap();
-        assert_eq!(out, b"no newline\r\n.\r\n");
+        let stuffed = |bytes: &[u8]| {
+            let mut out = Vec::new();
+            write_dot_stuffed(&mut out, &Content::from_bytes(bytes.to_vec()), None).unwrap();
+            out
+        };
+        assert_eq!(
+            stuffed(b"a\r\n.b\r\n.\r\n..c\r\n"),
+            b"a\r\n..b\r\n..\r\n...c\r\n.\r\n"
+        );
+        assert_eq!(stuffed(b".first"), b"..first\r\n.\r\n");
+        assert_eq!(stuffed(b"no newline"), b"no newline\r\n.\r\n");
     }
 
     #[test]
     fn bare_line_endings_can_never_reach_the_wire() {
         for smuggled in [&b"a\r\n\n.\n"[..], b"a\r\n.\r", b"a\r.\r\n", b"\n.\r\n"] {
             let mut out = Vec::new();
-            let err = write_dot_stuffed(&mut out, smuggled, None).unwrap_err();
+            let content = Content::from_bytes(smuggled.to_vec());
+            let err = write_dot_stuffed(&mut out, &content, None).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{smuggled:?}");
-            assert!(out.is_empty());
+            // What got out before the refusal has no bare CR or LF and no end of data.
+            let bare_cr = out
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| b == b'\r' && out.get(i + 1) != Some(&b'\n'));
+            let bare_lf = out
+                .iter()
+                .enumerate()
+                .any(|(i, &b)| b == b'\n' && (i == 0 || out[i - 1] != b'\r'));
+            assert!(!bare_cr && !bare_lf, "{out:?}");
+            assert!(!out.ends_with(b"\r\n.\r\n"), "{out:?}");
         }
     }
 

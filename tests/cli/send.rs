@@ -627,3 +627,54 @@ fn completions_are_printed_for_each_shell() {
         assert!(run.stdout.contains("password-command"), "{shell}");
     }
 }
+
+#[test]
+fn a_large_attachment_is_streamed_in_constant_memory() {
+    use std::io::Write as _;
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("large.bin");
+    let mut file = std::fs::File::create(&path).unwrap();
+    let block: Vec<u8> = (0..1024 * 1024)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for _ in 0..48 {
+        file.write_all(&block).unwrap();
+    }
+    drop(file);
+    let mut child = sandbox
+        .command()
+        .args([
+            "--dry-run",
+            "-f",
+            "a@example.org",
+            "-t",
+            "b@example.org",
+            "-m",
+            "x",
+            "-a",
+        ])
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The peak resident size, sampled while it runs (VmHWM only grows).
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak_kib = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        if let Some(kib) = std::fs::read_to_string(&status).ok().and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        }) {
+            peak_kib = peak_kib.max(kib);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(peak_kib > 0, "sampled");
+    assert!(
+        peak_kib < 32 * 1024,
+        "peak RSS {peak_kib} KiB for a 48 MiB attachment"
+    );
+}

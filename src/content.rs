@@ -1,0 +1,330 @@
+//! The bytes of a message as they go on the wire: in memory, or partly read from files while
+//! they are sent, so an attachment of any size costs a fixed amount of memory. The length is
+//! known before the first byte goes out, for SIZE (RFC 1870) and BDAT (RFC 3030).
+//!
+//! Files are read when the message is written, not before: an attachment base64-encoded on the
+//! fly, or a queued message copied from the outbox. A file that changed size since the message
+//! was composed is an error, never a message shorter or longer than declared.
+
+use std::fs::File;
+use std::io::{self, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+/// Input bytes per base64 line: 57 make 76 characters, the most RFC 2045 allows.
+const LINE_INPUT: usize = 57;
+/// Base64 is read and written this many lines at a time.
+const LINES_PER_CHUNK: usize = 1024;
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Bytes(Vec<u8>),
+    /// A file, base64-encoded in lines of 76 characters, each ending in CRLF.
+    Base64Of {
+        path: PathBuf,
+        size: u64,
+    },
+    /// A file copied as it is (a message already in wire form, such as a queued one).
+    File {
+        path: PathBuf,
+        size: u64,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Content {
+    pieces: Vec<Piece>,
+}
+
+impl Content {
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Content {
+            pieces: vec![Piece::Bytes(bytes)],
+        }
+    }
+
+    /// A message stored in a file.
+    pub fn from_file(path: PathBuf, size: u64) -> Self {
+        Content {
+            pieces: vec![Piece::File { path, size }],
+        }
+    }
+
+    /// `bytes` with each `placeholder` (and the CRLF after it) replaced by its file in base64.
+    pub fn with_base64_files(bytes: Vec<u8>, files: &[(String, PathBuf, u64)]) -> Self {
+        let mut pieces = Vec::new();
+        let mut rest = bytes.as_slice();
+        for (placeholder, path, size) in files {
+            let marker = format!("{placeholder}\r\n");
+            let Some(at) = rest
+                .windows(marker.len())
+                .position(|w| w == marker.as_bytes())
+            else {
+                continue;
+            };
+            pieces.push(Piece::Bytes(rest[..at].to_vec()));
+            pieces.push(Piece::Base64Of {
+                path: path.clone(),
+                size: *size,
+            });
+            rest = &rest[at + marker.len()..];
+        }
+        pieces.push(Piece::Bytes(rest.to_vec()));
+        Content { pieces }
+    }
+
+    pub fn len(&self) -> u64 {
+        self.pieces
+            .iter()
+            .map(|piece| match piece {
+                Piece::Bytes(bytes) => bytes.len() as u64,
+                Piece::Base64Of { size, .. } => base64_len(*size),
+                Piece::File { size, .. } => *size,
+            })
+            .sum()
+    }
+
+    /// Whether the header and the whole message are 7-bit. Base64 is; a file is read to tell.
+    pub fn ascii(&self) -> io::Result<Ascii> {
+        let mut scan = AsciiScan::default();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Bytes(bytes) => scan.feed(bytes),
+                Piece::Base64Of { .. } => scan.feed(b"A"),
+                Piece::File { path, .. } => {
+                    let mut file = BufReader::new(File::open(path)?);
+                    let mut chunk = vec![0u8; 64 * 1024];
+                    loop {
+                        let read = file.read(&mut chunk)?;
+                        if read == 0 {
+                            break;
+                        }
+                        scan.feed(&chunk[..read]);
+                    }
+                }
+            }
+        }
+        Ok(Ascii {
+            header: scan.header_ascii,
+            message: scan.all_ascii,
+        })
+    }
+
+    /// Writes the whole message.
+    pub fn write_to(&self, out: &mut dyn Write) -> io::Result<()> {
+        for piece in &self.pieces {
+            match piece {
+                Piece::Bytes(bytes) => out.write_all(bytes)?,
+                Piece::Base64Of { path, size } => write_base64(path, *size, out)?,
+                Piece::File { path, size } => copy_exactly(path, *size, out)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The message in memory: for tests and small messages only.
+    #[cfg(test)]
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_to(&mut out).expect("readable files");
+        out
+    }
+}
+
+/// What `Content::ascii` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ascii {
+    /// The header fields (up to the first empty line).
+    pub header: bool,
+    pub message: bool,
+}
+
+#[derive(Debug)]
+struct AsciiScan {
+    header_ascii: bool,
+    all_ascii: bool,
+    in_header: bool,
+    /// The last bytes seen, to find CRLF CRLF across chunk boundaries.
+    tail: [u8; 3],
+}
+
+impl Default for AsciiScan {
+    fn default() -> Self {
+        AsciiScan {
+            header_ascii: true,
+            all_ascii: true,
+            in_header: true,
+            tail: [0; 3],
+        }
+    }
+}
+
+impl AsciiScan {
+    fn feed(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            if !byte.is_ascii() {
+                self.all_ascii = false;
+                if self.in_header {
+                    self.header_ascii = false;
+                }
+            }
+            if self.in_header && byte == b'\n' && self.tail == [b'\r', b'\n', b'\r'] {
+                self.in_header = false;
+            }
+            self.tail = [self.tail[1], self.tail[2], byte];
+        }
+    }
+}
+
+/// The length of `size` bytes in base64 lines of 76 characters plus CRLF.
+fn base64_len(size: u64) -> u64 {
+    let full_lines = size / LINE_INPUT as u64;
+    let rest = size % LINE_INPUT as u64;
+    let last_line = if rest == 0 {
+        0
+    } else {
+        rest.div_ceil(3) * 4 + 2
+    };
+    full_lines * 78 + last_line
+}
+
+fn changed(path: &Path) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "{} changed while the message was being sent",
+            path.display()
+        ),
+    )
+}
+
+fn write_base64(path: &Path, size: u64, out: &mut dyn Write) -> io::Result<()> {
+    let mut file = File::open(path)?;
+    let mut chunk = vec![0u8; LINE_INPUT * LINES_PER_CHUNK];
+    let mut encoded = String::with_capacity(LINES_PER_CHUNK * 78);
+    let mut remaining = size;
+    while remaining > 0 {
+        let want = chunk
+            .len()
+            .min(usize::try_from(remaining).unwrap_or(usize::MAX));
+        file.read_exact(&mut chunk[..want])
+            .map_err(|_| changed(path))?;
+        encoded.clear();
+        for line in chunk[..want].chunks(LINE_INPUT) {
+            BASE64.encode_string(line, &mut encoded);
+            encoded.push_str("\r\n");
+        }
+        out.write_all(encoded.as_bytes())?;
+        remaining -= want as u64;
+    }
+    if file.read(&mut [0u8; 1])? != 0 {
+        return Err(changed(path));
+    }
+    Ok(())
+}
+
+fn copy_exactly(path: &Path, size: u64, out: &mut dyn Write) -> io::Result<()> {
+    let file = File::open(path)?;
+    let copied = io::copy(&mut file.take(size + 1), out)?;
+    if copied != size {
+        return Err(changed(path));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_with(dir: &tempfile::TempDir, name: &str, bytes: &[u8]) -> (PathBuf, u64) {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        (path, bytes.len() as u64)
+    }
+
+    #[test]
+    fn base64_pieces_have_the_length_they_declare() {
+        let dir = tempfile::tempdir().unwrap();
+        for size in [
+            0usize,
+            1,
+            2,
+            3,
+            56,
+            57,
+            58,
+            114,
+            1000,
+            57 * 1024,
+            57 * 1024 + 1,
+            200_000,
+        ] {
+            let bytes: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
+            let (path, size) = file_with(&dir, "f", &bytes);
+            let content = Content::with_base64_files(
+                b"head\r\nPLACE\r\ntail".to_vec(),
+                &[("PLACE".into(), path, size)],
+            );
+            let written = content.to_vec();
+            assert_eq!(written.len() as u64, content.len(), "size {size}");
+            let middle = &written[6..written.len() - 4];
+            assert!(
+                middle.split(|&b| b == b'\n').all(|l| l.len() <= 77),
+                "size {size}"
+            );
+            let decoded = BASE64
+                .decode(
+                    middle
+                        .iter()
+                        .copied()
+                        .filter(|b| !b"\r\n".contains(b))
+                        .collect::<Vec<_>>(),
+                )
+                .unwrap();
+            assert_eq!(decoded, bytes, "size {size}");
+        }
+    }
+
+    #[test]
+    fn a_file_that_changes_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, size) = file_with(&dir, "f", b"0123456789");
+        let content =
+            Content::with_base64_files(b"X\r\n".to_vec(), &[("X".into(), path.clone(), size)]);
+        std::fs::write(&path, b"01234").unwrap();
+        let err = content.write_to(&mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        std::fs::write(&path, b"0123456789ab").unwrap();
+        assert!(content.write_to(&mut Vec::new()).is_err());
+        let stored = Content::from_file(path.clone(), 10);
+        assert!(stored.write_to(&mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn ascii_is_told_for_the_header_and_the_whole() {
+        let check = |bytes: &[u8]| Content::from_bytes(bytes.to_vec()).ascii().unwrap();
+        assert_eq!(
+            check(b"A: b\r\n\r\nbody"),
+            Ascii {
+                header: true,
+                message: true
+            }
+        );
+        assert_eq!(
+            check("A: b\r\n\r\nbödy".as_bytes()),
+            Ascii {
+                header: true,
+                message: false
+            }
+        );
+        assert_eq!(
+            check("A: ü\r\n\r\nbody".as_bytes()),
+            Ascii {
+                header: false,
+                message: false
+            }
+        );
+    }
+}
