@@ -71,6 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show or import configuration')
             [CompletionResult]::new('sendmail', 'sendmail', [CompletionResultType]::ParameterValue, 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Send every message file in a directory over one connection')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -179,6 +180,26 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
         'smtpsend;sendmail' {
             break
         }
+        'smtpsend;batch' {
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'An account from the configuration file')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')
+            [CompletionResult]::new('--port', '--port', [CompletionResultType]::ParameterName, 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for the connection and for each server reply [default: 60]')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Seconds the whole send may take, whatever the server does')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The login name. Without it, smtpsend does not authenticate')
+            [CompletionResult]::new('--auth', '--auth', [CompletionResultType]::ParameterName, 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]')
+            [CompletionResult]::new('--password-command', '--password-command', [CompletionResultType]::ParameterName, 'A command whose first line of output is the password, e.g. ''pass show smtp''')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print one JSON object on standard output')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'smtpsend;queue' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -247,6 +268,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show or import configuration')
             [CompletionResult]::new('sendmail', 'sendmail', [CompletionResultType]::ParameterValue, 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does')
+            [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Send every message file in a directory over one connection')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -273,6 +295,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;help;sendmail' {
+            break
+        }
+        'smtpsend;help;batch' {
             break
         }
         'smtpsend;help;queue' {

@@ -68,6 +68,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
             cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+            cand batch 'Send every message file in a directory over one connection'
             cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -164,6 +165,25 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         }
         &'smtpsend;sendmail'= {
         }
+        &'smtpsend;batch'= {
+            cand --account 'An account from the configuration file'
+            cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
+            cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
+            cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'
+            cand --port 'The server''s port; the default follows --tls [env: SMTPSEND_PORT]'
+            cand --tls 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]'
+            cand --ca-file 'Extra trust anchors (PEM), e.g. a private CA. The system''s roots stay trusted'
+            cand --timeout 'Seconds to wait for the connection and for each server reply [default: 60]'
+            cand --deadline 'Seconds the whole send may take, whatever the server does'
+            cand --user 'The login name. Without it, smtpsend does not authenticate'
+            cand --auth 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]'
+            cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
+            cand --json 'Print one JSON object on standard output'
+            cand -v 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand --verbose 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'smtpsend;queue'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -220,6 +240,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
             cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+            cand batch 'Send every message file in a directory over one connection'
             cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -239,6 +260,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         &'smtpsend;help;config;import-msmtprc'= {
         }
         &'smtpsend;help;sendmail'= {
+        }
+        &'smtpsend;help;batch'= {
         }
         &'smtpsend;help;queue'= {
             cand list 'List the queued messages and the dead letters'

@@ -68,6 +68,7 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "logout" -d 'Remove a
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "config" -d 'Show or import configuration'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "sendmail" -d 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "batch" -d 'Send every message file in a directory over one connection'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "queue" -d 'The outbox: messages kept after a temporary failure, and dead letters'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "completions" -d 'Print a shell completion script to standard output'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -157,6 +158,27 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_see
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "import-msmtprc" -d 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l account -d 'An account from the configuration file' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l host -d 'The server\'s host name, as an alternative to --server [env: SMTPSEND_HOST]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l port -d 'The server\'s port; the default follows --tls [env: SMTPSEND_PORT]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l tls -d 'How the connection is encrypted [env: SMTPSEND_TLS] [default: starttls]' -r -f -a "starttls\t'Plain connection upgraded with STARTTLS, which the server must offer (port 587)'
+implicit\t'TLS from the first byte (port 465)'
+none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+plain\t''
+login\t''
+xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l json -d 'Print one JSON object on standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush drop help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush drop help" -f -a "list" -d 'List the queued messages and the dead letters'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush drop help" -f -a "show" -d 'Show one entry: envelope, attempts, where its message is'
@@ -176,14 +198,15 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "drop" -d 'Delete a queued message or a dead letter for good'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "login" -d 'Store an account\'s password in the OS keyring, after checking it with the server'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "logout" -d 'Remove an account\'s password from the OS keyring'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "config" -d 'Show or import configuration'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "sendmail" -d 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "queue" -d 'The outbox: messages kept after a temporary failure, and dead letters'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "completions" -d 'Print a shell completion script to standard output'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail queue completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "login" -d 'Store an account\'s password in the OS keyring, after checking it with the server'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "logout" -d 'Remove an account\'s password from the OS keyring'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "config" -d 'Show or import configuration'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "sendmail" -d 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "batch" -d 'Send every message file in a directory over one connection'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "queue" -d 'The outbox: messages kept after a temporary failure, and dead letters'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "completions" -d 'Print a shell completion script to standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from config" -f -a "import-msmtprc" -d 'Convert an msmtp configuration file into smtpsend accounts, printed on standard output'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "list" -d 'List the queued messages and the dead letters'

@@ -90,6 +90,21 @@ pub enum Command {
         )]
         args: Vec<String>,
     },
+    /// Send every message file in a directory over one connection.
+    ///
+    /// Each regular file in DIR, in name order, is a complete RFC 5322 message, treated as
+    /// `sendmail -t` treats one: recipients from To, Cc and Bcc, Bcc removed, Date, Message-ID
+    /// and From added when missing. All go through one authenticated session, each message's
+    /// commands pipelined, so hundreds of messages cost little more than one. One line per file
+    /// reports what happened; a message refused stays where it is, one delivered is left too
+    /// (the directory is the caller's).
+    Batch {
+        /// The directory of message files.
+        #[arg(value_name = "DIR", value_hint = ValueHint::DirPath)]
+        dir: PathBuf,
+        #[command(flatten)]
+        options: SendmailOptions,
+    },
     /// The outbox: messages kept after a temporary failure, and dead letters.
     ///
     /// A send with --queue (or an account with queue = "on-failure", or sendmail mode) keeps a
@@ -222,7 +237,8 @@ pub struct CheckArgs {
     pub connection: ConnectionArgs,
 }
 
-/// The main command's long options that `sendmail` accepts after its own flags.
+/// The main command's long options that `sendmail` accepts after its own flags (and `batch`
+/// takes).
 #[derive(Debug, Parser)]
 #[command(name = "smtpsend sendmail", no_binary_name = true)]
 pub struct SendmailOptions {
@@ -234,8 +250,8 @@ pub struct SendmailOptions {
     #[arg(long)]
     pub json: bool,
 
-    /// Print the SMTP dialogue on standard error.
-    #[arg(long)]
+    /// Print the SMTP dialogue on standard error, secrets replaced by <redacted>.
+    #[arg(short = 'v', long)]
     pub verbose: bool,
 
     #[command(flatten)]

@@ -91,6 +91,18 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         self.kind.exit_code()
     }
+
+    /// Of several failures, the one that decides the exit status: the first permanent one, else
+    /// the first temporary one, so a script retries only when retrying can help.
+    pub fn keep_worst(worst: &mut Option<Error>, error: Error) {
+        let permanent = |e: &Error| e.kind != Kind::Temporary;
+        if worst
+            .as_ref()
+            .is_none_or(|w| !permanent(w) && permanent(&error))
+        {
+            *worst = Some(error);
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -131,6 +143,17 @@ mod tests {
         for (kind, code) in expected {
             assert_eq!(kind.exit_code(), code, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn the_first_permanent_failure_decides() {
+        let mut worst = None;
+        Error::keep_worst(&mut worst, Error::new(Kind::Temporary, "t1"));
+        Error::keep_worst(&mut worst, Error::new(Kind::Temporary, "t2"));
+        assert_eq!(worst.as_ref().unwrap().message, "t1");
+        Error::keep_worst(&mut worst, Error::new(Kind::RecipientRefused, "p1"));
+        Error::keep_worst(&mut worst, Error::new(Kind::BadMessage, "p2"));
+        assert_eq!(worst.unwrap().message, "p1");
     }
 
     #[test]

@@ -205,6 +205,10 @@ mod tests {
             include_str!("../man/sections/smtpsend-config-import-msmtprc.roff"),
         ),
         (
+            "smtpsend-batch",
+            include_str!("../man/sections/smtpsend-batch.roff"),
+        ),
+        (
             "smtpsend-queue",
             include_str!("../man/sections/smtpsend-queue.roff"),
         ),

@@ -52,6 +52,7 @@ fn main() -> ExitCode {
         Some(Command::Logout(args)) => login::logout(args, &env),
         Some(Command::Check(args)) => check::run(args, &env),
         Some(Command::Sendmail { args }) => sendmail::run(args, &env),
+        Some(Command::Batch { dir, options }) => sendmail::batch(dir, options, &env),
         Some(Command::Queue(QueueCommand::List)) => queue::list(&env),
         Some(Command::Queue(QueueCommand::Show { id })) => queue::show(id, &env),
         Some(Command::Queue(QueueCommand::Drop { id })) => queue::drop(id, &env),

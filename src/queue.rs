@@ -202,20 +202,13 @@ struct Tally {
     delivered: usize,
     deferred: usize,
     dead: usize,
-    /// The error that decides the exit status: a permanent one beats a temporary one.
+    /// The error that decides the exit status (`Error::keep_worst`).
     worst: Option<Error>,
 }
 
 impl Tally {
     fn failed(&mut self, error: Error) {
-        let permanent = |e: &Error| e.kind != Kind::Temporary;
-        if self
-            .worst
-            .as_ref()
-            .is_none_or(|w| !permanent(w) && permanent(&error))
-        {
-            self.worst = Some(error);
-        }
+        Error::keep_worst(&mut self.worst, error);
     }
 }
 

@@ -293,3 +293,30 @@ fn cron_with_its_own_local_from_gets_one_from_and_a_qualified_sender() {
         "the caller's From is kept: {raw}"
     );
 }
+
+#[test]
+fn a_directory_of_messages_goes_through_one_session() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    let dir = sandbox.path("outgoing");
+    std::fs::create_dir(&dir).unwrap();
+    for n in 0..5 {
+        std::fs::write(
+            dir.join(format!("{n:02}.eml")),
+            format!("From: me@example.org\nTo: r{n}@example.net\nBcc: hidden@example.net\nSubject: batch {n}\n\nbody {n}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(dir.join("05.eml"), b"Subject: broken\0\n\nx\n").unwrap();
+    let run = run(sandbox.command().args(["batch", "-v"]).arg(&dir));
+    run.assert_code(65);
+    assert_eq!(run.stderr.matches("* connecting to").count(), 1, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().count(), 6, "{}", run.stdout);
+    assert!(run.stdout.contains("05.eml: sendmail: the message contains a NUL byte"), "{}", run.stdout);
+    let received = server.messages();
+    assert_eq!(received.len(), 5);
+    for (n, message) in received.iter().enumerate() {
+        assert_eq!(message.recipients, [format!("r{n}@example.net"), "hidden@example.net".into()]);
+        assert_eq!(message.parsed().subject(), Some(format!("batch {n}").as_str()));
+    }
+}
