@@ -107,6 +107,7 @@ fn verify(server: &ServerSettings, login: &LoginSettings, secret: &Secret) -> Re
             password: secret.clone(),
             source: "smtpsend login",
         }),
+        progress: false,
     };
     let outcome = submit::check(&options, "", &[], &mut Transcript::new(false));
     match outcome.failure {

@@ -77,10 +77,12 @@ fn main() -> ExitCode {
 }
 
 fn environment() -> Environment<'static> {
+    let stderr_is_terminal = std::io::stderr().is_terminal();
     Environment {
         var: &|key: &str| std::env::var(key).ok(),
         stdin_is_terminal: std::io::stdin().is_terminal(),
-        can_prompt: std::io::stderr().is_terminal(),
+        stderr_is_terminal,
+        can_prompt: stderr_is_terminal,
     }
 }
 

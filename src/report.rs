@@ -43,6 +43,49 @@ impl Transcript {
     }
 }
 
+/// Messages at least this large show a progress bar while they upload (on a terminal).
+pub const PROGRESS_FROM_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Counts the bytes of an upload on a progress bar on standard error; the caller decides that
+/// stderr is a terminal and the output mode allows it.
+pub struct UploadProgress<W: Write> {
+    inner: W,
+    bar: indicatif::ProgressBar,
+}
+
+impl<W: Write> UploadProgress<W> {
+    pub fn new(inner: W, total: u64) -> Self {
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(total),
+            indicatif::ProgressDrawTarget::stderr(),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{bytes:>10}/{total_bytes} {wide_bar} {bytes_per_sec:>12} {eta:>4}",
+        ) {
+            bar.set_style(style);
+        }
+        UploadProgress { inner, bar }
+    }
+}
+
+impl<W: Write> Write for UploadProgress<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(buf)?;
+        self.bar.inc(written as u64);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Drop for UploadProgress<W> {
+    fn drop(&mut self) {
+        self.bar.finish_and_clear();
+    }
+}
+
 /// Escapes control characters and bidirectional formatting characters.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

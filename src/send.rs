@@ -47,8 +47,9 @@ fn deliver(
     let server = settings.server.as_ref().expect("a server unless --dry-run");
     let json = matches!(settings.output, Output::Json { .. });
     let mut transcript = Transcript::new(settings.output.verbose());
-    let options = session_options(server, &mut transcript)
+    let mut options = session_options(server, &mut transcript)
         .map_err(|e| json_failure(json, Step::Credentials, e))?;
+    options.progress = env.stderr_is_terminal && matches!(settings.output, Output::Human { .. });
     let mut delivery = submit::submit(message, &options, &mut transcript);
     for attempt in 1..=args.retry {
         if !failed_to_connect(&delivery) {
@@ -170,6 +171,7 @@ pub fn session_options(
         deadline: server.deadline,
         allow_partial: server.allow_partial,
         login,
+        progress: false,
     })
 }
 

@@ -81,6 +81,8 @@ impl Output {
 pub struct Environment<'a> {
     pub var: &'a dyn Fn(&str) -> Option<String>,
     pub stdin_is_terminal: bool,
+    pub stderr_is_terminal: bool,
+    /// A password can be asked for: there is a terminal to ask on.
     pub can_prompt: bool,
 }
 
@@ -553,6 +555,7 @@ mod tests {
             &Environment {
                 var: &lookup,
                 stdin_is_terminal: false,
+                stderr_is_terminal: false,
                 can_prompt: false,
             },
         )

@@ -32,7 +32,7 @@ use crate::compose::Composed;
 use crate::content::Content;
 use crate::credentials::Secret;
 use crate::error::{Error, Kind};
-use crate::report::Transcript;
+use crate::report::{PROGRESS_FROM_BYTES, Transcript, UploadProgress};
 
 /// How the connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +116,8 @@ pub struct Options {
     pub deadline: Option<Duration>,
     pub allow_partial: bool,
     pub login: Option<Login>,
+    /// Show a progress bar for large uploads (stderr is a terminal and output is for a person).
+    pub progress: bool,
 }
 
 /// A server reply: `250 2.0.0 Ok: queued as 4XyZ`.
@@ -390,6 +392,7 @@ fn open(
     delivery.timings.connect_ms = Some(millis(started.elapsed()));
     let hello_name = hello_name(&tcp);
     let mut session = Session::new(Stream::Plain(tcp), options.timeout, deadline);
+    session.progress = options.progress;
 
     if let (Security::Implicit, Some(config)) = (endpoint.security, &tls_config) {
         delivery.tls = Some(session.start_tls(config.clone(), &endpoint.host, transcript)?);
@@ -1294,6 +1297,8 @@ const MAX_LINES: usize = 200;
 
 struct Session {
     stream: Stream,
+    /// Whether large uploads show a progress bar.
+    progress: bool,
     /// Set once reading or writing failed: the session cannot go on, not even to say QUIT.
     broken: bool,
     buffer: Vec<u8>,
@@ -1305,6 +1310,7 @@ impl Session {
     fn new(stream: Stream, timeout: Duration, deadline: Option<Instant>) -> Self {
         Session {
             stream,
+            progress: false,
             broken: false,
             buffer: Vec::with_capacity(1024),
             timeout,
@@ -1392,8 +1398,14 @@ impl Session {
         }
         if let Some(content) = message {
             transcript.client(&format!("<{} bytes of message data>", content.len()));
+            let progress = self.progress && content.len() >= PROGRESS_FROM_BYTES;
             result = result.and_then(|()| {
-                let mut wire = WireWriter::new(&mut out, false, deadline);
+                let sink: Box<dyn Write + '_> = if progress {
+                    Box::new(UploadProgress::new(&mut out, content.len()))
+                } else {
+                    Box::new(&mut out)
+                };
+                let mut wire = WireWriter::new(sink, false, deadline);
                 content.write_to(&mut wire)?;
                 wire.finish().map(drop)
             });
@@ -1413,7 +1425,12 @@ impl Session {
     /// Streams the message with dot-stuffing (RFC 5321 section 4.5.2) and the final dot.
     fn send_data(&mut self, content: &Content) -> Result<()> {
         self.arm(Step::Message)?;
-        let result = write_dot_stuffed(&mut self.stream, content, self.deadline);
+        let result = if self.progress && content.len() >= PROGRESS_FROM_BYTES {
+            let mut stream = UploadProgress::new(&mut self.stream, content.len());
+            write_dot_stuffed(&mut stream, content, self.deadline)
+        } else {
+            write_dot_stuffed(&mut self.stream, content, self.deadline)
+        };
         result.map_err(|err| match err.kind() {
             io::ErrorKind::InvalidData => {
                 // After DATA's 354, the only way not to send is to drop the connection.
