@@ -8,6 +8,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
+use crate::compose::Composed;
 use crate::error::Error;
 use crate::submit::{Delivery, Endpoint, RecipientResult, Reply, Step, Timings, TlsInfo};
 
@@ -193,6 +194,28 @@ pub struct JsonSubject<'a> {
     pub user: Option<&'a str>,
     /// A failure and the step it belongs to.
     pub failure: Option<(Step, &'a Error)>,
+}
+
+/// The JSON object of one message's delivery; `error` is the one the command reports (which
+/// may say more than the session's, e.g. where a queued message is).
+pub fn print_delivery_json(
+    delivery: &Delivery,
+    message: &Composed,
+    user: Option<&str>,
+    error: Option<&Error>,
+) {
+    print_json(&JsonSubject {
+        delivery: Some(delivery),
+        message_id: Some(&message.message_id),
+        envelope_from: Some(&message.envelope.from),
+        size: Some(message.content.len()),
+        user,
+        failure: delivery
+            .failure
+            .as_ref()
+            .zip(error)
+            .map(|((step, _), e)| (*step, e)),
+    });
 }
 
 pub fn print_json(subject: &JsonSubject) {

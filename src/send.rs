@@ -105,18 +105,12 @@ fn deliver(
         error.as_ref(),
     );
     if json {
-        report::print_json(&JsonSubject {
-            delivery: Some(&delivery),
-            message_id: Some(&message.message_id),
-            envelope_from: Some(&message.envelope.from),
-            size: Some(message.content.len()),
-            user: options.login.as_ref().map(|l| l.user.as_str()),
-            failure: delivery
-                .failure
-                .as_ref()
-                .zip(error.as_ref())
-                .map(|((step, _), e)| (*step, e)),
-        });
+        report::print_delivery_json(
+            &delivery,
+            message,
+            options.login.as_ref().map(|l| l.user.as_str()),
+            error.as_ref(),
+        );
     }
     match error {
         None => {

@@ -23,7 +23,7 @@ use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::queue;
-use crate::report::{self, JsonSubject, Transcript};
+use crate::report::{self, Transcript};
 use crate::send::session_options;
 use crate::settings::{self, Environment, ServerSettings};
 use crate::submit::{self, Delivery};
@@ -266,18 +266,7 @@ pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
         Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
     };
     if options.json {
-        report::print_json(&JsonSubject {
-            delivery: Some(&delivery),
-            message_id: Some(&composed.message_id),
-            envelope_from: Some(&composed.envelope.from),
-            size: Some(composed.content.len()),
-            user: None,
-            failure: delivery
-                .failure
-                .as_ref()
-                .zip(error.as_ref())
-                .map(|((step, _), e)| (*step, e)),
-        });
+        report::print_delivery_json(&delivery, &composed, None, error.as_ref());
     }
     match error {
         Some(error) => Err(error),
@@ -357,14 +346,12 @@ pub fn batch(dir: &Path, options: &SendmailOptions, env: &Environment) -> Result
                     error.as_ref(),
                 );
                 if options.json {
-                    report::print_json(&JsonSubject {
-                        delivery: Some(delivery),
-                        message_id: Some(&message.message_id),
-                        envelope_from: Some(&message.envelope.from),
-                        size: Some(message.content.len()),
-                        user: server.login.as_ref().map(|l| l.user.as_str()),
-                        failure: delivery.failure.as_ref().map(|(step, e)| (*step, e)),
-                    });
+                    report::print_delivery_json(
+                        delivery,
+                        message,
+                        server.login.as_ref().map(|l| l.user.as_str()),
+                        error.as_ref(),
+                    );
                 } else {
                     let outcome = match (&error, &delivery.final_reply) {
                         (Some(error), _) => error.message.clone(),

@@ -310,13 +310,29 @@ fn a_directory_of_messages_goes_through_one_session() {
     std::fs::write(dir.join("05.eml"), b"Subject: broken\0\n\nx\n").unwrap();
     let run = run(sandbox.command().args(["batch", "-v"]).arg(&dir));
     run.assert_code(65);
-    assert_eq!(run.stderr.matches("* connecting to").count(), 1, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("* connecting to").count(),
+        1,
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.stdout.lines().count(), 6, "{}", run.stdout);
-    assert!(run.stdout.contains("05.eml: sendmail: the message contains a NUL byte"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("05.eml: sendmail: the message contains a NUL byte"),
+        "{}",
+        run.stdout
+    );
     let received = server.messages();
     assert_eq!(received.len(), 5);
     for (n, message) in received.iter().enumerate() {
-        assert_eq!(message.recipients, [format!("r{n}@example.net"), "hidden@example.net".into()]);
-        assert_eq!(message.parsed().subject(), Some(format!("batch {n}").as_str()));
+        assert_eq!(
+            message.recipients,
+            [format!("r{n}@example.net"), "hidden@example.net".into()]
+        );
+        assert_eq!(
+            message.parsed().subject(),
+            Some(format!("batch {n}").as_str())
+        );
     }
 }

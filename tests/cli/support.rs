@@ -262,6 +262,18 @@ impl Handler for Recorder {
 }
 
 impl Recorder {
+    /// A recorder and the record it shares with every connection's clone of it.
+    fn new() -> (Arc<Mutex<Seen>>, Self) {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let recorder = Recorder {
+            seen: seen.clone(),
+            from: String::new(),
+            recipients: Vec::new(),
+            data: Vec::new(),
+        };
+        (seen, recorder)
+    }
+
     fn check_login(&mut self, user: &str, password: &str) -> Response {
         let ok = user == USER && password == PASSWORD;
         self.seen
@@ -301,13 +313,7 @@ impl MailServer {
 
     pub fn start_with(tls: Encryption, pki: Option<Pki>) -> Self {
         install_crypto_provider();
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let recorder = Recorder {
-            seen: seen.clone(),
-            from: String::new(),
-            recipients: Vec::new(),
-            data: Vec::new(),
-        };
+        let (seen, recorder) = Recorder::new();
         if let (Encryption::Implicit, Some(certificates)) = (tls, &pki) {
             let port = implicit_tls_server(certificates.server_config(), recorder);
             return MailServer { port, seen, pki };
@@ -318,13 +324,7 @@ impl MailServer {
 
     /// A plain server (no TLS, no AUTH) on a port chosen earlier, e.g. one a send found closed.
     pub fn start_on(port: u16) -> Self {
-        let seen = Arc::new(Mutex::new(Seen::default()));
-        let recorder = Recorder {
-            seen: seen.clone(),
-            from: String::new(),
-            recipients: Vec::new(),
-            data: Vec::new(),
-        };
+        let (seen, recorder) = Recorder::new();
         let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         Self::serve(Encryption::None, None, listener, seen, recorder)
     }
