@@ -390,3 +390,78 @@ fn the_delivery_log_has_one_line_per_message_and_never_the_body() {
     );
     assert_eq!(server.messages().len(), 2);
 }
+
+#[test]
+fn retry_reconnects_when_the_server_comes_up() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(400));
+        sender.send(MailServer::start_on(port)).unwrap();
+    });
+    let run = run(sandbox.command().args(send_args("smtp+plain", port)).args([
+        "--retry",
+        "3",
+        "-v",
+        "-f",
+        "a@example.org",
+        "-t",
+        "b@example.org",
+        "-m",
+        "hi",
+    ]));
+    run.assert_code(0);
+    assert!(
+        run.stderr
+            .contains("connecting failed; retry 1 of 3 in 1 s"),
+        "{}",
+        run.stderr
+    );
+    let server = receiver.recv().unwrap();
+    assert_eq!(server.messages().len(), 1);
+    assert!(queued_ids(&sandbox).is_empty());
+}
+
+/// A message typed on a terminal is not lost with the error: util-linux `script` gives the
+/// binary a terminal, and the "typing" comes through it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_message_typed_by_hand_is_kept_when_it_cannot_be_sent() {
+    use std::io::Write as _;
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    let command = format!(
+        "{} --server smtp+plain://localhost:{port} -f a@example.org -t b@example.org -s typed",
+        env!("CARGO_BIN_EXE_smtpsend")
+    );
+    let mut child = sandbox
+        .command_for("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut typing = child.stdin.take().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    typing
+        .write_all(b"words nobody wants to type twice\n")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    typing.write_all(b"\x04").unwrap();
+    let output = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("the message is saved in"), "{shown}");
+    let dead = sandbox.path("data/smtpsend/dead");
+    let kept: Vec<_> = std::fs::read_dir(&dead)
+        .unwrap()
+        .flatten()
+        .filter(|f| f.path().extension().is_some_and(|e| e == "eml"))
+        .collect();
+    assert_eq!(kept.len(), 1);
+    let message = std::fs::read_to_string(kept[0].path()).unwrap();
+    assert!(
+        message.contains("words nobody wants to type twice"),
+        "{message}"
+    );
+}

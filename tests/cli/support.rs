@@ -42,7 +42,12 @@ impl Sandbox {
 
     /// The binary with no inherited SMTPSEND_* settings and stdin closed.
     pub fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_smtpsend"));
+        self.command_for(env!("CARGO_BIN_EXE_smtpsend"))
+    }
+
+    /// Any program with the sandbox's environment, for wrappers around the binary.
+    pub fn command_for(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
         for (key, _) in std::env::vars() {
             if key.starts_with("SMTPSEND_") {
                 command.env_remove(key);
