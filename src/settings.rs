@@ -411,7 +411,12 @@ fn message_spec(
     };
 
     let mut to = Vec::new();
-    for item in args.to.iter().chain(&args.recipients) {
+    for item in &args.recipients {
+        to.extend(
+            parse_list(item, "RECIPIENT").map_err(|err| mistyped_command(item).unwrap_or(err))?,
+        );
+    }
+    for item in &args.to {
         to.extend(parse_list(item, "--to")?);
     }
     let cc = parse_all(&args.cc, "--cc")?;
@@ -467,6 +472,21 @@ fn message_spec(
         body,
         html,
         attachments: args.attach.clone(),
+    })
+}
+
+/// A RECIPIENT that is no address but looks like a command (`smtpsend logn`): say which.
+fn mistyped_command(word: &str) -> Option<Error> {
+    use clap::CommandFactory;
+    let command = crate::cli::Cli::command();
+    let closest = command
+        .get_subcommands()
+        .map(|sub| sub.get_name())
+        .map(|name| (strsim::jaro_winkler(word, name), name))
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    (closest.0 > 0.8 && !word.contains('@')).then(|| {
+        Error::usage(format!("unknown command {word:?}"))
+            .with_hint(format!("did you mean `smtpsend {}`?", closest.1))
     })
 }
 
@@ -657,6 +677,15 @@ mod tests {
         assert_eq!(s.message.from.address, "me@example.org");
         let err = resolve_with(&["--dry-run", "-t", "b@x.org", "--user", "me"], &[]).unwrap_err();
         assert_eq!(err.exit_code(), 64);
+    }
+
+    #[test]
+    fn a_mistyped_command_is_named() {
+        let err = resolve_with(&["--dry-run", "-f", "a@example.org", "logn"], &[]).unwrap_err();
+        assert_eq!(err.exit_code(), 64);
+        assert_eq!(err.hint.as_deref(), Some("did you mean `smtpsend login`?"));
+        let err = resolve_with(&["--dry-run", "-f", "a@example.org", "bob"], &[]).unwrap_err();
+        assert!(err.message.starts_with("RECIPIENT: "), "{}", err.message);
     }
 
     #[test]
