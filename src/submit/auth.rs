@@ -1,0 +1,204 @@
+//! AUTH (RFC 4954): the mechanism chosen from what the server offers, the SASL exchange with
+//! every client line redacted in the transcript, and refusals turned into hints. A password
+//! never crosses an unencrypted connection except to a loopback address.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+
+use super::reply::{Extensions, Reply};
+use super::{AuthChoice, Endpoint, Kind, Login, Result, Session, Step, fault, refused};
+use crate::report::Transcript;
+
+pub(super) fn authenticate(
+    session: &mut Session,
+    login: &Login,
+    extensions: &Extensions,
+    endpoint: &Endpoint,
+    transcript: &mut Transcript,
+) -> Result<&'static str> {
+    if !may_send_password(session.stream.is_encrypted(), &endpoint.host) {
+        return Err(fault(
+            Step::Auth,
+            Kind::Config,
+            format!(
+                "refusing to send the password for {} unencrypted to {}",
+                login.user, endpoint.host
+            ),
+        )
+        .hint("use smtp:// (STARTTLS) or smtps:// (implicit TLS)"));
+    }
+    let offered = extensions.auth_mechanisms();
+    if offered.is_empty() {
+        let mut fault = fault(
+            Step::Auth,
+            Kind::Unavailable,
+            format!("{} offers no AUTH, but --user was given", endpoint.host),
+        );
+        if !session.stream.is_encrypted() {
+            fault = fault.hint("servers usually offer AUTH only over TLS: use smtp:// or smtps://");
+        }
+        return Err(fault);
+    }
+    let offers = |name: &str| offered.iter().any(|m| m.eq_ignore_ascii_case(name));
+    let choice = match login.mechanism {
+        AuthChoice::Auto if offers("PLAIN") => AuthChoice::Plain,
+        AuthChoice::Auto if offers("LOGIN") => AuthChoice::Login,
+        AuthChoice::Auto => {
+            return Err(fault(
+                Step::Auth,
+                Kind::Unavailable,
+                format!(
+                    "the server offers AUTH {}; smtpsend speaks PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER",
+                    offered.join(" ")
+                ),
+            )
+            .hint("choose one with --auth"));
+        }
+        explicit => explicit,
+    };
+    let (name, mechanism) = match choice {
+        AuthChoice::Plain => ("PLAIN", Some(Mechanism::Plain)),
+        AuthChoice::Login => ("LOGIN", Some(Mechanism::Login)),
+        AuthChoice::Xoauth2 => ("XOAUTH2", Some(Mechanism::Xoauth2)),
+        AuthChoice::OAuthBearer | AuthChoice::Auto => ("OAUTHBEARER", None),
+    };
+    if !offers(name) {
+        return Err(fault(
+            Step::Auth,
+            Kind::Unavailable,
+            format!(
+                "the server does not offer AUTH {name} (it offers {})",
+                offered.join(" ")
+            ),
+        ));
+    }
+    transcript.info(&format!(
+        "authenticating as {} with {name}, password from {}",
+        login.user, login.source
+    ));
+    let credentials = Credentials::new(login.user.clone(), login.password.expose().to_string());
+    let sasl = |challenge: Option<&str>| match mechanism {
+        Some(mechanism) => mechanism
+            .response(&credentials, challenge)
+            .map(|r| BASE64.encode(r))
+            .map_err(|err| fault(Step::Auth, Kind::Protocol, format!("AUTH {name}: {err}"))),
+        // RFC 7628 section 3.1: gs2 header, then host, port and the bearer token.
+        None => Ok(BASE64.encode(format!(
+            "n,a={},\x01host={}\x01port={}\x01auth=Bearer {}\x01\x01",
+            login.user,
+            endpoint.host,
+            endpoint.port,
+            login.password.expose()
+        ))),
+    };
+
+    let first = if mechanism.is_none_or(|m| m.supports_initial_response()) {
+        format!("AUTH {name} {}", sasl(None)?)
+    } else {
+        format!("AUTH {name}")
+    };
+    session.send_redacted(&first, &format!("AUTH {name} <redacted>"), transcript)?;
+    let mut reply = session.reply(Step::Auth, transcript)?;
+    // LOGIN takes two challenges; a failing XOAUTH2 or OAUTHBEARER sends one error challenge,
+    // answered empty (XOAUTH2) or with a lone ^A (RFC 7628 section 3.2.3).
+    for _ in 0..3 {
+        if reply.code != 334 {
+            break;
+        }
+        let answer = match mechanism {
+            Some(Mechanism::Login) => {
+                let challenge = BASE64
+                    .decode(reply.text.trim())
+                    .ok()
+                    .and_then(|c| String::from_utf8(c).ok())
+                    .unwrap_or_default();
+                sasl(Some(&challenge))?
+            }
+            Some(_) => String::new(),
+            None => BASE64.encode("\x01"),
+        };
+        session.send_redacted(&answer, "<redacted>", transcript)?;
+        reply = session.reply(Step::Auth, transcript)?;
+    }
+    if reply.code != 235 {
+        let mut fault = refused(
+            Step::Auth,
+            reply,
+            Kind::AuthRefused,
+            &format!("authentication as {} refused", login.user),
+        );
+        if fault.error.kind == Kind::AuthRefused {
+            let hint = auth_refusal_hint(fault.reply.as_ref());
+            fault.error.hint = Some(match (hint, login.source) {
+                (GENERIC_AUTH_HINT, "the keyring") => {
+                    "the password stored in the keyring was refused: store the right one with \
+                     `smtpsend login`"
+                        .into()
+                }
+                (hint, _) => hint.into(),
+            });
+        }
+        return Err(fault);
+    }
+    Ok(name)
+}
+
+/// Providers that have retired password logins say so with an enhanced status code; turn it
+/// into the fix rather than "check the password".
+pub(super) fn auth_refusal_hint(reply: Option<&Reply>) -> &'static str {
+    let says = |code: &str| {
+        reply.is_some_and(|r| r.enhanced.as_deref() == Some(code) || r.text.contains(code))
+    };
+    if says("5.7.30") {
+        "this server no longer accepts passwords (Microsoft 365): use --auth xoauth2 with an \
+         OAuth2 access token as the password, e.g. from --password-command"
+    } else if says("5.7.9") {
+        "this server wants an application-specific password (Gmail): create one in the \
+         account's security settings, or use --auth xoauth2 with an OAuth2 access token"
+    } else {
+        GENERIC_AUTH_HINT
+    }
+}
+
+pub(super) const GENERIC_AUTH_HINT: &str = "check the user name and password";
+
+/// A password goes over TLS, or in the clear only to this machine's own loopback interface.
+pub(super) fn may_send_password(encrypted: bool, host: &str) -> bool {
+    encrypted || crate::settings::is_loopback(host)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::reply::parse_reply;
+    use super::*;
+
+    fn lines(raw: &[&str]) -> Vec<String> {
+        raw.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn retired_password_logins_get_a_hint_naming_oauth2() {
+        let reply = |line: &str| parse_reply(&lines(&[line]));
+        let microsoft = reply(
+            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. 5.7.30",
+        );
+        assert!(auth_refusal_hint(microsoft.as_ref()).contains("xoauth2"));
+        let gmail = reply("534 5.7.9 Application-specific password required");
+        assert!(auth_refusal_hint(gmail.as_ref()).contains("application-specific"));
+        let plain = reply("535 5.7.8 Error: authentication failed");
+        assert_eq!(
+            auth_refusal_hint(plain.as_ref()),
+            "check the user name and password"
+        );
+    }
+    #[test]
+    fn passwords_travel_in_the_clear_only_to_loopback() {
+        assert!(may_send_password(true, "mail.example.com"));
+        assert!(!may_send_password(false, "mail.example.com"));
+        assert!(!may_send_password(false, "192.0.2.1"));
+        assert!(may_send_password(false, "localhost"));
+        assert!(may_send_password(false, "127.0.0.1"));
+        assert!(may_send_password(false, "::1"));
+    }
+}
