@@ -7,11 +7,12 @@
 //! was composed is an error, never a message shorter or longer than declared.
 
 use std::fs::File;
-use std::io::{self, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use serde::{Deserialize, Serialize};
 
 /// Input bytes per base64 line: 57 make 76 characters, the most RFC 2045 allows.
 const LINE_INPUT: usize = 57;
@@ -26,10 +27,12 @@ enum Piece {
         path: PathBuf,
         size: u64,
     },
-    /// A file copied as it is (a message already in wire form, such as a queued one).
+    /// A whole message already in wire form (a queued one), copied as it is; what it holds was
+    /// learnt when it was stored, so sending it reads it once.
     File {
         path: PathBuf,
         size: u64,
+        ascii: Ascii,
     },
 }
 
@@ -45,10 +48,10 @@ impl Content {
         }
     }
 
-    /// A message stored in a file.
-    pub fn from_file(path: PathBuf, size: u64) -> Self {
+    /// A whole message stored in a file, and what `ascii` said of it before it was stored.
+    pub fn from_file(path: PathBuf, size: u64, ascii: Ascii) -> Self {
         Content {
-            pieces: vec![Piece::File { path, size }],
+            pieces: vec![Piece::File { path, size, ascii }],
         }
     }
 
@@ -86,30 +89,20 @@ impl Content {
             .sum()
     }
 
-    /// Whether the header and the whole message are 7-bit. Base64 is; a file is read to tell.
-    pub fn ascii(&self) -> io::Result<Ascii> {
+    /// Whether the header and the whole message are 7-bit. Base64 is; a stored message says.
+    pub fn ascii(&self) -> Ascii {
         let mut scan = AsciiScan::default();
         for piece in &self.pieces {
             match piece {
                 Piece::Bytes(bytes) => scan.feed(bytes),
                 Piece::Base64Of { .. } => scan.feed(b"A"),
-                Piece::File { path, .. } => {
-                    let mut file = BufReader::new(File::open(path)?);
-                    let mut chunk = vec![0u8; 64 * 1024];
-                    loop {
-                        let read = file.read(&mut chunk)?;
-                        if read == 0 {
-                            break;
-                        }
-                        scan.feed(&chunk[..read]);
-                    }
-                }
+                Piece::File { ascii, .. } => scan.stored(*ascii),
             }
         }
-        Ok(Ascii {
+        Ascii {
             header: scan.header_ascii,
             message: scan.all_ascii,
-        })
+        }
     }
 
     /// Writes the whole message.
@@ -118,7 +111,7 @@ impl Content {
             match piece {
                 Piece::Bytes(bytes) => out.write_all(bytes)?,
                 Piece::Base64Of { path, size } => write_base64(path, *size, out)?,
-                Piece::File { path, size } => copy_exactly(path, *size, out)?,
+                Piece::File { path, size, .. } => copy_exactly(path, *size, out)?,
             }
         }
         Ok(())
@@ -134,7 +127,7 @@ impl Content {
 }
 
 /// What `Content::ascii` found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ascii {
     /// The header fields (up to the first empty line).
     pub header: bool,
@@ -162,6 +155,15 @@ impl Default for AsciiScan {
 }
 
 impl AsciiScan {
+    /// A whole stored message, header and all.
+    fn stored(&mut self, ascii: Ascii) {
+        self.all_ascii &= ascii.message;
+        if self.in_header {
+            self.header_ascii &= ascii.header;
+            self.in_header = false;
+        }
+    }
+
     fn feed(&mut self, bytes: &[u8]) {
         for &byte in bytes {
             if !byte.is_ascii() {
@@ -298,13 +300,17 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidData);
         std::fs::write(&path, b"0123456789ab").unwrap();
         assert!(content.write_to(&mut Vec::new()).is_err());
-        let stored = Content::from_file(path.clone(), 10);
+        let ascii = Ascii {
+            header: true,
+            message: true,
+        };
+        let stored = Content::from_file(path.clone(), 10, ascii);
         assert!(stored.write_to(&mut Vec::new()).is_err());
     }
 
     #[test]
     fn ascii_is_told_for_the_header_and_the_whole() {
-        let check = |bytes: &[u8]| Content::from_bytes(bytes.to_vec()).ascii().unwrap();
+        let check = |bytes: &[u8]| Content::from_bytes(bytes.to_vec()).ascii();
         assert_eq!(
             check(b"A: b\r\n\r\nbody"),
             Ascii {

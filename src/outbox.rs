@@ -18,7 +18,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use crate::compose::Composed;
-use crate::content::Content;
+use crate::content::{Ascii, Content};
 use crate::error::{Error, Kind, io_reason};
 
 /// How to reach the server again: the account, or what the command line said. No password.
@@ -59,6 +59,8 @@ pub struct Entry {
     pub dsn_envid: Option<String>,
     #[serde(default)]
     pub dsn_ret: Option<String>,
+    /// Whether the stored message's header and whole are 7-bit, as found when it was stored.
+    pub ascii: Ascii,
     pub route: Route,
     pub attempts: Vec<Attempt>,
     /// Unix time before which a flush leaves the entry alone (`flush --now` ignores it).
@@ -127,6 +129,7 @@ impl Outbox {
             dsn_notify: message.envelope.dsn.notify.clone(),
             dsn_envid: message.envelope.dsn.envelope_id.clone(),
             dsn_ret: message.envelope.dsn.ret.clone(),
+            ascii: message.content.ascii(),
             route,
             attempts: vec![attempt],
             next_attempt,
@@ -152,6 +155,7 @@ impl Outbox {
             dsn_notify: None,
             dsn_envid: None,
             dsn_ret: None,
+            ascii: message.content.ascii(),
             route,
             attempts: Vec::new(),
             next_attempt: 0,
@@ -206,12 +210,12 @@ impl Outbox {
     }
 
     /// A queued message, read from its file as it is sent.
-    pub fn message(&self, id: &str) -> Result<Content, Error> {
-        let path = self.dir.join(format!("{id}.eml"));
+    pub fn message(&self, entry: &Entry) -> Result<Content, Error> {
+        let path = self.dir.join(format!("{}.eml", entry.id));
         let size = fs::metadata(&path)
             .map_err(|err| storage_error("read", &path, &err))?
             .len();
-        Ok(Content::from_file(path, size))
+        Ok(Content::from_file(path, size, entry.ascii))
     }
 
     /// Takes the entry for delivery, unless another process has it; `None` then.
@@ -436,7 +440,7 @@ mod tests {
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].recipients, ["c@y.org"]);
         assert_eq!(
-            outbox.message(&entry.id).unwrap().to_vec(),
+            outbox.message(&entry).unwrap().to_vec(),
             message().content.to_vec()
         );
         assert!(

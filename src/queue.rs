@@ -224,7 +224,7 @@ fn flush_group(
     for entry in entries {
         // Skipped when another flush is delivering it right now.
         if let Some(lock) = outbox.hold(&entry.id)? {
-            let bytes = outbox.message(&entry.id)?;
+            let bytes = outbox.message(&entry)?;
             held.push((entry, lock, bytes));
         }
     }

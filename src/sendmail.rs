@@ -19,6 +19,7 @@ use mail_builder::headers::address::Address as MimeAddress;
 use crate::address::{Mailbox, parse_mailbox};
 use crate::cli::SendmailOptions;
 use crate::compose::{Composed, Dsn, Envelope, new_message_id};
+use crate::config::{self, Config};
 use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
@@ -203,11 +204,13 @@ pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
     let options = SendmailOptions::try_parse_from(&invocation.long_options)
         .map_err(|err| Error::usage(format!("sendmail: {}", first_line(&err.to_string()))))?;
     let verbose = invocation.verbose || options.verbose;
+    let config = config::load(options.connection.config.as_deref(), env.var)?;
     // The caller of sendmail cannot retry: a message the server cannot take now waits in the
     // outbox unless the account says queue = "never".
     let relay =
         |raw: &[u8], envelope: Option<&Envelope>| -> Result<(Composed, Delivery, Outcome), Error> {
-            let (composed, server) = prepare(raw, envelope, &invocation, &options, env)?;
+            let (composed, server) =
+                prepare(raw, envelope, &invocation, &options, config.as_ref(), env)?;
             let mut transcript = Transcript::new(verbose);
             let delivery = submit::submit(
                 &composed,
@@ -301,13 +304,14 @@ pub fn batch(dir: &Path, options: &SendmailOptions, env: &Environment) -> Result
         ignore_dots: true,
         ..Invocation::default()
     };
+    let config = config::load(options.connection.config.as_deref(), env.var)?;
     let mut worst: Option<Error> = None;
     // Prepared messages, grouped by the server and login they go through, in file order.
     let mut groups: Vec<(ServerSettings, Vec<(PathBuf, Composed)>)> = Vec::new();
     for file in files {
         let prepared = std::fs::read(&file)
             .map_err(|err| Error::unreadable("message", &file, &err))
-            .and_then(|raw| prepare(&raw, None, &invocation, options, env));
+            .and_then(|raw| prepare(&raw, None, &invocation, options, config.as_ref(), env));
         match prepared {
             Ok((composed, server)) => {
                 let key = |s: &ServerSettings| {
@@ -415,6 +419,7 @@ fn prepare(
     dialogue_envelope: Option<&Envelope>,
     invocation: &Invocation,
     options: &SendmailOptions,
+    config: Option<&Config>,
     env: &Environment,
 ) -> Result<(Composed, ServerSettings), Error> {
     let message = canonical_crlf(raw);
@@ -450,7 +455,8 @@ fn prepare(
         .or(header_from
             .as_deref()
             .and_then(|f| parse_mailbox(f, "From").ok()));
-    let (account, server) = settings::resolve_connection(
+    let (account, server) = settings::resolve_with_config(
+        config,
         options.account.as_deref(),
         &options.connection,
         sender_hint.as_ref(),
@@ -517,9 +523,10 @@ fn prepare(
             }));
         }
     }
+    // Read only when a local name needs it: most messages name full addresses.
     let aliases = match account.as_ref().and_then(|a| a.aliases.as_ref()) {
-        Some(path) => read_aliases(path)?,
-        None => Aliases::default(),
+        Some(path) if recipients.iter().any(|r| !r.contains('@')) => read_aliases(path)?,
+        _ => Aliases::default(),
     };
     let recipients = expand_recipients(&recipients, &aliases, local_domain.as_deref())?;
     if recipients.is_empty() {

@@ -151,7 +151,19 @@ pub fn resolve_connection(
     env: &Environment,
 ) -> Result<(Option<Account>, ServerSettings), Error> {
     let config = config::load(connection.config.as_deref(), env.var)?;
-    let account = choose_account(config.as_ref(), named, sender, env)?;
+    resolve_with_config(config.as_ref(), named, connection, sender, env)
+}
+
+/// `resolve_connection` with the configuration file already read, for a command that resolves
+/// many messages (`sendmail -bs`, `batch`) and should read the file once.
+pub fn resolve_with_config(
+    config: Option<&Config>,
+    named: Option<&str>,
+    connection: &ConnectionArgs,
+    sender: Option<&Mailbox>,
+    env: &Environment,
+) -> Result<(Option<Account>, ServerSettings), Error> {
+    let account = choose_account(config, named, sender, env)?;
     let endpoint = server_endpoint(connection, account, env)?.ok_or_else(no_server)?;
     let server = server_settings(connection, account, env, endpoint);
     Ok((account.cloned(), server))

@@ -93,15 +93,11 @@ fn a_4xx_is_queued_and_a_flush_before_its_time_leaves_it_alone() {
     let port = closed_port();
     let server = ScriptedServer::start_on(
         port,
-        vec![
-            Act::Say("220 test ESMTP\r\n"),
-            Act::Hear,
-            Act::Say("250 test\r\n"),
-            Act::Hear,
-            Act::Say("451 4.3.0 Try again later\r\n"),
-            Act::Hear,
-            Act::Say("221 bye\r\n"),
-        ],
+        script([
+            greeted(),
+            vec![Act::Hear, Act::Say("451 4.3.0 Try again later\r\n")],
+            listen(),
+        ]),
     );
     let sent = run(&mut queued_send(&sandbox, port, 2));
     sent.assert_code(75);
@@ -132,19 +128,11 @@ fn a_connection_dropped_in_the_data_keeps_the_message() {
     let port = closed_port();
     let _server = ScriptedServer::start_on(
         port,
-        vec![
-            Act::Say("220 test ESMTP\r\n"),
-            Act::Hear,
-            Act::Say("250 test\r\n"),
-            Act::Hear,
-            Act::Say("250 ok\r\n"),
-            Act::Hear,
-            Act::Say("250 ok\r\n"),
-            Act::Hear,
-            Act::Say("354 go\r\n"),
-            Act::HearBytes(50),
-            Act::Hang,
-        ],
+        script([
+            greeted(),
+            envelope_accepted(),
+            vec![Act::HearBytes(50), Act::Hang],
+        ]),
     );
     run(&mut queued_send(&sandbox, port, 3)).assert_code(75);
     let server = MailServer::start_on(port);
@@ -160,15 +148,11 @@ fn a_permanent_refusal_in_a_flush_makes_a_dead_letter() {
     let id = queued_ids(&sandbox).remove(0);
     let _server = ScriptedServer::start_on(
         port,
-        vec![
-            Act::Say("220 test ESMTP\r\n"),
-            Act::Hear,
-            Act::Say("250 test\r\n"),
-            Act::Hear,
-            Act::Say("550 5.7.1 Sender rejected\r\n"),
-            Act::Hear,
-            Act::Say("221 bye\r\n"),
-        ],
+        script([
+            greeted(),
+            vec![Act::Hear, Act::Say("550 5.7.1 Sender rejected\r\n")],
+            listen(),
+        ]),
     );
     let flushed = flush(&sandbox);
     flushed.assert_code(65);
@@ -464,4 +448,28 @@ fn a_message_typed_by_hand_is_kept_when_it_cannot_be_sent() {
         message.contains("words nobody wants to type twice"),
         "{message}"
     );
+}
+
+#[test]
+fn a_queued_8bit_message_is_declared_8bit_when_flushed() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    run_with_stdin(
+        sandbox
+            .command()
+            .args(["sendmail", "-t", "--server"])
+            .arg(format!("smtp+plain://localhost:{port}")),
+        Some("From: a@example.org\nTo: b@example.org\nSubject: x\n\nGrüße\n".as_bytes()),
+    )
+    .assert_code(75);
+    let server = ScriptedServer::start_on(port, happy(EHLO_REPLY));
+    flush(&sandbox).assert_code(0);
+    let heard = server.heard();
+    assert!(
+        heard
+            .iter()
+            .any(|l| l.starts_with("MAIL FROM:<a@example.org>") && l.ends_with(" BODY=8BITMIME")),
+        "{heard:?}"
+    );
+    assert!(heard.iter().any(|l| l == "Grüße"), "{heard:?}");
 }
