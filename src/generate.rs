@@ -388,6 +388,8 @@ mod tests {
             "password",
             "oauth2_token_command",
             "timeout",
+            "queue",
+            "log",
             "extends",
             "default",
         ] {

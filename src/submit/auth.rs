@@ -170,16 +170,12 @@ pub(super) fn may_send_password(encrypted: bool, host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::reply::parse_reply;
+    use super::super::reply::reply_from;
     use super::*;
-
-    fn lines(raw: &[&str]) -> Vec<String> {
-        raw.iter().map(|s| s.to_string()).collect()
-    }
 
     #[test]
     fn retired_password_logins_get_a_hint_naming_oauth2() {
-        let reply = |line: &str| parse_reply(&lines(&[line]));
+        let reply = |line: &str| reply_from(&[line]);
         let microsoft = reply(
             "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. 5.7.30",
         );

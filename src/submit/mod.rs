@@ -773,13 +773,7 @@ fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<Stri
     if extensions.has("SIZE") {
         command.push_str(&format!(" SIZE={size}"));
     }
-    let ascii = message.content.ascii().map_err(|err| {
-        fault(
-            Step::MailFrom,
-            Kind::NoInput,
-            format!("cannot read the message: {}", crate::error::io_reason(&err)),
-        )
-    })?;
+    let ascii = message.content.ascii();
     // RFC 6532: UTF-8 in header fields travels only with SMTPUTF8.
     let utf8_header = !ascii.header;
     if message.envelope.needs_smtputf8() || utf8_header {
@@ -1441,18 +1435,15 @@ fn millis(duration: Duration) -> u64 {
 
 #[cfg(test)]
 mod tests {
+    use super::reply::reply_from;
     use super::*;
-
-    fn lines(raw: &[&str]) -> Vec<String> {
-        raw.iter().map(|s| s.to_string()).collect()
-    }
 
     #[test]
     fn recipient_faults_separate_permanent_from_temporary() {
         let result = |address: &str, code: u16| RecipientResult {
             address: address.into(),
             accepted: code < 400,
-            reply: parse_reply(&lines(&[&format!("{code} x")])),
+            reply: reply_from(&[&format!("{code} x")]),
         };
         assert!(recipients_fault(&[result("a@x", 250)], false).is_none());
         let err = recipients_fault(&[result("a@x", 250), result("b@x", 550)], false).unwrap();

@@ -158,42 +158,48 @@ pub(super) fn queue_id(text: &str) -> Option<String> {
     (!id.is_empty()).then(|| id.to_string())
 }
 
+/// A reply from its lines as a server would send them, for tests here and in `auth` and `mod`.
+#[cfg(test)]
+pub(super) fn reply_from(lines: &[&str]) -> Option<Reply> {
+    parse_reply(
+        &lines
+            .iter()
+            .map(|line| line.to_string())
+            .collect::<Vec<_>>(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn lines(raw: &[&str]) -> Vec<String> {
-        raw.iter().map(|s| s.to_string()).collect()
-    }
-
     #[test]
     fn replies_keep_enhanced_codes_and_queue_ids() {
-        let reply = parse_reply(&lines(&["250 2.0.0 Ok: queued as 4XyZ12"])).unwrap();
+        let reply = reply_from(&["250 2.0.0 Ok: queued as 4XyZ12"]).unwrap();
         assert_eq!(reply.code, 250);
         assert_eq!(reply.enhanced.as_deref(), Some("2.0.0"));
         assert_eq!(reply.text, "Ok: queued as 4XyZ12");
         assert_eq!(reply.queue_id.as_deref(), Some("4XyZ12"));
         assert_eq!(reply.one_line(), "250 2.0.0 Ok: queued as 4XyZ12");
 
-        let exim = parse_reply(&lines(&["250 OK id=1tAbCd-0001xy-Ab"])).unwrap();
+        let exim = reply_from(&["250 OK id=1tAbCd-0001xy-Ab"]).unwrap();
         assert_eq!(exim.enhanced, None);
         assert_eq!(exim.queue_id.as_deref(), Some("1tAbCd-0001xy-Ab"));
 
-        let refused =
-            parse_reply(&lines(&["550 5.1.1 <x@y>: Recipient address rejected"])).unwrap();
+        let refused = reply_from(&["550 5.1.1 <x@y>: Recipient address rejected"]).unwrap();
         assert!(!refused.is_positive() && !refused.is_transient());
         assert_eq!(refused.queue_id, None);
     }
     #[test]
     fn multi_line_replies_list_extensions() {
-        let reply = parse_reply(&lines(&[
+        let reply = reply_from(&[
             "250-mail.example.com",
             "250-PIPELINING",
             "250-SIZE 10240000",
             "250-AUTH PLAIN LOGIN",
             "250-AUTH=PLAIN LOGIN",
             "250 STARTTLS",
-        ]))
+        ])
         .unwrap();
         let ext = Extensions::parse(&reply);
         assert!(ext.has("STARTTLS") && ext.has("PIPELINING"));

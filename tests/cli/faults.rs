@@ -10,60 +10,6 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-const GREETING: &str = "220 test ESMTP\r\n";
-const EHLO_REPLY: &str = "250-test\r\n250 8BITMIME\r\n";
-
-/// The greeting, the EHLO and this reply to it.
-fn greeted_with(ehlo_reply: &'static str) -> Vec<Act> {
-    vec![Act::Say(GREETING), Act::Hear, Act::Say(ehlo_reply)]
-}
-
-/// The greeting and an EHLO reply offering 8BITMIME only.
-fn greeted() -> Vec<Act> {
-    greeted_with(EHLO_REPLY)
-}
-
-/// MAIL and one RCPT accepted, then DATA answered with 354.
-fn envelope_accepted() -> Vec<Act> {
-    vec![
-        Act::Hear,
-        Act::Say("250 2.1.0 Ok\r\n"),
-        Act::Hear,
-        Act::Say("250 2.1.5 Ok\r\n"),
-        Act::Hear,
-        Act::Say("354 go\r\n"),
-    ]
-}
-
-/// The message data read in full, accepted, then QUIT.
-fn data_accepted() -> Vec<Act> {
-    vec![
-        Act::HearData,
-        Act::Say("250 2.0.0 Ok: queued as X\r\n"),
-        Act::Hear,
-        Act::Say("221 bye\r\n"),
-    ]
-}
-
-/// Commands read after the script's point of interest, so that anything the client sends
-/// anyway is recorded and can be asserted on.
-fn listen() -> Vec<Act> {
-    vec![Act::Hear, Act::Hear, Act::Hear]
-}
-
-/// A whole successful dialogue for one recipient, after this EHLO reply.
-fn happy(ehlo_reply: &'static str) -> Vec<Act> {
-    script([
-        greeted_with(ehlo_reply),
-        envelope_accepted(),
-        data_accepted(),
-    ])
-}
-
-fn script<const N: usize>(parts: [Vec<Act>; N]) -> Vec<Act> {
-    parts.into_iter().flatten().collect()
-}
-
 /// `send_args` with another `--timeout`.
 fn server_args(scheme: &str, port: u16, timeout: u64) -> Vec<String> {
     let mut args = send_args(scheme, port);

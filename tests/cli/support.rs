@@ -456,6 +456,62 @@ pub enum Act {
     Hang,
 }
 
+// Pieces of scripts, put together with `script`.
+
+pub const GREETING: &str = "220 test ESMTP\r\n";
+pub const EHLO_REPLY: &str = "250-test\r\n250 8BITMIME\r\n";
+
+/// The greeting, the EHLO and this reply to it.
+pub fn greeted_with(ehlo_reply: &'static str) -> Vec<Act> {
+    vec![Act::Say(GREETING), Act::Hear, Act::Say(ehlo_reply)]
+}
+
+/// The greeting and an EHLO reply offering 8BITMIME only.
+pub fn greeted() -> Vec<Act> {
+    greeted_with(EHLO_REPLY)
+}
+
+/// MAIL and one RCPT accepted, then DATA answered with 354.
+pub fn envelope_accepted() -> Vec<Act> {
+    vec![
+        Act::Hear,
+        Act::Say("250 2.1.0 Ok\r\n"),
+        Act::Hear,
+        Act::Say("250 2.1.5 Ok\r\n"),
+        Act::Hear,
+        Act::Say("354 go\r\n"),
+    ]
+}
+
+/// The message data read in full, accepted, then QUIT.
+pub fn data_accepted() -> Vec<Act> {
+    vec![
+        Act::HearData,
+        Act::Say("250 2.0.0 Ok: queued as X\r\n"),
+        Act::Hear,
+        Act::Say("221 bye\r\n"),
+    ]
+}
+
+/// Commands read after the script's point of interest, so that anything the client sends
+/// anyway is recorded and can be asserted on.
+pub fn listen() -> Vec<Act> {
+    vec![Act::Hear, Act::Hear, Act::Hear]
+}
+
+/// A whole successful dialogue for one recipient, after this EHLO reply.
+pub fn happy(ehlo_reply: &'static str) -> Vec<Act> {
+    script([
+        greeted_with(ehlo_reply),
+        envelope_accepted(),
+        data_accepted(),
+    ])
+}
+
+pub fn script<const N: usize>(parts: [Vec<Act>; N]) -> Vec<Act> {
+    parts.into_iter().flatten().collect()
+}
+
 /// A server that plays one script on its first connection and records what the client sent.
 pub struct ScriptedServer {
     pub port: u16,
