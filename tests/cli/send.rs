@@ -678,3 +678,37 @@ fn a_large_attachment_is_streamed_in_constant_memory() {
         "peak RSS {peak_kib} KiB for a 48 MiB attachment"
     );
 }
+
+/// The progress bar appears on a terminal for a large upload, and never with -q. util-linux
+/// `script` gives the binary a terminal and records what it shows there.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_large_upload_shows_progress_on_a_terminal_only() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let attachment = sandbox.write("big.bin", vec![7u8; 4 * 1024 * 1024]);
+    let on_terminal = |extra: &str| {
+        let command = format!(
+            "{} --server smtp+plain://localhost:{} -f a@example.org -t b@example.org -m hi -a {} {extra}",
+            env!("CARGO_BIN_EXE_smtpsend"),
+            server.port,
+            attachment.display()
+        );
+        let output = sandbox
+            .command_for("script")
+            .args(["-qec", &command, "/dev/null"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let shown = on_terminal("");
+    assert!(
+        shown.contains("MiB/5.47 MiB"),
+        "the total is the base64 size: {shown}"
+    );
+    assert!(shown.contains("250 2.0.0 Ok"), "{shown}");
+    let quiet = on_terminal("-q");
+    assert!(!quiet.contains("MiB"), "{quiet}");
+    assert_eq!(server.messages().len(), 2);
+}
