@@ -2,8 +2,6 @@
 //! SMTP server (mailin-embedded) that records what it received, an implicit-TLS front for it,
 //! and a scripted server for the faults a real server will not produce on demand.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -124,7 +122,8 @@ fn install_crypto_provider() {
 
 /// A CA and a server certificate signed by it, written as PEM files.
 pub struct Pki {
-    pub dir: tempfile::TempDir,
+    /// Holds the PEM files; removed when the Pki is dropped.
+    _dir: tempfile::TempDir,
     pub ca_file: PathBuf,
     pub cert_file: PathBuf,
     pub key_file: PathBuf,
@@ -173,7 +172,7 @@ impl Pki {
             key_file,
             cert_der: cert.der().clone(),
             key_der: key.serialize_der(),
-            dir,
+            _dir: dir,
         }
     }
 
