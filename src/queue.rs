@@ -62,7 +62,7 @@ pub fn route_of(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
         auth: server
             .login
             .as_ref()
-            .map(|l| format!("{:?}", l.mechanism).to_lowercase()),
+            .map(|l| l.mechanism.name().to_string()),
         timeout: Some(server.timeout.as_secs()),
     }
 }

@@ -78,9 +78,12 @@ pub fn show(
     if let Some(login) = &server.login {
         rows.push((
             "auth",
-            format!("{:?}", login.mechanism).to_lowercase(),
+            login.mechanism.name().to_string(),
             flag_or_env(
-                connection.auth.map(|a| format!("{a:?}").to_lowercase()),
+                connection
+                    .auth
+                    .and_then(|a| clap::ValueEnum::to_possible_value(&a))
+                    .map(|value| value.get_name().to_string()),
                 "SMTPSEND_AUTH",
                 account_has(|a| a.auth.is_some()),
             ),

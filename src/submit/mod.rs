@@ -106,6 +106,19 @@ pub enum AuthChoice {
     OAuthBearer,
 }
 
+impl AuthChoice {
+    /// The name `--auth` and the `auth` key take.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthChoice::Auto => "auto",
+            AuthChoice::Plain => "plain",
+            AuthChoice::Login => "login",
+            AuthChoice::Xoauth2 => "xoauth2",
+            AuthChoice::OAuthBearer => "oauthbearer",
+        }
+    }
+}
+
 /// A login, password in hand.
 #[derive(Debug)]
 pub struct Login {
