@@ -163,9 +163,16 @@ fn read_body(source: &BodySource, what: &str) -> Result<Option<String>, Error> {
             bytes
         }
     };
+    let not_text =
+        |problem: String| Error::bad_message(format!("{what} {problem}; send binary data with -a"));
+    // A NUL may appear in neither 7bit nor 8bit data (RFC 2045 2.7, 2.8), and mail-builder
+    // would label such a text part 7bit; sendmail mode refuses it too.
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(not_text(format!("contains a NUL byte at offset {offset}")));
+    }
     String::from_utf8(bytes).map(Some).map_err(|err| {
-        Error::bad_message(format!(
-            "{what} is not UTF-8 text (invalid byte at offset {}); send binary data with -a",
+        not_text(format!(
+            "is not UTF-8 text (invalid byte at offset {})",
             err.utf8_error().valid_up_to()
         ))
     })

@@ -10,8 +10,9 @@
 
 use std::fmt;
 use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -97,13 +98,17 @@ pub fn password_for(
         return found(secret.clone(), "SMTPSEND_PASSWORD", Vec::new());
     }
     if let Some(path) = &sources.env_file {
-        let contents = std::fs::read_to_string(path).map_err(|err| {
-            Error::config(format!(
-                "cannot read SMTPSEND_PASSWORD_FILE {}: {}",
-                path.display(),
-                io_reason(&err)
-            ))
-        })?;
+        let what = format!("SMTPSEND_PASSWORD_FILE {}", path.display());
+        let cannot_read =
+            |err: &std::io::Error| Error::config(format!("cannot read {what}: {}", io_reason(err)));
+        let file = std::fs::File::open(path).map_err(|err| cannot_read(&err))?;
+        let contents = match read_bounded(file, MAX_SECRET_SOURCE) {
+            Ok(Bounded::Whole(contents)) => contents,
+            Ok(Bounded::TooLong) => return Err(too_much(&what)),
+            Err(err) => return Err(cannot_read(&err)),
+        };
+        let contents = String::from_utf8(contents)
+            .map_err(|_| Error::config(format!("{what} is not UTF-8 text")))?;
         return found(
             Secret::new(first_line(&contents).to_string()),
             "SMTPSEND_PASSWORD_FILE",
@@ -362,7 +367,50 @@ fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default()
 }
 
-/// Runs `sh -c COMMAND`, bounded in time, and takes the first line of its output.
+/// The most a password source may give. A password, or an OAuth2 token with the JSON around it
+/// (access tokens run to a few KiB), fits many times over; `yes` or `/dev/zero` does not, and
+/// reading them must not grow memory without bound.
+pub const MAX_SECRET_SOURCE: usize = 32 * 1024;
+
+/// What a password command may write to stderr that is kept for the error message.
+const MAX_COMMAND_STDERR: usize = 4 * 1024;
+
+/// What `read_bounded` found.
+enum Bounded {
+    Whole(Vec<u8>),
+    TooLong,
+}
+
+/// Reads `reader` to its end, or stops once it has given more than `limit` bytes.
+fn read_bounded(reader: impl Read, limit: usize) -> std::io::Result<Bounded> {
+    let mut buf = Vec::new();
+    reader.take(limit as u64 + 1).read_to_end(&mut buf)?;
+    Ok(if buf.len() > limit {
+        Bounded::TooLong
+    } else {
+        Bounded::Whole(buf)
+    })
+}
+
+/// The error for a source that gave more than a password could be.
+pub fn too_much(what: &str) -> Error {
+    Error::config(format!(
+        "{what} gave more than {} KiB; a password or token is far shorter",
+        MAX_SECRET_SOURCE / 1024
+    ))
+}
+
+/// What the reader threads of a password command report.
+enum Pipe {
+    Stdout(std::io::Result<Bounded>),
+    Stderr(Vec<u8>),
+}
+
+/// Runs `sh -c COMMAND`, bounded in time and in output, and takes the first line of its output.
+///
+/// The command runs in a process group of its own, and the whole group is killed when it takes
+/// too long or says too much: killing `sh` alone would leave `sleep 60` or a pipeline's other
+/// members running after smtpsend has given up on them.
 fn run_password_command(command: &str, what: &str, timeout: Duration) -> Result<Secret, Error> {
     let failed = |reason: String| Error::new(Kind::Config, format!("{what} failed: {reason}"));
     let mut child = Command::new("sh")
@@ -372,41 +420,67 @@ fn run_password_command(command: &str, what: &str, timeout: Duration) -> Result<
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .map_err(|err| failed(format!("cannot run sh: {}", io_reason(&err))))?;
 
     // Read both pipes on threads so a chatty command cannot block on a full pipe.
+    let (sender, pipes) = mpsc::channel();
     let mut stdout = child.stdout.take().expect("stdout is piped");
     let mut stderr = child.stderr.take().expect("stderr is piped");
-    let out_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stdout.read_to_end(&mut buf);
-        buf
+    let stdout_sender = sender.clone();
+    std::thread::spawn(move || {
+        let _ = stdout_sender.send(Pipe::Stdout(read_bounded(&mut stdout, MAX_SECRET_SOURCE)));
     });
-    let err_reader = std::thread::spawn(move || {
-        let mut buf = Vec::new();
-        let _ = stderr.read_to_end(&mut buf);
-        buf
+    std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let _ = (&mut stderr)
+            .take(MAX_COMMAND_STDERR as u64)
+            .read_to_end(&mut kept);
+        // Drain the rest unkept, so the command is not blocked writing to a full pipe.
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        let _ = sender.send(Pipe::Stderr(kept));
     });
 
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() >= timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(failed(format!(
-                    "no answer within {} s (a command waiting for input?)",
-                    timeout.as_secs()
-                )));
+    // Done when the command has exited and both pipes are closed: a background child still
+    // holding the pipe open counts as the command not having answered.
+    let deadline = Instant::now() + timeout;
+    let (mut status, mut output, mut errors) = (None, None, None);
+    while status.is_none() || output.is_none() || errors.is_none() {
+        if status.is_none() {
+            match child.try_wait() {
+                Ok(found) => status = found,
+                Err(err) => {
+                    kill_group(&mut child);
+                    return Err(failed(io_reason(&err)));
+                }
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(err) => return Err(failed(io_reason(&err))),
         }
+        let now = Instant::now();
+        if now >= deadline {
+            kill_group(&mut child);
+            return Err(failed(format!(
+                "no answer within {} s (a command waiting for input?)",
+                timeout.as_secs()
+            )));
+        }
+        match pipes.recv_timeout((deadline - now).min(Duration::from_millis(10))) {
+            Ok(Pipe::Stdout(Ok(Bounded::TooLong))) => {
+                kill_group(&mut child);
+                return Err(too_much(what));
+            }
+            Ok(Pipe::Stdout(Ok(Bounded::Whole(read)))) => output = Some(read),
+            Ok(Pipe::Stdout(Err(err))) => {
+                kill_group(&mut child);
+                return Err(failed(io_reason(&err)));
+            }
+            Ok(Pipe::Stderr(kept)) => errors = Some(kept),
+            Err(_) => {}
+        }
+    }
+    let (Some(status), Some(stdout), Some(stderr)) = (status, output, errors) else {
+        unreachable!("the loop ends only with all three");
     };
-    let stdout = out_reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
     let stderr = String::from_utf8_lossy(&stderr);
     let stderr = stderr.trim();
     if !status.success() {
@@ -427,6 +501,16 @@ fn run_password_command(command: &str, what: &str, timeout: Duration) -> Result<
         return Err(failed("it printed no password".into()));
     }
     Ok(Secret::new(password.to_string()))
+}
+
+/// Kills the command's whole process group, then reaps the command itself.
+fn kill_group(child: &mut Child) {
+    // The group's id is the command's pid (`process_group(0)`); a negative pid names the group.
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
+    }
+    let _ = child.wait();
 }
 
 #[cfg(test)]
@@ -522,6 +606,84 @@ mod tests {
         let err = password_for("u", "h", &sources).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(err.message.contains("no answer within"), "{}", err.message);
+    }
+
+    /// Whether a live process has `marker` on its command line.
+    fn process_with_argument(marker: &str) -> bool {
+        std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+            std::fs::read(entry.path().join("cmdline"))
+                .is_ok_and(|cmdline| String::from_utf8_lossy(&cmdline).contains(marker))
+        })
+    }
+
+    #[test]
+    fn a_command_that_times_out_leaves_no_process_behind() {
+        // A duration no other process on the machine is likely to sleep for.
+        let marker = format!("61.{}", std::process::id());
+        let mut sources = sources();
+        sources.command = Some(format!("sleep {marker}; echo pw"));
+        sources.command_timeout = Duration::from_millis(300);
+        let err = password_for("u", "h", &sources).unwrap_err();
+        assert!(err.message.contains("no answer within"), "{}", err.message);
+        // SIGKILL is delivered at once, but the reaping of the orphan may take a moment.
+        let gone = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(20));
+            !process_with_argument(&format!("sleep\0{marker}"))
+        });
+        assert!(gone, "sleep {marker} survived its password command");
+    }
+
+    #[test]
+    fn a_background_child_holding_the_output_open_is_bounded_too() {
+        let mut sources = sources();
+        sources.command = Some("sleep 30 & echo pw".into());
+        sources.command_timeout = Duration::from_millis(300);
+        let started = Instant::now();
+        let err = password_for("u", "h", &sources).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(err.message.contains("no answer within"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_command_that_never_stops_talking_is_refused() {
+        let mut sources = sources();
+        sources.command = Some("yes".into());
+        let started = Instant::now();
+        let err = password_for("u", "h", &sources).unwrap_err();
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(err.kind, Kind::Config);
+        assert!(
+            err.message
+                .contains("--password-command gave more than 32 KiB"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn an_endless_password_file_is_refused() {
+        let mut sources = sources();
+        sources.env_file = Some("/dev/zero".into());
+        let err = password_for("u", "h", &sources).unwrap_err();
+        assert!(
+            err.message
+                .contains("SMTPSEND_PASSWORD_FILE /dev/zero gave more than"),
+            "{}",
+            err.message
+        );
+    }
+
+    #[test]
+    fn a_token_of_ten_kilobytes_is_taken_whole() {
+        let token = "t".repeat(10 * 1024);
+        let mut sources = sources();
+        sources.command = Some(format!("printf '%s\\n' {token}"));
+        let password = password_for("u", "h", &sources).unwrap();
+        assert_eq!(password.secret.expose(), token);
     }
 
     #[test]

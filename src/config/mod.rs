@@ -631,4 +631,66 @@ auth = "login"
             Path::new("/home/u/.config/smtpsend/config.toml")
         );
     }
+
+    /// Pieces of configuration files, right and wrong, for the property test to combine.
+    const PIECES: &[&str] = &[
+        "default = \"work\"",
+        "default = \"nowhere\"",
+        "[accounts.work]",
+        "[accounts.base]",
+        "[accounts.\"\u{202e}x\"]",
+        "extends = \"base\"",
+        "extends = \"work\"",
+        "server = \"smtp://mail.example.com\"",
+        "server = \"smtps://[::1]:99999\"",
+        "server = \"gopher://x\"",
+        "server = \"smtp://user:pw@host\"",
+        "host = \"relay.example.net\"",
+        "port = 0",
+        "port = -1",
+        "tls = \"implicit\"",
+        "tls = \"sometimes\"",
+        "auth = \"login\"",
+        "auth = 7",
+        "from = \"Me <me@example.com>\"",
+        "from = \"<<>>\"",
+        "user = \"\"",
+        "timeout = 18446744073709551615",
+        "timeout = 1e400",
+        "password = \"x\"",
+        "unknown_key = true",
+        "= \"no key\"",
+        "[accounts",
+        "\"unterminated",
+        "",
+    ];
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Whatever the file holds, the parser answers with a configuration or with one line
+            /// that exits 78; it never panics.
+            #[test]
+            fn any_text_gives_a_configuration_or_one_line_error(text in any::<String>()) {
+                if let Err(err) = parse_text(&text) {
+                    prop_assert_eq!(err.kind, Kind::Config);
+                    prop_assert!(!err.message.contains('\n'), "{}", err.message);
+                }
+            }
+
+            #[test]
+            fn configuration_shaped_text_gives_a_configuration_or_one_line_error(
+                lines in prop::collection::vec(prop::sample::select(PIECES), 0..16)
+            ) {
+                if let Err(err) = parse_text(&lines.join("\n")) {
+                    prop_assert_eq!(err.kind, Kind::Config);
+                    prop_assert!(!err.message.contains('\n'), "{}", err.message);
+                }
+            }
+        }
+    }
 }

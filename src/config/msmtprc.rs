@@ -1675,4 +1675,41 @@ passwordeval "gpg -q -d \"$HOME/my mail.gpg\" | sed 's/\\n$//'"
         assert!(table.is_empty());
         assert!(imported.notes.is_empty());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(512))]
+
+            /// Whatever an msmtp file holds, the import gives TOML or an error naming a line of it.
+            #[test]
+            fn any_msmtp_file_imports_or_names_a_line(
+                lines in prop::collection::vec(
+                    prop_oneof![
+                        prop::sample::select(&[
+                            "defaults", "account work", "account other : work", "host mail.example.com",
+                            "port 465", "port x", "tls on", "tls_starttls off", "auth on", "auth scram-sha-256",
+                            "user me", "from me@example.com", "from *@example.com", "passwordeval \"pass x\"",
+                            "password \"unterminated", "account default : work", "logfile ~/log", "include x",
+                        ][..]).prop_map(str::to_string),
+                        any::<String>(),
+                    ],
+                    0..12,
+                )
+            ) {
+                let text = lines.join("\n");
+                match import(&text) {
+                    Ok(imported) => {
+                        prop_assert!(toml::from_str::<toml::Table>(&imported.toml).is_ok(), "{}", imported.toml);
+                    }
+                    Err(err) => prop_assert!(
+                        (1..=text.lines().count().max(1)).contains(&err.line),
+                        "line {} of {}", err.line, text.lines().count()
+                    ),
+                }
+            }
+        }
+    }
 }

@@ -596,6 +596,68 @@ fn dry_run_prints_the_message_and_connects_nowhere() {
     );
 }
 
+// Issue 10: a NUL went out raw in a part labelled 7bit from --body-file, stdin and --html.
+#[test]
+fn a_text_body_with_a_nul_byte_is_refused_on_every_path() {
+    let sandbox = Sandbox::new();
+    let with_nul = sandbox.write("nul.txt", b"a\0b\n");
+    let path = with_nul.to_str().unwrap();
+    let base = ["--dry-run", "-f", "a@example.org", "-t", "b@example.org"];
+    let from_stdin: &[u8] = b"a\0b\n";
+    let cases = [
+        (vec!["--body-file", path], None, "body"),
+        (vec![], Some(from_stdin), "body"),
+        (vec!["-m", "text", "--html", path], None, "HTML"),
+    ];
+    for (args, stdin, what) in cases {
+        let run = run_with_stdin(sandbox.command().args(base).args(&args), stdin);
+        run.assert_code(65);
+        assert!(
+            run.stdout.is_empty(),
+            "{args:?}: nothing printed: {}",
+            run.stdout
+        );
+        assert!(
+            run.stderr.contains("contains a NUL byte at offset 1")
+                && run.stderr.to_lowercase().contains(&what.to_lowercase()),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+}
+
+// Issue 10: `SMTPSEND_PASSWORD_FILE=/dev/zero` grew memory without bound.
+#[test]
+fn an_endless_password_source_is_refused_and_nothing_is_sent() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::StartTls);
+    let started = std::time::Instant::now();
+    let run = run(sandbox
+        .command()
+        .args(send_args("smtp", server.port))
+        .arg("--ca-file")
+        .arg(server.ca_file())
+        .args([
+            "--user",
+            USER,
+            "-f",
+            USER,
+            "-t",
+            "bob@example.net",
+            "-m",
+            "x",
+        ])
+        .env("SMTPSEND_PASSWORD_FILE", "/dev/zero"));
+    run.assert_code(78);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert!(
+        run.stderr.contains("gave more than 32 KiB"),
+        "{}",
+        run.stderr
+    );
+    assert!(server.messages().is_empty());
+}
+
 #[test]
 fn help_lists_the_exit_codes_and_version_answers() {
     let sandbox = Sandbox::new();
