@@ -741,15 +741,16 @@ fn a_large_attachment_is_streamed_in_constant_memory() {
     );
 }
 
-/// The progress bar appears on a terminal for a large upload, and never with -q. util-linux
-/// `script` gives the binary a terminal and records what it shows there.
+/// The progress bar appears on a terminal for a large upload, and never with -q or on a `dumb`
+/// terminal, which cannot redraw a line. util-linux `script` gives the binary a terminal and
+/// records what it shows there.
 #[cfg(target_os = "linux")]
 #[test]
 fn a_large_upload_shows_progress_on_a_terminal_only() {
     let sandbox = Sandbox::new();
     let server = MailServer::start(Encryption::None);
     let attachment = sandbox.write("big.bin", vec![7u8; 4 * 1024 * 1024]);
-    let on_terminal = |extra: &str| {
+    let on_terminal = |term: &str, extra: &str| {
         let command = format!(
             "{} --server smtp+plain://localhost:{} -f a@example.org -t b@example.org -m hi -a {} {extra}",
             env!("CARGO_BIN_EXE_smtpsend"),
@@ -759,18 +760,22 @@ fn a_large_upload_shows_progress_on_a_terminal_only() {
         let output = sandbox
             .command_for("script")
             .args(["-qec", &command, "/dev/null"])
+            .env("TERM", term)
             .output()
             .unwrap();
         assert!(output.status.success(), "{output:?}");
         String::from_utf8_lossy(&output.stdout).into_owned()
     };
-    let shown = on_terminal("");
+    let shown = on_terminal("xterm-256color", "");
     assert!(
         shown.contains("MiB/5.47 MiB"),
         "the total is the base64 size: {shown}"
     );
     assert!(shown.contains("250 2.0.0 Ok"), "{shown}");
-    let quiet = on_terminal("-q");
+    let quiet = on_terminal("xterm-256color", "-q");
     assert!(!quiet.contains("MiB"), "{quiet}");
-    assert_eq!(server.messages().len(), 2);
+    let dumb = on_terminal("dumb", "");
+    assert!(!dumb.contains("MiB"), "{dumb}");
+    assert!(dumb.contains("250 2.0.0 Ok"), "{dumb}");
+    assert_eq!(server.messages().len(), 3);
 }

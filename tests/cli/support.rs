@@ -51,13 +51,23 @@ impl Sandbox {
                 command.env_remove(key);
             }
         }
-        // No Secret Service unless a test starts one: the keyring's absence is the common case.
+        // No Secret Service unless a test starts one: the keyring's absence is the common case,
+        // and the developer's own keyring must never be reached. D-Bus clients fall back to
+        // $XDG_RUNTIME_DIR/bus when DBUS_SESSION_BUS_ADDRESS is unset, so that points here too.
+        let runtime = self.path("runtime");
+        std::fs::create_dir_all(&runtime).unwrap();
+        // No terminal type either, as under cron or CI: a test that wants one sets TERM itself.
         command
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env_remove("TERM")
+            .env_remove("NO_COLOR")
+            .env_remove("BROWSER")
             .env("HOME", self.dir.path())
             .env("XDG_CONFIG_HOME", self.path("config"))
             .env("XDG_DATA_HOME", self.path("data"))
             .env("XDG_STATE_HOME", self.path("state"))
+            .env("XDG_CACHE_HOME", self.path("cache"))
+            .env("XDG_RUNTIME_DIR", runtime)
             .stdin(Stdio::null());
         command
     }
