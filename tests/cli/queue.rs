@@ -275,7 +275,14 @@ fn flushes_killed_at_random_points_lose_nothing() {
     let gate = Gate::to(server.port);
     let started = Instant::now();
     let mut queued = 0;
-    let mut state = u64::from(std::process::id()) | 1;
+    // The kill points come from a seed that is printed, and taken from KILL_SEED when set, so
+    // a failing run can be repeated.
+    let seed = std::env::var("KILL_SEED")
+        .ok()
+        .and_then(|seed| seed.parse().ok())
+        .unwrap_or_else(|| u64::from(std::process::id()) | 1);
+    eprintln!("kill points from KILL_SEED={seed}");
+    let mut state = seed;
     for round in 0..KILLS {
         if queued_ids(&sandbox).is_empty() {
             // Everything went out: queue the next batch, with the server unreachable.
@@ -313,7 +320,7 @@ fn flushes_killed_at_random_points_lose_nothing() {
         "{KILLS} kills over {queued} queued messages: {} delivered, {duplicates} delivered twice or more",
         counts.len()
     );
-    assert_eq!(counts.len(), queued, "no message lost");
+    assert_eq!(counts.len(), queued, "no message lost (KILL_SEED={seed})");
     let leftovers: Vec<_> = std::fs::read_dir(sandbox.path("data/smtpsend/outbox"))
         .unwrap()
         .flatten()

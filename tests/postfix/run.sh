@@ -23,16 +23,16 @@
 #
 # Environment:
 #   SMTPSEND                       binary under test (default target/debug/smtpsend; built if missing)
-#   POSTFIX_TEST_SUBMISSION_PORT   STARTTLS submission port on 127.0.0.1 (default 2587)
-#   POSTFIX_TEST_SMTPS_PORT        implicit-TLS port on 127.0.0.1 (default 2465)
+#   POSTFIX_TEST_SUBMISSION_PORT   STARTTLS submission port on 127.0.0.1 (default: a free one)
+#   POSTFIX_TEST_SMTPS_PORT        implicit-TLS port on 127.0.0.1 (default: a free one)
 #   POSTFIX_TEST_KEEP=1            keep the temporary directory (its path is printed)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 REPO=$(pwd)
 HERE=$REPO/tests/postfix
-SUB_PORT=${POSTFIX_TEST_SUBMISSION_PORT:-2587}
-SMTPS_PORT=${POSTFIX_TEST_SMTPS_PORT:-2465}
+SUB_PORT=${POSTFIX_TEST_SUBMISSION_PORT:-}
+SMTPS_PORT=${POSTFIX_TEST_SMTPS_PORT:-}
 BIN=${SMTPSEND:-target/debug/smtpsend}
 case $BIN in /*) ;; *) BIN=$REPO/$BIN ;; esac
 MODE=${1:-test}
@@ -94,8 +94,10 @@ setup_failed() {
 # Postfix and its SASL database; gnome-keyring (a real Secret Service), dbus-daemon for
 # dbus-run-session and dbus-send, libsecret-tools for secret-tool; s-nail, a mailx that hands
 # its mail to a sendmail. git send-email is checked for separately (git_with_send_email).
+# python3 runs check.py. Every package a test needs is named here: git-email only recommends
+# libmailtools-perl, yet git send-email cannot parse an address without its Mail::Address.
 PACKAGES=(postfix sasl2-bin libsasl2-modules openssl gnome-keyring dbus-daemon libsecret-tools
-    s-nail)
+    s-nail python3 libmailtools-perl)
 
 install_packages() {
     local missing=() pkg
@@ -138,6 +140,24 @@ git_with_send_email() {
 # The private Postfix instance
 # ---------------------------------------------------------------------------------------------
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# A port nothing on 127.0.0.1 listens on, other than those given: fixed ports collide with
+# whatever else a machine runs.
+free_port() {
+    local port taken
+    for _ in $(seq 100); do
+        port=$((20000 + RANDOM % 40000))
+        for taken in "$@"; do [[ $port == "$taken" ]] && continue 2; done
+        port_in_use "$port" || { echo "$port"; return 0; }
+    done
+    return 1
+}
+
+pick_ports() {
+    [[ -n $SUB_PORT ]] || SUB_PORT=$(free_port) || setup_failed "no free port on 127.0.0.1"
+    [[ -n $SMTPS_PORT ]] || SMTPS_PORT=$(free_port "$SUB_PORT") ||
+        setup_failed "no free port on 127.0.0.1"
+}
 
 make_certificates() {
     local d=$T/tls log=$T/openssl.log
@@ -292,6 +312,7 @@ setup_postfix() {
     install_packages
     make_certificates
     make_sasldb
+    pick_ports
     write_config
     start_postfix
 }
