@@ -336,3 +336,26 @@ fn a_directory_of_messages_goes_through_one_session() {
         );
     }
 }
+
+#[test]
+fn a_bare_lf_dot_in_bs_data_is_content_not_the_end() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    // Only CRLF.CRLF ends the data (RFC 5321 section 4.1.1.4): what follows `\n.\n` here is
+    // message text, not a second transaction.
+    let session = b"EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n\
+Subject: s\r\n\r\nline1\n.\nMAIL FROM:<smuggler@evil.test>\nRCPT TO:<victim@example.com>\n\
+DATA\n\nSMUGGLED\n.\n\r\n.\r\nQUIT\r\n";
+    let run = run_with_stdin(&mut sendmail(&sandbox, &["-bs"]), Some(session));
+    run.assert_code(0);
+    let received = server.only_message();
+    assert_eq!(received.recipients, ["b@example.com"]);
+    let raw = String::from_utf8(received.data.clone()).unwrap();
+    assert!(
+        raw.ends_with(
+            "line1\r\n.\r\nMAIL FROM:<smuggler@evil.test>\r\nRCPT TO:<victim@example.com>\r\n\
+             DATA\r\n\r\nSMUGGLED\r\n.\r\n\r\n"
+        ),
+        "{raw}"
+    );
+}
