@@ -136,7 +136,11 @@ fn apply_with_argument(
 ) -> Result<(), Error> {
     match flag {
         'f' | 'r' => invocation.sender = Some(value),
-        'F' => invocation.full_name = Some(value),
+        'F' => {
+            // The name goes into a From header, where a line break would start another field.
+            settings::reject_line_breaks(&value, "sendmail: -F")?;
+            invocation.full_name = Some(value);
+        }
         'N' => invocation.dsn_notify = Some(dsn_notify(&value)?),
         'R' => {
             invocation.dsn_return = Some(match value.to_ascii_lowercase().as_str() {

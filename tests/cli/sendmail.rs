@@ -359,3 +359,23 @@ DATA\n\nSMUGGLED\n.\n\r\n.\r\nQUIT\r\n";
         "{raw}"
     );
 }
+
+#[test]
+fn a_full_name_with_a_line_break_is_refused_not_stripped() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    for name in ["Eve\r\nBcc: victim@example.net", "Eve\nX: y", "Eve\rX: y"] {
+        let run = run_with_stdin(
+            &mut sendmail(&sandbox, &["-F", name, "bob@example.net"]),
+            Some(b"Subject: x\n\nbody\n"),
+        );
+        run.assert_code(65);
+        assert!(
+            run.stderr.contains("-F") && run.stderr.contains("CR or LF"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    assert!(server.messages().is_empty(), "nothing is sent");
+}
