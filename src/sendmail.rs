@@ -205,8 +205,19 @@ fn long_option_takes_value(option: &str) -> bool {
 /// The entry point for `smtpsend sendmail ARGS` and for a binary called `sendmail`.
 pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
     let invocation = parse_flags(args)?;
-    let options = SendmailOptions::try_parse_from(&invocation.long_options)
-        .map_err(|err| Error::usage(format!("sendmail: {}", first_line(&err.to_string()))))?;
+    let options = match SendmailOptions::try_parse_from(&invocation.long_options) {
+        Ok(options) => options,
+        Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => {
+            print_help();
+            return Ok(());
+        }
+        Err(err) => {
+            return Err(Error::usage(format!(
+                "sendmail: {}",
+                first_line(&err.to_string())
+            )));
+        }
+    };
     let verbose = invocation.verbose || options.verbose;
     let config = config::load(options.connection.config.as_deref(), env.var)?;
     // The caller of sendmail cannot retry: a message the server cannot take now waits in the
@@ -278,6 +289,19 @@ pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
     match error {
         Some(error) => Err(error),
         None => Ok(()),
+    }
+}
+
+/// `--help`: what `smtpsend help sendmail` prints, since SendmailOptions knows only the long
+/// options and not sendmail's own flags.
+fn print_help() {
+    use clap::CommandFactory;
+    let mut command = crate::cli::Cli::command();
+    // Building gives the subcommand its full name for the usage line.
+    command.build();
+    if let Some(sendmail) = command.find_subcommand_mut("sendmail") {
+        // As `main` does with clap's own help: a closed standard output is not worth a status.
+        let _ = sendmail.print_long_help();
     }
 }
 

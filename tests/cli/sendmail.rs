@@ -379,3 +379,29 @@ fn a_full_name_with_a_line_break_is_refused_not_stripped() {
     }
     assert!(server.messages().is_empty(), "nothing is sent");
 }
+
+#[test]
+fn sendmail_help_is_the_help_of_the_subcommand() {
+    let sandbox = Sandbox::new();
+    let help = run(sandbox.command().args(["help", "sendmail"]));
+    help.assert_code(0);
+    assert!(
+        help.stdout.contains("Usage: smtpsend sendmail"),
+        "{}",
+        help.stdout
+    );
+    let link = sandbox.path("sendmail");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_smtpsend"), &link).unwrap();
+    let mut called_sendmail = sandbox.command_for(&link);
+    called_sendmail.arg("--help");
+    for mut command in [
+        sendmail(&sandbox, &["--help"]),
+        sendmail(&sandbox, &["-t", "--help"]),
+        called_sendmail,
+    ] {
+        let run = run(&mut command);
+        run.assert_code(0);
+        assert_eq!(run.stdout, help.stdout);
+        assert_eq!(run.stderr, "");
+    }
+}
