@@ -9,6 +9,7 @@
 //! `settings`'.
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -203,8 +204,16 @@ fn long_option_takes_value(option: &str) -> bool {
 }
 
 /// The entry point for `smtpsend sendmail ARGS` and for a binary called `sendmail`.
-pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
-    let invocation = parse_flags(args)?;
+pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
+    let args = args
+        .iter()
+        .map(|arg| {
+            arg.to_str()
+                .map(str::to_string)
+                .ok_or_else(|| Error::usage(format!("sendmail: the argument {arg:?} is not UTF-8")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let invocation = parse_flags(&args)?;
     let options = match SendmailOptions::try_parse_from(&invocation.long_options) {
         Ok(options) => options,
         Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => {
@@ -1078,8 +1087,8 @@ fn read_data(input: &mut impl BufRead, limit: usize) -> std::io::Result<Data> {
 }
 
 /// Whether the binary was started under the name `sendmail` (a symlink).
-pub fn invoked_as_sendmail(argv0: &str) -> bool {
-    PathBuf::from(argv0)
+pub fn invoked_as_sendmail(argv0: &OsStr) -> bool {
+    Path::new(argv0)
         .file_name()
         .is_some_and(|name| name == "sendmail")
 }

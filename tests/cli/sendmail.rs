@@ -405,3 +405,23 @@ fn sendmail_help_is_the_help_of_the_subcommand() {
         assert_eq!(run.stderr, "");
     }
 }
+
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error_naming_it() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let sandbox = Sandbox::new();
+    let link = sandbox.path("sendmail");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_smtpsend"), &link).unwrap();
+    let bad = OsStr::from_bytes(b"-f\xff");
+    let mut called_sendmail = sandbox.command_for(&link);
+    called_sendmail.arg(bad).arg("bob@example.net");
+    let mut subcommand = sendmail(&sandbox, &[]);
+    subcommand.arg(bad).arg("bob@example.net");
+    for mut command in [called_sendmail, subcommand] {
+        let run = run_with_stdin(&mut command, Some(b"Subject: x\n\nbody\n"));
+        run.assert_code(64);
+        assert!(run.stderr.contains(r"-f\xFF"), "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+}
