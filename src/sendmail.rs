@@ -1454,4 +1454,124 @@ mod tests {
             assert!(relayed.is_empty());
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Bytes made of what the parsers look for (line breaks, dots, field names, commands,
+        /// an over-long line) as often as of anything else.
+        fn hostile() -> impl Strategy<Value = Vec<u8>> {
+            let piece = prop_oneof![
+                Just(b"\r\n".to_vec()),
+                Just(b"\n".to_vec()),
+                Just(b"\r".to_vec()),
+                Just(b".".to_vec()),
+                Just(b":".to_vec()),
+                Just(b" ".to_vec()),
+                Just(b"\t".to_vec()),
+                Just(b"\0".to_vec()),
+                Just(b"@x.org, ".to_vec()),
+                Just(b"From: ".to_vec()),
+                Just(b"To: root".to_vec()),
+                Just(b"Bcc: ".to_vec()),
+                Just(b"Message-ID: ".to_vec()),
+                Just(b"EHLO c\r\n".to_vec()),
+                Just(b"MAIL FROM:<a@x.org>\r\n".to_vec()),
+                Just(b"RCPT TO:<b@y.org>\r\n".to_vec()),
+                Just(b"DATA\r\n".to_vec()),
+                Just(vec![b'x'; 1100]),
+                prop::collection::vec(any::<u8>(), 0..16),
+            ];
+            prop::collection::vec(piece, 0..48).prop_map(|pieces| pieces.concat())
+        }
+
+        fn no_bare_line_breaks(bytes: &[u8]) -> bool {
+            bytes.iter().enumerate().all(|(at, &b)| match b {
+                b'\r' => bytes.get(at + 1) == Some(&b'\n'),
+                b'\n' => at > 0 && bytes[at - 1] == b'\r',
+                _ => true,
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn the_intake_takes_any_bytes(raw in hostile(), dash_t in any::<bool>()) {
+                let message = canonical_crlf(&raw);
+                prop_assert!(no_bare_line_breaks(&message));
+                prop_assert!(until_lone_dot(&raw, false).len() <= raw.len());
+                if split_header(&message).is_ok() {
+                    let from = Mailbox { name: Some("Robot".into()), address: "r@x.org".into() };
+                    let (fixed, _) = fix_headers(&message, Some(&from), "x.org").unwrap();
+                    let (header, _) = split_header(&fixed).unwrap();
+                    let bcc = header.split_inclusive(|&b| b == b'\n').find(|line| {
+                        let line = line.to_ascii_lowercase();
+                        line.starts_with(b"bcc:") || line.starts_with(b"resent-bcc:")
+                    });
+                    prop_assert!(bcc.is_none(), "{:?}", String::from_utf8_lossy(&fixed));
+                }
+                let invocation = Invocation {
+                    recipients_from_headers: dash_t,
+                    sender: Some("me@x.org".into()),
+                    recipients: vec!["a@x.org".into()],
+                    ..Invocation::default()
+                };
+                let options =
+                    SendmailOptions::try_parse_from(["--server", "smtp+plain://localhost"]).unwrap();
+                let env = Environment {
+                    var: &|_| None,
+                    stdin_is_terminal: false,
+                    stderr_is_terminal: false,
+                    can_prompt: false,
+                };
+                if let Ok((composed, _)) = prepare(&raw, None, &invocation, &options, None, &env) {
+                    prop_assert!(!composed.envelope.recipients.is_empty());
+                }
+                let text = String::from_utf8_lossy(&raw);
+                if let Ok(aliases) = parse_aliases(&text, Path::new("aliases")) {
+                    let names: Vec<String> = text.split([',', '\n']).map(str::to_string).collect();
+                    let _ = expand_recipients(&names, &aliases, Some("x.org"));
+                }
+            }
+
+            #[test]
+            fn only_crlf_dot_crlf_ends_the_data_of_any_bytes(input in hostile(), limit in 0..64usize) {
+                let mut cursor = std::io::Cursor::new(&input[..]);
+                let read = read_data(&mut cursor, limit);
+                // The DATA command's CRLF comes first.
+                let framed = [&b"\r\n"[..], &input].concat();
+                let end = framed.windows(5).position(|w| w == b"\r\n.\r\n").map(|at| at + 3);
+                match (read, end) {
+                    (Ok(data), Some(end)) => {
+                        prop_assert_eq!(usize::try_from(cursor.position()).unwrap(), end);
+                        if let Data::Message(data) = data {
+                            prop_assert!(data.len() <= limit);
+                        }
+                    }
+                    (Err(err), None) => {
+                        prop_assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+                    }
+                    (read, end) => prop_assert!(false, "{read:?} but the end is at {end:?}"),
+                }
+            }
+
+            #[test]
+            fn the_dialogue_takes_any_bytes(input in hostile()) {
+                let mut output = Vec::new();
+                let relayed = std::cell::Cell::new(0);
+                let result = serve_smtp(&mut &input[..], &mut output, &|data: &[u8], _: &Envelope| {
+                    relayed.set(relayed.get() + data.len());
+                    Ok("250 ok".into())
+                });
+                prop_assert!(relayed.get() <= input.len());
+                prop_assert!(output.starts_with(b"220 ") && output.ends_with(b"\r\n"));
+                prop_assert!(no_bare_line_breaks(&output), "{:?}", String::from_utf8_lossy(&output));
+                if let Err(error) = result {
+                    prop_assert_eq!(error.kind, Kind::Temporary);
+                }
+            }
+        }
+    }
 }
