@@ -633,9 +633,10 @@ fn split_header(message: &[u8]) -> Result<(&[u8], &[u8]), Error> {
             "sendmail: the message contains a NUL byte",
         ));
     }
+    // RFC 5321 section 4.5.3.1.6: 1000 octets with the CRLF.
     if let Some(long) = message
         .split(|&b| b == b'\n')
-        .position(|line| line.len() > 1000)
+        .position(|line| line.strip_suffix(b"\r").unwrap_or(line).len() > 998)
     {
         return Err(Error::bad_message(format!(
             "sendmail: line {} is longer than SMTP allows (998 octets); it cannot be sent as it is",
@@ -1249,8 +1250,11 @@ mod tests {
             split_header(b"Subject: a\0b\r\n").unwrap_err().exit_code(),
             65
         );
-        let long = format!("Subject: x\r\n\r\n{}\r\n", "x".repeat(1200));
-        assert_eq!(split_header(long.as_bytes()).unwrap_err().exit_code(), 65);
+        let line = |octets: usize| format!("Subject: x\r\n\r\n{}\r\n", "x".repeat(octets));
+        assert!(split_header(line(998).as_bytes()).is_ok());
+        let err = split_header(line(999).as_bytes()).unwrap_err();
+        assert_eq!(err.exit_code(), 65);
+        assert!(err.message.contains("line 3"), "{}", err.message);
     }
 
     #[test]
