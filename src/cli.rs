@@ -6,6 +6,7 @@
 //! reads files, the environment (beyond clap's own `env` fallbacks) or the network: turning these
 //! values into something usable is `settings`' job.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
@@ -88,7 +89,7 @@ pub enum Command {
             allow_hyphen_values = true,
             num_args = 0..
         )]
-        args: Vec<String>,
+        args: Vec<OsString>,
     },
     /// Send every message file in a directory over one connection.
     ///

@@ -21,6 +21,7 @@ mod sendmail;
 mod settings;
 mod submit;
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -30,10 +31,11 @@ use crate::cli::{Cli, Command, ConfigCommand, QueueCommand};
 use crate::settings::Environment;
 
 fn main() -> ExitCode {
-    let mut argv = std::env::args();
+    // args_os: std::env::args panics on an argument that is not UTF-8.
+    let mut argv = std::env::args_os();
     let argv0 = argv.next().unwrap_or_default();
     if sendmail::invoked_as_sendmail(&argv0) {
-        let args: Vec<String> = argv.collect();
+        let args: Vec<OsString> = argv.collect();
         return finish(sendmail::run(&args, &environment()));
     }
     generate::complete_dynamically(); // SMTPSEND_COMPLETE=SHELL: print completions, exit

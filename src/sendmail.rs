@@ -9,6 +9,7 @@
 //! `settings`'.
 
 use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 
@@ -136,7 +137,11 @@ fn apply_with_argument(
 ) -> Result<(), Error> {
     match flag {
         'f' | 'r' => invocation.sender = Some(value),
-        'F' => invocation.full_name = Some(value),
+        'F' => {
+            // The name goes into a From header, where a line break would start another field.
+            settings::reject_line_breaks(&value, "sendmail: -F")?;
+            invocation.full_name = Some(value);
+        }
         'N' => invocation.dsn_notify = Some(dsn_notify(&value)?),
         'R' => {
             invocation.dsn_return = Some(match value.to_ascii_lowercase().as_str() {
@@ -199,10 +204,29 @@ fn long_option_takes_value(option: &str) -> bool {
 }
 
 /// The entry point for `smtpsend sendmail ARGS` and for a binary called `sendmail`.
-pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
-    let invocation = parse_flags(args)?;
-    let options = SendmailOptions::try_parse_from(&invocation.long_options)
-        .map_err(|err| Error::usage(format!("sendmail: {}", first_line(&err.to_string()))))?;
+pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
+    let args = args
+        .iter()
+        .map(|arg| {
+            arg.to_str()
+                .map(str::to_string)
+                .ok_or_else(|| Error::usage(format!("sendmail: the argument {arg:?} is not UTF-8")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let invocation = parse_flags(&args)?;
+    let options = match SendmailOptions::try_parse_from(&invocation.long_options) {
+        Ok(options) => options,
+        Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => {
+            print_help();
+            return Ok(());
+        }
+        Err(err) => {
+            return Err(Error::usage(format!(
+                "sendmail: {}",
+                first_line(&err.to_string())
+            )));
+        }
+    };
     let verbose = invocation.verbose || options.verbose;
     let config = config::load(options.connection.config.as_deref(), env.var)?;
     // The caller of sendmail cannot retry: a message the server cannot take now waits in the
@@ -274,6 +298,19 @@ pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
     match error {
         Some(error) => Err(error),
         None => Ok(()),
+    }
+}
+
+/// `--help`: what `smtpsend help sendmail` prints, since SendmailOptions knows only the long
+/// options and not sendmail's own flags.
+fn print_help() {
+    use clap::CommandFactory;
+    let mut command = crate::cli::Cli::command();
+    // Building gives the subcommand its full name for the usage line.
+    command.build();
+    if let Some(sendmail) = command.find_subcommand_mut("sendmail") {
+        // As `main` does with clap's own help: a closed standard output is not worth a status.
+        let _ = sendmail.print_long_help();
     }
 }
 
@@ -596,9 +633,10 @@ fn split_header(message: &[u8]) -> Result<(&[u8], &[u8]), Error> {
             "sendmail: the message contains a NUL byte",
         ));
     }
+    // RFC 5321 section 4.5.3.1.6: 1000 octets with the CRLF.
     if let Some(long) = message
         .split(|&b| b == b'\n')
-        .position(|line| line.len() > 1000)
+        .position(|line| line.strip_suffix(b"\r").unwrap_or(line).len() > 998)
     {
         return Err(Error::bad_message(format!(
             "sendmail: line {} is longer than SMTP allows (998 octets); it cannot be sent as it is",
@@ -793,6 +831,15 @@ fn expand_recipients(
 /// Relays one message received in the `-bs` dialogue; returns the server's final reply.
 type Relay<'a> = dyn Fn(&[u8], &Envelope) -> Result<String, Error> + 'a;
 
+/// The longest command line `-bs` takes, with its line break. RFC 5321 section 4.5.3.1.4 allows
+/// 512 octets and lets extensions raise it: the 8BITMIME and SMTPUTF8 we offer lengthen MAIL
+/// and RCPT (a parameter each, and UTF-8 paths), so some room beyond 512.
+const COMMAND_LINE_LIMIT: usize = 1000;
+
+/// The largest message `-bs` takes, announced with SIZE (RFC 1870); RFC 5321 section 4.5.3.1.7
+/// asks for at least 64K. Without a bound a client could make us hold endless data.
+const MESSAGE_LIMIT: usize = 64 * 1024 * 1024;
+
 /// The server side of a minimal SMTP session (RFC 5321) on standard input and output, for
 /// callers that speak SMTP to `sendmail -bs` (symfony/mailer among them). Each message is
 /// relayed when its data ends, and the real server's verdict becomes our reply.
@@ -810,13 +857,28 @@ fn serve_smtp(
     };
     say(output, "220 smtpsend ESMTP ready\r\n")?;
     let mut envelope: Option<Envelope> = None;
-    let mut line = String::new();
+    let mut line = Vec::new();
     loop {
-        line.clear();
-        if input.read_line(&mut line).map_err(io)? == 0 {
-            return Ok(());
+        match read_line_bounded(input, COMMAND_LINE_LIMIT, &mut line).map_err(io)? {
+            Line::End => return Ok(()),
+            // RFC 5321 section 4.5.3.1.9; the rest of the line was dropped, not run.
+            Line::TooLong { .. } => {
+                say(output, "500 5.5.2 Line too long\r\n")?;
+                continue;
+            }
+            Line::Whole => {}
         }
-        let command = line.trim_end_matches(['\r', '\n']);
+        let Ok(command) = std::str::from_utf8(&line) else {
+            say(output, "500 5.5.2 Command is not UTF-8\r\n")?;
+            continue;
+        };
+        let command = command.trim_end_matches(['\r', '\n']);
+        // A CR inside a command (`MAIL FROM:<a@x>\rRCPT TO:<b@y>`) would reach the real server
+        // in our MAIL FROM, where it may end the line: a smuggled command.
+        if command.contains(char::is_control) {
+            say(output, "500 5.5.2 Control character in the command\r\n")?;
+            continue;
+        }
         let verb = command
             .split_whitespace()
             .next()
@@ -838,7 +900,10 @@ fn serve_smtp(
         match verb.as_str() {
             "EHLO" => say(
                 output,
-                "250-smtpsend\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250 PIPELINING\r\n",
+                &format!(
+                    "250-smtpsend\r\n250-8BITMIME\r\n250-SMTPUTF8\r\n250-SIZE {MESSAGE_LIMIT}\r\n\
+                     250 PIPELINING\r\n"
+                ),
             )?,
             "HELO" => say(output, "250 smtpsend\r\n")?,
             "MAIL" => match argument("MAIL FROM:") {
@@ -866,13 +931,20 @@ fn serve_smtp(
                     continue;
                 };
                 say(output, "354 End data with <CR><LF>.<CR><LF>\r\n")?;
-                let data = read_data(input).map_err(io)?;
-                let reply = match relay(&data, &current) {
-                    Ok(reply) => format!("250 2.0.0 Ok: relayed ({})\r\n", report::escape(&reply)),
-                    Err(error) if error.kind == Kind::Temporary => {
-                        format!("451 4.3.0 {}\r\n", report::escape(&error.message))
+                let reply = match read_data(input, MESSAGE_LIMIT).map_err(io)? {
+                    // RFC 5321 section 4.5.3.1.9.
+                    Data::TooBig => {
+                        format!("552 5.3.4 Message too big: at most {MESSAGE_LIMIT} octets\r\n")
                     }
-                    Err(error) => format!("554 5.3.0 {}\r\n", report::escape(&error.message)),
+                    Data::Message(data) => match relay(&data, &current) {
+                        Ok(reply) => {
+                            format!("250 2.0.0 Ok: relayed ({})\r\n", report::escape(&reply))
+                        }
+                        Err(error) if error.kind == Kind::Temporary => {
+                            format!("451 4.3.0 {}\r\n", report::escape(&error.message))
+                        }
+                        Err(error) => format!("554 5.3.0 {}\r\n", report::escape(&error.message)),
+                    },
                 };
                 say(output, &reply)?;
             }
@@ -891,32 +963,133 @@ fn serve_smtp(
     }
 }
 
-/// The message data up to the lone dot, dot-stuffing undone (RFC 5321 section 4.5.2).
-fn read_data(input: &mut impl BufRead) -> std::io::Result<Vec<u8>> {
+/// How a line read by `read_line_bounded` ended.
+#[derive(Debug, PartialEq, Eq)]
+enum Line {
+    /// The input ended before the line began.
+    End,
+    /// The whole line is in the buffer, with its LF unless the input ended first.
+    Whole,
+    /// The line was longer than the limit: the buffer holds its start, the rest was read and
+    /// dropped. `crlf` says whether it ended in CRLF.
+    TooLong { crlf: bool },
+}
+
+/// Reads up to and including the next LF into `line`, keeping at most `limit` octets of it, so
+/// an endless line costs time but not memory.
+fn read_line_bounded(
+    input: &mut impl BufRead,
+    limit: usize,
+    line: &mut Vec<u8>,
+) -> std::io::Result<Line> {
+    line.clear();
+    let mut dropped = false;
+    let mut last = None;
+    loop {
+        let buffer = match input.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if buffer.is_empty() {
+            return Ok(match (dropped, line.is_empty()) {
+                (true, _) => Line::TooLong { crlf: false },
+                (false, true) => Line::End,
+                (false, false) => Line::Whole,
+            });
+        }
+        let (chunk, complete) = match buffer.iter().position(|&b| b == b'\n') {
+            Some(at) => (&buffer[..=at], true),
+            None => (buffer, false),
+        };
+        let kept = chunk.len().min(limit.saturating_sub(line.len()));
+        line.extend_from_slice(&chunk[..kept]);
+        dropped |= kept < chunk.len();
+        let crlf = match chunk {
+            [.., b'\r', b'\n'] => true,
+            [b'\n'] => last == Some(b'\r'),
+            _ => false,
+        };
+        last = chunk.last().copied();
+        let used = chunk.len();
+        input.consume(used);
+        if complete {
+            return Ok(if dropped {
+                Line::TooLong { crlf }
+            } else {
+                Line::Whole
+            });
+        }
+    }
+}
+
+/// What the data of one `-bs` message came to.
+#[derive(Debug, PartialEq, Eq)]
+enum Data {
+    Message(Vec<u8>),
+    /// Over the limit: read to its end and dropped.
+    TooBig,
+}
+
+/// The message data up to CRLF.CRLF, dot-stuffing undone (RFC 5321 section 4.5.2). Only that
+/// sequence ends it (sections 4.1.1.4 and 2.3.8): a dot after a bare LF or a bare CR is message
+/// text, made a CRLF line like every other line ending later, or what follows it would run as
+/// commands (SMTP smuggling). Lines are long as they come: the line breaks made CRLF decide
+/// their length, and the message's own limit bounds the memory.
+fn read_data(input: &mut impl BufRead, limit: usize) -> std::io::Result<Data> {
+    const LONE_DOT: &[u8] = b".\r\n";
     let mut data = Vec::new();
     let mut line = Vec::new();
+    let mut too_big = false;
+    // The CRLF of the DATA command counts: a lone dot at once is an empty message.
+    let mut after_crlf = true;
     loop {
-        line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::UnexpectedEof,
-                "input ended inside DATA",
-            ));
+        // One more than the room left, for a doubled dot; once too big, just enough to see
+        // the end.
+        let room = if too_big {
+            LONE_DOT.len()
+        } else {
+            (limit - data.len() + 1).max(LONE_DOT.len())
+        };
+        let ends_in_crlf = match read_line_bounded(input, room, &mut line)? {
+            Line::End => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "input ended inside DATA",
+                ));
+            }
+            Line::TooLong { crlf } => {
+                too_big = true;
+                data = Vec::new();
+                after_crlf = crlf;
+                continue;
+            }
+            Line::Whole => line.ends_with(b"\r\n"),
+        };
+        if after_crlf && line == LONE_DOT {
+            return Ok(if too_big {
+                Data::TooBig
+            } else {
+                Data::Message(data)
+            });
         }
-        if line == b".\r\n" || line == b".\n" {
-            return Ok(data);
+        let unstuffed = match line.strip_prefix(b".") {
+            Some(rest) if after_crlf && rest.starts_with(b".") => rest,
+            _ => &line,
+        };
+        after_crlf = ends_in_crlf;
+        if too_big || data.len() + unstuffed.len() > limit {
+            too_big = true;
+            data = Vec::new();
+            continue;
         }
-        let unstuffed = line
-            .strip_prefix(b".")
-            .filter(|_| line.starts_with(b".."))
-            .unwrap_or(&line);
         data.extend_from_slice(unstuffed);
     }
 }
 
 /// Whether the binary was started under the name `sendmail` (a symlink).
-pub fn invoked_as_sendmail(argv0: &str) -> bool {
-    PathBuf::from(argv0)
+pub fn invoked_as_sendmail(argv0: &OsStr) -> bool {
+    Path::new(argv0)
         .file_name()
         .is_some_and(|name| name == "sendmail")
 }
@@ -1077,8 +1250,11 @@ mod tests {
             split_header(b"Subject: a\0b\r\n").unwrap_err().exit_code(),
             65
         );
-        let long = format!("Subject: x\r\n\r\n{}\r\n", "x".repeat(1200));
-        assert_eq!(split_header(long.as_bytes()).unwrap_err().exit_code(), 65);
+        let line = |octets: usize| format!("Subject: x\r\n\r\n{}\r\n", "x".repeat(octets));
+        assert!(split_header(line(998).as_bytes()).is_ok());
+        let err = split_header(line(999).as_bytes()).unwrap_err();
+        assert_eq!(err.exit_code(), 65);
+        assert!(err.message.contains("line 3"), "{}", err.message);
     }
 
     #[test]
@@ -1137,13 +1313,12 @@ mod tests {
         assert!(parse_aliases("x: |/usr/bin/procmail\n", Path::new("/etc/aliases")).is_err());
     }
 
-    #[test]
-    fn the_smtp_dialogue_relays_each_message() {
-        let input = b"EHLO client\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\nSubject: t\r\n\r\n..dot\r\n.\r\nQUIT\r\n";
+    /// What a `-bs` session on `input` said, and what it relayed.
+    fn dialogue(input: impl Read) -> (String, Vec<(Vec<u8>, Envelope)>) {
         let mut output = Vec::new();
         let relayed = std::cell::RefCell::new(Vec::new());
         serve_smtp(
-            &mut &input[..],
+            &mut std::io::BufReader::new(input),
             &mut output,
             &|data: &[u8], envelope: &Envelope| {
                 relayed.borrow_mut().push((data.to_vec(), envelope.clone()));
@@ -1151,7 +1326,22 @@ mod tests {
             },
         )
         .unwrap();
-        let output = String::from_utf8(output).unwrap();
+        (String::from_utf8(output).unwrap(), relayed.into_inner())
+    }
+
+    /// The three-digit codes of the replies, the last line of each.
+    fn codes(output: &str) -> Vec<&str> {
+        output
+            .lines()
+            .filter(|l| l.as_bytes().get(3) == Some(&b' '))
+            .map(|l| &l[..3])
+            .collect()
+    }
+
+    #[test]
+    fn the_smtp_dialogue_relays_each_message() {
+        let input = b"EHLO client\r\nMAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\nSubject: t\r\n\r\n..dot\r\n.\r\nQUIT\r\n";
+        let (output, relayed) = dialogue(&input[..]);
         assert!(output.starts_with("220 "), "{output}");
         assert!(output.contains("354 "));
         assert!(
@@ -1159,7 +1349,6 @@ mod tests {
             "{output}"
         );
         assert!(output.ends_with("221 2.0.0 Bye\r\n"));
-        let relayed = relayed.into_inner();
         assert_eq!(relayed.len(), 1);
         assert_eq!(relayed[0].0, b"Subject: t\r\n\r\n.dot\r\n");
         assert_eq!(relayed[0].1.from, "a@x.org");
@@ -1180,5 +1369,213 @@ mod tests {
                 .unwrap()
                 .contains("451 4.3.0 cannot connect")
         );
+    }
+
+    const ENVELOPE: &[u8] = b"MAIL FROM:<a@x.org>\r\nRCPT TO:<b@y.org>\r\nDATA\r\n";
+
+    fn data(body: &[u8], limit: usize) -> Data {
+        read_data(&mut std::io::BufReader::new(body), limit).unwrap()
+    }
+
+    #[test]
+    fn only_crlf_dot_crlf_ends_the_data() {
+        for (input, kept) in [
+            (&b"a\n.\nb\r\n.\r\n"[..], &b"a\n.\nb\r\n"[..]),
+            (b"a\n.\r\nb\r\n.\r\n", b"a\n.\r\nb\r\n"),
+            (b"a\r.\r\nb\r\n.\r\n", b"a\r.\r\nb\r\n"),
+            (b"a\r\n.\nb\r\n.\r\n", b"a\r\n.\nb\r\n"),
+            // A doubled dot is undone only where a line starts.
+            (b"..a\r\nb\n..c\r\n.\r\n", b".a\r\nb\n..c\r\n"),
+            (b".\r\n", b""),
+        ] {
+            assert_eq!(data(input, 1000), Data::Message(kept.to_vec()), "{input:?}");
+        }
+        let smuggled = [
+            ENVELOPE,
+            b"Subject: s\r\n\r\nx\n.\nMAIL FROM:<evil@x.org>\nRCPT TO:<victim@y.org>\nDATA\n\nSMUGGLED\n.\n\r\n.\r\nQUIT\r\n",
+        ]
+        .concat();
+        let (output, relayed) = dialogue(&smuggled[..]);
+        assert_eq!(codes(&output), ["220", "250", "250", "354", "250", "221"]);
+        assert_eq!(relayed.len(), 1);
+        assert_eq!(relayed[0].1.recipients, ["b@y.org"]);
+        assert!(relayed[0].0.ends_with(b"DATA\n\nSMUGGLED\n.\n\r\n"));
+    }
+
+    #[test]
+    fn data_over_the_limit_is_read_to_its_end_and_refused() {
+        assert_eq!(
+            data(b"12345\r\n.\r\n", 7),
+            Data::Message(b"12345\r\n".to_vec())
+        );
+        assert_eq!(
+            data(b"..345\r\n.\r\n", 7),
+            Data::Message(b".345\r\n".to_vec())
+        );
+        assert_eq!(data(b"123456\r\n.\r\n", 7), Data::TooBig);
+        assert_eq!(data(b"1\r\n2\r\n3\r\n4\r\n.\r\n", 7), Data::TooBig);
+        // A dropped line's end still counts: here `\n.\r\n` is no end, the last line is.
+        assert_eq!(data(b"123456789\n.\r\nx\r\n.\r\n", 7), Data::TooBig);
+        let endless = std::io::repeat(b'x').take(MESSAGE_LIMIT as u64 + 10);
+        let (output, relayed) = dialogue(
+            ENVELOPE
+                .chain(endless)
+                .chain(&b"\r\n.\r\nNOOP\r\nQUIT\r\n"[..]),
+        );
+        assert!(relayed.is_empty());
+        assert_eq!(
+            codes(&output),
+            ["220", "250", "250", "354", "552", "250", "221"]
+        );
+    }
+
+    #[test]
+    fn bad_command_lines_get_a_reply_and_run_nothing() {
+        let long = || {
+            (&b"NOOP "[..])
+                .chain(std::io::repeat(b'x').take(10_000_000))
+                .chain(&b"\r\n"[..])
+        };
+        let mut line = Vec::new();
+        let mut input = std::io::BufReader::new(long());
+        assert_eq!(
+            read_line_bounded(&mut input, COMMAND_LINE_LIMIT, &mut line).unwrap(),
+            Line::TooLong { crlf: true }
+        );
+        assert!(
+            line.capacity() <= 2 * COMMAND_LINE_LIMIT,
+            "{}",
+            line.capacity()
+        );
+        let (output, _) = dialogue(long().chain(&b"QUIT\r\n"[..]));
+        assert_eq!(codes(&output), ["220", "500", "221"], "{output}");
+        for bad in [
+            &b"MAIL FROM:<a@x.org>\rRCPT TO:<victim@y.org>\r\n"[..],
+            b"MAIL FROM:<a@x.org\xff>\r\n",
+        ] {
+            let (output, relayed) = dialogue(bad.chain(&b"RCPT TO:<b@y.org>\r\nQUIT\r\n"[..]));
+            assert_eq!(codes(&output), ["220", "500", "503", "221"], "{output}");
+            assert!(relayed.is_empty());
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Bytes made of what the parsers look for (line breaks, dots, field names, commands,
+        /// an over-long line) as often as of anything else.
+        fn hostile() -> impl Strategy<Value = Vec<u8>> {
+            let piece = prop_oneof![
+                Just(b"\r\n".to_vec()),
+                Just(b"\n".to_vec()),
+                Just(b"\r".to_vec()),
+                Just(b".".to_vec()),
+                Just(b":".to_vec()),
+                Just(b" ".to_vec()),
+                Just(b"\t".to_vec()),
+                Just(b"\0".to_vec()),
+                Just(b"@x.org, ".to_vec()),
+                Just(b"From: ".to_vec()),
+                Just(b"To: root".to_vec()),
+                Just(b"Bcc: ".to_vec()),
+                Just(b"Message-ID: ".to_vec()),
+                Just(b"EHLO c\r\n".to_vec()),
+                Just(b"MAIL FROM:<a@x.org>\r\n".to_vec()),
+                Just(b"RCPT TO:<b@y.org>\r\n".to_vec()),
+                Just(b"DATA\r\n".to_vec()),
+                Just(vec![b'x'; 1100]),
+                prop::collection::vec(any::<u8>(), 0..16),
+            ];
+            prop::collection::vec(piece, 0..48).prop_map(|pieces| pieces.concat())
+        }
+
+        fn no_bare_line_breaks(bytes: &[u8]) -> bool {
+            bytes.iter().enumerate().all(|(at, &b)| match b {
+                b'\r' => bytes.get(at + 1) == Some(&b'\n'),
+                b'\n' => at > 0 && bytes[at - 1] == b'\r',
+                _ => true,
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn the_intake_takes_any_bytes(raw in hostile(), dash_t in any::<bool>()) {
+                let message = canonical_crlf(&raw);
+                prop_assert!(no_bare_line_breaks(&message));
+                prop_assert!(until_lone_dot(&raw, false).len() <= raw.len());
+                if split_header(&message).is_ok() {
+                    let from = Mailbox { name: Some("Robot".into()), address: "r@x.org".into() };
+                    let (fixed, _) = fix_headers(&message, Some(&from), "x.org").unwrap();
+                    let (header, _) = split_header(&fixed).unwrap();
+                    let bcc = header.split_inclusive(|&b| b == b'\n').find(|line| {
+                        let line = line.to_ascii_lowercase();
+                        line.starts_with(b"bcc:") || line.starts_with(b"resent-bcc:")
+                    });
+                    prop_assert!(bcc.is_none(), "{:?}", String::from_utf8_lossy(&fixed));
+                }
+                let invocation = Invocation {
+                    recipients_from_headers: dash_t,
+                    sender: Some("me@x.org".into()),
+                    recipients: vec!["a@x.org".into()],
+                    ..Invocation::default()
+                };
+                let options =
+                    SendmailOptions::try_parse_from(["--server", "smtp+plain://localhost"]).unwrap();
+                let env = Environment {
+                    var: &|_| None,
+                    stdin_is_terminal: false,
+                    stderr_is_terminal: false,
+                    can_prompt: false,
+                };
+                if let Ok((composed, _)) = prepare(&raw, None, &invocation, &options, None, &env) {
+                    prop_assert!(!composed.envelope.recipients.is_empty());
+                }
+                let text = String::from_utf8_lossy(&raw);
+                if let Ok(aliases) = parse_aliases(&text, Path::new("aliases")) {
+                    let names: Vec<String> = text.split([',', '\n']).map(str::to_string).collect();
+                    let _ = expand_recipients(&names, &aliases, Some("x.org"));
+                }
+            }
+
+            #[test]
+            fn only_crlf_dot_crlf_ends_the_data_of_any_bytes(input in hostile(), limit in 0..64usize) {
+                let mut cursor = std::io::Cursor::new(&input[..]);
+                let read = read_data(&mut cursor, limit);
+                // The DATA command's CRLF comes first.
+                let framed = [&b"\r\n"[..], &input].concat();
+                let end = framed.windows(5).position(|w| w == b"\r\n.\r\n").map(|at| at + 3);
+                match (read, end) {
+                    (Ok(data), Some(end)) => {
+                        prop_assert_eq!(usize::try_from(cursor.position()).unwrap(), end);
+                        if let Data::Message(data) = data {
+                            prop_assert!(data.len() <= limit);
+                        }
+                    }
+                    (Err(err), None) => {
+                        prop_assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+                    }
+                    (read, end) => prop_assert!(false, "{read:?} but the end is at {end:?}"),
+                }
+            }
+
+            #[test]
+            fn the_dialogue_takes_any_bytes(input in hostile()) {
+                let mut output = Vec::new();
+                let relayed = std::cell::Cell::new(0);
+                let result = serve_smtp(&mut &input[..], &mut output, &|data: &[u8], _: &Envelope| {
+                    relayed.set(relayed.get() + data.len());
+                    Ok("250 ok".into())
+                });
+                prop_assert!(relayed.get() <= input.len());
+                prop_assert!(output.starts_with(b"220 ") && output.ends_with(b"\r\n"));
+                prop_assert!(no_bare_line_breaks(&output), "{:?}", String::from_utf8_lossy(&output));
+                if let Err(error) = result {
+                    prop_assert_eq!(error.kind, Kind::Temporary);
+                }
+            }
+        }
     }
 }

@@ -510,7 +510,8 @@ fn parse_all(items: &[String], what: &str) -> Result<Vec<Mailbox>, Error> {
     Ok(all)
 }
 
-fn reject_line_breaks(value: &str, what: &str) -> Result<(), Error> {
+/// A header value must stay on its line: CR or LF would end the field and start another.
+pub fn reject_line_breaks(value: &str, what: &str) -> Result<(), Error> {
     if value.contains(['\r', '\n']) {
         return Err(Error::bad_message(format!(
             "{what}: CR or LF in a header value: {value:?}"

@@ -336,3 +336,92 @@ fn a_directory_of_messages_goes_through_one_session() {
         );
     }
 }
+
+#[test]
+fn a_bare_lf_dot_in_bs_data_is_content_not_the_end() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    // Only CRLF.CRLF ends the data (RFC 5321 section 4.1.1.4): what follows `\n.\n` here is
+    // message text, not a second transaction.
+    let session = b"EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nDATA\r\n\
+Subject: s\r\n\r\nline1\n.\nMAIL FROM:<smuggler@evil.test>\nRCPT TO:<victim@example.com>\n\
+DATA\n\nSMUGGLED\n.\n\r\n.\r\nQUIT\r\n";
+    let run = run_with_stdin(&mut sendmail(&sandbox, &["-bs"]), Some(session));
+    run.assert_code(0);
+    let received = server.only_message();
+    assert_eq!(received.recipients, ["b@example.com"]);
+    let raw = String::from_utf8(received.data.clone()).unwrap();
+    assert!(
+        raw.ends_with(
+            "line1\r\n.\r\nMAIL FROM:<smuggler@evil.test>\r\nRCPT TO:<victim@example.com>\r\n\
+             DATA\r\n\r\nSMUGGLED\r\n.\r\n\r\n"
+        ),
+        "{raw}"
+    );
+}
+
+#[test]
+fn a_full_name_with_a_line_break_is_refused_not_stripped() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    for name in ["Eve\r\nBcc: victim@example.net", "Eve\nX: y", "Eve\rX: y"] {
+        let run = run_with_stdin(
+            &mut sendmail(&sandbox, &["-F", name, "bob@example.net"]),
+            Some(b"Subject: x\n\nbody\n"),
+        );
+        run.assert_code(65);
+        assert!(
+            run.stderr.contains("-F") && run.stderr.contains("CR or LF"),
+            "{}",
+            run.stderr
+        );
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+    assert!(server.messages().is_empty(), "nothing is sent");
+}
+
+#[test]
+fn sendmail_help_is_the_help_of_the_subcommand() {
+    let sandbox = Sandbox::new();
+    let help = run(sandbox.command().args(["help", "sendmail"]));
+    help.assert_code(0);
+    assert!(
+        help.stdout.contains("Usage: smtpsend sendmail"),
+        "{}",
+        help.stdout
+    );
+    let link = sandbox.path("sendmail");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_smtpsend"), &link).unwrap();
+    let mut called_sendmail = sandbox.command_for(&link);
+    called_sendmail.arg("--help");
+    for mut command in [
+        sendmail(&sandbox, &["--help"]),
+        sendmail(&sandbox, &["-t", "--help"]),
+        called_sendmail,
+    ] {
+        let run = run(&mut command);
+        run.assert_code(0);
+        assert_eq!(run.stdout, help.stdout);
+        assert_eq!(run.stderr, "");
+    }
+}
+
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error_naming_it() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let sandbox = Sandbox::new();
+    let link = sandbox.path("sendmail");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_smtpsend"), &link).unwrap();
+    let bad = OsStr::from_bytes(b"-f\xff");
+    let mut called_sendmail = sandbox.command_for(&link);
+    called_sendmail.arg(bad).arg("bob@example.net");
+    let mut subcommand = sendmail(&sandbox, &[]);
+    subcommand.arg(bad).arg("bob@example.net");
+    for mut command in [called_sendmail, subcommand] {
+        let run = run_with_stdin(&mut command, Some(b"Subject: x\n\nbody\n"));
+        run.assert_code(64);
+        assert!(run.stderr.contains(r"-f\xFF"), "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    }
+}
