@@ -1,5 +1,5 @@
 //! The one error type of smtpsend. Every failure carries the sysexits(3) code a script sees,
-//! so "try again later" (75) is always distinguishable from "give up" (65, 67, 69, 77, 78).
+//! so "try again later" (75) is always distinguishable from "give up" (65, 67, 69, 74, 77, 78).
 //! Nothing here prints; `main` prints an error once.
 
 use std::fmt;
@@ -19,6 +19,8 @@ pub enum Kind {
     Unavailable,
     /// 70: a bug in smtpsend.
     Internal,
+    /// 74: reading or writing a local file failed: a full disk, an I/O error.
+    IoError,
     /// 75: a temporary failure; the same command may well succeed later.
     Temporary,
     /// 76: the server's replies make no sense.
@@ -38,6 +40,7 @@ impl Kind {
             Kind::RecipientRefused => 67,
             Kind::Unavailable => 69,
             Kind::Internal => 70,
+            Kind::IoError => 74,
             Kind::Temporary => 75,
             Kind::Protocol => 76,
             Kind::AuthRefused => 77,
@@ -135,6 +138,7 @@ mod tests {
             (Kind::RecipientRefused, 67),
             (Kind::Unavailable, 69),
             (Kind::Internal, 70),
+            (Kind::IoError, 74),
             (Kind::Temporary, 75),
             (Kind::Protocol, 76),
             (Kind::AuthRefused, 77),

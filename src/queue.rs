@@ -17,7 +17,7 @@ use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind};
 use crate::outbox::{Attempt, Entry, Held, Outbox, Route, now};
-use crate::report::{Transcript, escape};
+use crate::report::{Transcript, escape, outln};
 use crate::send::session_options;
 use crate::settings::{self, Environment, ServerSettings};
 use crate::submit::{self, Delivery};
@@ -106,7 +106,7 @@ pub fn list(env: &Environment) -> Result<(), Error> {
     let queued = outbox.entries()?;
     let dead = outbox.dead_entries()?;
     if queued.is_empty() && dead.is_empty() {
-        println!("the outbox is empty");
+        outln!("the outbox is empty");
         return Ok(());
     }
     let clock = now();
@@ -116,7 +116,7 @@ pub fn list(env: &Environment) -> Result<(), Error> {
         } else {
             format!("next try in {}", duration(entry.next_attempt - clock))
         };
-        println!(
+        outln!(
             "{}  queued {} ago, {} attempt{}, {next}  <{}> -> {}",
             entry.id,
             duration(clock.saturating_sub(entry.created)),
@@ -126,17 +126,17 @@ pub fn list(env: &Environment) -> Result<(), Error> {
             addresses(&entry.recipients)
         );
         if let Some(last) = entry.attempts.last() {
-            println!("    last: {}", escape(&last.result));
+            outln!("    last: {}", escape(&last.result));
         }
     }
     for entry in &dead {
-        println!(
+        outln!(
             "{}  dead letter  <{}> -> {}",
             entry.id,
             entry.from,
             addresses(&entry.recipients)
         );
-        println!(
+        outln!(
             "    {}",
             escape(entry.reason.as_deref().unwrap_or_default())
         );
@@ -149,14 +149,14 @@ pub fn show(id: &str, env: &Environment) -> Result<(), Error> {
     let (entry, message) = outbox.find(id)?;
     let json = serde_json::to_string_pretty(&entry)
         .map_err(|err| Error::new(Kind::Internal, err.to_string()))?;
-    println!("{json}");
-    println!("message: {}", message.display());
+    outln!("{json}");
+    outln!("message: {}", message.display());
     Ok(())
 }
 
 pub fn drop(id: &str, env: &Environment) -> Result<(), Error> {
     Outbox::open(env.var)?.drop_entry(id)?;
-    println!("dropped {id}");
+    outln!("dropped {id}");
     Ok(())
 }
 
@@ -187,9 +187,11 @@ pub fn flush(
     for (route, entries) in groups {
         flush_group(&outbox, &route, entries, verbose, env, &mut tally)?;
     }
-    println!(
+    outln!(
         "{} delivered, {} deferred, {} dead",
-        tally.delivered, tally.deferred, tally.dead
+        tally.delivered,
+        tally.deferred,
+        tally.dead
     );
     match tally.worst {
         Some(error) => Err(error),
@@ -314,7 +316,7 @@ fn record(
     let Some((_, error)) = &delivery.failure else {
         outbox.remove(&entry.id)?;
         tally.delivered += 1;
-        println!(
+        outln!(
             "{}: delivered to {}: {}",
             entry.id,
             addresses(&entry.recipients),
@@ -324,7 +326,7 @@ fn record(
     };
     let remaining = remaining_recipients(message, delivery);
     if delivery.accepted() {
-        println!("{}: delivered to some: {}", entry.id, escape(&reply));
+        outln!("{}: delivered to some: {}", entry.id, escape(&reply));
     }
     if error.kind == Kind::Temporary && !remaining.is_empty() {
         entry.attempts.push(Attempt {
@@ -341,7 +343,7 @@ fn record(
             );
             let path = outbox.bury(entry, &reason)?;
             tally.dead += 1;
-            println!(
+            outln!(
                 "{}: dead letter, kept in {}: {}",
                 entry.id,
                 path.display(),
@@ -355,7 +357,7 @@ fn record(
         entry.next_attempt = now() + delay;
         outbox.save(entry)?;
         tally.deferred += 1;
-        println!(
+        outln!(
             "{}: deferred, next try in {}: {}",
             entry.id,
             duration(delay),
@@ -368,7 +370,7 @@ fn record(
         // Accepted for some, refused for the rest: nothing left to retry.
         outbox.remove(&entry.id)?;
         tally.delivered += 1;
-        println!(
+        outln!(
             "{}: refused for the others: {}",
             entry.id,
             escape(&error.message)
@@ -378,7 +380,7 @@ fn record(
     }
     let path = outbox.bury(entry, &error.message)?;
     tally.dead += 1;
-    println!(
+    outln!(
         "{}: dead letter, kept in {}: {}",
         entry.id,
         path.display(),

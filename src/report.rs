@@ -3,14 +3,78 @@
 //! Server text is untrusted: control and bidirectional-override characters are escaped before
 //! anything reaches a terminal, so a hostile server cannot move the cursor or reorder text.
 //! Secrets never get here: the session hands the transcript `<redacted>` in their place.
+//!
+//! Everything a command prints goes through `Stdout`, which a closed pipe cannot abort.
 
-use std::io::Write;
+use std::io::{self, Write};
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
 use crate::compose::Composed;
-use crate::error::Error;
+use crate::error::{Error, Kind, io_reason};
 use crate::submit::{Delivery, Endpoint, RecipientResult, Reply, Step, Timings, TlsInfo};
+
+/// Why standard output stopped taking what we print, once it has.
+static STDOUT_FAILURE: OnceLock<io::Error> = OnceLock::new();
+
+/// Standard output for what a command prints. When it fails, output stops and the command
+/// finishes all the same (a flush still settles every entry): a reader that went away
+/// (`| head -1`) is no error at all, as for ripgrep, and any other failure is reported by
+/// `stdout_status` once the command is done.
+pub struct Stdout;
+
+impl Stdout {
+    /// A failure is kept, and from then on everything is taken as written.
+    fn settle<T>(result: io::Result<T>, written: T) -> io::Result<T> {
+        match result {
+            Err(err) if err.kind() != io::ErrorKind::Interrupted => {
+                let _ = STDOUT_FAILURE.set(err);
+                Ok(written)
+            }
+            other => other,
+        }
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if STDOUT_FAILURE.get().is_some() {
+            return Ok(buf.len());
+        }
+        Stdout::settle(io::stdout().write(buf), buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if STDOUT_FAILURE.get().is_some() {
+            return Ok(());
+        }
+        Stdout::settle(io::stdout().flush(), ())
+    }
+}
+
+/// `println!` through `Stdout`.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        // Cannot fail: `Stdout` keeps its failure for `stdout_status`.
+        let _ = writeln!($crate::report::Stdout, $($arg)*);
+    }};
+}
+pub(crate) use outln;
+
+/// After a command: what it printed is flushed, and a failure other than a closed pipe is an
+/// error (74), since the output the user asked for is incomplete.
+pub fn stdout_status() -> Result<(), Error> {
+    let _ = Stdout.flush();
+    match STDOUT_FAILURE.get() {
+        Some(err) if err.kind() != io::ErrorKind::BrokenPipe => Err(Error::new(
+            Kind::IoError,
+            format!("cannot write to standard output: {}", io_reason(err)),
+        )),
+        _ => Ok(()),
+    }
+}
 
 /// The `-v` dialogue on standard error, printed as it happens so a hang shows where it is.
 pub struct Transcript {
@@ -252,9 +316,8 @@ pub fn print_json(subject: &JsonSubject) {
 
 /// One JSON object on one line of standard output.
 pub fn print_json_value(value: &impl Serialize) {
-    let mut stdout = std::io::stdout().lock();
-    if serde_json::to_writer(&mut stdout, value).is_ok() {
-        let _ = writeln!(stdout);
+    if let Ok(json) = serde_json::to_string(value) {
+        outln!("{json}");
     }
 }
 

@@ -24,7 +24,7 @@ use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::queue;
-use crate::report::{self, Transcript};
+use crate::report::{self, Transcript, outln};
 use crate::send::session_options;
 use crate::settings::{self, Environment, ServerSettings};
 use crate::submit::{self, Delivery};
@@ -325,7 +325,7 @@ pub fn batch(dir: &Path, options: &SendmailOptions, env: &Environment) -> Result
                 }
             }
             Err(error) => {
-                println!("{}: {}", file.display(), report::escape(&error.message));
+                outln!("{}: {}", file.display(), report::escape(&error.message));
                 Error::keep_worst(&mut worst, error);
             }
         }
@@ -362,7 +362,7 @@ pub fn batch(dir: &Path, options: &SendmailOptions, env: &Environment) -> Result
                         (None, Some(reply)) => reply.one_line(),
                         (None, None) => String::new(),
                     };
-                    println!("{}: {}", file.display(), report::escape(&outcome));
+                    outln!("{}: {}", file.display(), report::escape(&outcome));
                 }
                 outcomes.push(error);
             },

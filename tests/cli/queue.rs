@@ -473,3 +473,13 @@ fn a_queued_8bit_message_is_declared_8bit_when_flushed() {
     );
     assert!(heard.iter().any(|l| l == "Grüße"), "{heard:?}");
 }
+
+#[test]
+fn queue_list_and_show_into_a_closed_pipe_end_quietly() {
+    let sandbox = Sandbox::new();
+    assert_quiet_into_a_closed_pipe(sandbox.command().args(["queue", "list"]), 0);
+    run(&mut queued_send(&sandbox, closed_port(), 1)).assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    assert_quiet_into_a_closed_pipe(sandbox.command().args(["queue", "list"]), 0);
+    assert_quiet_into_a_closed_pipe(sandbox.command().args(["queue", "show", &id]), 0);
+}
