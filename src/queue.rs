@@ -17,7 +17,7 @@ use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind};
 use crate::outbox::{Attempt, Entry, Held, Outbox, Route, now};
-use crate::report::{Transcript, escape, outln};
+use crate::report::{Transcript, escape, escape_json, outln};
 use crate::send::session_options;
 use crate::settings::{self, Environment, ServerSettings};
 use crate::submit::{self, Delivery};
@@ -116,7 +116,8 @@ pub fn list(env: &Environment) -> Result<(), Error> {
         } else {
             format!("next try in {}", duration(entry.next_attempt - clock))
         };
-        outln!(
+        // All of it read from a file: escaped, every part.
+        let line = format!(
             "{}  queued {} ago, {} attempt{}, {next}  <{}> -> {}",
             entry.id,
             duration(clock.saturating_sub(entry.created)),
@@ -125,17 +126,19 @@ pub fn list(env: &Environment) -> Result<(), Error> {
             entry.from,
             addresses(&entry.recipients)
         );
+        outln!("{}", escape(&line));
         if let Some(last) = entry.attempts.last() {
             outln!("    last: {}", escape(&last.result));
         }
     }
     for entry in &dead {
-        outln!(
+        let line = format!(
             "{}  dead letter  <{}> -> {}",
             entry.id,
             entry.from,
             addresses(&entry.recipients)
         );
+        outln!("{}", escape(&line));
         outln!(
             "    {}",
             escape(entry.reason.as_deref().unwrap_or_default())
@@ -149,8 +152,9 @@ pub fn show(id: &str, env: &Environment) -> Result<(), Error> {
     let (entry, message) = outbox.find(id)?;
     let json = serde_json::to_string_pretty(&entry)
         .map_err(|err| Error::new(Kind::Internal, err.to_string()))?;
-    outln!("{json}");
-    outln!("message: {}", message.display());
+    // The stored replies are the server's text: escaped, and still JSON.
+    outln!("{}", escape_json(&json));
+    outln!("message: {}", escape(&message.display().to_string()));
     Ok(())
 }
 
@@ -424,9 +428,10 @@ fn resolve_route(route: &Route, env: &Environment) -> Result<ServerSettings, Err
         .map(|(_, server)| server)
 }
 
+/// For a person: each address as stored, escaped (the entry is read from a file).
 fn addresses(list: &[String]) -> String {
     list.iter()
-        .map(|a| format!("<{a}>"))
+        .map(|a| format!("<{}>", escape(a)))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -151,15 +151,62 @@ impl<W: Write> Drop for UploadProgress<W> {
     }
 }
 
-/// Escapes control characters and bidirectional formatting characters.
+/// What a terminal must not get raw from untrusted text: controls (C0, DEL, and C1 such as NEL
+/// and the one-byte CSI), which move the cursor or start escape sequences; format characters
+/// (bidirectional overrides, isolates and marks, zero-width and other invisible ones), which
+/// reorder or hide text; and the line and paragraph separators.
+fn unsafe_on_terminal(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061C}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0001}'
+                | '\u{E0020}'..='\u{E007F}'
+        )
+}
+
+/// Untrusted text for a terminal: what `unsafe_on_terminal` names becomes `\u{...}`; a tab stays.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        let bidi = matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}');
-        if c == '\t' {
-            out.push(c);
-        } else if c.is_control() || bidi {
+        if c != '\t' && unsafe_on_terminal(c) {
             out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// JSON text for a terminal: what `escape` would escape becomes a JSON escape (`\u202e`), so
+/// it is still JSON, of the same value. Its line breaks are layout (JSON strings escape theirs).
+pub fn escape_json(json: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(json.len());
+    for c in json.chars() {
+        if c != '\n' && unsafe_on_terminal(c) {
+            let mut units = [0; 2];
+            for unit in c.encode_utf16(&mut units) {
+                let _ = write!(out, "\\u{unit:04x}");
+            }
         } else {
             out.push(c);
         }
@@ -317,7 +364,7 @@ pub fn print_json(subject: &JsonSubject) {
 /// One JSON object on one line of standard output.
 pub fn print_json_value(value: &impl Serialize) {
     if let Ok(json) = serde_json::to_string(value) {
-        outln!("{json}");
+        outln!("{}", escape_json(&json));
     }
 }
 
@@ -330,5 +377,31 @@ mod tests {
         assert_eq!(escape("ok\x1b[2Jgone"), "ok\\u{1b}[2Jgone");
         assert_eq!(escape("a\u{202E}b"), "a\\u{202e}b");
         assert_eq!(escape("Grüße\tok"), "Grüße\tok");
+    }
+
+    #[test]
+    fn c1_controls_and_invisible_formatting_are_escaped() {
+        assert_eq!(escape("a\u{85}b\u{9B}2J"), "a\\u{85}b\\u{9b}2J");
+        assert_eq!(
+            escape("\u{2066}\u{200F}\u{AD}\u{200B}\u{FEFF}\u{2028}\u{E0041}"),
+            "\\u{2066}\\u{200f}\\u{ad}\\u{200b}\\u{feff}\\u{2028}\\u{e0041}"
+        );
+        assert_eq!(escape("Zoë → 😀"), "Zoë → 😀");
+    }
+
+    #[test]
+    fn escaped_json_is_the_same_json() {
+        let value = serde_json::json!({"reply": "4\u{202E}51\u{85}\u{9B}\u{E0041}\n", "n": [1]});
+        let pretty = serde_json::to_string_pretty(&value).unwrap();
+        let escaped = escape_json(&pretty);
+        assert!(
+            escaped.chars().all(|c| c == '\n' || !unsafe_on_terminal(c)),
+            "{escaped}"
+        );
+        assert!(escaped.contains("\\u202e") && escaped.contains("\\udb40\\udc41"));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&escaped).unwrap(),
+            value
+        );
     }
 }

@@ -483,3 +483,45 @@ fn queue_list_and_show_into_a_closed_pipe_end_quietly() {
     assert_quiet_into_a_closed_pipe(sandbox.command().args(["queue", "list"]), 0);
     assert_quiet_into_a_closed_pipe(sandbox.command().args(["queue", "show", &id]), 0);
 }
+
+#[test]
+fn queue_show_and_list_escape_a_hostile_stored_reply() {
+    const HOSTILE: [char; 5] = ['\u{202E}', '\u{2066}', '\u{200F}', '\u{85}', '\u{9B}'];
+    let sandbox = Sandbox::new();
+    run(&mut queued_send(&sandbox, closed_port(), 1)).assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    let path = sandbox.path(&format!("data/smtpsend/outbox/{id}.json"));
+    let mut stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let reply = "451 \u{202E}detavitca\u{2066}x\u{200F}y\u{85}z\u{9B}2J";
+    stored["attempts"][0]["result"] = reply.into();
+    std::fs::write(&path, serde_json::to_vec(&stored).unwrap()).unwrap();
+
+    let shown = run(sandbox.command().args(["queue", "show", &id]));
+    shown.assert_code(0);
+    assert!(!shown.stdout.contains(HOSTILE), "{:?}", shown.stdout);
+    assert!(
+        shown
+            .stdout
+            .contains(r#""result": "451 \u202edetavitca\u2066x\u200fy\u0085z\u009b2J""#),
+        "{}",
+        shown.stdout
+    );
+    let json = shown.stdout.rsplit_once("message: ").unwrap().0;
+    let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        parsed["attempts"][0]["result"], reply,
+        "still the same JSON"
+    );
+
+    let listed = run(sandbox.command().args(["queue", "list"]));
+    listed.assert_code(0);
+    assert!(!listed.stdout.contains(HOSTILE), "{:?}", listed.stdout);
+    assert!(
+        listed
+            .stdout
+            .contains(r"last: 451 \u{202e}detavitca\u{2066}x\u{200f}y\u{85}z\u{9b}2J"),
+        "{}",
+        listed.stdout
+    );
+}
