@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::address::parse_mailbox;
 use crate::cli::CheckArgs;
 use crate::error::Error;
-use crate::report::{self, Transcript, escape};
+use crate::report::{self, Transcript, escape, outln};
 use crate::send::session_options;
 use crate::settings::{self, Environment};
 use crate::submit::{self, Delivery, RecipientResult, Reply, Step};
@@ -68,7 +68,7 @@ fn certificate_summary(der: &[u8]) -> Option<CertificateSummary> {
 }
 
 fn print_human(outcome: &Delivery, user: Option<&str>) {
-    let row = |label: &str, value: &str| println!("{label:<12} {}", escape(value));
+    let row = |label: &str, value: &str| outln!("{label:<12} {}", escape(value));
     let endpoint = &outcome.endpoint;
     row(
         "server",

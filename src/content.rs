@@ -6,8 +6,9 @@
 //! fly, or a queued message copied from the outbox. A file that changed size since the message
 //! was composed is an error, never a message shorter or longer than declared.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
@@ -228,7 +229,11 @@ fn write_base64(path: &Path, size: u64, out: &mut dyn Write) -> io::Result<()> {
 }
 
 fn copy_exactly(path: &Path, size: u64, out: &mut dyn Write) -> io::Result<()> {
-    let file = File::open(path)?;
+    // A stored message, never read through a symbolic link put in its place (see `outbox`).
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
     let copied = io::copy(&mut file.take(size + 1), out)?;
     if copied != size {
         return Err(changed(path));

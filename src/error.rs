@@ -1,6 +1,6 @@
 //! The one error type of smtpsend. Every failure carries the sysexits(3) code a script sees,
-//! so "try again later" (75) is always distinguishable from "give up" (65, 67, 69, 77, 78).
-//! Nothing here prints; `main` prints an error once.
+//! so "try again later" (75) is always distinguishable from "give up" (65, 67, 69, 73, 74, 77,
+//! 78). Nothing here prints; `main` prints an error once.
 
 use std::fmt;
 
@@ -19,6 +19,11 @@ pub enum Kind {
     Unavailable,
     /// 70: a bug in smtpsend.
     Internal,
+    /// 73: a file or directory smtpsend must write cannot be created, or is not safe to use
+    /// (the outbox a symbolic link, or writable by others).
+    CantCreate,
+    /// 74: reading or writing a local file failed: a full disk, an I/O error.
+    IoError,
     /// 75: a temporary failure; the same command may well succeed later.
     Temporary,
     /// 76: the server's replies make no sense.
@@ -38,6 +43,8 @@ impl Kind {
             Kind::RecipientRefused => 67,
             Kind::Unavailable => 69,
             Kind::Internal => 70,
+            Kind::CantCreate => 73,
+            Kind::IoError => 74,
             Kind::Temporary => 75,
             Kind::Protocol => 76,
             Kind::AuthRefused => 77,
@@ -135,6 +142,8 @@ mod tests {
             (Kind::RecipientRefused, 67),
             (Kind::Unavailable, 69),
             (Kind::Internal, 70),
+            (Kind::CantCreate, 73),
+            (Kind::IoError, 74),
             (Kind::Temporary, 75),
             (Kind::Protocol, 76),
             (Kind::AuthRefused, 77),

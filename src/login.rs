@@ -7,7 +7,7 @@ use std::io::{BufRead, Read};
 use crate::cli::{LoginArgs, LogoutArgs};
 use crate::credentials::{self, KeyringEntry, Secret};
 use crate::error::{Error, Kind};
-use crate::report::Transcript;
+use crate::report::{Transcript, outln};
 use crate::settings::{self, Environment, LoginSettings, ServerSettings};
 use crate::submit;
 
@@ -44,9 +44,12 @@ pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
         verify(&server, login, &secret)?;
     }
     entry.set(&secret).map_err(unusable)?;
-    println!(
+    outln!(
         "stored the password for {} at {} in the keyring (service {:?}, user {:?})",
-        login.user, server.endpoint.host, entry.service, entry.user
+        login.user,
+        server.endpoint.host,
+        entry.service,
+        entry.user
     );
     Ok(())
 }
@@ -63,14 +66,16 @@ pub fn logout(args: &LogoutArgs, env: &Environment) -> Result<(), Error> {
         )
     })?;
     if removed {
-        println!(
+        outln!(
             "removed the password for {} at {} from the keyring",
-            login.user, server.endpoint.host
+            login.user,
+            server.endpoint.host
         );
     } else {
-        println!(
+        outln!(
             "no password was stored for {} at {}",
-            login.user, server.endpoint.host
+            login.user,
+            server.endpoint.host
         );
     }
     Ok(())

@@ -90,7 +90,7 @@ fn environment() -> Environment<'static> {
 
 /// Prints a command's error once and gives its exit status.
 fn finish(result: Result<(), error::Error>) -> ExitCode {
-    match result {
+    match result.and_then(|()| report::stdout_status()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             report::print_error(&error);

@@ -2,16 +2,19 @@
 //! the dead letters that will not be delivered, kept so none is silently dropped.
 //!
 //! Under `$XDG_DATA_HOME/smtpsend/` (`~/.local/share/smtpsend/`): `outbox/` and `dead/`, mode
-//! 0700. An entry is two files: `ID.eml`, the exact bytes to send, written once; and `ID.json`,
-//! its envelope, how to reach the server (an account name or server settings, never a password)
-//! and its attempts. Each is written to a temporary file, fsynced, renamed into place, and the
-//! directory fsynced (the order a crash cannot tear); the entry exists once its `.json` does.
-//! A lock on `ID.eml` (flock) marks an entry being delivered, so two flushes never send the same
-//! message. This module only stores; what to send and when is `queue`'s.
+//! 0700, used only when they are this user's own directories that nobody else may write to (as
+//! sshd treats `~/.ssh`); no file in them is opened through a symbolic link. An entry is two
+//! files: `ID.eml`, the exact bytes to send, written once; and `ID.json`, its envelope, how to
+//! reach the server (an account name or server settings, never a password) and its attempts.
+//! Each is written to a temporary file, fsynced, renamed into place, and the directory fsynced;
+//! a failed write removes its temporary file. A message whose description a crash kept from
+//! being written is an `Orphan`, which `queue` lists and recovers.
+//! A lock on `ID.eml` (flock) marks an entry being written or delivered, so two flushes never
+//! send the same message. This module only stores; what to send and when is `queue`'s.
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -79,7 +82,15 @@ pub struct Outbox {
 
 /// An entry held for delivery; dropping it releases the lock.
 pub struct Held {
-    _file: File,
+    file: File,
+}
+
+/// A message without its description: a crash between the two writes that store an entry.
+#[derive(Debug)]
+pub struct Orphan {
+    pub id: String,
+    /// Unix time the message file was written.
+    pub created: u64,
 }
 
 pub fn now() -> u64 {
@@ -89,7 +100,8 @@ pub fn now() -> u64 {
 }
 
 impl Outbox {
-    /// The outbox of this user, created (0700) if need be.
+    /// The outbox of this user, created (0700) if need be, and refused when others could
+    /// reach into it.
     pub fn open(var: &dyn Fn(&str) -> Option<String>) -> Result<Outbox, Error> {
         let base = var("XDG_DATA_HOME")
             .filter(|dir| !dir.is_empty())
@@ -106,7 +118,10 @@ impl Outbox {
                 .recursive(true)
                 .mode(0o700)
                 .create(dir)
-                .map_err(|err| storage_error("create", dir, &err))?;
+                .map_err(|err| cannot_create(dir, &err))?;
+        }
+        for dir in [&base, &outbox.dir, &outbox.dead] {
+            refuse_unless_private(dir)?;
         }
         Ok(outbox)
     }
@@ -165,11 +180,15 @@ impl Outbox {
         Ok(self.dead.join(format!("{}.eml", entry.id)))
     }
 
+    /// The message, then its description. The message stays locked until its description is
+    /// written, so no flush takes it for an orphan; and it is removed again if the description
+    /// cannot be written, so a failure leaves no half entry.
     fn store(&self, dir: &Path, entry: &Entry, content: &Content) -> Result<(), Error> {
-        write_atomically(dir, &format!("{}.eml", entry.id), &mut |file| {
-            content.write_to(file)
-        })?;
-        self.save_in(dir, entry)
+        let message = format!("{}.eml", entry.id);
+        let _lock = write_atomically(dir, &message, &mut |file| content.write_to(file))?;
+        self.save_in(dir, entry).inspect_err(|_| {
+            let _ = remove_file(&dir.join(&message)).and_then(|()| sync_dir(dir));
+        })
     }
 
     /// Rewrites an entry's description (its attempts, next attempt, remaining recipients).
@@ -183,6 +202,7 @@ impl Outbox {
         write_atomically(dir, &format!("{}.json", entry.id), &mut |file| {
             file.write_all(&json)
         })
+        .map(drop)
     }
 
     /// The queued entries, oldest first.
@@ -193,6 +213,16 @@ impl Outbox {
     /// The dead letters, oldest first.
     pub fn dead_entries(&self) -> Result<Vec<Entry>, Error> {
         read_entries(&self.dead)
+    }
+
+    /// The queued messages without a description, oldest first.
+    pub fn orphans(&self) -> Result<Vec<Orphan>, Error> {
+        read_orphans(&self.dir)
+    }
+
+    /// The dead letters without a description, oldest first.
+    pub fn dead_orphans(&self) -> Result<Vec<Orphan>, Error> {
+        read_orphans(&self.dead)
     }
 
     /// A queued entry by id, or a dead letter.
@@ -210,18 +240,41 @@ impl Outbox {
     }
 
     /// A queued message, read from its file as it is sent.
-    pub fn message(&self, entry: &Entry) -> Result<Content, Error> {
+    pub fn message(&self, entry: &Entry, held: &Held) -> Result<Content, Error> {
         let path = self.dir.join(format!("{}.eml", entry.id));
-        let size = fs::metadata(&path)
+        let size = held
+            .file
+            .metadata()
             .map_err(|err| storage_error("read", &path, &err))?
             .len();
         Ok(Content::from_file(path, size, entry.ascii))
     }
 
+    /// The message of an entry held, read from the file held (never a link's target).
+    pub fn held_bytes(&self, id: &str, held: &Held) -> Result<Vec<u8>, Error> {
+        let mut bytes = Vec::new();
+        (&held.file)
+            .read_to_end(&mut bytes)
+            .map_err(|err| storage_error("read", &self.dir.join(format!("{id}.eml")), &err))?;
+        Ok(bytes)
+    }
+
     /// Takes the entry for delivery, unless another process has it; `None` then.
     pub fn hold(&self, id: &str) -> Result<Option<Held>, Error> {
+        // Still queued? Another flush may have finished it between our listing and our lock.
+        self.hold_if(id, true)
+    }
+
+    /// Takes an orphan to complete it, unless it is being written or has been completed since
+    /// it was listed; `None` then.
+    pub fn hold_orphan(&self, id: &str) -> Result<Option<Held>, Error> {
+        self.hold_if(id, false)
+    }
+
+    /// Locks the message of `id` when its description, once locked, exists as `described` says.
+    fn hold_if(&self, id: &str, described: bool) -> Result<Option<Held>, Error> {
         let path = self.dir.join(format!("{id}.eml"));
-        let file = match File::open(&path) {
+        let file = match open_entry_file(&path) {
             Ok(file) => file,
             // Delivered and removed by another flush since it was listed.
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -234,12 +287,8 @@ impl Outbox {
                 return Err(storage_error("lock", &path, &err));
             }
         }
-        // Still queued? Another flush may have finished it between our listing and our lock.
-        Ok(self
-            .dir
-            .join(format!("{id}.json"))
-            .exists()
-            .then_some(Held { _file: file }))
+        let has_description = self.dir.join(format!("{id}.json")).exists();
+        Ok((has_description == described).then_some(Held { file }))
     }
 
     /// Removes a delivered entry: its message first. A description without its message is
@@ -278,11 +327,20 @@ impl Outbox {
         Ok(to)
     }
 
-    /// Deletes a queued entry or a dead letter for good.
+    /// Deletes a queued entry or a dead letter for good, or an orphan.
     pub fn drop_entry(&self, id: &str) -> Result<(), Error> {
-        let (_, eml) = self.find(id)?;
+        let eml = match self.find(id) {
+            Ok((_, eml)) => eml,
+            // No description anywhere: an orphan, if there is a message.
+            Err(none) => [&self.dir, &self.dead]
+                .into_iter()
+                .map(|dir| dir.join(format!("{id}.eml")))
+                .find(|eml| eml.exists())
+                .ok_or(none)?,
+        };
         let dir = eml.parent().map(Path::to_path_buf).unwrap_or_default();
-        if dir == self.dir && self.hold(id)?.is_none() {
+        let described = eml.with_extension("json").exists();
+        if dir == self.dir && self.hold_if(id, described)?.is_none() {
             return Err(Error::new(
                 Kind::Temporary,
                 format!("{id} is being delivered right now; try again in a moment"),
@@ -330,7 +388,10 @@ fn read_entries(dir: &Path) -> Result<Vec<Entry>, Error> {
 }
 
 fn read_entry(path: &Path) -> Result<Entry, Error> {
-    let bytes = fs::read(path).map_err(|err| storage_error("read", path, &err))?;
+    let mut bytes = Vec::new();
+    open_entry_file(path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+        .map_err(|err| storage_error("read", path, &err))?;
     serde_json::from_slice(&bytes).map_err(|err| {
         Error::new(
             Kind::Internal,
@@ -339,12 +400,73 @@ fn read_entry(path: &Path) -> Result<Entry, Error> {
     })
 }
 
-/// Temporary file, fsync, rename, fsync of the directory.
+/// The messages in `dir` without a description (temporary files are no messages), oldest first.
+fn read_orphans(dir: &Path) -> Result<Vec<Orphan>, Error> {
+    let listing = fs::read_dir(dir).map_err(|err| storage_error("read", dir, &err))?;
+    let mut orphans = Vec::new();
+    for item in listing.flatten() {
+        let path = item.path();
+        let name = item.file_name();
+        let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".eml")) else {
+            continue;
+        };
+        if id.starts_with('.') || path.with_extension("json").exists() {
+            continue;
+        }
+        // Gone since the listing: delivered or dropped by another process.
+        let Ok(metadata) = fs::symlink_metadata(&path) else {
+            continue;
+        };
+        orphans.push(Orphan {
+            id: id.to_string(),
+            created: u64::try_from(metadata.mtime()).unwrap_or(0),
+        });
+    }
+    orphans.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    Ok(orphans)
+}
+
+/// A file of an entry, never through a symbolic link: one planted in place of an entry must
+/// not make a flush send, or `show` print, a file it points to.
+fn open_entry_file(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+/// Like sshd for `~/.ssh`: a directory another user could write to, or a symbolic link to
+/// one, would let them read, replace or plant messages, so it is refused.
+fn refuse_unless_private(dir: &Path) -> Result<(), Error> {
+    let metadata = fs::symlink_metadata(dir).map_err(|err| storage_error("read", dir, &err))?;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let (problem, fix) = if metadata.file_type().is_symlink() {
+        ("is a symbolic link", "make it a directory of its own")
+    } else if !metadata.is_dir() {
+        ("is not a directory", "move it away")
+    } else if metadata.uid() != me {
+        ("belongs to another user", "make it a directory of your own")
+    } else if metadata.mode() & 0o022 != 0 {
+        ("is writable by others", "chmod go-w it")
+    } else {
+        return Ok(());
+    };
+    Err(Error::new(
+        Kind::CantCreate,
+        format!("refusing to use the outbox: {} {problem}", dir.display()),
+    )
+    .with_hint(format!("{fix}, mode 0700, or set XDG_DATA_HOME elsewhere")))
+}
+
+/// Temporary file, fsync, rename, fsync of the directory; on failure the temporary file is
+/// removed. Gives the file, still open and locked, so the caller can keep others off it
+/// (`store`).
 fn write_atomically(
     dir: &Path,
     name: &str,
     write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), Error> {
+) -> Result<File, Error> {
     let temporary = dir.join(format!(".{name}.tmp"));
     let target = dir.join(name);
     let mut file = OpenOptions::new()
@@ -352,17 +474,27 @@ fn write_atomically(
         .create(true)
         .truncate(true)
         .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(&temporary)
-        .map_err(|err| storage_error("write", &temporary, &err))?;
-    let mut buffered = std::io::BufWriter::new(&mut file);
-    write(&mut buffered)
-        .and_then(|()| buffered.flush())
-        .map_err(|err| storage_error("write", &temporary, &err))?;
-    drop(buffered);
-    file.sync_all()
-        .map_err(|err| storage_error("write", &temporary, &err))?;
-    fs::rename(&temporary, &target).map_err(|err| storage_error("write", &target, &err))?;
-    sync_dir(dir)
+        .map_err(|err| cannot_create(&temporary, &err))?;
+    // Locked before it has its name, so no flush can take the message for an orphan.
+    let written = file
+        .lock()
+        .and_then(|()| {
+            let mut buffered = std::io::BufWriter::new(&mut file);
+            write(&mut buffered).and_then(|()| buffered.flush())
+        })
+        .and_then(|()| file.sync_all())
+        .map_err(|err| storage_error("write", &temporary, &err))
+        .and_then(|()| {
+            fs::rename(&temporary, &target).map_err(|err| storage_error("write", &target, &err))
+        });
+    if let Err(error) = written {
+        let _ = fs::remove_file(&temporary);
+        return Err(error);
+    }
+    sync_dir(dir)?;
+    Ok(file)
 }
 
 fn sync_dir(dir: &Path) -> Result<(), Error> {
@@ -379,12 +511,25 @@ fn remove_file(path: &Path) -> Result<(), Error> {
     }
 }
 
-/// The outbox cannot be written: a local fault, and the message must not be taken as kept.
-fn storage_error(verb: &str, path: &Path, err: &std::io::Error) -> Error {
+/// A directory or file of the outbox cannot be created (73): the message is not kept.
+fn cannot_create(path: &Path, err: &std::io::Error) -> Error {
     Error::new(
-        Kind::Internal,
-        format!("cannot {verb} {}: {}", path.display(), io_reason(err)),
+        Kind::CantCreate,
+        format!("cannot create {}: {}", path.display(), io_reason(err)),
     )
+}
+
+/// The outbox cannot be read or written (74): a full disk, an I/O error; or a symbolic link is
+/// where an entry's file should be, which is never followed (73, as for an unsafe directory).
+fn storage_error(verb: &str, path: &Path, err: &std::io::Error) -> Error {
+    let (kind, reason) = match err.raw_os_error() {
+        Some(libc::ELOOP) => (
+            Kind::CantCreate,
+            "it is a symbolic link, which the outbox never follows".to_string(),
+        ),
+        _ => (Kind::IoError, io_reason(err)),
+    };
+    Error::new(kind, format!("cannot {verb} {}: {reason}", path.display()))
 }
 
 #[cfg(test)]
@@ -439,8 +584,9 @@ mod tests {
         let listed = outbox.entries().unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].recipients, ["c@y.org"]);
+        let held = outbox.hold(&entry.id).unwrap().unwrap();
         assert_eq!(
-            outbox.message(&entry).unwrap().to_vec(),
+            outbox.message(&entry, &held).unwrap().to_vec(),
             message().content.to_vec()
         );
         assert!(
@@ -483,5 +629,74 @@ mod tests {
         assert_eq!(dead[0].reason.as_deref(), Some("550 5.1.1 no such user"));
         outbox.drop_entry(&second.id).unwrap();
         assert!(outbox.dead_entries().unwrap().is_empty());
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file_and_no_half_entry() {
+        let (dir, outbox) = outbox();
+        let full = write_atomically(&outbox.dir, "x.json", &mut |file| {
+            file.write_all(b"{")?;
+            Err(std::io::Error::from_raw_os_error(libc::ENOSPC))
+        })
+        .unwrap_err();
+        assert_eq!(full.exit_code(), 74);
+        assert!(
+            full.message.starts_with("cannot write ")
+                && full
+                    .message
+                    .ends_with(".x.json.tmp: No space left on device"),
+            "{}",
+            full.message
+        );
+        assert!(
+            names_in(&outbox.dir).is_empty(),
+            "{:?}",
+            names_in(&outbox.dir)
+        );
+
+        // The message file is written, then its content fails: nothing of the entry stays.
+        let mut unreadable = message();
+        unreadable.content =
+            Content::from_file(dir.path().join("gone"), 10, message().content.ascii());
+        let error = outbox
+            .enqueue(&unreadable, &[], Route::default(), attempt(), 0)
+            .unwrap_err();
+        assert_eq!(error.exit_code(), 74, "{}", error.message);
+        assert!(
+            names_in(&outbox.dir).is_empty(),
+            "{:?}",
+            names_in(&outbox.dir)
+        );
+    }
+
+    #[test]
+    fn a_message_without_its_description_is_an_orphan_until_completed() {
+        let (_dir, outbox) = outbox();
+        let entry = outbox
+            .enqueue(&message(), &[], Route::default(), attempt(), 0)
+            .unwrap();
+        fs::remove_file(outbox.dir.join(format!("{}.json", entry.id))).unwrap();
+        assert!(outbox.entries().unwrap().is_empty());
+        let orphans = outbox.orphans().unwrap();
+        assert_eq!(orphans.len(), 1);
+        assert_eq!(orphans[0].id, entry.id);
+        assert!(outbox.hold(&entry.id).unwrap().is_none());
+        let held = outbox.hold_orphan(&entry.id).unwrap().unwrap();
+        assert_eq!(
+            outbox.held_bytes(&entry.id, &held).unwrap(),
+            message().content.to_vec()
+        );
+        assert!(outbox.hold_orphan(&entry.id).unwrap().is_none(), "locked");
+        outbox.save(&entry).unwrap();
+        drop(held);
+        assert!(outbox.orphans().unwrap().is_empty());
+        assert!(outbox.hold_orphan(&entry.id).unwrap().is_none());
     }
 }

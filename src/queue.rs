@@ -11,14 +11,16 @@ use std::collections::HashMap;
 
 use clap::ValueEnum;
 
+use crate::address::parse_mailbox;
 use crate::cli::{AuthMechanism, ConnectionArgs};
 use crate::compose::{Composed, Dsn, Envelope};
 use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind};
-use crate::outbox::{Attempt, Entry, Held, Outbox, Route, now};
-use crate::report::{Transcript, escape};
+use crate::outbox::{Attempt, Entry, Held, Orphan, Outbox, Route, now};
+use crate::report::{Transcript, escape, escape_json, outln};
 use crate::send::session_options;
+use crate::sendmail;
 use crate::settings::{self, Environment, ServerSettings};
 use crate::submit::{self, Delivery};
 
@@ -105,18 +107,30 @@ pub fn list(env: &Environment) -> Result<(), Error> {
     let outbox = Outbox::open(env.var)?;
     let queued = outbox.entries()?;
     let dead = outbox.dead_entries()?;
-    if queued.is_empty() && dead.is_empty() {
-        println!("the outbox is empty");
+    let orphans = outbox.orphans()?;
+    let dead_orphans = outbox.dead_orphans()?;
+    if queued.is_empty() && dead.is_empty() && orphans.is_empty() && dead_orphans.is_empty() {
+        outln!("the outbox is empty");
         return Ok(());
     }
     let clock = now();
+    let age = |orphan: &Orphan| duration(clock.saturating_sub(orphan.created));
+    for orphan in &orphans {
+        outln!(
+            "{}  damaged: no description, queued {} ago; `smtpsend queue flush` sends it to the \
+             addresses in its header",
+            escape(&orphan.id),
+            age(orphan)
+        );
+    }
     for entry in &queued {
         let next = if entry.next_attempt <= clock {
             "due now".to_string()
         } else {
             format!("next try in {}", duration(entry.next_attempt - clock))
         };
-        println!(
+        // All of it read from a file: escaped, every part.
+        let line = format!(
             "{}  queued {} ago, {} attempt{}, {next}  <{}> -> {}",
             entry.id,
             duration(clock.saturating_sub(entry.created)),
@@ -125,20 +139,29 @@ pub fn list(env: &Environment) -> Result<(), Error> {
             entry.from,
             addresses(&entry.recipients)
         );
+        outln!("{}", escape(&line));
         if let Some(last) = entry.attempts.last() {
-            println!("    last: {}", escape(&last.result));
+            outln!("    last: {}", escape(&last.result));
         }
     }
     for entry in &dead {
-        println!(
+        let line = format!(
             "{}  dead letter  <{}> -> {}",
             entry.id,
             entry.from,
             addresses(&entry.recipients)
         );
-        println!(
+        outln!("{}", escape(&line));
+        outln!(
             "    {}",
             escape(entry.reason.as_deref().unwrap_or_default())
+        );
+    }
+    for orphan in &dead_orphans {
+        outln!(
+            "{}  dead letter, damaged: no description, kept {} ago",
+            escape(&orphan.id),
+            age(orphan)
         );
     }
     Ok(())
@@ -149,14 +172,15 @@ pub fn show(id: &str, env: &Environment) -> Result<(), Error> {
     let (entry, message) = outbox.find(id)?;
     let json = serde_json::to_string_pretty(&entry)
         .map_err(|err| Error::new(Kind::Internal, err.to_string()))?;
-    println!("{json}");
-    println!("message: {}", message.display());
+    // The stored replies are the server's text: escaped, and still JSON.
+    outln!("{}", escape_json(&json));
+    outln!("message: {}", escape(&message.display().to_string()));
     Ok(())
 }
 
 pub fn drop(id: &str, env: &Environment) -> Result<(), Error> {
     Outbox::open(env.var)?.drop_entry(id)?;
-    println!("dropped {id}");
+    outln!("dropped {id}");
     Ok(())
 }
 
@@ -169,6 +193,8 @@ pub fn flush(
 ) -> Result<(), Error> {
     let outbox = Outbox::open(env.var)?;
     outbox.finish_interrupted_removals()?;
+    let mut tally = Tally::default();
+    adopt_orphans(&outbox, account, &mut tally)?;
     let clock = now();
     let mut groups: Vec<(Route, Vec<Entry>)> = Vec::new();
     let mut index: HashMap<Route, usize> = HashMap::new();
@@ -183,18 +209,107 @@ pub fn flush(
             groups[at].1.push(entry);
         }
     }
-    let mut tally = Tally::default();
     for (route, entries) in groups {
         flush_group(&outbox, &route, entries, verbose, env, &mut tally)?;
     }
-    println!(
+    outln!(
         "{} delivered, {} deferred, {} dead",
-        tally.delivered, tally.deferred, tally.dead
+        tally.delivered,
+        tally.deferred,
+        tally.dead
     );
     match tally.worst {
         Some(error) => Err(error),
         None => Ok(()),
     }
+}
+
+/// Completes the entries a crash left without a description, so this flush delivers them: the
+/// envelope from the message's header (From; To, Cc and Bcc, though a Bcc was removed before
+/// the message was stored), the server from the configuration as it is now (`--account`, else
+/// the default). A message whose header gives no envelope becomes a dead letter.
+fn adopt_orphans(outbox: &Outbox, account: Option<&str>, tally: &mut Tally) -> Result<(), Error> {
+    for orphan in outbox.orphans()? {
+        // Being written right now, or completed by another flush since the listing.
+        let Some(held) = outbox.hold_orphan(&orphan.id)? else {
+            continue;
+        };
+        let bytes = outbox.held_bytes(&orphan.id, &held)?;
+        let header = sendmail::header_envelope(&bytes);
+        let address = |raw: &str, what: &str| {
+            parse_mailbox(raw, what)
+                .ok()
+                .map(|m| m.address)
+                .filter(|a| a.contains('@'))
+        };
+        let (from, recipients, message_id) = match &header {
+            Ok(header) => (
+                header.from.as_deref().and_then(|f| address(f, "From")),
+                header
+                    .recipients
+                    .iter()
+                    .filter_map(|r| address(r, "To"))
+                    .collect(),
+                header.message_id.clone(),
+            ),
+            Err(_) => (None, Vec::new(), None),
+        };
+        let problem = match (&header, &from) {
+            (Err(error), _) => Some(error.message.clone()),
+            (Ok(_), None) => Some("its header has no From address".to_string()),
+            (Ok(_), Some(_)) if recipients.is_empty() => {
+                Some("its header names no recipient".to_string())
+            }
+            _ => None,
+        };
+        let mut entry = Entry {
+            id: orphan.id,
+            created: orphan.created,
+            message_id: message_id.unwrap_or_default(),
+            from: from.unwrap_or_default(),
+            recipients,
+            dsn_notify: None,
+            dsn_envid: None,
+            dsn_ret: None,
+            ascii: Content::from_bytes(bytes).ascii(),
+            route: Route {
+                account: account.map(str::to_string),
+                ..Route::default()
+            },
+            attempts: Vec::new(),
+            next_attempt: 0,
+            reason: None,
+        };
+        match problem {
+            None => {
+                outbox.save(&entry)?;
+                outln!(
+                    "{}: damaged entry (no description) recovered from its header: <{}> -> {}",
+                    escape(&entry.id),
+                    escape(&entry.from),
+                    addresses(&entry.recipients)
+                );
+            }
+            Some(problem) => {
+                let reason = format!("damaged entry (no description), and {problem}");
+                let path = outbox.bury(&mut entry, &reason)?;
+                buried(tally, &entry.id, &path, &reason);
+                tally.failed(Error::bad_message(reason));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Counts and says that an entry is now a dead letter.
+fn buried(tally: &mut Tally, id: &str, path: &std::path::Path, reason: &str) {
+    tally.dead += 1;
+    outln!(
+        "{}: dead letter, kept in {}: {}",
+        escape(id),
+        path.display(),
+        escape(reason)
+    );
 }
 
 #[derive(Default)]
@@ -222,10 +337,24 @@ fn flush_group(
 ) -> Result<(), Error> {
     let mut held = Vec::new();
     for entry in entries {
-        // Skipped when another flush is delivering it right now.
-        if let Some(lock) = outbox.hold(&entry.id)? {
-            let bytes = outbox.message(&entry)?;
-            held.push((entry, lock, bytes));
+        let taken = outbox.hold(&entry.id).and_then(|lock| {
+            lock.map(|lock| outbox.message(&entry, &lock).map(|content| (lock, content)))
+                .transpose()
+        });
+        match taken {
+            Ok(Some((lock, content))) => held.push((entry, lock, content)),
+            // Another flush is delivering it right now.
+            Ok(None) => {}
+            // Its message cannot be opened (a symbolic link, say): it waits, and the rest go.
+            Err(error) => {
+                outln!(
+                    "{}: left in the outbox: {}",
+                    escape(&entry.id),
+                    escape(&error.message)
+                );
+                tally.deferred += 1;
+                tally.failed(error);
+            }
         }
     }
     if held.is_empty() {
@@ -314,7 +443,7 @@ fn record(
     let Some((_, error)) = &delivery.failure else {
         outbox.remove(&entry.id)?;
         tally.delivered += 1;
-        println!(
+        outln!(
             "{}: delivered to {}: {}",
             entry.id,
             addresses(&entry.recipients),
@@ -324,7 +453,7 @@ fn record(
     };
     let remaining = remaining_recipients(message, delivery);
     if delivery.accepted() {
-        println!("{}: delivered to some: {}", entry.id, escape(&reply));
+        outln!("{}: delivered to some: {}", entry.id, escape(&reply));
     }
     if error.kind == Kind::Temporary && !remaining.is_empty() {
         entry.attempts.push(Attempt {
@@ -340,13 +469,7 @@ fn record(
                 error.message
             );
             let path = outbox.bury(entry, &reason)?;
-            tally.dead += 1;
-            println!(
-                "{}: dead letter, kept in {}: {}",
-                entry.id,
-                path.display(),
-                escape(&reason)
-            );
+            buried(tally, &entry.id, &path, &reason);
             let dead = Error::new(Kind::Unavailable, reason);
             tally.failed(dead.clone());
             return Ok(Some(dead));
@@ -355,7 +478,7 @@ fn record(
         entry.next_attempt = now() + delay;
         outbox.save(entry)?;
         tally.deferred += 1;
-        println!(
+        outln!(
             "{}: deferred, next try in {}: {}",
             entry.id,
             duration(delay),
@@ -368,7 +491,7 @@ fn record(
         // Accepted for some, refused for the rest: nothing left to retry.
         outbox.remove(&entry.id)?;
         tally.delivered += 1;
-        println!(
+        outln!(
             "{}: refused for the others: {}",
             entry.id,
             escape(&error.message)
@@ -377,13 +500,7 @@ fn record(
         return Ok(Some(error.clone()));
     }
     let path = outbox.bury(entry, &error.message)?;
-    tally.dead += 1;
-    println!(
-        "{}: dead letter, kept in {}: {}",
-        entry.id,
-        path.display(),
-        escape(&error.message)
-    );
+    buried(tally, &entry.id, &path, &error.message);
     tally.failed(error.clone());
     Ok(Some(error.clone()))
 }
@@ -422,9 +539,10 @@ fn resolve_route(route: &Route, env: &Environment) -> Result<ServerSettings, Err
         .map(|(_, server)| server)
 }
 
+/// For a person: each address as stored, escaped (the entry is read from a file).
 fn addresses(list: &[String]) -> String {
     list.iter()
-        .map(|a| format!("<{a}>"))
+        .map(|a| format!("<{}>", escape(a)))
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -8,10 +8,10 @@ use std::time::Duration;
 use crate::cli::SendArgs;
 use crate::compose::{self, BodySource, Composed};
 use crate::delivery_log;
-use crate::error::{Error, Kind};
+use crate::error::{Error, Kind, io_reason};
 use crate::outbox::Outbox;
 use crate::queue;
-use crate::report::{self, JsonSubject, Transcript};
+use crate::report::{self, JsonSubject, Transcript, outln};
 use crate::settings::{self, Environment, Output, ServerSettings, Settings};
 use crate::submit::{self, Delivery, Step};
 
@@ -28,12 +28,18 @@ pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
     let message =
         compose::compose(&settings.message).map_err(|e| json_failure(json, Step::Compose, e))?;
     if settings.dry_run {
-        let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+        // Only reading a file can fail: `Stdout` keeps its own failures for `main`.
+        let mut stdout = std::io::BufWriter::new(report::Stdout);
         return message
             .content
             .write_to(&mut stdout)
             .and_then(|()| stdout.flush())
-            .map_err(|err| Error::new(Kind::Internal, format!("writing the message: {err}")));
+            .map_err(|err| {
+                Error::new(
+                    Kind::IoError,
+                    format!("reading the message: {}", io_reason(&err)),
+                )
+            });
     }
     deliver(args, &settings, &message, env)
 }
@@ -115,7 +121,7 @@ fn deliver(
     match error {
         None => {
             if let Output::Human { .. } = settings.output {
-                println!("{}", report::success_line(&delivery, &message.message_id));
+                outln!("{}", report::success_line(&delivery, &message.message_id));
             }
             Ok(())
         }

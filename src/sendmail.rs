@@ -25,7 +25,7 @@ use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::queue;
-use crate::report::{self, Transcript};
+use crate::report::{self, Transcript, outln};
 use crate::send::session_options;
 use crate::settings::{self, Environment, ServerSettings};
 use crate::submit::{self, Delivery};
@@ -362,7 +362,7 @@ pub fn batch(dir: &Path, options: &SendmailOptions, env: &Environment) -> Result
                 }
             }
             Err(error) => {
-                println!("{}: {}", file.display(), report::escape(&error.message));
+                outln!("{}: {}", file.display(), report::escape(&error.message));
                 Error::keep_worst(&mut worst, error);
             }
         }
@@ -399,7 +399,7 @@ pub fn batch(dir: &Path, options: &SendmailOptions, env: &Environment) -> Result
                         (None, Some(reply)) => reply.one_line(),
                         (None, None) => String::new(),
                     };
-                    println!("{}: {}", file.display(), report::escape(&outcome));
+                    outln!("{}: {}", file.display(), report::escape(&outcome));
                 }
                 outcomes.push(error);
             },
@@ -467,12 +467,7 @@ fn prepare(
     let has_from_header = parsed
         .as_ref()
         .is_some_and(|p| p.header_raw("From").is_some());
-    let header_from = parsed
-        .as_ref()
-        .and_then(|p| p.from())
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-        .map(str::to_string);
+    let header_from = parsed.as_ref().and_then(header_from);
     // Callers pass local names as senders (cron: `-f root`, `From: root (Cron Daemon)`): they
     // choose no account, and get the local domain, or else the account's address, below.
     let with_domain = |raw: &str, what: &str| -> Result<Option<Mailbox>, Error> {
@@ -550,15 +545,7 @@ fn prepare(
         None => invocation.recipients.clone(),
     };
     if invocation.recipients_from_headers && dialogue_envelope.is_none() {
-        let lists = parsed.iter().flat_map(|p| [p.to(), p.cc(), p.bcc()]);
-        for list in lists.flatten() {
-            // A bare local name (`To: root`) parses as a name without an address.
-            recipients.extend(list.iter().filter_map(|a| {
-                a.address()
-                    .or(a.name().filter(|n| !n.contains(char::is_whitespace)))
-                    .map(str::to_string)
-            }));
-        }
+        recipients.extend(parsed.iter().flat_map(header_recipients));
     }
     // Read only when a local name needs it: most messages name full addresses.
     let aliases = match account.as_ref().and_then(|a| a.aliases.as_ref()) {
@@ -597,6 +584,53 @@ fn prepare(
         content: Content::from_bytes(bytes),
     };
     Ok((composed, server))
+}
+
+/// The address of the header's From.
+fn header_from(parsed: &mail_parser::Message) -> Option<String> {
+    parsed
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::to_string)
+}
+
+/// Everyone in To, Cc and Bcc. A bare local name (`To: root`) parses as a name without an
+/// address, and is given as it is.
+fn header_recipients(parsed: &mail_parser::Message) -> Vec<String> {
+    [parsed.to(), parsed.cc(), parsed.bcc()]
+        .into_iter()
+        .flatten()
+        .flat_map(|list| list.iter())
+        .filter_map(|a| {
+            a.address()
+                .or(a.name().filter(|n| !n.contains(char::is_whitespace)))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// What a message's own header says of its envelope, for a queued message whose envelope
+/// was lost (`queue flush`). Nothing here is checked yet.
+pub struct HeaderEnvelope {
+    pub from: Option<String>,
+    pub recipients: Vec<String>,
+    /// With its angle brackets, as `Composed` has it.
+    pub message_id: Option<String>,
+}
+
+pub fn header_envelope(message: &[u8]) -> Result<HeaderEnvelope, Error> {
+    let (header_block, _) = split_header(message)?;
+    let header_with_end = [header_block, b"\r\n"].concat();
+    let parsed = mail_parser::MessageParser::default().parse_headers(&header_with_end);
+    Ok(HeaderEnvelope {
+        from: parsed.as_ref().and_then(header_from),
+        recipients: parsed.as_ref().map(header_recipients).unwrap_or_default(),
+        message_id: parsed
+            .as_ref()
+            .and_then(|p| p.message_id())
+            .map(|id| format!("<{id}>")),
+    })
 }
 
 /// Every line break as CRLF: CRLF, a bare LF and a bare CR each count as one.

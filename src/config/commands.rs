@@ -1,12 +1,13 @@
 //! `smtpsend config show` and `smtpsend config import-msmtprc`: what the configuration says, and
 //! a way in from msmtp. Printing only; the file itself is `config`'s, precedence is `settings`'.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::msmtprc;
 use crate::cli::ConnectionArgs;
 use crate::error::{Error, Kind, io_reason};
-use crate::report::escape;
+use crate::report::{self, escape, outln};
 use crate::settings::{self, Environment};
 
 /// Prints the effective settings of an account, each with where its value comes from; the
@@ -112,9 +113,9 @@ pub fn show(
     ));
     for (key, value, origin) in rows {
         if origin.is_empty() {
-            println!("{key:<10} {}", escape(&value));
+            outln!("{key:<10} {}", escape(&value));
         } else {
-            println!("{key:<10} {:<40} ({})", escape(&value), escape(&origin));
+            outln!("{key:<10} {:<40} ({})", escape(&value), escape(&origin));
         }
     }
     Ok(())
@@ -177,7 +178,7 @@ pub fn import_msmtprc(path: Option<&Path>, env: &Environment) -> Result<(), Erro
             format!("{}:{}: {}", path.display(), err.line, err.message),
         )
     })?;
-    print!("{}", imported.toml);
+    let _ = report::Stdout.write_all(imported.toml.as_bytes());
     for note in &imported.notes {
         let account = note
             .account

@@ -329,3 +329,31 @@ fn an_imported_msmtp_configuration_sends() {
     .assert_code(0);
     assert_eq!(server.only_message().from, "me@example.org");
 }
+
+#[test]
+fn check_and_config_into_a_closed_pipe_end_quietly() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::StartTls);
+    write_config(
+        &sandbox,
+        &format!(
+            "default = \"work\"\n{}",
+            account_toml("work", &server, "me@example.org")
+        ),
+    );
+    assert_quiet_into_a_closed_pipe(sandbox.command().arg("check"), 0);
+    assert_quiet_into_a_closed_pipe(sandbox.command().args(["check", "--json"]), 0);
+    assert_quiet_into_a_closed_pipe(sandbox.command().args(["config", "show"]), 0);
+    let msmtprc = sandbox.write(
+        "msmtprc",
+        "account work\nhost localhost\nfrom me@example.org\n\naccount default : work\n",
+    );
+    assert_quiet_into_a_closed_pipe(
+        sandbox
+            .command()
+            .args(["config", "import-msmtprc"])
+            .arg(&msmtprc),
+        0,
+    );
+    assert!(server.messages().is_empty());
+}

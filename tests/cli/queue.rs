@@ -480,3 +480,220 @@ fn a_queued_8bit_message_is_declared_8bit_when_flushed() {
     );
     assert!(heard.iter().any(|l| l == "Grüße"), "{heard:?}");
 }
+
+#[test]
+fn queue_list_and_show_into_a_closed_pipe_end_quietly() {
+    let sandbox = Sandbox::new();
+    assert_quiet_into_a_closed_pipe(sandbox.command().args(["queue", "list"]), 0);
+    run(&mut queued_send(&sandbox, closed_port(), 1)).assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    assert_quiet_into_a_closed_pipe(sandbox.command().args(["queue", "list"]), 0);
+    assert_quiet_into_a_closed_pipe(sandbox.command().args(["queue", "show", &id]), 0);
+}
+
+#[test]
+fn queue_show_and_list_escape_a_hostile_stored_reply() {
+    const HOSTILE: [char; 5] = ['\u{202E}', '\u{2066}', '\u{200F}', '\u{85}', '\u{9B}'];
+    let sandbox = Sandbox::new();
+    run(&mut queued_send(&sandbox, closed_port(), 1)).assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    let path = sandbox.path(&format!("data/smtpsend/outbox/{id}.json"));
+    let mut stored: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    let reply = "451 \u{202E}detavitca\u{2066}x\u{200F}y\u{85}z\u{9B}2J";
+    stored["attempts"][0]["result"] = reply.into();
+    std::fs::write(&path, serde_json::to_vec(&stored).unwrap()).unwrap();
+
+    let shown = run(sandbox.command().args(["queue", "show", &id]));
+    shown.assert_code(0);
+    assert!(!shown.stdout.contains(HOSTILE), "{:?}", shown.stdout);
+    assert!(
+        shown
+            .stdout
+            .contains(r#""result": "451 \u202edetavitca\u2066x\u200fy\u0085z\u009b2J""#),
+        "{}",
+        shown.stdout
+    );
+    let json = shown.stdout.rsplit_once("message: ").unwrap().0;
+    let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+    assert_eq!(
+        parsed["attempts"][0]["result"], reply,
+        "still the same JSON"
+    );
+
+    let listed = run(sandbox.command().args(["queue", "list"]));
+    listed.assert_code(0);
+    assert!(!listed.stdout.contains(HOSTILE), "{:?}", listed.stdout);
+    assert!(
+        listed
+            .stdout
+            .contains(r"last: 451 \u{202e}detavitca\u{2066}x\u{200f}y\u{85}z\u{9b}2J"),
+        "{}",
+        listed.stdout
+    );
+}
+
+#[test]
+fn a_message_without_its_description_is_listed_and_delivered_from_its_header() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    run(&mut queued_send(&sandbox, port, 1)).assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    // A crash between the two writes: the message is there, its description is not.
+    std::fs::remove_file(sandbox.path(&format!("data/smtpsend/outbox/{id}.json"))).unwrap();
+
+    let listed = run(sandbox.command().args(["queue", "list"]));
+    listed.assert_code(0);
+    assert!(
+        listed
+            .stdout
+            .contains(&format!("{id}  damaged: no description, queued 0 s ago")),
+        "{}",
+        listed.stdout
+    );
+
+    let server = MailServer::start_on(port);
+    let flushed = run(sandbox
+        .command()
+        .env("SMTPSEND_SERVER", format!("smtp+plain://localhost:{port}"))
+        .args(["queue", "flush"]));
+    flushed.assert_code(0);
+    assert!(
+        flushed.stdout.contains(&format!(
+            "{id}: damaged entry (no description) recovered from its header: \
+             <a@example.org> -> <b@example.org>"
+        )),
+        "{}",
+        flushed.stdout
+    );
+    assert!(flushed.stdout.contains("1 delivered, 0 deferred, 0 dead"));
+    let received = server.only_message();
+    assert_eq!(received.from, "a@example.org");
+    assert_eq!(received.recipients, ["b@example.org"]);
+    assert_eq!(received.parsed().subject(), Some("message 1"));
+    assert!(
+        std::fs::read_dir(sandbox.path("data/smtpsend/outbox"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_message_without_description_or_recipients_becomes_a_dead_letter() {
+    let sandbox = Sandbox::new();
+    run(sandbox.command().args(["queue", "list"])).assert_code(0);
+    let id = "1700000000000-00000000abcd";
+    sandbox.write(
+        &format!("data/smtpsend/outbox/{id}.eml"),
+        "From: a@example.org\r\nSubject: lost\r\n\r\nbody\r\n",
+    );
+    let flushed = run(sandbox
+        .command()
+        .env(
+            "SMTPSEND_SERVER",
+            format!("smtp+plain://localhost:{}", closed_port()),
+        )
+        .args(["queue", "flush"]));
+    flushed.assert_code(65);
+    assert!(
+        flushed.stdout.contains(&format!(
+            "{id}: dead letter, kept in {}: damaged entry (no description), and its header \
+             names no recipient",
+            sandbox
+                .path(&format!("data/smtpsend/dead/{id}.eml"))
+                .display()
+        )),
+        "{}",
+        flushed.stdout
+    );
+    let listed = run(sandbox.command().args(["queue", "list"]));
+    assert!(
+        listed.stdout.contains(&format!("{id}  dead letter")),
+        "{}",
+        listed.stdout
+    );
+    run(sandbox.command().args(["queue", "drop", id])).assert_code(0);
+    let listed = run(sandbox.command().args(["queue", "list"]));
+    assert!(
+        listed.stdout.contains("the outbox is empty"),
+        "{}",
+        listed.stdout
+    );
+}
+
+#[test]
+fn a_symlinked_outbox_directory_is_refused() {
+    let sandbox = Sandbox::new();
+    let elsewhere = sandbox.path("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::create_dir_all(sandbox.path("data/smtpsend")).unwrap();
+    let outbox = sandbox.path("data/smtpsend/outbox");
+    std::os::unix::fs::symlink(&elsewhere, &outbox).unwrap();
+    let sent = run(&mut queued_send(&sandbox, closed_port(), 1));
+    sent.assert_code(73);
+    assert!(
+        sent.stderr.contains(&format!(
+            "smtpsend: refusing to use the outbox: {} is a symbolic link\n",
+            outbox.display()
+        )),
+        "{}",
+        sent.stderr
+    );
+    assert!(std::fs::read_dir(&elsewhere).unwrap().next().is_none());
+    run(sandbox.command().args(["queue", "list"])).assert_code(73);
+}
+
+#[test]
+fn a_group_writable_outbox_directory_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let sandbox = Sandbox::new();
+    let outbox = sandbox.path("data/smtpsend/outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    std::fs::set_permissions(&outbox, std::fs::Permissions::from_mode(0o770)).unwrap();
+    let listed = run(sandbox.command().args(["queue", "list"]));
+    listed.assert_code(73);
+    assert!(
+        listed.stderr.contains(&format!(
+            "refusing to use the outbox: {} is writable by others",
+            outbox.display()
+        )),
+        "{}",
+        listed.stderr
+    );
+    assert!(
+        listed.stderr.contains("hint: chmod go-w it"),
+        "{}",
+        listed.stderr
+    );
+}
+
+#[test]
+fn a_symlinked_message_file_is_not_followed() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    run(&mut queued_send(&sandbox, port, 1)).assert_code(75);
+    run(&mut queued_send(&sandbox, port, 2)).assert_code(75);
+    let ids = queued_ids(&sandbox);
+    let secret = sandbox.write("secret", "Subject: secret\r\n\r\nthe secret\r\n");
+    let planted = sandbox.path(&format!("data/smtpsend/outbox/{}.eml", ids[0]));
+    std::fs::remove_file(&planted).unwrap();
+    std::os::unix::fs::symlink(&secret, &planted).unwrap();
+
+    let server = MailServer::start_on(port);
+    let flushed = flush(&sandbox);
+    flushed.assert_code(73);
+    assert!(
+        flushed.stdout.contains(&format!(
+            "{}: left in the outbox: cannot open {}: it is a symbolic link, which the outbox \
+             never follows",
+            ids[0],
+            planted.display()
+        )),
+        "{}",
+        flushed.stdout
+    );
+    assert!(flushed.stdout.contains("1 delivered, 1 deferred, 0 dead"));
+    assert_eq!(server.only_message().parsed().subject(), Some("message 2"));
+    assert_eq!(queued_ids(&sandbox), [ids[0].clone()]);
+}

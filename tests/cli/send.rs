@@ -659,6 +659,28 @@ fn an_endless_password_source_is_refused_and_nothing_is_sent() {
 }
 
 #[test]
+fn dry_run_into_a_closed_pipe_ends_quietly_and_into_a_full_disk_fails() {
+    let sandbox = Sandbox::new();
+    let dry_run = || {
+        let mut command = sandbox.command();
+        command.args(["--dry-run", "-f", "a@example.org", "-t", "b@example.org"]);
+        command.args(["-m", "hello"]);
+        command
+    };
+    assert_quiet_into_a_closed_pipe(&mut dry_run(), 0);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let failed = dry_run().stdout(full).output().unwrap();
+    assert_eq!(failed.status.code(), Some(74));
+    assert_eq!(
+        String::from_utf8_lossy(&failed.stderr),
+        "smtpsend: cannot write to standard output: No space left on device\n"
+    );
+}
+
+#[test]
 fn help_lists_the_exit_codes_and_version_answers() {
     let sandbox = Sandbox::new();
     let help = run(sandbox.command().arg("--help"));

@@ -123,6 +123,21 @@ pub fn run_with_stdin(command: &mut Command, stdin: Option<&[u8]>) -> Run {
     }
 }
 
+/// Runs the binary with its standard output a pipe whose reader is gone before it writes a byte
+/// (`| head -c0`), and asserts it ends with `code` and says nothing: no abort, no panic.
+pub fn assert_quiet_into_a_closed_pipe(command: &mut Command, code: i32) {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = command
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "{command:?}: {stderr}");
+    assert!(stderr.is_empty(), "{command:?}: {stderr}");
+}
+
 fn install_crypto_provider() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
