@@ -344,16 +344,27 @@ fn fault(step: Step, kind: Kind, message: impl Into<String>) -> Box<Fault> {
     })
 }
 
-/// A negative reply at `step`: 4xx is temporary, 5xx is the kind the step calls for.
+/// A reply at `step` other than the one it waits for: 4xx is temporary, 5xx is the kind the
+/// step calls for. Anything else (a 3xx where a 2xx completes the command, a 2xx where a 3xx
+/// was due) is not an answer to the command at all: a protocol error (RFC 5321 section 4.2.1).
 fn refused(step: Step, reply: Reply, permanent: Kind, what: &str) -> Box<Fault> {
-    let kind = if reply.is_transient() {
-        Kind::Temporary
+    let (kind, message) = if reply.is_transient() {
+        (Kind::Temporary, format!("{what}: {}", reply.one_line()))
+    } else if reply.is_permanent() {
+        (permanent, format!("{what}: {}", reply.one_line()))
     } else {
-        permanent
+        (
+            Kind::Protocol,
+            format!(
+                "unexpected reply while {}: {}",
+                step.describe(),
+                reply.one_line()
+            ),
+        )
     };
     Box::new(Fault {
         step,
-        error: Error::new(kind, format!("{what}: {}", reply.one_line())),
+        error: Error::new(kind, message),
         reply: Some(reply),
     })
 }
@@ -689,12 +700,18 @@ fn transaction(
         }
     };
     if !final_reply.is_positive() {
-        return Err(refused(
+        let fault = refused(
             Step::Message,
             final_reply,
             Kind::BadMessage,
             "message refused",
-        ));
+        );
+        // Neither accepted nor refused: the message went out, but nothing confirms it.
+        return Err(if fault.error.kind == Kind::Protocol {
+            unconfirmed(fault)
+        } else {
+            fault
+        });
     }
     delivery.final_reply = Some(final_reply);
 
@@ -731,16 +748,22 @@ impl Fault {
     }
 }
 
-/// The error for recipients the server did not take, if any. A permanent refusal (5xx) makes
-/// it 67; only temporary ones (4xx) make it 75, since trying again may work.
+/// The error for recipients the server did not take, if any. A reply that is no refusal (a
+/// 3xx) makes it a protocol error, 76; else a permanent refusal (5xx) makes it 67; only
+/// temporary ones (4xx) make it 75, since trying again may work.
 fn recipients_fault(results: &[RecipientResult], allow_partial: bool) -> Option<Error> {
     let not_accepted: Vec<&RecipientResult> = results.iter().filter(|r| !r.accepted).collect();
     if not_accepted.is_empty() {
         return None;
     }
-    let permanent = not_accepted
-        .iter()
-        .any(|r| r.reply.as_ref().is_some_and(|reply| !reply.is_transient()));
+    let answered = |test: fn(&Reply) -> bool| {
+        not_accepted
+            .iter()
+            .any(|r| r.reply.as_ref().is_some_and(test))
+    };
+    // Only 2xx accepts a recipient (RFC 5321 section 4.3.2); a 3xx to RCPT answers nothing.
+    let unexpected = answered(|reply| !reply.is_transient() && !reply.is_permanent());
+    let permanent = answered(Reply::is_permanent);
     let list = not_accepted
         .iter()
         .map(|r| match &r.reply {
@@ -749,7 +772,9 @@ fn recipients_fault(results: &[RecipientResult], allow_partial: bool) -> Option<
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let (kind, verb) = if permanent {
+    let (kind, verb) = if unexpected {
+        (Kind::Protocol, "answered unexpectedly")
+    } else if permanent {
         (Kind::RecipientRefused, "refused")
     } else {
         (Kind::Temporary, "deferred")
@@ -1455,7 +1480,7 @@ mod tests {
     fn recipient_faults_separate_permanent_from_temporary() {
         let result = |address: &str, code: u16| RecipientResult {
             address: address.into(),
-            accepted: code < 400,
+            accepted: code < 300,
             reply: reply_from(&[&format!("{code} x")]),
         };
         assert!(recipients_fault(&[result("a@x", 250)], false).is_none());
@@ -1465,6 +1490,8 @@ mod tests {
         let err = recipients_fault(&[result("a@x", 250), result("b@x", 451)], true).unwrap();
         assert_eq!(err.kind, Kind::Temporary);
         assert!(err.hint.is_none());
+        let err = recipients_fault(&[result("a@x", 550), result("b@x", 354)], true).unwrap();
+        assert_eq!(err.kind, Kind::Protocol);
     }
     #[test]
     fn envelope_ids_are_xtext() {

@@ -20,12 +20,20 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A positive completion, 2yz: the only success where a command expects a final reply
+    /// (RFC 5321 sections 4.2.1 and 4.3.2). A 3yz only asks for more and confirms nothing.
     pub(super) fn is_positive(&self) -> bool {
-        (200..400).contains(&self.code)
+        (200..300).contains(&self.code)
     }
 
+    /// A transient negative completion, 4yz: the same command may succeed later.
     pub(super) fn is_transient(&self) -> bool {
         (400..500).contains(&self.code)
+    }
+
+    /// A permanent negative completion, 5yz.
+    pub(super) fn is_permanent(&self) -> bool {
+        (500..600).contains(&self.code)
     }
 
     /// The reply on one line, as users know it from server logs.
@@ -187,7 +195,9 @@ mod tests {
         assert_eq!(exim.queue_id.as_deref(), Some("1tAbCd-0001xy-Ab"));
 
         let refused = reply_from(&["550 5.1.1 <x@y>: Recipient address rejected"]).unwrap();
-        assert!(!refused.is_positive() && !refused.is_transient());
+        assert!(!refused.is_positive() && !refused.is_transient() && refused.is_permanent());
+        let intermediate = reply_from(&["354 End data with <CR><LF>.<CR><LF>"]).unwrap();
+        assert!(!intermediate.is_positive() && !intermediate.is_permanent());
         assert_eq!(refused.queue_id, None);
     }
     #[test]

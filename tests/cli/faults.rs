@@ -806,6 +806,29 @@ fn a_hundred_recipients_cost_one_round_trip() {
 }
 
 #[test]
+fn a_3xx_to_rcpt_in_a_flight_sends_nothing() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250 PIPELINING\r\n"),
+        hear(3),
+        vec![Act::Say("250 2.1.0 Ok\r\n354 go\r\n354 go\r\n")],
+        listen(),
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(76);
+    let error = error_line(&run);
+    assert!(
+        error.contains(
+            "1 recipient answered unexpectedly: <b@example.org> (354 go); nothing was sent"
+        ),
+        "{error}"
+    );
+    // After the 354 to DATA only dropping the connection keeps the message from going out.
+    let heard = heard(&server);
+    assert_eq!(verbs(&heard), ["EHLO", "MAIL", "RCPT", "DATA"], "{heard:?}");
+}
+
+#[test]
 fn a_refused_sender_in_a_flight_keeps_the_dialogue_in_step() {
     let sandbox = Sandbox::new();
     let server = ScriptedServer::start(script([
