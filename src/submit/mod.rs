@@ -588,6 +588,18 @@ fn transaction(
         }
     }
 
+    // Once `BDAT LAST` has gone out with the whole message, a reply that does not come leaves
+    // the message unconfirmed, whichever of the flight's replies it is.
+    let message_sent = data_in_flight && bdat.is_some();
+    let read = |session: &mut Session, step: Step, transcript: &mut Transcript| {
+        let reply = session.reply(step, transcript);
+        if message_sent {
+            reply.map_err(unconfirmed)
+        } else {
+            reply
+        }
+    };
+
     // The replies, in order; without PIPELINING each command goes out just before its reply.
     let mut replies = Vec::with_capacity(envelope.len());
     for (index, command) in envelope.iter().enumerate() {
@@ -599,7 +611,7 @@ fn transaction(
         } else {
             Step::RcptTo
         };
-        replies.push(session.reply(step, transcript)?);
+        replies.push(read(session, step, transcript)?);
         if !pipelining && index == 0 && !replies[0].is_positive() {
             break;
         }
@@ -620,7 +632,7 @@ fn transaction(
         } else {
             Step::Data
         };
-        Some(session.reply(step, transcript)?)
+        Some(read(session, step, transcript)?)
     } else {
         None
     };

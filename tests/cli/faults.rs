@@ -359,6 +359,37 @@ fn no_reply_after_the_final_dot_may_or_may_not_have_been_accepted() {
 }
 
 #[test]
+fn no_reply_after_a_pipelined_bdat_last_may_or_may_not_have_been_accepted() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250-PIPELINING\r\n250 CHUNKING\r\n"),
+        hear(2),
+        vec![Act::HearChunk, Act::Hang],
+    ]));
+    let run = run(send(&sandbox, server.port).arg("--queue"));
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(
+        error.contains("the server closed the connection while MAIL FROM"),
+        "{error}"
+    );
+    assert!(
+        error.contains(
+            "the message was sent in full but not confirmed: the server may or may not have \
+             accepted it; queued as "
+        ),
+        "{error}"
+    );
+    let heard = heard(&server);
+    assert_eq!(
+        verbs(&heard)[..4],
+        ["EHLO", "MAIL", "RCPT", "BDAT"],
+        "{heard:?}"
+    );
+    assert!(heard[4].ends_with("hi\r\n"), "the whole message: {heard:?}");
+}
+
+#[test]
 fn a_message_refused_after_the_data_is_bad_data() {
     let sandbox = Sandbox::new();
     let server = ScriptedServer::start(script([
