@@ -392,7 +392,12 @@ fn open(
     let tcp = connect(endpoint, options.timeout, deadline, transcript)?;
     delivery.timings.connect_ms = Some(millis(started.elapsed()));
     let hello_name = hello_name(&tcp);
-    let mut session = Session::new(Stream::Plain(tcp), options.timeout, deadline);
+    let socket = Socket {
+        tcp,
+        timeout: options.timeout,
+        deadline,
+    };
+    let mut session = Session::new(Stream::Plain(socket), options.timeout, deadline);
     session.progress = options.progress;
 
     if let (Security::Implicit, Some(config)) = (endpoint.security, &tls_config) {
@@ -1048,22 +1053,50 @@ fn tls_config(ca_file: Option<&PathBuf>) -> std::result::Result<Arc<ClientConfig
     Ok(Arc::new(config))
 }
 
+/// The TCP connection, each read and write on it bounded by the per-step timeout and by what
+/// is left before the deadline, armed afresh for every system call: a socket timeout starts
+/// again whenever a call moves a byte, so a server that trickles its replies, or reads the
+/// message a little at a time, or not at all, can hold no call past `--deadline`.
+struct Socket {
+    tcp: TcpStream,
+    timeout: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Socket {
+    fn wait(&self) -> io::Result<Option<Duration>> {
+        bounded(self.timeout, self.deadline)
+            .map(Some)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::TimedOut))
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp.set_read_timeout(self.wait()?)?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tcp.set_write_timeout(self.wait()?)?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
 enum Stream {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Plain(Socket),
+    Tls(Box<StreamOwned<ClientConnection, Socket>>),
     /// Only while switching from one to the other.
     Swapping,
 }
 
 impl Stream {
-    fn tcp(&self) -> Option<&TcpStream> {
-        match self {
-            Stream::Plain(tcp) => Some(tcp),
-            Stream::Tls(tls) => Some(tls.get_ref()),
-            Stream::Swapping => None,
-        }
-    }
-
     fn is_encrypted(&self) -> bool {
         matches!(self, Stream::Tls(_))
     }
@@ -1072,7 +1105,7 @@ impl Stream {
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::Plain(tcp) => tcp.read(buf),
+            Stream::Plain(socket) => socket.read(buf),
             Stream::Tls(tls) => tls.read(buf),
             Stream::Swapping => Err(io::Error::from(io::ErrorKind::NotConnected)),
         }
@@ -1082,7 +1115,7 @@ impl Read for Stream {
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Stream::Plain(tcp) => tcp.write(buf),
+            Stream::Plain(socket) => socket.write(buf),
             Stream::Tls(tls) => tls.write(buf),
             Stream::Swapping => Err(io::Error::from(io::ErrorKind::NotConnected)),
         }
@@ -1090,7 +1123,7 @@ impl Write for Stream {
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Stream::Plain(tcp) => tcp.flush(),
+            Stream::Plain(socket) => socket.flush(),
             Stream::Tls(tls) => tls.flush(),
             Stream::Swapping => Ok(()),
         }
@@ -1124,16 +1157,6 @@ impl Session {
             timeout,
             deadline,
         }
-    }
-
-    /// Arms the socket's timeouts for the next operation.
-    fn arm(&mut self, step: Step) -> Result<()> {
-        let wait = bounded(self.timeout, self.deadline).ok_or_else(deadline_passed(step))?;
-        if let Some(tcp) = self.stream.tcp() {
-            let _ = tcp.set_read_timeout(Some(wait));
-            let _ = tcp.set_write_timeout(Some(wait));
-        }
-        Ok(())
     }
 
     fn io_fault(&mut self, step: Step, err: &io::Error) -> Box<Fault> {
@@ -1173,7 +1196,6 @@ impl Session {
     ) -> Result<()> {
         transcript.client(shown);
         let step = step_of(shown);
-        self.arm(step)?;
         let mut line = Vec::with_capacity(command.len() + 2);
         line.extend_from_slice(command.as_bytes());
         line.extend_from_slice(b"\r\n");
@@ -1194,8 +1216,6 @@ impl Session {
         transcript: &mut Transcript,
     ) -> Result<()> {
         let step = commands.first().map_or(Step::MailFrom, |c| step_of(c));
-        self.arm(step)?;
-        let deadline = self.deadline;
         let mut out = BufWriter::with_capacity(64 * 1024, &mut self.stream);
         let mut result = Ok(());
         for command in commands {
@@ -1213,7 +1233,7 @@ impl Session {
                 } else {
                     Box::new(&mut out)
                 };
-                let mut wire = WireWriter::new(sink, false, deadline);
+                let mut wire = WireWriter::new(sink, false);
                 content.write_to(&mut wire)?;
                 wire.finish().map(drop)
             });
@@ -1232,12 +1252,11 @@ impl Session {
 
     /// Streams the message with dot-stuffing (RFC 5321 section 4.5.2) and the final dot.
     fn send_data(&mut self, content: &Content) -> Result<()> {
-        self.arm(Step::Message)?;
         let result = if self.progress && content.len() >= PROGRESS_FROM_BYTES {
             let mut stream = UploadProgress::new(&mut self.stream, content.len());
-            write_dot_stuffed(&mut stream, content, self.deadline)
+            write_dot_stuffed(&mut stream, content)
         } else {
-            write_dot_stuffed(&mut self.stream, content, self.deadline)
+            write_dot_stuffed(&mut self.stream, content)
         };
         result.map_err(|err| match err.kind() {
             io::ErrorKind::InvalidData => {
@@ -1306,9 +1325,8 @@ impl Session {
             if self.buffer.len() > MAX_LINE {
                 return Err(fault(step, Kind::Protocol, "reply line too long"));
             }
-            // Re-armed for every read: a reply that trickles in line by line must not outlast
-            // the deadline.
-            self.arm(step)?;
+            // The socket bounds each read by the deadline: a reply that trickles in line by
+            // line cannot outlast it.
             let mut chunk = [0u8; 4096];
             match self.stream.read(&mut chunk) {
                 Ok(0) => {
@@ -1359,15 +1377,14 @@ impl Session {
         })?;
         let connection = ClientConnection::new(config, name)
             .map_err(|err| fault(step, Kind::Internal, format!("TLS setup: {err}")))?;
-        self.arm(step)?;
-        let tcp = match std::mem::replace(&mut self.stream, Stream::Swapping) {
-            Stream::Plain(tcp) => tcp,
+        let socket = match std::mem::replace(&mut self.stream, Stream::Swapping) {
+            Stream::Plain(socket) => socket,
             other => {
                 self.stream = other;
                 return Err(fault(step, Kind::Internal, "TLS started twice"));
             }
         };
-        let mut tls = StreamOwned::new(connection, tcp);
+        let mut tls = StreamOwned::new(connection, socket);
         while tls.conn.is_handshaking() {
             if let Err(err) = tls.conn.complete_io(&mut tls.sock) {
                 return Err(tls_fault(host, &err).unwrap_or_else(|| self.io_fault(step, &err)));

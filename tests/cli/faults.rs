@@ -335,6 +335,34 @@ fn a_connection_dropped_in_the_middle_of_the_data_is_temporary() {
 }
 
 #[test]
+fn the_deadline_bounds_writing_to_a_server_that_stops_reading() {
+    let sandbox = Sandbox::new();
+    // Far more than the socket buffers on both ends hold: the writes block once they are full.
+    let line = "a line of a long message that the server will never read\n";
+    let body = sandbox.write("body.txt", line.repeat(20 * 1024 * 1024 / line.len()));
+    let server = ScriptedServer::start(script([
+        greeted(),
+        envelope_accepted(),
+        vec![Act::Pause(Duration::from_secs(30))],
+    ]));
+    let started = Instant::now();
+    let run = run(bare_send(&sandbox, server.port)
+        .args(["--deadline", "2", "-t", "b@example.org", "--body-file"])
+        .arg(&body));
+    let elapsed = started.elapsed();
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(
+        error.contains("--deadline reached while sending the message"),
+        "{error}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(6),
+        "took {elapsed:?}: {error}"
+    );
+}
+
+#[test]
 fn no_reply_after_the_final_dot_may_or_may_not_have_been_accepted() {
     let sandbox = Sandbox::new();
     let server = ScriptedServer::start(script([
