@@ -132,6 +132,45 @@ fn a_certificate_for_another_host_is_rejected() {
     assert!(server.messages().is_empty());
 }
 
+/// RFC 5280 4.2.1.3: a CA whose keyUsage lacks keyCertSign may not sign certificates, and a
+/// chain through one is refused, as OpenSSL refuses it; with keyCertSign the same chain is good.
+#[test]
+fn an_intermediate_ca_without_key_cert_sign_is_rejected() {
+    use rcgen::KeyUsagePurpose::{DigitalSignature, KeyCertSign};
+    for (key_usages, code) in [
+        (vec![KeyCertSign, DigitalSignature], 0),
+        (vec![DigitalSignature], 69),
+    ] {
+        let sandbox = Sandbox::new();
+        let server = MailServer::start_with(
+            Encryption::Implicit,
+            Some(Pki::through_intermediate(key_usages)),
+        );
+        let run = run(sandbox
+            .command()
+            .args(send_args("smtps", server.port))
+            .arg("--ca-file")
+            .arg(server.ca_file())
+            .args(["--user", USER, "-t", "b@example.org", "-m", "hi"])
+            .env("SMTPSEND_PASSWORD", PASSWORD));
+        run.assert_code(code);
+        if code == 0 {
+            assert_eq!(server.only_message().recipients, ["b@example.org"]);
+            continue;
+        }
+        let error = error_line(&run);
+        assert!(
+            error.contains(
+                "the certificate of localhost was rejected: the intermediate CA \
+                 CN=smtpsend test intermediate CA may not sign certificates: its keyUsage lacks \
+                 keyCertSign (RFC 5280 4.2.1.3); nothing was sent"
+            ),
+            "{error}"
+        );
+        assert!(server.messages().is_empty());
+    }
+}
+
 #[test]
 fn a_slow_greeting_times_out() {
     let sandbox = Sandbox::new();
