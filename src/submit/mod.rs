@@ -44,7 +44,7 @@ mod wire;
 
 use auth::authenticate;
 pub use reply::Reply;
-use reply::{Extensions, first_code, parse_reply};
+use reply::{Extensions, Malformed, ReplyLines, take_line};
 use wire::{WireWriter, write_dot_stuffed};
 
 /// How the connection is protected.
@@ -1225,12 +1225,6 @@ impl Write for Stream {
     }
 }
 
-/// Longest reply line accepted; RFC 5321 allows 512 octets, servers are known to send more.
-const MAX_LINE: usize = 4096;
-
-/// Most lines in one reply.
-const MAX_LINES: usize = 200;
-
 struct Session {
     stream: Stream,
     /// Whether large uploads show a progress bar.
@@ -1365,60 +1359,20 @@ impl Session {
 
     /// Reads one complete reply, multi-line or not.
     fn reply(&mut self, step: Step, transcript: &mut Transcript) -> Result<Reply> {
-        let mut lines: Vec<String> = Vec::new();
+        let mut lines = ReplyLines::default();
         loop {
             let line = self.read_line(step)?;
             transcript.server(&line);
-            let bad = || {
-                fault(
-                    step,
-                    Kind::Protocol,
-                    format!("unintelligible reply while {}: {line:?}", step.describe()),
-                )
-            };
-            let bytes = line.as_bytes();
-            if bytes.len() < 3 || !bytes[..3].iter().all(u8::is_ascii_digit) {
-                return Err(bad());
-            }
-            let last = match bytes.get(3) {
-                None | Some(b' ') => true,
-                Some(b'-') => false,
-                Some(_) => return Err(bad()),
-            };
-            if let Some(first) = lines.first()
-                && !line.starts_with(&first_code(first))
-            {
-                return Err(bad());
-            }
-            lines.push(line);
-            if last {
-                break;
-            }
-            if lines.len() >= MAX_LINES {
-                return Err(fault(step, Kind::Protocol, "reply too long"));
+            if let Some(reply) = lines.push(line).map_err(|m| malformed(step, m))? {
+                return Ok(reply);
             }
         }
-        parse_reply(&lines).ok_or_else(|| {
-            fault(
-                step,
-                Kind::Protocol,
-                format!("unintelligible reply while {}", step.describe()),
-            )
-        })
     }
 
     fn read_line(&mut self, step: Step) -> Result<String> {
         loop {
-            if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
-                let mut line: Vec<u8> = self.buffer.drain(..=end).collect();
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Ok(String::from_utf8_lossy(&line).into_owned());
-            }
-            if self.buffer.len() > MAX_LINE {
-                return Err(fault(step, Kind::Protocol, "reply line too long"));
+            if let Some(line) = take_line(&mut self.buffer).map_err(|m| malformed(step, m))? {
+                return Ok(line);
             }
             // The socket bounds each read by the deadline: a reply that trickles in line by
             // line cannot outlast it.
@@ -1590,6 +1544,20 @@ fn step_of(command: &str) -> Step {
         "QUIT" => Step::Message,
         _ => Step::Auth,
     }
+}
+
+/// What the server sent at `step` is no reply: a protocol error.
+fn malformed(step: Step, malformed: Malformed) -> Box<Fault> {
+    let message = match malformed {
+        Malformed::Unintelligible(Some(line)) => {
+            format!("unintelligible reply while {}: {line:?}", step.describe())
+        }
+        Malformed::Unintelligible(None) => {
+            format!("unintelligible reply while {}", step.describe())
+        }
+        Malformed::TooLong => format!("reply too long while {}", step.describe()),
+    };
+    fault(step, Kind::Protocol, message)
 }
 
 fn millis(duration: Duration) -> u64 {

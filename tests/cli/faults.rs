@@ -563,6 +563,24 @@ fn a_server_speaking_garbage_is_a_protocol_error() {
 }
 
 #[test]
+fn a_reply_without_end_is_a_protocol_error() {
+    let sandbox = Sandbox::new();
+    let endless: &'static str = "250-x\r\n".repeat(1000).leak();
+    let server = ScriptedServer::start(script([
+        vec![Act::Say(GREETING), Act::Hear, Act::Say(endless)],
+        listen(),
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(76);
+    assert!(
+        error_line(&run).contains("reply too long while EHLO"),
+        "{}",
+        run.stderr
+    );
+    assert!(!server.heard_command("MAIL"), "{:?}", heard(&server));
+}
+
+#[test]
 fn a_non_ascii_local_part_needs_smtputf8() {
     let sandbox = Sandbox::new();
     let server = ScriptedServer::start(script([greeted(), listen()]));
