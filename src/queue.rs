@@ -31,12 +31,19 @@ const LONGEST_RETRY_SECS: u64 = 4 * 3600;
 const MAX_AGE_SECS: u64 = 5 * 24 * 3600;
 
 /// Whether a failed delivery should wait in the outbox: a temporary failure, before the
-/// server accepted the message or for the recipients it deferred.
+/// server accepted the message or for the recipients it deferred; or a protocol error, after
+/// which the server has not accepted the message, may not even have refused it, and a
+/// message never confirmed must not be lost.
 pub fn should_queue(delivery: &Delivery) -> bool {
     delivery
         .failure
         .as_ref()
-        .is_some_and(|(_, error)| error.kind == Kind::Temporary)
+        .is_some_and(|(_, error)| waits(error.kind))
+}
+
+/// The failures after which a message waits for another try rather than becoming a dead letter.
+fn waits(kind: Kind) -> bool {
+    matches!(kind, Kind::Temporary | Kind::Protocol)
 }
 
 /// The recipients still to deliver to after `delivery`: all of them when the message was not
@@ -69,8 +76,8 @@ pub fn route_of(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
     }
 }
 
-/// Keeps a message after a temporary failure; returns the error to report, which now says
-/// where the message is.
+/// Keeps a message after a failure `should_queue` accepts; returns the error to report, of
+/// the same kind, which now says where the message is.
 pub fn keep(
     message: &Composed,
     delivery: &Delivery,
@@ -93,7 +100,7 @@ pub fn keep(
         now() + FIRST_RETRY_SECS,
     )?;
     Ok(Error::new(
-        Kind::Temporary,
+        error.kind,
         format!(
             "{}; queued as {} in {} for `smtpsend queue flush`",
             error.message,
@@ -455,7 +462,7 @@ fn record(
     if delivery.accepted() {
         outln!("{}: delivered to some: {}", entry.id, escape(&reply));
     }
-    if error.kind == Kind::Temporary && !remaining.is_empty() {
+    if waits(error.kind) && !remaining.is_empty() {
         entry.attempts.push(Attempt {
             at: now(),
             result: error.message.clone(),

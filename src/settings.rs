@@ -320,7 +320,7 @@ fn spelled_out(
 /// `smtp://host[:port]`, `smtps://host[:port]` or `smtp+plain://host[:port]`.
 pub fn parse_server_url(url: &str, what: &str) -> Result<Endpoint, Error> {
     let bad = |reason: &str| {
-        Error::usage(format!("{what}: {reason}: {url:?}")).with_hint(
+        Error::usage(format!("{what}: {reason}: {:?}", redact_url(url))).with_hint(
             "expected smtp://HOST[:PORT], smtps://HOST[:PORT] or smtp+plain://HOST[:PORT]",
         )
     };
@@ -364,6 +364,24 @@ pub fn parse_server_url(url: &str, what: &str) -> Result<Endpoint, Error> {
         port,
         security,
     })
+}
+
+/// `url` with the password of its userinfo hidden, `smtp://alice:<redacted>@host`, for any
+/// message that repeats a URL the user gave. The userinfo runs to the last `@`, so a password
+/// with a raw `/` or `@` in it (RFC 3986 section 3.2.1 wants them percent-encoded) is hidden
+/// whole too.
+fn redact_url(url: &str) -> String {
+    let (scheme, rest) = match url.split_once("://") {
+        Some((scheme, rest)) => (format!("{scheme}://"), rest),
+        None => (String::new(), url),
+    };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}{user}:<redacted>@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
 }
 
 fn validate_host(host: &str, what: &str) -> Result<String, Error> {
@@ -627,6 +645,20 @@ mod tests {
         );
     }
 
+    #[test]
+    fn passwords_in_urls_are_redacted() {
+        assert_eq!(
+            redact_url("smtp://alice:secret@mail.example.com:587"),
+            "smtp://alice:<redacted>@mail.example.com:587"
+        );
+        assert_eq!(
+            redact_url("smtps://alice:p@ss/w:rd@host"),
+            "smtps://alice:<redacted>@host"
+        );
+        assert_eq!(redact_url("alice:secret@host"), "alice:<redacted>@host");
+        assert_eq!(redact_url("smtp://alice@host"), "smtp://alice@host");
+        assert_eq!(redact_url("smtp://host:587"), "smtp://host:587");
+    }
     #[test]
     fn bad_urls_are_usage_errors() {
         for url in [

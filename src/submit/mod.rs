@@ -22,9 +22,14 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::pki_types::ServerName;
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    StreamOwned,
+};
 use serde::Serialize;
 
 use crate::compose::Composed;
@@ -39,7 +44,7 @@ mod wire;
 
 use auth::authenticate;
 pub use reply::Reply;
-use reply::{Extensions, first_code, parse_reply};
+use reply::{Extensions, Malformed, ReplyLines, take_line};
 use wire::{WireWriter, write_dot_stuffed};
 
 /// How the connection is protected.
@@ -344,16 +349,27 @@ fn fault(step: Step, kind: Kind, message: impl Into<String>) -> Box<Fault> {
     })
 }
 
-/// A negative reply at `step`: 4xx is temporary, 5xx is the kind the step calls for.
+/// A reply at `step` other than the one it waits for: 4xx is temporary, 5xx is the kind the
+/// step calls for. Anything else (a 3xx where a 2xx completes the command, a 2xx where a 3xx
+/// was due) is not an answer to the command at all: a protocol error (RFC 5321 section 4.2.1).
 fn refused(step: Step, reply: Reply, permanent: Kind, what: &str) -> Box<Fault> {
-    let kind = if reply.is_transient() {
-        Kind::Temporary
+    let (kind, message) = if reply.is_transient() {
+        (Kind::Temporary, format!("{what}: {}", reply.one_line()))
+    } else if reply.is_permanent() {
+        (permanent, format!("{what}: {}", reply.one_line()))
     } else {
-        permanent
+        (
+            Kind::Protocol,
+            format!(
+                "unexpected reply while {}: {}",
+                step.describe(),
+                reply.one_line()
+            ),
+        )
     };
     Box::new(Fault {
         step,
-        error: Error::new(kind, format!("{what}: {}", reply.one_line())),
+        error: Error::new(kind, message),
         reply: Some(reply),
     })
 }
@@ -381,7 +397,12 @@ fn open(
     let tcp = connect(endpoint, options.timeout, deadline, transcript)?;
     delivery.timings.connect_ms = Some(millis(started.elapsed()));
     let hello_name = hello_name(&tcp);
-    let mut session = Session::new(Stream::Plain(tcp), options.timeout, deadline);
+    let socket = Socket {
+        tcp,
+        timeout: options.timeout,
+        deadline,
+    };
+    let mut session = Session::new(Stream::Plain(socket), options.timeout, deadline);
     session.progress = options.progress;
 
     if let (Security::Implicit, Some(config)) = (endpoint.security, &tls_config) {
@@ -577,6 +598,18 @@ fn transaction(
         }
     }
 
+    // Once `BDAT LAST` has gone out with the whole message, a reply that does not come leaves
+    // the message unconfirmed, whichever of the flight's replies it is.
+    let message_sent = data_in_flight && bdat.is_some();
+    let read = |session: &mut Session, step: Step, transcript: &mut Transcript| {
+        let reply = session.reply(step, transcript);
+        if message_sent {
+            reply.map_err(unconfirmed)
+        } else {
+            reply
+        }
+    };
+
     // The replies, in order; without PIPELINING each command goes out just before its reply.
     let mut replies = Vec::with_capacity(envelope.len());
     for (index, command) in envelope.iter().enumerate() {
@@ -588,7 +621,7 @@ fn transaction(
         } else {
             Step::RcptTo
         };
-        replies.push(session.reply(step, transcript)?);
+        replies.push(read(session, step, transcript)?);
         if !pipelining && index == 0 && !replies[0].is_positive() {
             break;
         }
@@ -609,7 +642,7 @@ fn transaction(
         } else {
             Step::Data
         };
-        Some(session.reply(step, transcript)?)
+        Some(read(session, step, transcript)?)
     } else {
         None
     };
@@ -689,12 +722,18 @@ fn transaction(
         }
     };
     if !final_reply.is_positive() {
-        return Err(refused(
+        let fault = refused(
             Step::Message,
             final_reply,
             Kind::BadMessage,
             "message refused",
-        ));
+        );
+        // Neither accepted nor refused: the message went out, but nothing confirms it.
+        return Err(if fault.error.kind == Kind::Protocol {
+            unconfirmed(fault)
+        } else {
+            fault
+        });
     }
     delivery.final_reply = Some(final_reply);
 
@@ -731,16 +770,22 @@ impl Fault {
     }
 }
 
-/// The error for recipients the server did not take, if any. A permanent refusal (5xx) makes
-/// it 67; only temporary ones (4xx) make it 75, since trying again may work.
+/// The error for recipients the server did not take, if any. A reply that is no refusal (a
+/// 3xx) makes it a protocol error, 76; else a permanent refusal (5xx) makes it 67; only
+/// temporary ones (4xx) make it 75, since trying again may work.
 fn recipients_fault(results: &[RecipientResult], allow_partial: bool) -> Option<Error> {
     let not_accepted: Vec<&RecipientResult> = results.iter().filter(|r| !r.accepted).collect();
     if not_accepted.is_empty() {
         return None;
     }
-    let permanent = not_accepted
-        .iter()
-        .any(|r| r.reply.as_ref().is_some_and(|reply| !reply.is_transient()));
+    let answered = |test: fn(&Reply) -> bool| {
+        not_accepted
+            .iter()
+            .any(|r| r.reply.as_ref().is_some_and(test))
+    };
+    // Only 2xx accepts a recipient (RFC 5321 section 4.3.2); a 3xx to RCPT answers nothing.
+    let unexpected = answered(|reply| !reply.is_transient() && !reply.is_permanent());
+    let permanent = answered(Reply::is_permanent);
     let list = not_accepted
         .iter()
         .map(|r| match &r.reply {
@@ -749,7 +794,9 @@ fn recipients_fault(results: &[RecipientResult], allow_partial: bool) -> Option<
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let (kind, verb) = if permanent {
+    let (kind, verb) = if unexpected {
+        (Kind::Protocol, "answered unexpectedly")
+    } else if permanent {
         (Kind::RecipientRefused, "refused")
     } else {
         (Kind::Temporary, "deferred")
@@ -966,7 +1013,7 @@ fn tls_config(ca_file: Option<&PathBuf>) -> std::result::Result<Arc<ClientConfig
     let system = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(system.certs);
     if let Some(path) = ca_file {
-        let certs = rustls::pki_types::CertificateDer::pem_file_iter(path)
+        let certs = CertificateDer::pem_file_iter(path)
             .and_then(|iter| iter.collect::<std::result::Result<Vec<_>, _>>())
             .map_err(|err| match err {
                 rustls::pki_types::pem::Error::Io(io) => Error::unreadable("--ca-file", path, &io),
@@ -1002,31 +1049,149 @@ fn tls_config(ca_file: Option<&PathBuf>) -> std::result::Result<Arc<ClientConfig
         )
         .with_hint("install the ca-certificates package or give --ca-file"));
     }
+    let setup =
+        |err: &dyn std::fmt::Display| Error::new(Kind::Internal, format!("TLS setup: {err}"));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let webpki = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .map_err(|err| setup(&err))?;
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|err| Error::new(Kind::Internal, format!("TLS setup: {err}")))?
-        .with_root_certificates(roots)
+        .map_err(|err| setup(&err))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(KeyUsageChecked(webpki)))
         .with_no_client_auth();
     Ok(Arc::new(config))
 }
 
+/// The webpki verifier, and the check it leaves out: rustls-webpki ignores keyUsage when it
+/// builds a path ("For cert validation, we ignore the KeyUsage extension", verify_cert.rs), but
+/// a CA whose keyUsage lacks keyCertSign may not sign certificates (RFC 5280 section 4.2.1.3),
+/// and OpenSSL refuses a chain through one.
+#[derive(Debug)]
+struct KeyUsageChecked(Arc<WebPkiServerVerifier>);
+
+impl ServerCertVerifier for KeyUsageChecked {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        let verified = self.0.verify_server_cert(
+            end_entity,
+            intermediates,
+            server_name,
+            ocsp_response,
+            now,
+        )?;
+        intermediates.iter().try_for_each(may_sign_certificates)?;
+        Ok(verified)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.0.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.supported_verify_schemes()
+    }
+}
+
+/// A CA certificate the server sent, checked to be allowed to sign certificates: when it has
+/// keyUsage, keyCertSign must be set (RFC 5280 section 4.2.1.3). One that cannot be parsed is
+/// refused: the chain the server sends is not ours to guess at.
+fn may_sign_certificates(der: &CertificateDer<'_>) -> std::result::Result<(), rustls::Error> {
+    let bad = || rustls::Error::InvalidCertificate(rustls::CertificateError::BadEncoding);
+    let (_, certificate) = x509_parser::parse_x509_certificate(der).map_err(|_| bad())?;
+    let key_usage = certificate.key_usage().map_err(|_| bad())?;
+    match key_usage {
+        Some(usage) if certificate.is_ca() && !usage.value.key_cert_sign() => Err(
+            rustls::Error::InvalidCertificate(rustls::CertificateError::Other(rustls::OtherError(
+                Arc::new(CannotSignCertificates(certificate.subject().to_string())),
+            ))),
+        ),
+        _ => Ok(()),
+    }
+}
+
+/// An intermediate CA, by subject, whose keyUsage does not allow signing certificates.
+#[derive(Debug)]
+struct CannotSignCertificates(String);
+
+impl std::fmt::Display for CannotSignCertificates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "the intermediate CA {} may not sign certificates: its keyUsage lacks keyCertSign \
+             (RFC 5280 4.2.1.3)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for CannotSignCertificates {}
+
+/// The TCP connection, each read and write on it bounded by the per-step timeout and by what
+/// is left before the deadline, armed afresh for every system call: a socket timeout starts
+/// again whenever a call moves a byte, so a server that trickles its replies, or reads the
+/// message a little at a time, or not at all, can hold no call past `--deadline`.
+struct Socket {
+    tcp: TcpStream,
+    timeout: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Socket {
+    fn wait(&self) -> io::Result<Option<Duration>> {
+        bounded(self.timeout, self.deadline)
+            .map(Some)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::TimedOut))
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp.set_read_timeout(self.wait()?)?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tcp.set_write_timeout(self.wait()?)?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
 enum Stream {
-    Plain(TcpStream),
-    Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
+    Plain(Socket),
+    Tls(Box<StreamOwned<ClientConnection, Socket>>),
     /// Only while switching from one to the other.
     Swapping,
 }
 
 impl Stream {
-    fn tcp(&self) -> Option<&TcpStream> {
-        match self {
-            Stream::Plain(tcp) => Some(tcp),
-            Stream::Tls(tls) => Some(tls.get_ref()),
-            Stream::Swapping => None,
-        }
-    }
-
     fn is_encrypted(&self) -> bool {
         matches!(self, Stream::Tls(_))
     }
@@ -1035,7 +1200,7 @@ impl Stream {
 impl Read for Stream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::Plain(tcp) => tcp.read(buf),
+            Stream::Plain(socket) => socket.read(buf),
             Stream::Tls(tls) => tls.read(buf),
             Stream::Swapping => Err(io::Error::from(io::ErrorKind::NotConnected)),
         }
@@ -1045,7 +1210,7 @@ impl Read for Stream {
 impl Write for Stream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Stream::Plain(tcp) => tcp.write(buf),
+            Stream::Plain(socket) => socket.write(buf),
             Stream::Tls(tls) => tls.write(buf),
             Stream::Swapping => Err(io::Error::from(io::ErrorKind::NotConnected)),
         }
@@ -1053,18 +1218,12 @@ impl Write for Stream {
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Stream::Plain(tcp) => tcp.flush(),
+            Stream::Plain(socket) => socket.flush(),
             Stream::Tls(tls) => tls.flush(),
             Stream::Swapping => Ok(()),
         }
     }
 }
-
-/// Longest reply line accepted; RFC 5321 allows 512 octets, servers are known to send more.
-const MAX_LINE: usize = 4096;
-
-/// Most lines in one reply.
-const MAX_LINES: usize = 200;
 
 struct Session {
     stream: Stream,
@@ -1087,16 +1246,6 @@ impl Session {
             timeout,
             deadline,
         }
-    }
-
-    /// Arms the socket's timeouts for the next operation.
-    fn arm(&mut self, step: Step) -> Result<()> {
-        let wait = bounded(self.timeout, self.deadline).ok_or_else(deadline_passed(step))?;
-        if let Some(tcp) = self.stream.tcp() {
-            let _ = tcp.set_read_timeout(Some(wait));
-            let _ = tcp.set_write_timeout(Some(wait));
-        }
-        Ok(())
     }
 
     fn io_fault(&mut self, step: Step, err: &io::Error) -> Box<Fault> {
@@ -1136,7 +1285,6 @@ impl Session {
     ) -> Result<()> {
         transcript.client(shown);
         let step = step_of(shown);
-        self.arm(step)?;
         let mut line = Vec::with_capacity(command.len() + 2);
         line.extend_from_slice(command.as_bytes());
         line.extend_from_slice(b"\r\n");
@@ -1157,8 +1305,6 @@ impl Session {
         transcript: &mut Transcript,
     ) -> Result<()> {
         let step = commands.first().map_or(Step::MailFrom, |c| step_of(c));
-        self.arm(step)?;
-        let deadline = self.deadline;
         let mut out = BufWriter::with_capacity(64 * 1024, &mut self.stream);
         let mut result = Ok(());
         for command in commands {
@@ -1176,7 +1322,7 @@ impl Session {
                 } else {
                     Box::new(&mut out)
                 };
-                let mut wire = WireWriter::new(sink, false, deadline);
+                let mut wire = WireWriter::new(sink, false);
                 content.write_to(&mut wire)?;
                 wire.finish().map(drop)
             });
@@ -1195,12 +1341,11 @@ impl Session {
 
     /// Streams the message with dot-stuffing (RFC 5321 section 4.5.2) and the final dot.
     fn send_data(&mut self, content: &Content) -> Result<()> {
-        self.arm(Step::Message)?;
         let result = if self.progress && content.len() >= PROGRESS_FROM_BYTES {
             let mut stream = UploadProgress::new(&mut self.stream, content.len());
-            write_dot_stuffed(&mut stream, content, self.deadline)
+            write_dot_stuffed(&mut stream, content)
         } else {
-            write_dot_stuffed(&mut self.stream, content, self.deadline)
+            write_dot_stuffed(&mut self.stream, content)
         };
         result.map_err(|err| match err.kind() {
             io::ErrorKind::InvalidData => {
@@ -1214,64 +1359,23 @@ impl Session {
 
     /// Reads one complete reply, multi-line or not.
     fn reply(&mut self, step: Step, transcript: &mut Transcript) -> Result<Reply> {
-        let mut lines: Vec<String> = Vec::new();
+        let mut lines = ReplyLines::default();
         loop {
             let line = self.read_line(step)?;
             transcript.server(&line);
-            let bad = || {
-                fault(
-                    step,
-                    Kind::Protocol,
-                    format!("unintelligible reply while {}: {line:?}", step.describe()),
-                )
-            };
-            let bytes = line.as_bytes();
-            if bytes.len() < 3 || !bytes[..3].iter().all(u8::is_ascii_digit) {
-                return Err(bad());
-            }
-            let last = match bytes.get(3) {
-                None | Some(b' ') => true,
-                Some(b'-') => false,
-                Some(_) => return Err(bad()),
-            };
-            if let Some(first) = lines.first()
-                && !line.starts_with(&first_code(first))
-            {
-                return Err(bad());
-            }
-            lines.push(line);
-            if last {
-                break;
-            }
-            if lines.len() >= MAX_LINES {
-                return Err(fault(step, Kind::Protocol, "reply too long"));
+            if let Some(reply) = lines.push(line).map_err(|m| malformed(step, m))? {
+                return Ok(reply);
             }
         }
-        parse_reply(&lines).ok_or_else(|| {
-            fault(
-                step,
-                Kind::Protocol,
-                format!("unintelligible reply while {}", step.describe()),
-            )
-        })
     }
 
     fn read_line(&mut self, step: Step) -> Result<String> {
         loop {
-            if let Some(end) = self.buffer.iter().position(|&b| b == b'\n') {
-                let mut line: Vec<u8> = self.buffer.drain(..=end).collect();
-                line.pop();
-                if line.last() == Some(&b'\r') {
-                    line.pop();
-                }
-                return Ok(String::from_utf8_lossy(&line).into_owned());
+            if let Some(line) = take_line(&mut self.buffer).map_err(|m| malformed(step, m))? {
+                return Ok(line);
             }
-            if self.buffer.len() > MAX_LINE {
-                return Err(fault(step, Kind::Protocol, "reply line too long"));
-            }
-            // Re-armed for every read: a reply that trickles in line by line must not outlast
-            // the deadline.
-            self.arm(step)?;
+            // The socket bounds each read by the deadline: a reply that trickles in line by
+            // line cannot outlast it.
             let mut chunk = [0u8; 4096];
             match self.stream.read(&mut chunk) {
                 Ok(0) => {
@@ -1322,15 +1426,14 @@ impl Session {
         })?;
         let connection = ClientConnection::new(config, name)
             .map_err(|err| fault(step, Kind::Internal, format!("TLS setup: {err}")))?;
-        self.arm(step)?;
-        let tcp = match std::mem::replace(&mut self.stream, Stream::Swapping) {
-            Stream::Plain(tcp) => tcp,
+        let socket = match std::mem::replace(&mut self.stream, Stream::Swapping) {
+            Stream::Plain(socket) => socket,
             other => {
                 self.stream = other;
                 return Err(fault(step, Kind::Internal, "TLS started twice"));
             }
         };
-        let mut tls = StreamOwned::new(connection, tcp);
+        let mut tls = StreamOwned::new(connection, socket);
         while tls.conn.is_handshaking() {
             if let Err(err) = tls.conn.complete_io(&mut tls.sock) {
                 return Err(tls_fault(host, &err).unwrap_or_else(|| self.io_fault(step, &err)));
@@ -1419,6 +1522,7 @@ fn certificate_reason(error: &rustls::CertificateError) -> String {
         E::Expired | E::ExpiredContext { .. } => "expired".into(),
         E::NotValidYet | E::NotValidYetContext { .. } => "not valid yet".into(),
         E::Revoked => "revoked".into(),
+        E::Other(other) => other.to_string(),
         other => format!("{other:?}"),
     }
 }
@@ -1442,6 +1546,20 @@ fn step_of(command: &str) -> Step {
     }
 }
 
+/// What the server sent at `step` is no reply: a protocol error.
+fn malformed(step: Step, malformed: Malformed) -> Box<Fault> {
+    let message = match malformed {
+        Malformed::Unintelligible(Some(line)) => {
+            format!("unintelligible reply while {}: {line:?}", step.describe())
+        }
+        Malformed::Unintelligible(None) => {
+            format!("unintelligible reply while {}", step.describe())
+        }
+        Malformed::TooLong => format!("reply too long while {}", step.describe()),
+    };
+    fault(step, Kind::Protocol, message)
+}
+
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
@@ -1455,7 +1573,7 @@ mod tests {
     fn recipient_faults_separate_permanent_from_temporary() {
         let result = |address: &str, code: u16| RecipientResult {
             address: address.into(),
-            accepted: code < 400,
+            accepted: code < 300,
             reply: reply_from(&[&format!("{code} x")]),
         };
         assert!(recipients_fault(&[result("a@x", 250)], false).is_none());
@@ -1465,6 +1583,8 @@ mod tests {
         let err = recipients_fault(&[result("a@x", 250), result("b@x", 451)], true).unwrap();
         assert_eq!(err.kind, Kind::Temporary);
         assert!(err.hint.is_none());
+        let err = recipients_fault(&[result("a@x", 550), result("b@x", 354)], true).unwrap();
+        assert_eq!(err.kind, Kind::Protocol);
     }
     #[test]
     fn envelope_ids_are_xtext() {

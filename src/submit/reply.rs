@@ -20,12 +20,20 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// A positive completion, 2yz: the only success where a command expects a final reply
+    /// (RFC 5321 sections 4.2.1 and 4.3.2). A 3yz only asks for more and confirms nothing.
     pub(super) fn is_positive(&self) -> bool {
-        (200..400).contains(&self.code)
+        (200..300).contains(&self.code)
     }
 
+    /// A transient negative completion, 4yz: the same command may succeed later.
     pub(super) fn is_transient(&self) -> bool {
         (400..500).contains(&self.code)
+    }
+
+    /// A permanent negative completion, 5yz.
+    pub(super) fn is_permanent(&self) -> bool {
+        (500..600).contains(&self.code)
     }
 
     /// The reply on one line, as users know it from server logs.
@@ -94,8 +102,82 @@ impl Extensions {
     }
 }
 
-pub(super) fn first_code(line: &str) -> String {
-    line.chars().take(3).collect()
+/// Longest reply line accepted; RFC 5321 section 4.5.3.1.5 allows 512 octets, servers are
+/// known to send more.
+const MAX_LINE: usize = 4096;
+
+/// Most lines in one reply.
+const MAX_LINES: usize = 200;
+
+/// Most bytes in one reply, its lines together: far more than any EHLO list, and what a
+/// hostile server can make us hold.
+const MAX_REPLY: usize = 64 * 1024;
+
+/// Why what the server sent is not a reply.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Malformed {
+    /// Not `code[ -]text`, with the offending line when one is to blame.
+    Unintelligible(Option<String>),
+    /// A line over `MAX_LINE`, or a reply over `MAX_LINES` or `MAX_REPLY`.
+    TooLong,
+}
+
+/// Takes the next line out of what the server sent, its CRLF (or a bare LF) removed; None
+/// while no line is complete. A line, its CRLF included, can never grow past `MAX_LINE`.
+pub(super) fn take_line(buffer: &mut Vec<u8>) -> Result<Option<String>, Malformed> {
+    match buffer.iter().position(|&b| b == b'\n') {
+        Some(end) if end < MAX_LINE => {
+            let mut line: Vec<u8> = buffer.drain(..=end).collect();
+            line.pop();
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            Ok(Some(String::from_utf8_lossy(&line).into_owned()))
+        }
+        Some(_) => Err(Malformed::TooLong),
+        None if buffer.len() >= MAX_LINE => Err(Malformed::TooLong),
+        None => Ok(None),
+    }
+}
+
+/// The lines of one reply as they come in (RFC 5321 section 4.2.1: `code-text` lines, then
+/// `code SP text`, all with the same code), bounded in number and in bytes.
+#[derive(Debug, Default)]
+pub(super) struct ReplyLines {
+    lines: Vec<String>,
+    bytes: usize,
+}
+
+impl ReplyLines {
+    /// Adds a line; gives the reply once its last line is in.
+    pub(super) fn push(&mut self, line: String) -> Result<Option<Reply>, Malformed> {
+        let bytes = line.as_bytes();
+        let last = match bytes.get(3) {
+            _ if bytes.len() < 3 || !bytes[..3].iter().all(u8::is_ascii_digit) => None,
+            None | Some(b' ') => Some(true),
+            Some(b'-') => Some(false),
+            Some(_) => None,
+        };
+        let same_code = |_: &bool| {
+            self.lines
+                .first()
+                .is_none_or(|first| first.as_bytes()[..3] == bytes[..3])
+        };
+        let Some(last) = last.filter(same_code) else {
+            return Err(Malformed::Unintelligible(Some(line)));
+        };
+        self.bytes += line.len();
+        if self.bytes > MAX_REPLY || (!last && self.lines.len() + 1 >= MAX_LINES) {
+            return Err(Malformed::TooLong);
+        }
+        self.lines.push(line);
+        if !last {
+            return Ok(None);
+        }
+        parse_reply(&self.lines)
+            .map(Some)
+            .ok_or(Malformed::Unintelligible(None))
+    }
 }
 
 /// Builds a `Reply` from raw lines, checked by lettre's reply grammar.
@@ -171,6 +253,8 @@ pub(super) fn reply_from(lines: &[&str]) -> Option<Reply> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -187,7 +271,9 @@ mod tests {
         assert_eq!(exim.queue_id.as_deref(), Some("1tAbCd-0001xy-Ab"));
 
         let refused = reply_from(&["550 5.1.1 <x@y>: Recipient address rejected"]).unwrap();
-        assert!(!refused.is_positive() && !refused.is_transient());
+        assert!(!refused.is_positive() && !refused.is_transient() && refused.is_permanent());
+        let intermediate = reply_from(&["354 End data with <CR><LF>.<CR><LF>"]).unwrap();
+        assert!(!intermediate.is_positive() && !intermediate.is_permanent());
         assert_eq!(refused.queue_id, None);
     }
     #[test]
@@ -206,6 +292,77 @@ mod tests {
         assert_eq!(ext.size_limit(), Some(10_240_000));
         assert_eq!(ext.auth_mechanisms(), ["PLAIN", "LOGIN"]);
     }
+    /// Feeds `bytes` to the reader in chunks of `chunk`, as a socket would, until it fails or
+    /// runs dry; checks that nothing it holds ever passes the caps.
+    fn read_all(bytes: &[u8], chunk: usize) -> Result<Vec<Reply>, Malformed> {
+        let mut buffer = Vec::new();
+        let mut lines = ReplyLines::default();
+        let mut replies = Vec::new();
+        for piece in bytes.chunks(chunk) {
+            buffer.extend_from_slice(piece);
+            while let Some(line) = take_line(&mut buffer)? {
+                assert!(line.len() < MAX_LINE);
+                if let Some(reply) = lines.push(line)? {
+                    replies.push(reply);
+                    lines = ReplyLines::default();
+                }
+                assert!(lines.lines.len() < MAX_LINES && lines.bytes <= MAX_REPLY);
+            }
+            assert!(buffer.len() < MAX_LINE + chunk);
+        }
+        Ok(replies)
+    }
+
+    #[test]
+    fn replies_are_bounded_in_lines_and_bytes() {
+        let endless = "250-x\r\n".repeat(MAX_LINES);
+        assert_eq!(read_all(endless.as_bytes(), 4096), Err(Malformed::TooLong));
+        let wide = format!("250-{}\r\n", "x".repeat(MAX_LINE - 10)).repeat(20);
+        assert_eq!(read_all(wide.as_bytes(), 4096), Err(Malformed::TooLong));
+        let unending_line = "2".repeat(MAX_LINE);
+        assert_eq!(
+            read_all(unending_line.as_bytes(), 4096),
+            Err(Malformed::TooLong)
+        );
+        let fine = format!("{}250 last\r\n", "250-x\r\n".repeat(MAX_LINES - 2));
+        assert_eq!(read_all(fine.as_bytes(), 7).unwrap().len(), 1);
+        assert_eq!(
+            read_all(b"250-a\r\n251 b\r\n", 4096),
+            Err(Malformed::Unintelligible(Some("251 b".into())))
+        );
+    }
+
+    /// Lines that look like replies often enough to reach every branch, joined by CRLF, LF
+    /// or nothing.
+    fn server_output() -> impl Strategy<Value = Vec<u8>> {
+        let line = prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..64),
+            ("[0-9]{3}", "[ -]?", ".{0,40}")
+                .prop_map(|(code, sep, text)| { format!("{code}{sep}{text}").into_bytes() }),
+            Just(b"250-PIPELINING".to_vec()),
+            Just(b"354 go".to_vec()),
+        ];
+        let ending = prop_oneof![Just(&b"\r\n"[..]), Just(&b"\n"[..]), Just(&b""[..])];
+        proptest::collection::vec((line, ending), 0..300).prop_map(|lines| {
+            lines
+                .into_iter()
+                .flat_map(|(line, ending)| [line, ending.to_vec()])
+                .flatten()
+                .collect()
+        })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+        #[test]
+        fn any_server_output_is_read_without_a_panic_within_the_caps(
+            bytes in server_output(),
+            chunk in 1usize..5000,
+        ) {
+            let _ = read_all(&bytes, chunk);
+        }
+    }
+
     #[test]
     fn enhanced_codes_must_match_the_reply_class() {
         assert!(is_enhanced_status("2.1.0", 250));

@@ -2,17 +2,12 @@
 //! the data early (SMTP smuggling), and dot-stuffing for DATA (RFC 5321 section 4.5.2).
 
 use std::io::{self, BufWriter, Write};
-use std::time::Instant;
 
 use crate::content::Content;
 
 /// Writes the message for DATA: a leading dot doubled on every line, then CRLF.CRLF.
-pub(super) fn write_dot_stuffed(
-    out: &mut impl Write,
-    content: &Content,
-    deadline: Option<Instant>,
-) -> io::Result<()> {
-    let mut wire = WireWriter::new(BufWriter::with_capacity(64 * 1024, out), true, deadline);
+pub(super) fn write_dot_stuffed(out: &mut impl Write, content: &Content) -> io::Result<()> {
+    let mut wire = WireWriter::new(BufWriter::with_capacity(64 * 1024, out), true);
     content.write_to(&mut wire)?;
     let ended_line = wire.at_line_start;
     let mut out = wire.finish()?;
@@ -30,18 +25,16 @@ pub(super) fn write_dot_stuffed(
 pub(super) struct WireWriter<W: Write> {
     out: W,
     dot_stuffing: bool,
-    deadline: Option<Instant>,
     at_line_start: bool,
     after_cr: bool,
     position: u64,
 }
 
 impl<W: Write> WireWriter<W> {
-    pub(super) fn new(out: W, dot_stuffing: bool, deadline: Option<Instant>) -> Self {
+    pub(super) fn new(out: W, dot_stuffing: bool) -> Self {
         WireWriter {
             out,
             dot_stuffing,
-            deadline,
             at_line_start: true,
             after_cr: false,
             position: 0,
@@ -65,9 +58,6 @@ pub(super) fn bare_line_ending(at: u64) -> io::Error {
 
 impl<W: Write> Write for WireWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
-            return Err(io::Error::from(io::ErrorKind::TimedOut));
-        }
         let mut start = 0;
         for (index, &byte) in buf.iter().enumerate() {
             if (byte == b'\n') != self.after_cr {
@@ -107,7 +97,7 @@ mod tests {
     fn dot_stuffing_keeps_leading_dots_and_ends_once() {
         let stuffed = |bytes: &[u8]| {
             let mut out = Vec::new();
-            write_dot_stuffed(&mut out, &Content::from_bytes(bytes.to_vec()), None).unwrap();
+            write_dot_stuffed(&mut out, &Content::from_bytes(bytes.to_vec())).unwrap();
             out
         };
         assert_eq!(
@@ -122,7 +112,7 @@ mod tests {
         for smuggled in [&b"a\r\n\n.\n"[..], b"a\r\n.\r", b"a\r.\r\n", b"\n.\r\n"] {
             let mut out = Vec::new();
             let content = Content::from_bytes(smuggled.to_vec());
-            let err = write_dot_stuffed(&mut out, &content, None).unwrap_err();
+            let err = write_dot_stuffed(&mut out, &content).unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{smuggled:?}");
             // What got out before the refusal has no bare CR or LF and no end of data.
             let bare_cr = out

@@ -132,6 +132,45 @@ fn a_certificate_for_another_host_is_rejected() {
     assert!(server.messages().is_empty());
 }
 
+/// RFC 5280 4.2.1.3: a CA whose keyUsage lacks keyCertSign may not sign certificates, and a
+/// chain through one is refused, as OpenSSL refuses it; with keyCertSign the same chain is good.
+#[test]
+fn an_intermediate_ca_without_key_cert_sign_is_rejected() {
+    use rcgen::KeyUsagePurpose::{DigitalSignature, KeyCertSign};
+    for (key_usages, code) in [
+        (vec![KeyCertSign, DigitalSignature], 0),
+        (vec![DigitalSignature], 69),
+    ] {
+        let sandbox = Sandbox::new();
+        let server = MailServer::start_with(
+            Encryption::Implicit,
+            Some(Pki::through_intermediate(key_usages)),
+        );
+        let run = run(sandbox
+            .command()
+            .args(send_args("smtps", server.port))
+            .arg("--ca-file")
+            .arg(server.ca_file())
+            .args(["--user", USER, "-t", "b@example.org", "-m", "hi"])
+            .env("SMTPSEND_PASSWORD", PASSWORD));
+        run.assert_code(code);
+        if code == 0 {
+            assert_eq!(server.only_message().recipients, ["b@example.org"]);
+            continue;
+        }
+        let error = error_line(&run);
+        assert!(
+            error.contains(
+                "the certificate of localhost was rejected: the intermediate CA \
+                 CN=smtpsend test intermediate CA may not sign certificates: its keyUsage lacks \
+                 keyCertSign (RFC 5280 4.2.1.3); nothing was sent"
+            ),
+            "{error}"
+        );
+        assert!(server.messages().is_empty());
+    }
+}
+
 #[test]
 fn a_slow_greeting_times_out() {
     let sandbox = Sandbox::new();
@@ -335,6 +374,34 @@ fn a_connection_dropped_in_the_middle_of_the_data_is_temporary() {
 }
 
 #[test]
+fn the_deadline_bounds_writing_to_a_server_that_stops_reading() {
+    let sandbox = Sandbox::new();
+    // Far more than the socket buffers on both ends hold: the writes block once they are full.
+    let line = "a line of a long message that the server will never read\n";
+    let body = sandbox.write("body.txt", line.repeat(20 * 1024 * 1024 / line.len()));
+    let server = ScriptedServer::start(script([
+        greeted(),
+        envelope_accepted(),
+        vec![Act::Pause(Duration::from_secs(30))],
+    ]));
+    let started = Instant::now();
+    let run = run(bare_send(&sandbox, server.port)
+        .args(["--deadline", "2", "-t", "b@example.org", "--body-file"])
+        .arg(&body));
+    let elapsed = started.elapsed();
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(
+        error.contains("--deadline reached while sending the message"),
+        "{error}"
+    );
+    assert!(
+        elapsed < Duration::from_secs(6),
+        "took {elapsed:?}: {error}"
+    );
+}
+
+#[test]
 fn no_reply_after_the_final_dot_may_or_may_not_have_been_accepted() {
     let sandbox = Sandbox::new();
     let server = ScriptedServer::start(script([
@@ -356,6 +423,37 @@ fn no_reply_after_the_final_dot_may_or_may_not_have_been_accepted() {
     let heard = heard(&server);
     assert_eq!(heard.last().map(String::as_str), Some("."), "{heard:?}");
     assert_eq!(count_verb(&heard, "DATA"), 1, "{heard:?}");
+}
+
+#[test]
+fn no_reply_after_a_pipelined_bdat_last_may_or_may_not_have_been_accepted() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250-PIPELINING\r\n250 CHUNKING\r\n"),
+        hear(2),
+        vec![Act::HearChunk, Act::Hang],
+    ]));
+    let run = run(send(&sandbox, server.port).arg("--queue"));
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(
+        error.contains("the server closed the connection while MAIL FROM"),
+        "{error}"
+    );
+    assert!(
+        error.contains(
+            "the message was sent in full but not confirmed: the server may or may not have \
+             accepted it; queued as "
+        ),
+        "{error}"
+    );
+    let heard = heard(&server);
+    assert_eq!(
+        verbs(&heard)[..4],
+        ["EHLO", "MAIL", "RCPT", "BDAT"],
+        "{heard:?}"
+    );
+    assert!(heard[4].ends_with("hi\r\n"), "the whole message: {heard:?}");
 }
 
 #[test]
@@ -462,6 +560,24 @@ fn a_server_speaking_garbage_is_a_protocol_error() {
         heard.iter().all(|l| l.eq_ignore_ascii_case("QUIT")),
         "no EHLO, no MAIL: {heard:?}"
     );
+}
+
+#[test]
+fn a_reply_without_end_is_a_protocol_error() {
+    let sandbox = Sandbox::new();
+    let endless: &'static str = "250-x\r\n".repeat(1000).leak();
+    let server = ScriptedServer::start(script([
+        vec![Act::Say(GREETING), Act::Hear, Act::Say(endless)],
+        listen(),
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(76);
+    assert!(
+        error_line(&run).contains("reply too long while EHLO"),
+        "{}",
+        run.stderr
+    );
+    assert!(!server.heard_command("MAIL"), "{:?}", heard(&server));
 }
 
 #[test]
@@ -803,6 +919,29 @@ fn a_hundred_recipients_cost_one_round_trip() {
         .arg(recipients.join(",")));
     run.assert_code(0);
     assert_eq!(count_verb(&heard(&server), "RCPT"), 100);
+}
+
+#[test]
+fn a_3xx_to_rcpt_in_a_flight_sends_nothing() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250 PIPELINING\r\n"),
+        hear(3),
+        vec![Act::Say("250 2.1.0 Ok\r\n354 go\r\n354 go\r\n")],
+        listen(),
+    ]));
+    let run = run(&mut send(&sandbox, server.port));
+    run.assert_code(76);
+    let error = error_line(&run);
+    assert!(
+        error.contains(
+            "1 recipient answered unexpectedly: <b@example.org> (354 go); nothing was sent"
+        ),
+        "{error}"
+    );
+    // After the 354 to DATA only dropping the connection keeps the message from going out.
+    let heard = heard(&server);
+    assert_eq!(verbs(&heard), ["EHLO", "MAIL", "RCPT", "DATA"], "{heard:?}");
 }
 
 #[test]

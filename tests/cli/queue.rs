@@ -140,6 +140,54 @@ fn a_connection_dropped_in_the_data_keeps_the_message() {
     assert_eq!(server.messages().len(), 1);
 }
 
+/// Only a 2xx completes MAIL, RCPT or the message (RFC 5321 4.2.1, 4.3.2): a 3xx in its place
+/// is a protocol error, never a success, and the message it leaves undelivered is kept.
+#[test]
+fn a_3xx_where_a_2xx_is_due_is_a_protocol_error_and_the_message_is_kept() {
+    let cases = [
+        (
+            vec![Act::Hear, Act::Say("334 VXNlcm5hbWU6\r\n")],
+            "unexpected reply while MAIL FROM: 334 VXNlcm5hbWU6",
+        ),
+        (
+            vec![
+                Act::Hear,
+                Act::Say("250 2.1.0 Ok\r\n"),
+                Act::Hear,
+                Act::Say("354 go ahead\r\n"),
+                Act::Hear,
+                Act::Say("250 2.0.0 Reset\r\n"),
+            ],
+            "1 recipient answered unexpectedly: <b@example.org> (354 go ahead); nothing was sent",
+        ),
+        (
+            script([
+                envelope_accepted(),
+                vec![Act::HearData, Act::Say("354 go ahead\r\n")],
+            ]),
+            "unexpected reply while sending the message: 354 go ahead; the message was sent in \
+             full but not confirmed: the server may or may not have accepted it; queued as ",
+        ),
+    ];
+    for (n, (acts, expected)) in cases.into_iter().enumerate() {
+        let sandbox = Sandbox::new();
+        let server = ScriptedServer::start(script([greeted(), acts, listen()]));
+        let sent = run(&mut queued_send(&sandbox, server.port, 5 + n));
+        sent.assert_code(76);
+        assert!(sent.stderr.contains(expected), "{}", sent.stderr);
+        assert!(sent.stderr.contains("; queued as "), "{}", sent.stderr);
+        assert_eq!(queued_ids(&sandbox).len(), 1, "{}", sent.stderr);
+        let listed = run(sandbox.command().args(["queue", "list"]));
+        assert!(
+            listed.stdout.contains("<a@example.org> -> <b@example.org>"),
+            "{}",
+            listed.stdout
+        );
+        let data_sent = server.heard().iter().any(|line| line == ".");
+        assert_eq!(data_sent, n == 2, "{:?}", server.heard());
+    }
+}
+
 #[test]
 fn a_permanent_refusal_in_a_flush_makes_a_dead_letter() {
     let sandbox = Sandbox::new();

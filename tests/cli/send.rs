@@ -545,6 +545,53 @@ fn bad_input_is_refused_with_the_culprit_named() {
 }
 
 #[test]
+fn a_password_in_a_server_url_is_never_repeated() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.write(
+        "other.toml",
+        "[accounts.mail]\nserver = \"smtp://alice:secret@localhost:587\"\n",
+    );
+    let send = || {
+        let mut command = sandbox.command();
+        command.args([
+            "--json",
+            "-f",
+            "a@example.org",
+            "-t",
+            "b@example.org",
+            "-m",
+            "hi",
+        ]);
+        command
+    };
+    let runs = [
+        run(send().args(["--server", "smtp://alice:secret@localhost:587"])),
+        run(send().args(["--server", "smtpx://alice:secret@localhost"])),
+        run(send().args(["--server", "alice:secret@localhost"])),
+        run(send().env("SMTPSEND_SERVER", "smtp://alice:secret@localhost:587")),
+        run(send()
+            .arg("--config")
+            .arg(&config)
+            .args(["--account", "mail"])),
+    ];
+    for run in runs {
+        assert_ne!(run.code, 0);
+        assert!(
+            run.stderr.contains("alice:<redacted>@localhost"),
+            "{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("secret"), "{}", run.stderr);
+        let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        assert!(
+            report["error"].to_string().contains("<redacted>"),
+            "{report}"
+        );
+        assert!(!run.stdout.contains("secret"), "{}", run.stdout);
+    }
+}
+
+#[test]
 fn contradictory_flags_are_usage_errors() {
     let sandbox = Sandbox::new();
     for args in [

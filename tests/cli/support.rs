@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use mailin_embedded::response::{self, Response};
 use mailin_embedded::{AuthMechanism, Handler, Server, SslConfig};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, SanType};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair, KeyUsagePurpose, SanType};
 
 pub const USER: &str = "alice@example.org";
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -145,14 +145,16 @@ fn install_crypto_provider() {
     });
 }
 
-/// A CA and a server certificate signed by it, written as PEM files.
+/// A CA and a server certificate signed by it, or by an intermediate CA it signed, written as
+/// PEM files.
 pub struct Pki {
     /// Holds the PEM files; removed when the Pki is dropped.
     _dir: tempfile::TempDir,
     pub ca_file: PathBuf,
     pub cert_file: PathBuf,
     pub key_file: PathBuf,
-    pub cert_der: rustls::pki_types::CertificateDer<'static>,
+    /// The chain a server sends: its certificate, then any intermediate.
+    pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     pub key_der: Vec<u8>,
 }
 
@@ -164,15 +166,38 @@ impl Pki {
 
     /// A server certificate for other names only.
     pub fn for_names(names: &[&str], with_loopback_ip: bool) -> Self {
+        Pki::build(names, with_loopback_ip, None)
+    }
+
+    /// A certificate for localhost signed by an intermediate CA with these key usages.
+    pub fn through_intermediate(key_usages: Vec<KeyUsagePurpose>) -> Self {
+        Pki::build(&["localhost"], true, Some(key_usages))
+    }
+
+    fn build(
+        names: &[&str],
+        with_loopback_ip: bool,
+        intermediate: Option<Vec<KeyUsagePurpose>>,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "smtpsend test CA");
+        let ca = |name: &str| {
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            (params, KeyPair::generate().unwrap())
+        };
+        let (ca_params, ca_key) = ca("smtpsend test CA");
         let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca_params, ca_key);
+        let mut issuer = Issuer::new(ca_params, ca_key);
+        let mut intermediates = Vec::new();
+        if let Some(key_usages) = intermediate {
+            let (mut params, key) = ca("smtpsend test intermediate CA");
+            params.key_usages = key_usages;
+            intermediates.push(params.signed_by(&key, &issuer).unwrap().der().clone());
+            issuer = Issuer::new(params, key);
+        }
 
         let key = KeyPair::generate().unwrap();
         let mut params =
@@ -195,7 +220,9 @@ impl Pki {
             ca_file,
             cert_file,
             key_file,
-            cert_der: cert.der().clone(),
+            chain: std::iter::once(cert.der().clone())
+                .chain(intermediates)
+                .collect(),
             key_der: key.serialize_der(),
             _dir: dir,
         }
@@ -209,7 +236,7 @@ impl Pki {
                 .with_safe_default_protocol_versions()
                 .unwrap()
                 .with_no_client_auth()
-                .with_single_cert(vec![self.cert_der.clone()], key)
+                .with_single_cert(self.chain.clone(), key)
                 .unwrap(),
         )
     }
