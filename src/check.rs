@@ -3,17 +3,18 @@
 //! with `--rcpt` asks MAIL FROM and RCPT TO before RSET; it never sends a message. The exit
 //! status is that of the step that failed.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use serde::Serialize;
 
 use crate::address::parse_mailbox;
 use crate::cli::CheckArgs;
+use crate::clock;
 use crate::error::Error;
-use crate::report::{self, Transcript, escape, outln};
-use crate::send::session_options;
+use crate::report;
+use crate::route::session_options;
 use crate::settings::{self, Environment};
+use crate::submit::Transcript;
 use crate::submit::{self, Delivery, RecipientResult, Reply, Step};
+use crate::terminal::{self, escape, outln};
 
 pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     let (account, server) =
@@ -56,9 +57,7 @@ struct CertificateSummary {
 fn certificate_summary(der: &[u8]) -> Option<CertificateSummary> {
     let (_, certificate) = x509_parser::parse_x509_certificate(der).ok()?;
     let not_after = certificate.validity().not_after;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+    let now = i64::try_from(clock::unix_now()).unwrap_or(i64::MAX);
     Some(CertificateSummary {
         subject: certificate.subject().to_string(),
         issuer: certificate.issuer().to_string(),
@@ -178,5 +177,5 @@ fn print_json(outcome: &Delivery, user: Option<&str>) {
             .as_ref()
             .map(|(step, error)| report::JsonError::of(*step, error)),
     };
-    report::print_json_value(&report);
+    terminal::print_json_value(&report);
 }

@@ -9,7 +9,10 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap::{Args, Parser, Subcommand, ValueHint};
+
+use crate::config;
+use crate::server::{AuthChoice, Security};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -131,7 +134,7 @@ pub enum ConfigCommand {
         /// The account; the default account without it.
         #[arg(
             value_name = "ACCOUNT",
-            add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
+            add = clap_complete::ArgValueCandidates::new(account_candidates)
         )]
         account: Option<String>,
         #[command(flatten)]
@@ -180,7 +183,7 @@ pub struct LoginArgs {
     /// The account; the default account without it.
     #[arg(
         value_name = "ACCOUNT",
-        add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
+        add = clap_complete::ArgValueCandidates::new(account_candidates)
     )]
     pub account: Option<String>,
 
@@ -201,7 +204,7 @@ pub struct LogoutArgs {
     /// The account; the default account without it.
     #[arg(
         value_name = "ACCOUNT",
-        add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
+        add = clap_complete::ArgValueCandidates::new(account_candidates)
     )]
     pub account: Option<String>,
 
@@ -214,7 +217,7 @@ pub struct CheckArgs {
     /// The account; the default account without it.
     #[arg(
         value_name = "ACCOUNT",
-        add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
+        add = clap_complete::ArgValueCandidates::new(account_candidates)
     )]
     pub account: Option<String>,
 
@@ -300,7 +303,7 @@ pub struct ConnectionArgs {
         conflicts_with = "server",
         help_heading = "Server"
     )]
-    pub tls: Option<TlsMode>,
+    pub tls: Option<Security>,
 
     /// Extra trust anchors (PEM), e.g. a private CA. The system's roots stay trusted.
     #[arg(
@@ -350,7 +353,7 @@ pub struct ConnectionArgs {
         env = "SMTPSEND_AUTH",
         help_heading = "Authentication"
     )]
-    pub auth: Option<AuthMechanism>,
+    pub auth: Option<AuthChoice>,
 
     /// A command whose first line of output is the password, e.g. 'pass show smtp'.
     ///
@@ -477,7 +480,7 @@ pub struct SendArgs {
         value_name = "NAME",
         env = "SMTPSEND_ACCOUNT",
         help_heading = "Server",
-        add = clap_complete::ArgValueCandidates::new(crate::generate::account_candidates)
+        add = clap_complete::ArgValueCandidates::new(account_candidates)
     )]
     pub account: Option<String>,
 
@@ -516,28 +519,16 @@ pub struct SendArgs {
     pub dry_run: bool,
 }
 
-/// How the connection to the server is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TlsMode {
-    /// Plain connection upgraded with STARTTLS, which the server must offer (port 587).
-    Starttls,
-    /// TLS from the first byte (port 465).
-    Implicit,
-    /// No encryption at all (port 25). Passwords are only sent this way to a loopback address.
-    None,
-}
-
-/// The SASL mechanism used to log in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthMechanism {
-    /// PLAIN if the server offers it, else LOGIN.
-    Auto,
-    Plain,
-    Login,
-    /// OAuth2 bearer token in place of the password (Google, Microsoft).
-    Xoauth2,
-    /// OAuth2 bearer token in place of the password, the standard way (RFC 7628).
-    Oauthbearer,
+/// What `--account` and the ACCOUNT arguments complete to: the accounts of the configuration
+/// file `SMTPSEND_CONFIG` names, else of the default one. A `--config` earlier on the same command
+/// line is not seen (a completer gets only the word being completed); an unreadable or invalid
+/// file gives no candidates, so the shell falls back to its default.
+pub fn account_candidates() -> Vec<clap_complete::CompletionCandidate> {
+    let var = |key: &str| std::env::var(key).ok();
+    config::account_names(&var)
+        .into_iter()
+        .map(clap_complete::CompletionCandidate::new)
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@
 
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use mail_builder::MessageBuilder;
 use mail_builder::headers::address::Address as MimeAddress;
@@ -19,7 +18,8 @@ use mail_builder::headers::text::Text;
 use mail_builder::mime::MimePart;
 
 use crate::address::Mailbox;
-use crate::content::Content;
+use crate::clock;
+use crate::content::{Content, crlf_line_endings};
 use crate::error::{Error, Kind};
 
 /// Where a body comes from.
@@ -317,11 +317,11 @@ fn body_part(contents: &Contents, placeholders: &[String]) -> MimePart<'static> 
     let text = contents
         .text
         .as_deref()
-        .map(|text| MimePart::new(utf8_type("text/plain"), canonical_line_endings(text)));
+        .map(|text| MimePart::new(utf8_type("text/plain"), canonical_text(text)));
     let html = contents
         .html
         .as_deref()
-        .map(|html| MimePart::new(utf8_type("text/html"), canonical_line_endings(html)));
+        .map(|html| MimePart::new(utf8_type("text/html"), canonical_text(html)));
     let readable = match (text, html) {
         (Some(text), Some(html)) => Some(MimePart::new("multipart/alternative", vec![text, html])),
         (text, html) => text.or(html),
@@ -340,6 +340,11 @@ fn body_part(contents: &Contents, placeholders: &[String]) -> MimePart<'static> 
         )
         .collect::<Vec<_>>();
     MimePart::new("multipart/mixed", parts)
+}
+
+/// The text with CRLF line endings. Only CR and LF bytes change, so the text stays UTF-8.
+fn canonical_text(text: &str) -> String {
+    String::from_utf8_lossy(&crlf_line_endings(text.as_bytes())).into_owned()
 }
 
 fn utf8_type(essence: &'static str) -> ContentType<'static> {
@@ -369,25 +374,6 @@ fn placeholder(index: usize) -> String {
     )
 }
 
-/// CRLF for every line break: CRLF, a bare LF and a bare CR each count as one.
-pub fn canonical_line_endings(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 32);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                out.push_str("\r\n");
-            }
-            '\n' => out.push_str("\r\n"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn unique_addresses<'a>(mailboxes: impl Iterator<Item = &'a Mailbox>) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for mailbox in mailboxes {
@@ -401,27 +387,18 @@ fn unique_addresses<'a>(mailboxes: impl Iterator<Item = &'a Mailbox>) -> Vec<Str
     seen
 }
 
-/// A Message-ID unique without coordination: 128 random bits from the standard library's
-/// OS-seeded hasher keys, mixed with the time and process id.
+/// A Message-ID unique without coordination: 128 random bits (`clock::random_u64`).
 pub fn new_message_id(domain: &str) -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut halves = [0u64; 2];
-    for (round, half) in halves.iter_mut().enumerate() {
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u128(nanos);
-        hasher.write_u32(std::process::id());
-        hasher.write_usize(round);
-        *half = hasher.finish();
-    }
     let domain = if domain.is_empty() {
         "localhost"
     } else {
         domain
     };
-    format!("<{:016x}{:016x}@{domain}>", halves[0], halves[1])
+    format!(
+        "<{:016x}{:016x}@{domain}>",
+        clock::random_u64(),
+        clock::random_u64()
+    )
 }
 
 #[cfg(test)]

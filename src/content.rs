@@ -20,6 +20,26 @@ const LINE_INPUT: usize = 57;
 /// Base64 is read and written this many lines at a time.
 const LINES_PER_CHUNK: usize = 1024;
 
+/// CRLF for every line break, as the wire wants (RFC 5322 section 2.3): CRLF, a bare LF and a
+/// bare CR each count as one.
+pub fn crlf_line_endings(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len() + input.len() / 32 + 2);
+    let mut bytes = input.iter().peekable();
+    while let Some(&byte) = bytes.next() {
+        match byte {
+            b'\r' => {
+                if bytes.peek() == Some(&&b'\n') {
+                    bytes.next();
+                }
+                out.extend_from_slice(b"\r\n");
+            }
+            b'\n' => out.extend_from_slice(b"\r\n"),
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 #[derive(Debug, Clone)]
 enum Piece {
     Bytes(Vec<u8>),

@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crate::clock;
 use crate::error::{Error, Kind, io_reason};
 
 /// A password or token. Its `Debug` and `Display` never show the value.
@@ -175,7 +176,7 @@ fn oauth2_token(
         service: format!("smtpsend-oauth2:{server}"),
         user: user.to_string(),
     };
-    let now = unix_now();
+    let now = clock::unix_now();
     if let Ok(cached) = cache.get()
         && let Some((token, expires_at)) = parse_cached_token(cached.expose())
         && expires_at > now + 60
@@ -190,12 +191,6 @@ fn oauth2_token(
         let _ = cache.set(&Secret::new(record.to_string()));
     }
     Ok((token, "oauth2_token_command"))
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 fn parse_cached_token(text: &str) -> Option<(Secret, u64)> {

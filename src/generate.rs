@@ -2,7 +2,7 @@
 //!
 //! `smtpsend completions SHELL` prints a static script. Dynamic completion, which also offers
 //! the account names of the configuration file, is clap_complete's `CompleteEnv`: `main` answers
-//! `SMTPSEND_COMPLETE=SHELL smtpsend` before anything else, and `account_candidates` below is
+//! `SMTPSEND_COMPLETE=SHELL smtpsend` before anything else, and `cli::account_candidates` is
 //! what the account arguments complete to. The committed files under `completions/` and `man/`
 //! are checked by the tests below, and `SNAPSHOTS=overwrite cargo test generate` rewrites them.
 //! A man page is clap_mangen's rendering of a command plus the hand-written roff in
@@ -11,26 +11,20 @@
 use std::io::Write;
 
 use clap::CommandFactory;
-use clap_complete::{CompletionCandidate, Shell};
+use clap_complete::Shell;
 
 use crate::cli::Cli;
+use crate::terminal::Stdout;
 
 /// The environment variable that asks smtpsend for dynamic completions instead of running.
 /// Ours rather than clap's generic `COMPLETE`, so a stray variable cannot turn a send (or a
 /// `sendmail` run by some daemon) into a completion request.
 pub const COMPLETE_VAR: &str = "SMTPSEND_COMPLETE";
 
-/// Writes the static completion script for `shell`. A reader that stops early (`| head`) is no
-/// error; any other write failure is reported with EX_IOERR.
-pub fn completions(shell: Shell, out: &mut dyn Write) {
-    let script = completion_script(shell);
-    match out.write_all(script.as_bytes()).and_then(|()| out.flush()) {
-        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("smtpsend: cannot write the completion script: {err}");
-            std::process::exit(74);
-        }
-        _ => {}
-    }
+/// Prints the static completion script for `shell`, through `terminal::Stdout`: a reader that
+/// stops early (`| head`) is no error, and any other write failure is EX_IOERR from `main`.
+pub fn completions(shell: Shell) {
+    let _ = Stdout.write_all(completion_script(shell).as_bytes());
 }
 
 /// clap_complete's script, with two flaws of its zsh generator worked around.
@@ -86,18 +80,6 @@ pub fn complete_dynamically() {
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(COMPLETE_VAR)
         .complete();
-}
-
-/// What `--account` and the ACCOUNT arguments complete to: the accounts of the configuration
-/// file `SMTPSEND_CONFIG` names, else of the default one. A `--config` earlier on the same command
-/// line is not seen (a completer gets only the word being completed); an unreadable or invalid
-/// file gives no candidates, so the shell falls back to its default.
-pub fn account_candidates() -> Vec<CompletionCandidate> {
-    let var = |key: &str| std::env::var(key).ok();
-    crate::config::account_names(&var)
-        .into_iter()
-        .map(CompletionCandidate::new)
-        .collect()
 }
 
 #[cfg(test)]

@@ -7,9 +7,10 @@ use std::io::{BufRead, Read};
 use crate::cli::{LoginArgs, LogoutArgs};
 use crate::credentials::{self, KeyringEntry, Secret};
 use crate::error::{Error, Kind};
-use crate::report::{Transcript, outln};
 use crate::settings::{self, Environment, LoginSettings, ServerSettings};
 use crate::submit;
+use crate::submit::Transcript;
+use crate::terminal::outln;
 
 pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
     let (_, server) =

@@ -5,21 +5,26 @@
 mod address;
 mod check;
 mod cli;
+mod clock;
 mod compose;
 mod config;
 mod content;
 mod credentials;
 mod delivery_log;
+mod dirs;
 mod error;
 mod generate;
 mod login;
 mod outbox;
 mod queue;
 mod report;
+mod route;
 mod send;
 mod sendmail;
+mod server;
 mod settings;
 mod submit;
+mod terminal;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -71,7 +76,7 @@ fn main() -> ExitCode {
             config::import_msmtprc(path.as_deref(), &env)
         }
         Some(Command::Completions { shell }) => {
-            generate::completions(*shell, &mut std::io::stdout().lock());
+            generate::completions(*shell);
             Ok(())
         }
     };
@@ -90,10 +95,10 @@ fn environment() -> Environment<'static> {
 
 /// Prints a command's error once and gives its exit status.
 fn finish(result: Result<(), error::Error>) -> ExitCode {
-    match result.and_then(|()| report::stdout_status()) {
+    match result.and_then(|()| terminal::stdout_status()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            report::print_error(&error);
+            terminal::print_error(&error);
             ExitCode::from(error.exit_code())
         }
     }

@@ -16,13 +16,15 @@ use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock;
 use crate::compose::Composed;
 use crate::content::{Ascii, Content};
+use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
+use crate::server::{AuthChoice, Endpoint};
 
 /// How to reach the server again: the account, or what the command line said. No password.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -30,10 +32,10 @@ pub struct Route {
     pub account: Option<String>,
     /// The configuration file the account came from, when it was not the default one.
     pub config: Option<PathBuf>,
-    pub server: Option<String>,
+    pub server: Option<Endpoint>,
     pub ca_file: Option<PathBuf>,
     pub user: Option<String>,
-    pub auth: Option<String>,
+    pub auth: Option<AuthChoice>,
     pub timeout: Option<u64>,
 }
 
@@ -93,20 +95,11 @@ pub struct Orphan {
     pub created: u64,
 }
 
-pub fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl Outbox {
     /// The outbox of this user, created (0700) if need be, and refused when others could
     /// reach into it.
     pub fn open(var: &dyn Fn(&str) -> Option<String>) -> Result<Outbox, Error> {
-        let base = var("XDG_DATA_HOME")
-            .filter(|dir| !dir.is_empty())
-            .map(PathBuf::from)
-            .or_else(|| var("HOME").map(|home| Path::new(&home).join(".local/share")))
+        let base = dirs::data_home(var)
             .ok_or_else(|| Error::config("no HOME or XDG_DATA_HOME for the outbox"))?
             .join("smtpsend");
         let outbox = Outbox {
@@ -163,7 +156,7 @@ impl Outbox {
     ) -> Result<PathBuf, Error> {
         let entry = Entry {
             id: new_id(),
-            created: now(),
+            created: clock::unix_now(),
             message_id: message.message_id.clone(),
             from: message.envelope.from.clone(),
             recipients: message.envelope.recipients.clone(),
@@ -354,17 +347,10 @@ impl Outbox {
 
 /// A sortable, unique id: the time, then random hex.
 fn new_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos());
-    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-    hasher.write_u128(nanos);
-    hasher.write_u32(std::process::id());
     format!(
         "{}-{:012x}",
-        nanos / 1_000_000,
-        hasher.finish() & 0xffff_ffff_ffff
+        clock::unix_nanos() / 1_000_000,
+        clock::random_u64() & 0xffff_ffff_ffff
     )
 }
 
@@ -559,7 +545,7 @@ mod tests {
 
     fn attempt() -> Attempt {
         Attempt {
-            at: now(),
+            at: clock::unix_now(),
             result: "451 4.3.0 try later".into(),
             exit_code: 75,
         }

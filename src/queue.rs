@@ -9,20 +9,19 @@
 
 use std::collections::HashMap;
 
-use clap::ValueEnum;
-
 use crate::address::parse_mailbox;
-use crate::cli::{AuthMechanism, ConnectionArgs};
+use crate::clock;
 use crate::compose::{Composed, Dsn, Envelope};
 use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind};
-use crate::outbox::{Attempt, Entry, Held, Orphan, Outbox, Route, now};
-use crate::report::{Transcript, escape, escape_json, outln};
-use crate::send::session_options;
+use crate::outbox::{Attempt, Entry, Held, Orphan, Outbox, Route};
+use crate::route;
 use crate::sendmail;
-use crate::settings::{self, Environment, ServerSettings};
+use crate::settings::Environment;
+use crate::submit::Transcript;
 use crate::submit::{self, Delivery};
+use crate::terminal::{escape, escape_json, outln};
 
 /// Retries back off from a minute, doubling, to at most four hours apart.
 const FIRST_RETRY_SECS: u64 = 60;
@@ -60,22 +59,6 @@ fn remaining_recipients(message: &Composed, delivery: &Delivery) -> Vec<String> 
         .collect()
 }
 
-/// How to reach this server again from the outbox.
-pub fn route_of(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
-    Route {
-        account: server.account.clone(),
-        config: connection.config.clone(),
-        server: Some(server.endpoint.url()),
-        ca_file: server.ca_file.clone(),
-        user: server.login.as_ref().map(|l| l.user.clone()),
-        auth: server
-            .login
-            .as_ref()
-            .map(|l| l.mechanism.name().to_string()),
-        timeout: Some(server.timeout.as_secs()),
-    }
-}
-
 /// Keeps a message after a failure `should_queue` accepts; returns the error to report, of
 /// the same kind, which now says where the message is.
 pub fn keep(
@@ -87,7 +70,7 @@ pub fn keep(
     let (_, error) = delivery.failure.as_ref().expect("a failed delivery");
     let outbox = Outbox::open(env.var)?;
     let attempt = Attempt {
-        at: now(),
+        at: clock::unix_now(),
         result: error.message.clone(),
         exit_code: error.exit_code(),
     };
@@ -97,7 +80,7 @@ pub fn keep(
         &recipients,
         route,
         attempt,
-        now() + FIRST_RETRY_SECS,
+        clock::unix_now() + FIRST_RETRY_SECS,
     )?;
     Ok(Error::new(
         error.kind,
@@ -120,7 +103,7 @@ pub fn list(env: &Environment) -> Result<(), Error> {
         outln!("the outbox is empty");
         return Ok(());
     }
-    let clock = now();
+    let clock = clock::unix_now();
     let age = |orphan: &Orphan| duration(clock.saturating_sub(orphan.created));
     for orphan in &orphans {
         outln!(
@@ -202,7 +185,7 @@ pub fn flush(
     outbox.finish_interrupted_removals()?;
     let mut tally = Tally::default();
     adopt_orphans(&outbox, account, &mut tally)?;
-    let clock = now();
+    let clock = clock::unix_now();
     let mut groups: Vec<(Route, Vec<Entry>)> = Vec::new();
     let mut index: HashMap<Route, usize> = HashMap::new();
     for entry in outbox.entries()? {
@@ -368,8 +351,8 @@ fn flush_group(
         return Ok(());
     }
     let mut transcript = Transcript::new(verbose);
-    let resolved = resolve_route(route, env).and_then(|server| {
-        let mut options = session_options(&server, &mut transcript)?;
+    let resolved = route::resolve_kept(route, env).and_then(|server| {
+        let mut options = route::session_options(&server, &mut transcript)?;
         // Deliver to whoever the server takes; the deferred stay queued.
         options.allow_partial = true;
         Ok((server, options))
@@ -464,12 +447,12 @@ fn record(
     }
     if waits(error.kind) && !remaining.is_empty() {
         entry.attempts.push(Attempt {
-            at: now(),
+            at: clock::unix_now(),
             result: error.message.clone(),
             exit_code: error.exit_code(),
         });
         entry.recipients = remaining;
-        if now().saturating_sub(entry.created) > MAX_AGE_SECS {
+        if clock::unix_now().saturating_sub(entry.created) > MAX_AGE_SECS {
             let reason = format!(
                 "not delivered within {} days; last: {}",
                 MAX_AGE_SECS / 86_400,
@@ -482,7 +465,7 @@ fn record(
             return Ok(Some(dead));
         }
         let delay = backoff(entry.attempts.len());
-        entry.next_attempt = now() + delay;
+        entry.next_attempt = clock::unix_now() + delay;
         outbox.save(entry)?;
         tally.deferred += 1;
         outln!(
@@ -518,32 +501,6 @@ fn backoff(attempts: usize) -> u64 {
         .unwrap_or(u32::MAX)
         .min(16);
     (FIRST_RETRY_SECS << doublings).min(LONGEST_RETRY_SECS)
-}
-
-/// The server settings for an entry's route: its account as the configuration says now, or
-/// the server it was sent to.
-fn resolve_route(route: &Route, env: &Environment) -> Result<ServerSettings, Error> {
-    let by_account = route.account.is_some();
-    let explicit = |value: &Option<String>| if by_account { None } else { value.clone() };
-    let connection = ConnectionArgs {
-        config: route.config.clone(),
-        server: explicit(&route.server),
-        host: None,
-        port: None,
-        tls: None,
-        ca_file: if by_account {
-            None
-        } else {
-            route.ca_file.clone()
-        },
-        timeout: route.timeout,
-        deadline: None,
-        user: explicit(&route.user),
-        auth: explicit(&route.auth).and_then(|a| AuthMechanism::from_str(&a, true).ok()),
-        password_command: None,
-    };
-    settings::resolve_connection(route.account.as_deref(), &connection, None, env)
-        .map(|(_, server)| server)
 }
 
 /// For a person: each address as stored, escaped (the entry is read from a file).

@@ -11,9 +11,12 @@ use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::outbox::Outbox;
 use crate::queue;
-use crate::report::{self, JsonSubject, Transcript, outln};
-use crate::settings::{self, Environment, Output, ServerSettings, Settings};
+use crate::report::{self, JsonSubject};
+use crate::route;
+use crate::settings::{self, Environment, Output, Settings};
+use crate::submit::Transcript;
 use crate::submit::{self, Delivery, Step};
+use crate::terminal::{self, outln};
 
 pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
     let json = args.json;
@@ -23,13 +26,13 @@ pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
         settings
             .warnings
             .iter()
-            .for_each(|w| report::print_warning(w));
+            .for_each(|w| terminal::print_warning(w));
     }
     let message =
         compose::compose(&settings.message).map_err(|e| json_failure(json, Step::Compose, e))?;
     if settings.dry_run {
         // Only reading a file can fail: `Stdout` keeps its own failures for `main`.
-        let mut stdout = std::io::BufWriter::new(report::Stdout);
+        let mut stdout = std::io::BufWriter::new(terminal::Stdout);
         return message
             .content
             .write_to(&mut stdout)
@@ -53,7 +56,7 @@ fn deliver(
     let server = settings.server.as_ref().expect("a server unless --dry-run");
     let json = matches!(settings.output, Output::Json { .. });
     let mut transcript = Transcript::new(settings.output.verbose());
-    let mut options = session_options(server, &mut transcript)
+    let mut options = route::session_options(server, &mut transcript)
         .map_err(|e| json_failure(json, Step::Credentials, e))?;
     options.progress = env.stderr_is_terminal && matches!(settings.output, Output::Human { .. });
     let mut delivery = submit::submit(message, &options, &mut transcript);
@@ -78,7 +81,7 @@ fn deliver(
             Some(queue::keep(
                 message,
                 &delivery,
-                queue::route_of(server, &args.connection),
+                route::kept(server, &args.connection),
                 env,
             )?)
         }
@@ -89,7 +92,7 @@ fn deliver(
             let path = outbox.keep_dead(
                 message,
                 &error.message,
-                queue::route_of(server, &args.connection),
+                route::kept(server, &args.connection),
             )?;
             Some(Error {
                 message: format!(
@@ -135,43 +138,6 @@ fn failed_to_connect(delivery: &Delivery) -> bool {
     delivery.failure.as_ref().is_some_and(|(step, error)| {
         error.kind == Kind::Temporary
             && matches!(step, Step::Connect | Step::Greeting | Step::TlsHandshake)
-    })
-}
-
-/// The session's options, the password fetched if there is a login. Shared with `login`
-/// and `check`, which connect the same way.
-pub fn session_options(
-    server: &ServerSettings,
-    transcript: &mut Transcript,
-) -> Result<submit::Options, Error> {
-    if let Some(account) = &server.account {
-        transcript.info(&format!("account {account}"));
-    }
-    let login = match &server.login {
-        Some(login) => {
-            let password = crate::credentials::password_for(
-                &login.user,
-                &server.endpoint.host,
-                &login.passwords,
-            )?;
-            password.notes.iter().for_each(|note| transcript.info(note));
-            Some(submit::Login {
-                user: login.user.clone(),
-                mechanism: login.mechanism,
-                password: password.secret,
-                source: password.source,
-            })
-        }
-        None => None,
-    };
-    Ok(submit::Options {
-        endpoint: server.endpoint.clone(),
-        ca_file: server.ca_file.clone(),
-        timeout: server.timeout,
-        deadline: server.deadline,
-        allow_partial: server.allow_partial,
-        login,
-        progress: false,
     })
 }
 

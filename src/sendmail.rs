@@ -21,14 +21,16 @@ use crate::address::{Mailbox, parse_mailbox};
 use crate::cli::SendmailOptions;
 use crate::compose::{Composed, Dsn, Envelope, new_message_id};
 use crate::config::{self, Config};
-use crate::content::Content;
+use crate::content::{Content, crlf_line_endings};
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::queue;
-use crate::report::{self, Transcript, outln};
-use crate::send::session_options;
+use crate::report;
+use crate::route::{self, session_options};
 use crate::settings::{self, Environment, ServerSettings};
+use crate::submit::Transcript;
 use crate::submit::{self, Delivery};
+use crate::terminal::{self, outln};
 
 /// What the caller asked for with sendmail's flags.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -244,7 +246,7 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
             let outcome = match &delivery.failure {
                 None => Outcome::Sent,
                 Some(_) if server.queue != Some(false) && queue::should_queue(&delivery) => {
-                    let route = queue::route_of(&server, &options.connection);
+                    let route = route::kept(&server, &options.connection);
                     Outcome::Queued(queue::keep(&composed, &delivery, route, env)?)
                 }
                 Some((_, error)) => Outcome::Failed(error.clone()),
@@ -362,7 +364,7 @@ pub fn batch(dir: &Path, options: &SendmailOptions, env: &Environment) -> Result
                 }
             }
             Err(error) => {
-                outln!("{}: {}", file.display(), report::escape(&error.message));
+                outln!("{}: {}", file.display(), terminal::escape(&error.message));
                 Error::keep_worst(&mut worst, error);
             }
         }
@@ -399,7 +401,7 @@ pub fn batch(dir: &Path, options: &SendmailOptions, env: &Environment) -> Result
                         (None, Some(reply)) => reply.one_line(),
                         (None, None) => String::new(),
                     };
-                    outln!("{}: {}", file.display(), report::escape(&outcome));
+                    outln!("{}: {}", file.display(), terminal::escape(&outcome));
                 }
                 outcomes.push(error);
             },
@@ -633,22 +635,9 @@ pub fn header_envelope(message: &[u8]) -> Result<HeaderEnvelope, Error> {
     })
 }
 
-/// Every line break as CRLF: CRLF, a bare LF and a bare CR each count as one.
+/// A whole message with CRLF line endings, its last line ended too.
 fn canonical_crlf(input: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(input.len() + input.len() / 32 + 2);
-    let mut bytes = input.iter().peekable();
-    while let Some(&byte) = bytes.next() {
-        match byte {
-            b'\r' => {
-                if bytes.peek() == Some(&&b'\n') {
-                    bytes.next();
-                }
-                out.extend_from_slice(b"\r\n");
-            }
-            b'\n' => out.extend_from_slice(b"\r\n"),
-            other => out.push(other),
-        }
-    }
+    let mut out = crlf_line_endings(input);
     if !out.is_empty() && !out.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");
     }
@@ -972,12 +961,12 @@ fn serve_smtp(
                     }
                     Data::Message(data) => match relay(&data, &current) {
                         Ok(reply) => {
-                            format!("250 2.0.0 Ok: relayed ({})\r\n", report::escape(&reply))
+                            format!("250 2.0.0 Ok: relayed ({})\r\n", terminal::escape(&reply))
                         }
                         Err(error) if error.kind == Kind::Temporary => {
-                            format!("451 4.3.0 {}\r\n", report::escape(&error.message))
+                            format!("451 4.3.0 {}\r\n", terminal::escape(&error.message))
                         }
-                        Err(error) => format!("554 5.3.0 {}\r\n", report::escape(&error.message)),
+                        Err(error) => format!("554 5.3.0 {}\r\n", terminal::escape(&error.message)),
                     },
                 };
                 say(output, &reply)?;

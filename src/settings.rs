@@ -8,18 +8,16 @@
 //! replaces all of SMTPSEND_SERVER, SMTPSEND_HOST, SMTPSEND_PORT and SMTPSEND_TLS, which in turn
 //! replace the account's server. Nothing here touches the network or asks for a password.
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::address::{Mailbox, parse_list, parse_mailbox};
-use crate::cli::{AuthMechanism, ConnectionArgs, SendArgs, TlsMode};
+use crate::cli::{ConnectionArgs, SendArgs};
 use crate::compose::{BodySource, ExtraHeader, MessageSpec};
-use crate::config::{self, Account, Config};
+use crate::config::{self, Account, Config, LogTarget};
 use crate::credentials::{PasswordSources, Secret};
-use crate::delivery_log::LogTarget;
 use crate::error::Error;
-use crate::submit::{AuthChoice, Endpoint, Security};
+use crate::server::{AuthChoice, Endpoint, Security, is_loopback};
 
 /// The timeout for the connection and each reply when nothing sets one.
 const DEFAULT_TIMEOUT_SECS: u64 = 60;
@@ -205,11 +203,7 @@ fn server_settings(
         .clone()
         .or_else(|| account.and_then(|a| a.user.clone()));
     let mechanism = match connection.auth {
-        Some(AuthMechanism::Auto) => AuthChoice::Auto,
-        Some(AuthMechanism::Plain) => AuthChoice::Plain,
-        Some(AuthMechanism::Login) => AuthChoice::Login,
-        Some(AuthMechanism::Xoauth2) => AuthChoice::Xoauth2,
-        Some(AuthMechanism::Oauthbearer) => AuthChoice::OAuthBearer,
+        Some(auth) => auth,
         None => match account {
             Some(Account {
                 auth: Some(auth), ..
@@ -259,11 +253,11 @@ fn server_endpoint(
     env: &Environment,
 ) -> Result<Option<Endpoint>, Error> {
     if let Some(url) = &connection.server {
-        return parse_server_url(url, "--server").map(Some);
+        return Endpoint::parse_url(url, "--server").map(Some);
     }
     if connection.host.is_some() || connection.port.is_some() || connection.tls.is_some() {
         return spelled_out(
-            connection.host.clone(),
+            connection.host.as_deref(),
             connection.port,
             connection.tls,
             "--host",
@@ -271,7 +265,7 @@ fn server_endpoint(
         .map(Some);
     }
     if let Some(url) = (env.var)("SMTPSEND_SERVER") {
-        return parse_server_url(&url, "SMTPSEND_SERVER").map(Some);
+        return Endpoint::parse_url(&url, "SMTPSEND_SERVER").map(Some);
     }
     let host = (env.var)("SMTPSEND_HOST");
     let port =
@@ -283,129 +277,27 @@ fn server_endpoint(
         };
     let tls = match (env.var)("SMTPSEND_TLS") {
         Some(text) => Some(
-            <TlsMode as clap::ValueEnum>::from_str(&text, true).map_err(|_| {
-                Error::config(format!(
-                    "SMTPSEND_TLS: expected starttls, implicit or none, got {text:?}"
-                ))
-            })?,
+            text.parse::<Security>()
+                .map_err(|reason| Error::config(format!("SMTPSEND_TLS: {reason}")))?,
         ),
         None => None,
     };
     if host.is_some() || port.is_some() || tls.is_some() {
-        return spelled_out(host, port, tls, "SMTPSEND_HOST").map(Some);
+        return spelled_out(host.as_deref(), port, tls, "SMTPSEND_HOST").map(Some);
     }
     Ok(account.and_then(|a| a.endpoint.clone()))
 }
 
+/// `--host`, `--port` and `--tls` (or their variables): the host is the one that must be there.
 fn spelled_out(
-    host: Option<String>,
+    host: Option<&str>,
     port: Option<u16>,
-    tls: Option<TlsMode>,
+    tls: Option<Security>,
     what: &str,
 ) -> Result<Endpoint, Error> {
     let host =
         host.ok_or_else(|| Error::usage(format!("{what} is needed with --port and --tls")))?;
-    let security = match tls.unwrap_or(TlsMode::Starttls) {
-        TlsMode::Starttls => Security::StartTls,
-        TlsMode::Implicit => Security::Implicit,
-        TlsMode::None => Security::Plain,
-    };
-    Ok(Endpoint {
-        host: validate_host(&host, what)?,
-        port: port.unwrap_or(security.default_port()),
-        security,
-    })
-}
-
-/// `smtp://host[:port]`, `smtps://host[:port]` or `smtp+plain://host[:port]`.
-pub fn parse_server_url(url: &str, what: &str) -> Result<Endpoint, Error> {
-    let bad = |reason: &str| {
-        Error::usage(format!("{what}: {reason}: {:?}", redact_url(url))).with_hint(
-            "expected smtp://HOST[:PORT], smtps://HOST[:PORT] or smtp+plain://HOST[:PORT]",
-        )
-    };
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
-    let security = match scheme.to_ascii_lowercase().as_str() {
-        "smtp" => Security::StartTls,
-        "smtps" => Security::Implicit,
-        "smtp+plain" => Security::Plain,
-        _ => return Err(bad("unknown scheme")),
-    };
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    if authority.contains('@') {
-        return Err(bad(
-            "user or password in the URL (use --user; passwords never go on the command line)",
-        ));
-    }
-    if authority.contains(['/', '?', '#']) {
-        return Err(bad("unexpected path"));
-    }
-    let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-        let (host, after) = bracketed
-            .split_once(']')
-            .ok_or_else(|| bad("missing ']'"))?;
-        (host, after.strip_prefix(':'))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (authority, None),
-        }
-    };
-    let port = match port {
-        Some(text) => text
-            .parse::<u16>()
-            .ok()
-            .filter(|p| *p != 0)
-            .ok_or_else(|| bad("bad port"))?,
-        None => security.default_port(),
-    };
-    Ok(Endpoint {
-        host: validate_host(host, what)?,
-        port,
-        security,
-    })
-}
-
-/// `url` with the password of its userinfo hidden, `smtp://alice:<redacted>@host`, for any
-/// message that repeats a URL the user gave. The userinfo runs to the last `@`, so a password
-/// with a raw `/` or `@` in it (RFC 3986 section 3.2.1 wants them percent-encoded) is hidden
-/// whole too.
-fn redact_url(url: &str) -> String {
-    let (scheme, rest) = match url.split_once("://") {
-        Some((scheme, rest)) => (format!("{scheme}://"), rest),
-        None => (String::new(), url),
-    };
-    match rest.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{scheme}{user}:<redacted>@{host}"),
-            None => url.to_string(),
-        },
-        None => url.to_string(),
-    }
-}
-
-fn validate_host(host: &str, what: &str) -> Result<String, Error> {
-    if host.parse::<IpAddr>().is_ok() {
-        return Ok(host.to_string());
-    }
-    let ascii = idna::domain_to_ascii(host).unwrap_or_default();
-    if ascii.is_empty()
-        || ascii.len() > 253
-        || !ascii.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        })
-    {
-        return Err(Error::usage(format!("{what}: not a host name: {host:?}")));
-    }
-    Ok(ascii)
-}
-
-pub fn is_loopback(host: &str) -> bool {
-    host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    Endpoint::new(host, port, tls.unwrap_or(Security::StartTls), what)
 }
 
 fn message_spec(
@@ -624,55 +516,6 @@ mod tests {
     fn endpoint(args: &[&str], vars: &[(&str, &str)]) -> Endpoint {
         let all = with_base(&[args]);
         resolve_with(&all, vars).unwrap().server.unwrap().endpoint
-    }
-
-    #[test]
-    fn urls_choose_security_and_default_ports() {
-        let cases = [
-            ("smtp://mail.example.com", Security::StartTls, 587),
-            ("smtps://mail.example.com", Security::Implicit, 465),
-            ("smtp+plain://mail.example.com", Security::Plain, 25),
-            ("smtp://mail.example.com:2525/", Security::StartTls, 2525),
-            ("smtps://[::1]:1465", Security::Implicit, 1465),
-        ];
-        for (url, security, port) in cases {
-            let e = parse_server_url(url, "--server").unwrap();
-            assert_eq!((e.security, e.port), (security, port), "{url}");
-        }
-        assert_eq!(
-            parse_server_url("smtps://[::1]:1465", "x").unwrap().host,
-            "::1"
-        );
-    }
-
-    #[test]
-    fn passwords_in_urls_are_redacted() {
-        assert_eq!(
-            redact_url("smtp://alice:secret@mail.example.com:587"),
-            "smtp://alice:<redacted>@mail.example.com:587"
-        );
-        assert_eq!(
-            redact_url("smtps://alice:p@ss/w:rd@host"),
-            "smtps://alice:<redacted>@host"
-        );
-        assert_eq!(redact_url("alice:secret@host"), "alice:<redacted>@host");
-        assert_eq!(redact_url("smtp://alice@host"), "smtp://alice@host");
-        assert_eq!(redact_url("smtp://host:587"), "smtp://host:587");
-    }
-    #[test]
-    fn bad_urls_are_usage_errors() {
-        for url in [
-            "mail.example.com",
-            "http://mail.example.com",
-            "smtp://user:pw@mail.example.com",
-            "smtp://mail.example.com:0",
-            "smtp://mail.example.com:99999",
-            "smtp://mail.example.com/path",
-            "smtp://bad host",
-        ] {
-            let err = parse_server_url(url, "--server").unwrap_err();
-            assert_eq!(err.exit_code(), 64, "{url}");
-        }
     }
 
     #[test]

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use super::msmtprc;
 use crate::cli::ConnectionArgs;
+use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
-use crate::report::{self, escape, outln};
 use crate::settings::{self, Environment};
+use crate::terminal::{self, escape, outln};
 
 /// Prints the effective settings of an account, each with where its value comes from; the
 /// password itself never, only which source would give it.
@@ -178,7 +179,7 @@ pub fn import_msmtprc(path: Option<&Path>, env: &Environment) -> Result<(), Erro
             format!("{}:{}: {}", path.display(), err.line, err.message),
         )
     })?;
-    let _ = report::Stdout.write_all(imported.toml.as_bytes());
+    let _ = terminal::Stdout.write_all(imported.toml.as_bytes());
     for note in &imported.notes {
         let account = note
             .account
@@ -198,9 +199,7 @@ pub fn import_msmtprc(path: Option<&Path>, env: &Environment) -> Result<(), Erro
 /// msmtp's own lookup: ~/.msmtprc, else $XDG_CONFIG_HOME/msmtp/config.
 fn default_msmtprc(env: &Environment) -> Result<PathBuf, Error> {
     let home = (env.var)("HOME").map(PathBuf::from);
-    let xdg = (env.var)("XDG_CONFIG_HOME")
-        .map(PathBuf::from)
-        .or_else(|| home.as_ref().map(|h| h.join(".config")));
+    let xdg = dirs::config_home(env.var);
     let candidates: Vec<PathBuf> = home
         .map(|h| h.join(".msmtprc"))
         .into_iter()

@@ -19,10 +19,9 @@ use toml::Spanned;
 
 use crate::address::{Mailbox, parse_mailbox};
 use crate::credentials::Secret;
-use crate::delivery_log::LogTarget;
+use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
-use crate::settings::parse_server_url;
-use crate::submit::{AuthChoice, Endpoint, Security};
+use crate::server::{AuthChoice, Endpoint, Security};
 
 /// One account, inheritance resolved and every value validated.
 #[derive(Debug, Clone, Default)]
@@ -58,6 +57,24 @@ pub struct Config {
     pub accounts: BTreeMap<String, Account>,
 }
 
+/// Where the delivery log goes: `log = "PATH"` or `log = "syslog"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    File(PathBuf),
+    /// The local syslog daemon, facility mail.
+    Syslog,
+}
+
+impl LogTarget {
+    pub fn parse(value: &str) -> LogTarget {
+        if value == "syslog" {
+            LogTarget::Syslog
+        } else {
+            LogTarget::File(PathBuf::from(value))
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileSyntax {
@@ -90,11 +107,7 @@ struct AccountSyntax {
 
 /// Where the configuration file is when nobody says otherwise.
 pub fn default_path(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
-    let base = var("XDG_CONFIG_HOME")
-        .filter(|dir| !dir.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| var("HOME").map(|home| Path::new(&home).join(".config")))?;
-    Some(base.join("smtpsend").join("config.toml"))
+    Some(dirs::config_home(var)?.join("smtpsend").join("config.toml"))
 }
 
 /// Reads the file. An explicitly named file must exist; the default one may be absent.
@@ -301,33 +314,23 @@ fn validate(
                 return Err(at(port.span(), "port: give it in the server URL".into()));
             }
             Some(
-                parse_server_url(server.get_ref(), "server")
+                Endpoint::parse_url(server.get_ref(), "server")
                     .map_err(|err| at(server.span(), err.message))?,
             )
         }
         (None, Some(host)) => {
-            let security = match raw.tls.as_ref().map(|t| t.get_ref().as_str()) {
-                None | Some("starttls") => Security::StartTls,
-                Some("implicit") => Security::Implicit,
-                Some("none") => Security::Plain,
-                Some(other) => {
-                    return Err(at(
-                        raw.tls.as_ref().map_or(0..0, Spanned::span),
-                        format!("tls: expected starttls, implicit or none, got {other:?}"),
-                    ));
-                }
+            let security = match &raw.tls {
+                None => Security::StartTls,
+                Some(tls) => tls
+                    .get_ref()
+                    .parse()
+                    .map_err(|reason| at(tls.span(), format!("tls: {reason}")))?,
             };
-            let port = raw
-                .port
-                .as_ref()
-                .map_or(security.default_port(), |p| *p.get_ref());
-            let scheme = match security {
-                Security::StartTls => "smtp",
-                Security::Implicit => "smtps",
-                Security::Plain => "smtp+plain",
-            };
-            let url = format!("{scheme}://{}:{port}", host.get_ref());
-            Some(parse_server_url(&url, "host").map_err(|err| at(host.span(), err.message))?)
+            let port = raw.port.as_ref().map(|p| *p.get_ref());
+            Some(
+                Endpoint::new(host.get_ref(), port, security, "host")
+                    .map_err(|err| at(host.span(), err.message))?,
+            )
         }
         (None, None) => None,
     };
@@ -338,21 +341,11 @@ fn validate(
         None => None,
     };
     let auth = match &raw.auth {
-        Some(auth) => Some(match auth.get_ref().to_ascii_lowercase().as_str() {
-            "auto" => AuthChoice::Auto,
-            "plain" => AuthChoice::Plain,
-            "login" => AuthChoice::Login,
-            "xoauth2" => AuthChoice::Xoauth2,
-            "oauthbearer" => AuthChoice::OAuthBearer,
-            other => {
-                return Err(at(
-                    auth.span(),
-                    format!(
-                        "auth: expected auto, plain, login, xoauth2 or oauthbearer, got {other:?}"
-                    ),
-                ));
-            }
-        }),
+        Some(auth) => Some(
+            auth.get_ref()
+                .parse::<AuthChoice>()
+                .map_err(|reason| at(auth.span(), format!("auth: {reason}")))?,
+        ),
         None => None,
     };
     if let Some(timeout) = &raw.timeout
@@ -664,6 +657,15 @@ auth = "login"
         "\"unterminated",
         "",
     ];
+
+    #[test]
+    fn log_targets() {
+        assert_eq!(LogTarget::parse("syslog"), LogTarget::Syslog);
+        assert_eq!(
+            LogTarget::parse("/var/log/smtpsend.log"),
+            LogTarget::File("/var/log/smtpsend.log".into())
+        );
+    }
 
     mod properties {
         use super::*;

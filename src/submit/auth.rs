@@ -6,9 +6,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 
+use super::Transcript;
 use super::reply::{Extensions, Reply};
-use super::{AuthChoice, Endpoint, Kind, Login, Result, Session, Step, fault, refused};
-use crate::report::Transcript;
+use super::{Kind, Login, Result, Session, Step, fault, refused};
+use crate::server::{AuthChoice, Endpoint};
 
 pub(super) fn authenticate(
     session: &mut Session,
@@ -165,7 +166,7 @@ pub(super) const GENERIC_AUTH_HINT: &str = "check the user name and password";
 
 /// A password goes over TLS, or in the clear only to this machine's own loopback interface.
 pub(super) fn may_send_password(encrypted: bool, host: &str) -> bool {
-    encrypted || crate::settings::is_loopback(host)
+    encrypted || crate::server::is_loopback(host)
 }
 
 #[cfg(test)]

@@ -36,93 +36,19 @@ use crate::compose::Composed;
 use crate::content::Content;
 use crate::credentials::Secret;
 use crate::error::{Error, Kind};
-use crate::report::{PROGRESS_FROM_BYTES, Transcript, UploadProgress};
+use crate::server::{AuthChoice, Endpoint, Security};
+use crate::terminal::{PROGRESS_FROM_BYTES, UploadProgress};
 
 mod auth;
 mod reply;
+mod transcript;
 mod wire;
 
 use auth::authenticate;
 pub use reply::Reply;
 use reply::{Extensions, Malformed, ReplyLines, take_line};
+pub use transcript::Transcript;
 use wire::{WireWriter, write_dot_stuffed};
-
-/// How the connection is protected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Security {
-    /// Plain TCP upgraded by STARTTLS, which is required.
-    StartTls,
-    /// TLS from the first byte.
-    Implicit,
-    /// No TLS, by explicit request.
-    Plain,
-}
-
-impl Security {
-    pub fn default_port(self) -> u16 {
-        match self {
-            Security::StartTls => 587,
-            Security::Implicit => 465,
-            Security::Plain => 25,
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Security::StartTls => "starttls",
-            Security::Implicit => "implicit",
-            Security::Plain => "none",
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
-    pub host: String,
-    pub port: u16,
-    pub security: Security,
-}
-
-impl Endpoint {
-    /// The endpoint as a `--server` URL.
-    pub fn url(&self) -> String {
-        let scheme = match self.security {
-            Security::StartTls => "smtp",
-            Security::Implicit => "smtps",
-            Security::Plain => "smtp+plain",
-        };
-        let host = if self.host.contains(':') {
-            format!("[{}]", self.host)
-        } else {
-            self.host.clone()
-        };
-        format!("{scheme}://{host}:{}", self.port)
-    }
-}
-
-/// Which SASL mechanism to use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthChoice {
-    Auto,
-    Plain,
-    Login,
-    Xoauth2,
-    /// RFC 7628; lettre does not know it, so its response is built here.
-    OAuthBearer,
-}
-
-impl AuthChoice {
-    /// The name `--auth` and the `auth` key take.
-    pub fn name(self) -> &'static str {
-        match self {
-            AuthChoice::Auto => "auto",
-            AuthChoice::Plain => "plain",
-            AuthChoice::Login => "login",
-            AuthChoice::Xoauth2 => "xoauth2",
-            AuthChoice::OAuthBearer => "oauthbearer",
-        }
-    }
-}
 
 /// A login, password in hand.
 #[derive(Debug)]

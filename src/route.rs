@@ -1,0 +1,84 @@
+//! Between resolved settings and a session, both ways: the session's options with the password
+//! fetched, the route an outbox entry keeps (everything but the password), and the server
+//! settings of a kept route as the configuration says now. `send`, `sendmail`, `batch`,
+//! `check`, `login` and `queue flush` all connect through here.
+
+use crate::cli::ConnectionArgs;
+use crate::credentials;
+use crate::error::Error;
+use crate::outbox::Route;
+use crate::settings::{self, Environment, ServerSettings};
+use crate::submit::{self, Transcript};
+
+/// The session's options, the password fetched if there is a login.
+pub fn session_options(
+    server: &ServerSettings,
+    transcript: &mut Transcript,
+) -> Result<submit::Options, Error> {
+    if let Some(account) = &server.account {
+        transcript.info(&format!("account {account}"));
+    }
+    let login = match &server.login {
+        Some(login) => {
+            let password =
+                credentials::password_for(&login.user, &server.endpoint.host, &login.passwords)?;
+            password.notes.iter().for_each(|note| transcript.info(note));
+            Some(submit::Login {
+                user: login.user.clone(),
+                mechanism: login.mechanism,
+                password: password.secret,
+                source: password.source,
+            })
+        }
+        None => None,
+    };
+    Ok(submit::Options {
+        endpoint: server.endpoint.clone(),
+        ca_file: server.ca_file.clone(),
+        timeout: server.timeout,
+        deadline: server.deadline,
+        allow_partial: server.allow_partial,
+        login,
+        progress: false,
+    })
+}
+
+/// How to reach this server again from the outbox: no password, which is fetched again from
+/// its source when the entry is flushed.
+pub fn kept(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
+    Route {
+        account: server.account.clone(),
+        config: connection.config.clone(),
+        server: Some(server.endpoint.clone()),
+        ca_file: server.ca_file.clone(),
+        user: server.login.as_ref().map(|l| l.user.clone()),
+        auth: server.login.as_ref().map(|l| l.mechanism),
+        timeout: Some(server.timeout.as_secs()),
+    }
+}
+
+/// The server settings for a kept route: its account as the configuration says now, or the
+/// server it was sent to.
+pub fn resolve_kept(route: &Route, env: &Environment) -> Result<ServerSettings, Error> {
+    let by_account = route.account.is_some();
+    let explicit = |value: Option<String>| if by_account { None } else { value };
+    let connection = ConnectionArgs {
+        config: route.config.clone(),
+        server: explicit(route.server.as_ref().map(|e| e.url())),
+        host: None,
+        port: None,
+        tls: None,
+        ca_file: if by_account {
+            None
+        } else {
+            route.ca_file.clone()
+        },
+        timeout: route.timeout,
+        deadline: None,
+        user: explicit(route.user.clone()),
+        auth: if by_account { None } else { route.auth },
+        password_command: None,
+    };
+    settings::resolve_connection(route.account.as_deref(), &connection, None, env)
+        .map(|(_, server)| server)
+}
