@@ -3,9 +3,9 @@
 //! error once with its exit code.
 
 mod address;
-mod check;
 mod cli;
 mod clock;
+mod commands;
 mod compose;
 mod config;
 mod content;
@@ -14,12 +14,9 @@ mod delivery_log;
 mod dirs;
 mod error;
 mod generate;
-mod login;
 mod outbox;
-mod queue;
 mod report;
 mod route;
-mod send;
 mod sendmail;
 mod server;
 mod settings;
@@ -33,6 +30,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::cli::{Cli, Command, ConfigCommand, QueueCommand};
+use crate::commands::{check, login, queue, send};
 use crate::settings::Environment;
 
 fn main() -> ExitCode {
@@ -71,9 +69,9 @@ fn main() -> ExitCode {
         Some(Command::Config(ConfigCommand::Show {
             account,
             connection,
-        })) => config::show(account.as_deref(), connection, &env),
+        })) => commands::config::show(account.as_deref(), connection, &env),
         Some(Command::Config(ConfigCommand::ImportMsmtprc { path })) => {
-            config::import_msmtprc(path.as_deref(), &env)
+            commands::config::import_msmtprc(path.as_deref(), &env)
         }
         Some(Command::Completions { shell }) => {
             generate::completions(*shell);

@@ -24,7 +24,7 @@ use crate::config::{self, Config};
 use crate::content::{Content, crlf_line_endings};
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
-use crate::queue;
+use crate::outbox::{self, policy};
 use crate::report;
 use crate::route::{self, session_options};
 use crate::settings::{self, Environment, ServerSettings};
@@ -233,37 +233,41 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
     let config = config::load(options.connection.config.as_deref(), env.var)?;
     // The caller of sendmail cannot retry: a message the server cannot take now waits in the
     // outbox unless the account says queue = "never".
-    let relay =
-        |raw: &[u8], envelope: Option<&Envelope>| -> Result<(Composed, Delivery, Outcome), Error> {
-            let (composed, server) =
-                prepare(raw, envelope, &invocation, &options, config.as_ref(), env)?;
-            let mut transcript = Transcript::new(verbose);
-            let delivery = submit::submit(
-                &composed,
-                &session_options(&server, &mut transcript)?,
-                &mut transcript,
-            );
-            let outcome = match &delivery.failure {
-                None => Outcome::Sent,
-                Some(_) if server.queue != Some(false) && queue::should_queue(&delivery) => {
-                    let route = route::kept(&server, &options.connection);
-                    Outcome::Queued(queue::keep(&composed, &delivery, route, env)?)
+    let relay = |raw: &[u8],
+                 envelope: Option<&Envelope>|
+     -> Result<(Composed, Delivery, Outcome), Error> {
+        let (composed, server) =
+            prepare(raw, envelope, &invocation, &options, config.as_ref(), env)?;
+        let mut transcript = Transcript::new(verbose);
+        let delivery = submit::submit(
+            &composed,
+            &session_options(&server, &mut transcript)?,
+            &mut transcript,
+        );
+        let outcome = match &delivery.failure {
+            None => Outcome::Sent,
+            Some((_, error)) if server.queue != Some(false) && policy::should_queue(&delivery) => {
+                let route = route::kept(&server, &options.connection);
+                match outbox::keep_failed(env.var, &composed, &delivery, error, route) {
+                    Ok(queued) => Outcome::Queued(queued.report(error)),
+                    Err(not_kept) => Outcome::Failed(not_kept),
                 }
-                Some((_, error)) => Outcome::Failed(error.clone()),
-            };
-            let error = match &outcome {
-                Outcome::Sent => None,
-                Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
-            };
-            delivery_log::note(
-                server.log.as_ref(),
-                server.account.as_deref(),
-                &composed,
-                &delivery,
-                error,
-            );
-            Ok((composed, delivery, outcome))
+            }
+            Some((_, error)) => Outcome::Failed(error.clone()),
         };
+        let error = match &outcome {
+            Outcome::Sent => None,
+            Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
+        };
+        delivery_log::note(
+            server.log.as_ref(),
+            server.account.as_deref(),
+            &composed,
+            &delivery,
+            error,
+        );
+        Ok((composed, delivery, outcome))
+    };
     if invocation.smtp_dialogue {
         let stdin = std::io::stdin();
         let stdout = std::io::stdout();

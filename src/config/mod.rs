@@ -6,10 +6,7 @@
 //! the line and the key, and exits 78. It does not decide precedence against flags and the
 //! environment (that is `settings`), and it never touches the network or the keyring.
 
-mod commands;
-mod msmtprc;
-
-pub use commands::{import_msmtprc, show};
+pub mod msmtprc;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

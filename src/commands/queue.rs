@@ -1,11 +1,6 @@
-//! Queueing: keeping a message whose send failed for now, and the `queue` commands that show,
-//! flush and drop what is kept. Storage is `outbox`'s; the session is `submit`'s.
-//!
-//! Delivery is at least once. A message leaves the outbox only after the server's final 250
-//! for it, so a crash or kill at any earlier point keeps it; the one window that can duplicate
-//! a message is between that 250 and the removal of its entry, a few system calls long. A send
-//! whose connection was lost after the whole message went out but before the server confirmed
-//! it is queued too: the server may have taken it, so it may arrive twice.
+//! `queue list`, `show`, `drop` and `flush`: the outbox as a person or a cron job sees it.
+//! Storage and the decisions about an entry are `outbox`'s; the session is `submit`'s; this
+//! only puts them in order and says what happened to each entry.
 
 use std::collections::HashMap;
 
@@ -15,6 +10,7 @@ use crate::compose::{Composed, Dsn, Envelope};
 use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind};
+use crate::outbox::policy::{self, Settlement};
 use crate::outbox::{Attempt, Entry, Held, Orphan, Outbox, Route};
 use crate::route;
 use crate::sendmail;
@@ -22,76 +18,6 @@ use crate::settings::Environment;
 use crate::submit::Transcript;
 use crate::submit::{self, Delivery};
 use crate::terminal::{escape, escape_json, outln};
-
-/// Retries back off from a minute, doubling, to at most four hours apart.
-const FIRST_RETRY_SECS: u64 = 60;
-const LONGEST_RETRY_SECS: u64 = 4 * 3600;
-/// A message not delivered within this long becomes a dead letter.
-const MAX_AGE_SECS: u64 = 5 * 24 * 3600;
-
-/// Whether a failed delivery should wait in the outbox: a temporary failure, before the
-/// server accepted the message or for the recipients it deferred; or a protocol error, after
-/// which the server has not accepted the message, may not even have refused it, and a
-/// message never confirmed must not be lost.
-pub fn should_queue(delivery: &Delivery) -> bool {
-    delivery
-        .failure
-        .as_ref()
-        .is_some_and(|(_, error)| waits(error.kind))
-}
-
-/// The failures after which a message waits for another try rather than becoming a dead letter.
-fn waits(kind: Kind) -> bool {
-    matches!(kind, Kind::Temporary | Kind::Protocol)
-}
-
-/// The recipients still to deliver to after `delivery`: all of them when the message was not
-/// accepted, else those the server deferred (4xx).
-fn remaining_recipients(message: &Composed, delivery: &Delivery) -> Vec<String> {
-    if !delivery.accepted() {
-        return message.envelope.recipients.clone();
-    }
-    delivery
-        .recipients
-        .iter()
-        .filter(|r| !r.accepted && r.reply.as_ref().is_some_and(|reply| reply.code < 500))
-        .map(|r| r.address.clone())
-        .collect()
-}
-
-/// Keeps a message after a failure `should_queue` accepts; returns the error to report, of
-/// the same kind, which now says where the message is.
-pub fn keep(
-    message: &Composed,
-    delivery: &Delivery,
-    route: Route,
-    env: &Environment,
-) -> Result<Error, Error> {
-    let (_, error) = delivery.failure.as_ref().expect("a failed delivery");
-    let outbox = Outbox::open(env.var)?;
-    let attempt = Attempt {
-        at: clock::unix_now(),
-        result: error.message.clone(),
-        exit_code: error.exit_code(),
-    };
-    let recipients = remaining_recipients(message, delivery);
-    let entry = outbox.enqueue(
-        message,
-        &recipients,
-        route,
-        attempt,
-        clock::unix_now() + FIRST_RETRY_SECS,
-    )?;
-    Ok(Error::new(
-        error.kind,
-        format!(
-            "{}; queued as {} in {} for `smtpsend queue flush`",
-            error.message,
-            entry.id,
-            outbox.dir.display()
-        ),
-    ))
-}
 
 pub fn list(env: &Environment) -> Result<(), Error> {
     let outbox = Outbox::open(env.var)?;
@@ -430,77 +356,66 @@ fn record(
         .as_ref()
         .map(|r| r.one_line())
         .unwrap_or_default();
-    let Some((_, error)) = &delivery.failure else {
-        outbox.remove(&entry.id)?;
-        tally.delivered += 1;
-        outln!(
-            "{}: delivered to {}: {}",
-            entry.id,
-            addresses(&entry.recipients),
-            escape(&reply)
-        );
-        return Ok(None);
-    };
-    let remaining = remaining_recipients(message, delivery);
-    if delivery.accepted() {
+    let now = clock::unix_now();
+    let attempts = entry.attempts.len() + 1;
+    let settlement = policy::settle(message, delivery, entry.created, attempts, now);
+    if delivery.accepted() && settlement != Settlement::Delivered {
         outln!("{}: delivered to some: {}", entry.id, escape(&reply));
     }
-    if waits(error.kind) && !remaining.is_empty() {
+    if let Some((_, error)) = &delivery.failure {
         entry.attempts.push(Attempt {
-            at: clock::unix_now(),
+            at: now,
             result: error.message.clone(),
             exit_code: error.exit_code(),
         });
-        entry.recipients = remaining;
-        if clock::unix_now().saturating_sub(entry.created) > MAX_AGE_SECS {
-            let reason = format!(
-                "not delivered within {} days; last: {}",
-                MAX_AGE_SECS / 86_400,
-                error.message
+    }
+    let error = match settlement {
+        Settlement::Delivered => {
+            outbox.remove(&entry.id)?;
+            tally.delivered += 1;
+            outln!(
+                "{}: delivered to {}: {}",
+                entry.id,
+                addresses(&entry.recipients),
+                escape(&reply)
             );
+            return Ok(None);
+        }
+        Settlement::Deferred {
+            error,
+            recipients,
+            retry_in,
+        } => {
+            entry.recipients = recipients;
+            entry.next_attempt = now + retry_in;
+            outbox.save(entry)?;
+            tally.deferred += 1;
+            outln!(
+                "{}: deferred, next try in {}: {}",
+                entry.id,
+                duration(retry_in),
+                escape(&error.message)
+            );
+            error
+        }
+        Settlement::RefusedForTheRest(error) => {
+            outbox.remove(&entry.id)?;
+            tally.delivered += 1;
+            outln!(
+                "{}: refused for the others: {}",
+                entry.id,
+                escape(&error.message)
+            );
+            error
+        }
+        Settlement::Dead { reason, error } => {
             let path = outbox.bury(entry, &reason)?;
             buried(tally, &entry.id, &path, &reason);
-            let dead = Error::new(Kind::Unavailable, reason);
-            tally.failed(dead.clone());
-            return Ok(Some(dead));
+            error
         }
-        let delay = backoff(entry.attempts.len());
-        entry.next_attempt = clock::unix_now() + delay;
-        outbox.save(entry)?;
-        tally.deferred += 1;
-        outln!(
-            "{}: deferred, next try in {}: {}",
-            entry.id,
-            duration(delay),
-            escape(&error.message)
-        );
-        tally.failed(error.clone());
-        return Ok(Some(error.clone()));
-    }
-    if delivery.accepted() && remaining.is_empty() {
-        // Accepted for some, refused for the rest: nothing left to retry.
-        outbox.remove(&entry.id)?;
-        tally.delivered += 1;
-        outln!(
-            "{}: refused for the others: {}",
-            entry.id,
-            escape(&error.message)
-        );
-        tally.failed(error.clone());
-        return Ok(Some(error.clone()));
-    }
-    let path = outbox.bury(entry, &error.message)?;
-    buried(tally, &entry.id, &path, &error.message);
+    };
     tally.failed(error.clone());
-    Ok(Some(error.clone()))
-}
-
-/// Seconds until the next try after `attempts` attempts.
-fn backoff(attempts: usize) -> u64 {
-    let doublings = u32::try_from(attempts.saturating_sub(1))
-        .unwrap_or(u32::MAX)
-        .min(16);
-    (FIRST_RETRY_SECS << doublings).min(LONGEST_RETRY_SECS)
+    Ok(Some(error))
 }
 
 /// For a person: each address as stored, escaped (the entry is read from a file).
@@ -523,14 +438,6 @@ fn duration(seconds: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn retries_back_off_to_a_ceiling() {
-        assert_eq!(backoff(1), 60);
-        assert_eq!(backoff(2), 120);
-        assert_eq!(backoff(5), 960);
-        assert_eq!(backoff(50), LONGEST_RETRY_SECS);
-    }
 
     #[test]
     fn durations_read_naturally() {

@@ -9,8 +9,7 @@ use crate::cli::SendArgs;
 use crate::compose::{self, BodySource, Composed};
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
-use crate::outbox::Outbox;
-use crate::queue;
+use crate::outbox::{self, Outbox, policy};
 use crate::report::{self, JsonSubject};
 use crate::route;
 use crate::settings::{self, Environment, Output, Settings};
@@ -77,13 +76,14 @@ fn deliver(
     // A failure to keep: the outbox on a temporary one when queueing is on, else dead letters
     // for a message typed in by hand, which must not be lost with the error.
     let error = match &delivery.failure {
-        Some(_) if server.queue == Some(true) && queue::should_queue(&delivery) => {
-            Some(queue::keep(
-                message,
-                &delivery,
-                route::kept(server, &args.connection),
-                env,
-            )?)
+        Some((_, error)) if server.queue == Some(true) && policy::should_queue(&delivery) => {
+            let route = route::kept(server, &args.connection);
+            Some(
+                match outbox::keep_failed(env.var, message, &delivery, error, route) {
+                    Ok(queued) => queued.report(error),
+                    Err(not_kept) => not_kept,
+                },
+            )
         }
         Some((_, error))
             if settings.message.body == BodySource::Terminal && !delivery.accepted() =>

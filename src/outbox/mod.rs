@@ -10,7 +10,10 @@
 //! a failed write removes its temporary file. A message whose description a crash kept from
 //! being written is an `Orphan`, which `queue` lists and recovers.
 //! A lock on `ID.eml` (flock) marks an entry being written or delivered, so two flushes never
-//! send the same message. This module only stores; what to send and when is `queue`'s.
+//! send the same message. The store is here; what becomes of an entry after an attempt is
+//! `policy`'s, and carrying that out is the commands'.
+
+pub mod policy;
 
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::{Read, Write};
@@ -25,6 +28,7 @@ use crate::content::{Ascii, Content};
 use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
 use crate::server::{AuthChoice, Endpoint};
+use crate::submit::Delivery;
 
 /// How to reach the server again: the account, or what the command line said. No password.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -343,6 +347,63 @@ impl Outbox {
         remove_file(&dir.join(format!("{id}.json")))?;
         sync_dir(&dir)
     }
+}
+
+/// A failed message now waiting in the outbox.
+#[derive(Debug)]
+pub struct Queued {
+    pub id: String,
+    pub dir: PathBuf,
+}
+
+impl Queued {
+    /// The failure to report, now saying where the message waits.
+    pub fn report(&self, failure: &Error) -> Error {
+        Error {
+            message: format!(
+                "{}; queued as {} in {} for `smtpsend queue flush`",
+                failure.message,
+                self.id,
+                self.dir.display()
+            ),
+            ..failure.clone()
+        }
+    }
+}
+
+/// Keeps a message after `failure`, a failure `policy::should_queue` accepts, for the
+/// recipients `delivery` left owed it. When it cannot be kept, the error says both what failed
+/// and why it was not kept, and takes the storage error's kind, so a script does not take it
+/// for queued.
+pub fn keep_failed(
+    var: &dyn Fn(&str) -> Option<String>,
+    message: &Composed,
+    delivery: &Delivery,
+    failure: &Error,
+    route: Route,
+) -> Result<Queued, Error> {
+    let attempt = Attempt {
+        at: clock::unix_now(),
+        result: failure.message.clone(),
+        exit_code: failure.exit_code(),
+    };
+    let recipients = policy::remaining_recipients(message, delivery);
+    Outbox::open(var)
+        .and_then(|outbox| {
+            let next = attempt.at + policy::FIRST_RETRY_SECS;
+            let entry = outbox.enqueue(message, &recipients, route, attempt, next)?;
+            Ok(Queued {
+                id: entry.id,
+                dir: outbox.dir,
+            })
+        })
+        .map_err(|storage| Error {
+            message: format!(
+                "{}; and the message could not be queued: {}",
+                failure.message, storage.message
+            ),
+            ..storage
+        })
 }
 
 /// A sortable, unique id: the time, then random hex.

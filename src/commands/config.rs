@@ -4,8 +4,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use super::msmtprc;
 use crate::cli::ConnectionArgs;
+use crate::config::msmtprc;
 use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
 use crate::settings::{self, Environment};
@@ -59,7 +59,8 @@ pub fn show(
         from_account(true)
     };
     rows.push(("server", endpoint.url(), server_origin));
-    let account_has = |pick: fn(&super::Account) -> bool| account.as_ref().is_some_and(pick);
+    let account_has =
+        |pick: fn(&crate::config::Account) -> bool| account.as_ref().is_some_and(pick);
     match &server.login {
         Some(login) => rows.push((
             "user",
