@@ -11,7 +11,7 @@ use crate::content::Content;
 use crate::delivery_log;
 use crate::error::{Error, Kind};
 use crate::outbox::policy::{self, Settlement};
-use crate::outbox::{Attempt, Entry, Held, Orphan, Outbox, Route};
+use crate::outbox::{Attempt, Entry, Held, Listing, Orphan, Outbox, Route};
 use crate::route;
 use crate::sendmail;
 use crate::settings::Environment;
@@ -21,13 +21,32 @@ use crate::terminal::{escape, escape_json, outln};
 
 pub fn list(env: &Environment) -> Result<(), Error> {
     let outbox = Outbox::open(env.var)?;
-    let queued = outbox.entries()?;
-    let dead = outbox.dead_entries()?;
+    let Listing {
+        entries: queued,
+        damaged,
+    } = outbox.entries()?;
+    let Listing {
+        entries: dead,
+        damaged: dead_damaged,
+    } = outbox.dead_entries()?;
     let orphans = outbox.orphans()?;
     let dead_orphans = outbox.dead_orphans()?;
-    if queued.is_empty() && dead.is_empty() && orphans.is_empty() && dead_orphans.is_empty() {
+    if queued.is_empty()
+        && dead.is_empty()
+        && orphans.is_empty()
+        && dead_orphans.is_empty()
+        && damaged.is_empty()
+        && dead_damaged.is_empty()
+    {
         outln!("the outbox is empty");
         return Ok(());
+    }
+    for entry in damaged.iter().chain(&dead_damaged) {
+        outln!(
+            "{}  damaged description, left as it is: {}",
+            escape(&entry.id),
+            escape(&entry.problem)
+        );
     }
     let clock = clock::unix_now();
     let age = |orphan: &Orphan| duration(clock.saturating_sub(orphan.created));
@@ -114,7 +133,18 @@ pub fn flush(
     let clock = clock::unix_now();
     let mut groups: Vec<(Route, Vec<Entry>)> = Vec::new();
     let mut index: HashMap<Route, usize> = HashMap::new();
-    for entry in outbox.entries()? {
+    let Listing { entries, damaged } = outbox.entries()?;
+    for entry in &damaged {
+        // Its envelope cannot be trusted: a person must look at it.
+        outln!(
+            "{}: left in the outbox: {}",
+            escape(&entry.id),
+            escape(&entry.problem)
+        );
+        tally.deferred += 1;
+        tally.failed(Error::bad_message(entry.problem.clone()));
+    }
+    for entry in entries {
         let due = all_now || entry.next_attempt <= clock;
         let wanted = account.is_none_or(|a| entry.route.account.as_deref() == Some(a));
         if due && wanted {

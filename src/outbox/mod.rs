@@ -91,6 +91,21 @@ pub struct Held {
     file: File,
 }
 
+/// The entries of a directory, oldest first, and the descriptions that could not be read,
+/// which are left where they are for a person to look at.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub entries: Vec<Entry>,
+    pub damaged: Vec<Damaged>,
+}
+
+/// An entry whose description is damaged.
+#[derive(Debug)]
+pub struct Damaged {
+    pub id: String,
+    pub problem: String,
+}
+
 /// A message without its description: a crash between the two writes that store an entry.
 #[derive(Debug)]
 pub struct Orphan {
@@ -203,12 +218,12 @@ impl Outbox {
     }
 
     /// The queued entries, oldest first.
-    pub fn entries(&self) -> Result<Vec<Entry>, Error> {
+    pub fn entries(&self) -> Result<Listing, Error> {
         read_entries(&self.dir)
     }
 
     /// The dead letters, oldest first.
-    pub fn dead_entries(&self) -> Result<Vec<Entry>, Error> {
+    pub fn dead_entries(&self) -> Result<Listing, Error> {
         read_entries(&self.dead)
     }
 
@@ -415,36 +430,56 @@ fn new_id() -> String {
     )
 }
 
-fn read_entries(dir: &Path) -> Result<Vec<Entry>, Error> {
+fn read_entries(dir: &Path) -> Result<Listing, Error> {
     let listing = fs::read_dir(dir).map_err(|err| storage_error("read", dir, &err))?;
-    let mut entries = Vec::new();
+    let mut found = Listing::default();
     for item in listing.flatten() {
         let path = item.path();
         // A description without its message is an entry being removed: not listed.
         if path.extension().is_some_and(|e| e == "json") && path.with_extension("eml").exists() {
             match read_entry(&path) {
-                Ok(entry) => entries.push(entry),
+                Ok(entry) => found.entries.push(entry),
                 // Removed by a concurrent flush between listing and reading.
                 Err(_) if !path.exists() => {}
-                Err(err) => return Err(err),
+                Err(err) => found.damaged.push(Damaged {
+                    id: path
+                        .file_stem()
+                        .map(|stem| stem.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    problem: err.message,
+                }),
             }
         }
     }
-    entries.sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
-    Ok(entries)
+    found
+        .entries
+        .sort_by(|a, b| (a.created, &a.id).cmp(&(b.created, &b.id)));
+    found.damaged.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(found)
 }
 
+/// A description that does not read as one, hand-edited or written by something else. The
+/// `id` inside must be its file's name: an id is joined to the outbox directory to find the
+/// message, so one like `../../x` must never be taken from a file.
 fn read_entry(path: &Path) -> Result<Entry, Error> {
     let mut bytes = Vec::new();
     open_entry_file(path)
         .and_then(|mut file| file.read_to_end(&mut bytes))
         .map_err(|err| storage_error("read", path, &err))?;
-    serde_json::from_slice(&bytes).map_err(|err| {
-        Error::new(
-            Kind::Internal,
-            format!("outbox entry {} is damaged: {err}", path.display()),
-        )
-    })
+    let damaged = |problem: String| {
+        Error::bad_message(format!(
+            "outbox entry {} is damaged: {problem}",
+            path.display()
+        ))
+    };
+    let entry: Entry = serde_json::from_slice(&bytes).map_err(|err| damaged(err.to_string()))?;
+    if path.file_stem() != Some(std::ffi::OsStr::new(&entry.id)) {
+        return Err(damaged(format!(
+            "its id {:?} is not its file name",
+            entry.id
+        )));
+    }
+    Ok(entry)
 }
 
 /// The messages in `dir` without a description (temporary files are no messages), oldest first.
@@ -628,7 +663,7 @@ mod tests {
             .unwrap();
         assert_eq!(mode(&outbox.dir.join(format!("{}.eml", entry.id))), 0o600);
         assert_eq!(mode(&outbox.dir.join(format!("{}.json", entry.id))), 0o600);
-        let listed = outbox.entries().unwrap();
+        let listed = outbox.entries().unwrap().entries;
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].recipients, ["c@y.org"]);
         let held = outbox.hold(&entry.id).unwrap().unwrap();
@@ -671,11 +706,11 @@ mod tests {
         assert!(outbox.hold(&first.id).unwrap().is_none());
         let path = outbox.bury(&mut second, "550 5.1.1 no such user").unwrap();
         assert!(path.exists());
-        assert!(outbox.entries().unwrap().is_empty());
-        let dead = outbox.dead_entries().unwrap();
+        assert!(outbox.entries().unwrap().entries.is_empty());
+        let dead = outbox.dead_entries().unwrap().entries;
         assert_eq!(dead[0].reason.as_deref(), Some("550 5.1.1 no such user"));
         outbox.drop_entry(&second.id).unwrap();
-        assert!(outbox.dead_entries().unwrap().is_empty());
+        assert!(outbox.dead_entries().unwrap().entries.is_empty());
     }
 
     fn names_in(dir: &Path) -> Vec<String> {
@@ -730,7 +765,7 @@ mod tests {
             .enqueue(&message(), &[], Route::default(), attempt(), 0)
             .unwrap();
         fs::remove_file(outbox.dir.join(format!("{}.json", entry.id))).unwrap();
-        assert!(outbox.entries().unwrap().is_empty());
+        assert!(outbox.entries().unwrap().entries.is_empty());
         let orphans = outbox.orphans().unwrap();
         assert_eq!(orphans.len(), 1);
         assert_eq!(orphans[0].id, entry.id);

@@ -747,3 +747,63 @@ fn a_symlinked_message_file_is_not_followed() {
     assert_eq!(server.only_message().parsed().subject(), Some("message 2"));
     assert_eq!(queued_ids(&sandbox), [ids[0].clone()]);
 }
+
+/// A description that does not read, or whose id is not its file name (an id is joined to the
+/// outbox directory, so `../../x` must never be followed), is listed and left alone; the
+/// other entries are listed and flushed as ever.
+#[test]
+fn a_damaged_description_is_left_alone_and_the_others_go() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let gate = Gate::to(server.port);
+    gate.set_open(false);
+    for n in 0..3 {
+        run(&mut queued_send(&sandbox, gate.port, n)).assert_code(75);
+    }
+    gate.set_open(true);
+    let ids = queued_ids(&sandbox);
+    let outbox = sandbox.path("data/smtpsend/outbox");
+    let description = |id: &str| outbox.join(format!("{id}.json"));
+    std::fs::write(description(&ids[0]), "{ not json").unwrap();
+    let stored = std::fs::read_to_string(description(&ids[1])).unwrap();
+    let escaping = stored.replace(&ids[1], "../../escape");
+    assert_ne!(stored, escaping);
+    std::fs::write(description(&ids[1]), escaping).unwrap();
+
+    let listed = run(sandbox.command().args(["queue", "list"]));
+    listed.assert_code(0);
+    for (id, problem) in [(&ids[0], "is damaged: "), (&ids[1], "is not its file name")] {
+        let line = listed
+            .stdout
+            .lines()
+            .find(|line| line.starts_with(id.as_str()))
+            .unwrap_or_else(|| panic!("{id} not listed: {}", listed.stdout));
+        assert!(
+            line.contains("damaged description, left as it is") && line.contains(problem),
+            "{line}"
+        );
+    }
+    assert!(
+        listed.stdout.contains(&format!("{}  queued", ids[2])),
+        "{}",
+        listed.stdout
+    );
+
+    let flushed = flush(&sandbox);
+    flushed.assert_code(65);
+    assert!(
+        flushed.stdout.contains("1 delivered, 2 deferred, 0 dead"),
+        "{}",
+        flushed.stdout
+    );
+    assert_eq!(server.messages().len(), 1);
+    assert!(
+        server
+            .only_message()
+            .data
+            .windows(9)
+            .any(|w| w == b"message 2")
+    );
+    assert!(description(&ids[0]).exists() && description(&ids[1]).exists());
+    assert!(!sandbox.path("escape.eml").exists() && !sandbox.path("data/escape.eml").exists());
+}
