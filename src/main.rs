@@ -39,7 +39,7 @@ fn main() -> ExitCode {
     let argv0 = argv.next().unwrap_or_default();
     if sendmail::invoked_as_sendmail(&argv0) {
         let args: Vec<OsString> = argv.collect();
-        return finish(sendmail::run(&args, &environment()));
+        return finish(commands::sendmail::run(&args, &environment()));
     }
     generate::complete_dynamically(); // SMTPSEND_COMPLETE=SHELL: print completions, exit
     let cli = match Cli::try_parse() {
@@ -56,8 +56,8 @@ fn main() -> ExitCode {
         Some(Command::Login(args)) => login::login(args, &env),
         Some(Command::Logout(args)) => login::logout(args, &env),
         Some(Command::Check(args)) => check::run(args, &env),
-        Some(Command::Sendmail { args }) => sendmail::run(args, &env),
-        Some(Command::Batch { dir, options }) => sendmail::batch(dir, options, &env),
+        Some(Command::Sendmail { args }) => commands::sendmail::run(args, &env),
+        Some(Command::Batch { dir, options }) => commands::batch::run(dir, options, &env),
         Some(Command::Queue(QueueCommand::List)) => queue::list(&env),
         Some(Command::Queue(QueueCommand::Show { id })) => queue::show(id, &env),
         Some(Command::Queue(QueueCommand::Drop { id })) => queue::drop(id, &env),

@@ -1,0 +1,146 @@
+//! `smtpsend sendmail ARGS`, and a binary called `sendmail`: sendmail's flags, the message
+//! through the intake (or each message of a `-bs` dialogue), submitted; what the server cannot
+//! take now kept in the outbox; the outcome reported.
+
+use std::ffi::OsString;
+use std::io::Read;
+
+use clap::Parser;
+
+use crate::cli::SendmailOptions;
+use crate::compose::{Composed, Envelope};
+use crate::config;
+use crate::delivery_log;
+use crate::error::{Error, Kind};
+use crate::outbox::{self, policy};
+use crate::report;
+use crate::route::{self, session_options};
+use crate::sendmail;
+use crate::settings::Environment;
+use crate::submit::Transcript;
+use crate::submit::{self, Delivery};
+
+/// The entry point for `smtpsend sendmail ARGS` and for a binary called `sendmail`.
+pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
+    let args = sendmail::utf8_arguments(args)?;
+    let invocation = sendmail::parse_flags(&args)?;
+    let options = match SendmailOptions::try_parse_from(&invocation.long_options) {
+        Ok(options) => options,
+        Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => {
+            print_help();
+            return Ok(());
+        }
+        Err(err) => {
+            return Err(Error::usage(format!(
+                "sendmail: {}",
+                first_line(&err.to_string())
+            )));
+        }
+    };
+    let verbose = invocation.verbose || options.verbose;
+    let config = config::load(options.connection.config.as_deref(), env.var)?;
+    // The caller of sendmail cannot retry: a message the server cannot take now waits in the
+    // outbox unless the account says queue = "never".
+    let relay = |raw: &[u8],
+                 envelope: Option<&Envelope>|
+     -> Result<(Composed, Delivery, Outcome), Error> {
+        let (composed, server) =
+            sendmail::prepare(raw, envelope, &invocation, &options, config.as_ref(), env)?;
+        let mut transcript = Transcript::new(verbose);
+        let delivery = submit::submit(
+            &composed,
+            &session_options(&server, &mut transcript)?,
+            &mut transcript,
+        );
+        let outcome = match &delivery.failure {
+            None => Outcome::Sent,
+            Some((_, error)) if server.queue != Some(false) && policy::should_queue(&delivery) => {
+                let route = route::kept(&server, &options.connection);
+                match outbox::keep_failed(env.var, &composed, &delivery, error, route) {
+                    Ok(queued) => Outcome::Queued(queued.report(error)),
+                    Err(not_kept) => Outcome::Failed(not_kept),
+                }
+            }
+            Some((_, error)) => Outcome::Failed(error.clone()),
+        };
+        let error = match &outcome {
+            Outcome::Sent => None,
+            Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
+        };
+        delivery_log::note(
+            server.log.as_ref(),
+            server.account.as_deref(),
+            &composed,
+            &delivery,
+            error,
+        );
+        Ok((composed, delivery, outcome))
+    };
+    if invocation.smtp_dialogue {
+        let stdin = std::io::stdin();
+        let stdout = std::io::stdout();
+        return sendmail::serve_smtp(
+            &mut stdin.lock(),
+            &mut stdout.lock(),
+            &|message: &[u8], envelope: &Envelope| match relay(message, Some(envelope))? {
+                (_, delivery, Outcome::Sent) => Ok(delivery
+                    .final_reply
+                    .map(|r| r.one_line())
+                    .unwrap_or_default()),
+                // Like any MTA, once it is queued we have taken responsibility for it.
+                (_, _, Outcome::Queued(note)) => Ok(note.message),
+                (_, _, Outcome::Failed(error)) => Err(error),
+            },
+        );
+    }
+    let mut input = Vec::new();
+    std::io::stdin().read_to_end(&mut input).map_err(|err| {
+        Error::new(
+            Kind::NoInput,
+            format!("cannot read the message from standard input: {err}"),
+        )
+    })?;
+    let (composed, delivery, outcome) = relay(
+        sendmail::until_lone_dot(&input, invocation.ignore_dots),
+        None,
+    )?;
+    let error = match outcome {
+        Outcome::Sent => None,
+        Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
+    };
+    if options.json {
+        report::print_delivery_json(&delivery, &composed, None, error.as_ref());
+    }
+    match error {
+        Some(error) => Err(error),
+        None => Ok(()),
+    }
+}
+
+/// `--help`: what `smtpsend help sendmail` prints, since SendmailOptions knows only the long
+/// options and not sendmail's own flags.
+fn print_help() {
+    use clap::CommandFactory;
+    let mut command = crate::cli::Cli::command();
+    // Building gives the subcommand its full name for the usage line.
+    command.build();
+    if let Some(sendmail) = command.find_subcommand_mut("sendmail") {
+        // As `main` does with clap's own help: a closed standard output is not worth a status.
+        let _ = sendmail.print_long_help();
+    }
+}
+
+/// What became of a message handed to sendmail mode.
+enum Outcome {
+    Sent,
+    /// Kept in the outbox; the error says where.
+    Queued(Error),
+    Failed(Error),
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+}

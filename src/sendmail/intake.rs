@@ -1,0 +1,456 @@
+//! Reading a complete RFC 5322 message and making only the changes a submission client must
+//! make (RFC 6409 section 8): Bcc removed, Date, Message-ID and From added when missing, line
+//! endings made CRLF. The envelope comes from the flags (or the `-bs` dialogue) and the
+//! header, local names through the aliases; the server from `settings`.
+
+use mail_builder::headers::Header;
+use mail_builder::headers::address::Address as MimeAddress;
+
+use super::aliases::{Aliases, expand_recipients, read_aliases};
+use super::flags::Invocation;
+use crate::address::{Mailbox, parse_mailbox};
+use crate::cli::SendmailOptions;
+use crate::compose::{Composed, Dsn, Envelope, new_message_id};
+use crate::config::Config;
+use crate::content::{Content, crlf_line_endings};
+use crate::error::Error;
+use crate::settings::{self, Environment, ServerSettings};
+
+/// Without -i, a line holding a lone dot ends the message, as it always has for sendmail.
+pub fn until_lone_dot(input: &[u8], ignore_dots: bool) -> &[u8] {
+    if ignore_dots {
+        return input;
+    }
+    let mut start = 0;
+    for line in input.split_inclusive(|&b| b == b'\n') {
+        if matches!(line, b".\n" | b".\r\n" | b".") {
+            return &input[..start];
+        }
+        start += line.len();
+    }
+    input
+}
+
+/// The message as it will be sent, its envelope and the server to send it to.
+pub fn prepare(
+    raw: &[u8],
+    dialogue_envelope: Option<&Envelope>,
+    invocation: &Invocation,
+    options: &SendmailOptions,
+    config: Option<&Config>,
+    env: &Environment,
+) -> Result<(Composed, ServerSettings), Error> {
+    let message = canonical_crlf(raw);
+    let (header_block, _) = split_header(&message)?;
+    // mail-parser wants the blank line that ends a header; a message may have no header at all.
+    let header_with_end = [header_block, b"\r\n"].concat();
+    let parsed = mail_parser::MessageParser::default().parse_headers(&header_with_end);
+    let has_from_header = parsed
+        .as_ref()
+        .is_some_and(|p| p.header_raw("From").is_some());
+    let header_from = parsed.as_ref().and_then(header_from);
+    // Callers pass local names as senders (cron: `-f root`, `From: root (Cron Daemon)`): they
+    // choose no account, and get the local domain, or else the account's address, below.
+    let with_domain = |raw: &str, what: &str| -> Result<Option<Mailbox>, Error> {
+        if raw.contains('@') {
+            parse_mailbox(raw, what).map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let flag_sender = match &invocation.sender {
+        Some(sender) => with_domain(sender, "-f")?,
+        None => None,
+    };
+    let sender_hint = dialogue_envelope
+        .and_then(|e| parse_mailbox(&e.from, "MAIL FROM").ok())
+        .or(flag_sender.clone())
+        .or(header_from
+            .as_deref()
+            .and_then(|f| parse_mailbox(f, "From").ok()));
+    let (account, server) = settings::resolve_with_config(
+        config,
+        options.account.as_deref(),
+        &options.connection,
+        sender_hint.as_ref(),
+        env,
+    )?;
+    let local_domain = account.as_ref().and_then(|a| a.local_domain.clone());
+    let qualify = |raw: &str| -> Option<Mailbox> {
+        match (raw.contains('@'), &local_domain) {
+            (true, _) => parse_mailbox(raw, "sender").ok(),
+            (false, Some(domain)) => parse_mailbox(&format!("{raw}@{domain}"), "sender").ok(),
+            (false, None) => None,
+        }
+    };
+    let account_from = account.as_ref().and_then(|a| a.from.clone()).or_else(|| {
+        server
+            .login
+            .as_ref()
+            .and_then(|l| parse_mailbox(&l.user, "user").ok())
+    });
+    let flag_sender = flag_sender.or_else(|| invocation.sender.as_deref().and_then(qualify));
+    let header_sender = header_from.as_deref().and_then(qualify);
+
+    // A From header only when there is none at all: -F's name with the sender's address.
+    let new_from = if has_from_header {
+        None
+    } else {
+        let address = flag_sender
+            .clone()
+            .or(account_from.clone())
+            .ok_or_else(|| {
+                Error::config("sendmail: the message has no From and there is no sender to add")
+                    .with_hint("give -f ADDR, or set `from` in the account or SMTPSEND_FROM")
+            })?;
+        Some(Mailbox {
+            name: invocation.full_name.clone().or(address.name.clone()),
+            address: address.address,
+        })
+    };
+    let envelope_from = match dialogue_envelope {
+        Some(envelope) => envelope.from.clone(),
+        None => flag_sender
+            .or(header_sender)
+            .or(new_from.clone())
+            .or(account_from)
+            .map(|m| m.address)
+            .ok_or_else(|| {
+                Error::config("sendmail: no sender address for the envelope")
+                    .with_hint("give -f ADDR, or set `from` or local_domain in the account")
+            })?,
+    };
+
+    let mut recipients: Vec<String> = match dialogue_envelope {
+        Some(envelope) => envelope.recipients.clone(),
+        None => invocation.recipients.clone(),
+    };
+    if invocation.recipients_from_headers && dialogue_envelope.is_none() {
+        recipients.extend(parsed.iter().flat_map(header_recipients));
+    }
+    // Read only when a local name needs it: most messages name full addresses.
+    let aliases = match account.as_ref().and_then(|a| a.aliases.as_ref()) {
+        Some(path) if recipients.iter().any(|r| !r.contains('@')) => read_aliases(path)?,
+        _ => Aliases::default(),
+    };
+    let recipients = expand_recipients(&recipients, &aliases, local_domain.as_deref())?;
+    if recipients.is_empty() {
+        return Err(Error::usage("sendmail: no recipients").with_hint(
+            "name them on the command line, or use -t to take them from To, Cc and Bcc",
+        ));
+    }
+
+    let domain = new_from
+        .as_ref()
+        .map(|m| m.domain().to_string())
+        .unwrap_or_else(|| {
+            envelope_from
+                .rsplit('@')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        });
+    let (bytes, message_id) = fix_headers(&message, new_from.as_ref(), &domain)?;
+    let composed = Composed {
+        envelope: Envelope {
+            from: envelope_from,
+            recipients,
+            dsn: Dsn {
+                notify: invocation.dsn_notify.clone(),
+                envelope_id: invocation.envelope_id.clone(),
+                ret: invocation.dsn_return.clone(),
+            },
+        },
+        message_id,
+        content: Content::from_bytes(bytes),
+    };
+    Ok((composed, server))
+}
+
+/// The address of the header's From.
+fn header_from(parsed: &mail_parser::Message) -> Option<String> {
+    parsed
+        .from()
+        .and_then(|a| a.first())
+        .and_then(|a| a.address())
+        .map(str::to_string)
+}
+
+/// Everyone in To, Cc and Bcc. A bare local name (`To: root`) parses as a name without an
+/// address, and is given as it is.
+fn header_recipients(parsed: &mail_parser::Message) -> Vec<String> {
+    [parsed.to(), parsed.cc(), parsed.bcc()]
+        .into_iter()
+        .flatten()
+        .flat_map(|list| list.iter())
+        .filter_map(|a| {
+            a.address()
+                .or(a.name().filter(|n| !n.contains(char::is_whitespace)))
+                .map(str::to_string)
+        })
+        .collect()
+}
+
+/// What a message's own header says of its envelope, for a queued message whose envelope
+/// was lost (`queue flush`). Nothing here is checked yet.
+pub struct HeaderEnvelope {
+    pub from: Option<String>,
+    pub recipients: Vec<String>,
+    /// With its angle brackets, as `Composed` has it.
+    pub message_id: Option<String>,
+}
+
+pub fn header_envelope(message: &[u8]) -> Result<HeaderEnvelope, Error> {
+    let (header_block, _) = split_header(message)?;
+    let header_with_end = [header_block, b"\r\n"].concat();
+    let parsed = mail_parser::MessageParser::default().parse_headers(&header_with_end);
+    Ok(HeaderEnvelope {
+        from: parsed.as_ref().and_then(header_from),
+        recipients: parsed.as_ref().map(header_recipients).unwrap_or_default(),
+        message_id: parsed
+            .as_ref()
+            .and_then(|p| p.message_id())
+            .map(|id| format!("<{id}>")),
+    })
+}
+
+/// A whole message with CRLF line endings, its last line ended too.
+fn canonical_crlf(input: &[u8]) -> Vec<u8> {
+    let mut out = crlf_line_endings(input);
+    if !out.is_empty() && !out.ends_with(b"\r\n") {
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// The header block (with its final CRLF) and the body. As Postfix does, the header ends at
+/// the first line that is neither a field nor a continuation: input with no header at all
+/// (`echo body | sendmail root`) is all body.
+fn split_header(message: &[u8]) -> Result<(&[u8], &[u8]), Error> {
+    if message.is_empty() {
+        return Err(Error::bad_message("sendmail: the message is empty"));
+    }
+    if message.contains(&0) {
+        return Err(Error::bad_message(
+            "sendmail: the message contains a NUL byte",
+        ));
+    }
+    // RFC 5321 section 4.5.3.1.6: 1000 octets with the CRLF.
+    if let Some(long) = message
+        .split(|&b| b == b'\n')
+        .position(|line| line.strip_suffix(b"\r").unwrap_or(line).len() > 998)
+    {
+        return Err(Error::bad_message(format!(
+            "sendmail: line {} is longer than SMTP allows (998 octets); it cannot be sent as it is",
+            long + 1
+        )));
+    }
+    let mut end = 0;
+    for line in message.split_inclusive(|&b| b == b'\n') {
+        let continuation = end > 0 && line.starts_with(b" ") || line.starts_with(b"\t");
+        if !(continuation || is_field(line)) {
+            break;
+        }
+        end += line.len();
+    }
+    let (header, rest) = message.split_at(end);
+    Ok((header, rest.strip_prefix(b"\r\n").unwrap_or(rest)))
+}
+
+/// `Name:` with a name of printable ASCII (RFC 5322 section 2.2).
+fn is_field(line: &[u8]) -> bool {
+    line.iter()
+        .position(|&b| b == b':')
+        .is_some_and(|colon| colon > 0 && line[..colon].iter().all(|&b| (33..=126).contains(&b)))
+}
+
+/// Removes Bcc and adds Date, Message-ID and From where missing; the rest passes unchanged.
+fn fix_headers(
+    message: &[u8],
+    new_from: Option<&Mailbox>,
+    domain: &str,
+) -> Result<(Vec<u8>, String), Error> {
+    let (header, body) = split_header(message)?;
+    let mut fields: Vec<&[u8]> = Vec::new();
+    for line in header.split_inclusive(|&b| b == b'\n') {
+        match (line.first(), fields.last_mut()) {
+            // A continuation line belongs to the field before it.
+            (Some(b' ' | b'\t'), Some(last)) => {
+                let start = last.as_ptr() as usize - header.as_ptr() as usize;
+                *last = &header[start..start + last.len() + line.len()];
+            }
+            _ => fields.push(line),
+        }
+    }
+    let name_of = |field: &[u8]| -> String {
+        let end = field.iter().position(|&b| b == b':').unwrap_or(0);
+        String::from_utf8_lossy(&field[..end])
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let has = |name: &str| fields.iter().any(|f| name_of(f) == name);
+    let mut out = Vec::with_capacity(message.len() + 256);
+    let message_id = match fields.iter().find(|f| name_of(f) == "message-id") {
+        Some(field) => {
+            let value = &field[field.iter().position(|&b| b == b':').unwrap_or(0) + 1..];
+            String::from_utf8_lossy(value).trim().to_string()
+        }
+        None => {
+            let id = new_message_id(domain);
+            out.extend_from_slice(format!("Message-ID: {id}\r\n").as_bytes());
+            id
+        }
+    };
+    if !has("date") {
+        out.extend_from_slice(b"Date: ");
+        out.extend_from_slice(
+            mail_builder::headers::date::Date::now()
+                .to_rfc822()
+                .as_bytes(),
+        );
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(from) = new_from {
+        out.extend_from_slice(b"From: ");
+        MimeAddress::new_address(from.name.clone(), from.address.clone()).write_header(&mut out, 6);
+    }
+    for field in &fields {
+        if !matches!(name_of(field).as_str(), "bcc" | "resent-bcc") {
+            out.extend_from_slice(field);
+        }
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    Ok((out, message_id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_dot_ends_the_input_unless_dash_i() {
+        let input = b"Subject: x\n\nline\n.\nafter\n";
+        assert_eq!(until_lone_dot(input, false), b"Subject: x\n\nline\n");
+        assert_eq!(until_lone_dot(input, true), input);
+    }
+
+    #[test]
+    fn headers_are_fixed_and_nothing_else_changes() {
+        let message = canonical_crlf(
+            b"To: a@x.org\nBcc: secret@x.org,\n  other@x.org\nSubject: hi\n\nbody\n.dot\n",
+        );
+        let from = Mailbox {
+            name: Some("Cron Daemon".into()),
+            address: "root@host.example".into(),
+        };
+        let (fixed, id) = fix_headers(&message, Some(&from), "host.example").unwrap();
+        let text = String::from_utf8(fixed).unwrap();
+        assert!(
+            !text.to_ascii_lowercase().contains("\nbcc:")
+                && !text.to_ascii_lowercase().starts_with("bcc:")
+                && !text.contains("secret"),
+            "{text}"
+        );
+        assert!(text.contains(&format!("Message-ID: {id}\r\n")));
+        assert!(text.contains("\r\nDate: "));
+        assert!(
+            text.contains("From: \"Cron Daemon\" <root@host.example>\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("To: a@x.org\r\nSubject: hi\r\n\r\nbody\r\n.dot\r\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn present_headers_are_kept() {
+        let message = canonical_crlf(b"From: me@x.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <given@x.org>\n\nbody\n");
+        let (fixed, id) = fix_headers(&message, None, "x.org").unwrap();
+        assert_eq!(id, "<given@x.org>");
+        assert_eq!(fixed, message);
+    }
+
+    #[test]
+    fn line_endings_become_crlf() {
+        assert_eq!(canonical_crlf(b"a\nb\r\nc\rd"), b"a\r\nb\r\nc\r\nd\r\n");
+    }
+
+    #[test]
+    fn malformed_input_is_refused() {
+        assert_eq!(split_header(b"").unwrap_err().exit_code(), 65);
+        assert_eq!(
+            split_header(b"Subject: a\0b\r\n").unwrap_err().exit_code(),
+            65
+        );
+        let line = |octets: usize| format!("Subject: x\r\n\r\n{}\r\n", "x".repeat(octets));
+        assert!(split_header(line(998).as_bytes()).is_ok());
+        let err = split_header(line(999).as_bytes()).unwrap_err();
+        assert_eq!(err.exit_code(), 65);
+        assert!(err.message.contains("line 3"), "{}", err.message);
+    }
+
+    #[test]
+    fn the_header_ends_at_the_first_line_that_is_no_field() {
+        let split = |text: &'static [u8]| split_header(text).unwrap();
+        assert_eq!(
+            split(b"just some text\r\n"),
+            (&b""[..], &b"just some text\r\n"[..])
+        );
+        assert_eq!(
+            split(b"Subject: a\r\n b\r\nnot a field\r\n"),
+            (&b"Subject: a\r\n b\r\n"[..], &b"not a field\r\n"[..])
+        );
+        assert_eq!(
+            split(b"Subject: a\r\n\r\nbody\r\n"),
+            (&b"Subject: a\r\n"[..], &b"body\r\n"[..])
+        );
+    }
+
+    mod properties {
+        use clap::Parser;
+        use proptest::prelude::*;
+
+        use super::*;
+        use crate::sendmail::strategies::{hostile, no_bare_line_breaks};
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+
+            #[test]
+            fn the_intake_takes_any_bytes(raw in hostile(), dash_t in any::<bool>()) {
+                let message = canonical_crlf(&raw);
+                prop_assert!(no_bare_line_breaks(&message));
+                prop_assert!(until_lone_dot(&raw, false).len() <= raw.len());
+                if split_header(&message).is_ok() {
+                    let from = Mailbox { name: Some("Robot".into()), address: "r@x.org".into() };
+                    let (fixed, _) = fix_headers(&message, Some(&from), "x.org").unwrap();
+                    let (header, _) = split_header(&fixed).unwrap();
+                    let bcc = header.split_inclusive(|&b| b == b'\n').find(|line| {
+                        let line = line.to_ascii_lowercase();
+                        line.starts_with(b"bcc:") || line.starts_with(b"resent-bcc:")
+                    });
+                    prop_assert!(bcc.is_none(), "{:?}", String::from_utf8_lossy(&fixed));
+                }
+                let invocation = Invocation {
+                    recipients_from_headers: dash_t,
+                    sender: Some("me@x.org".into()),
+                    recipients: vec!["a@x.org".into()],
+                    ..Invocation::default()
+                };
+                let options =
+                    SendmailOptions::try_parse_from(["--server", "smtp+plain://localhost"]).unwrap();
+                let env = Environment {
+                    var: &|_| None,
+                    stdin_is_terminal: false,
+                    stderr_is_terminal: false,
+                    can_prompt: false,
+                };
+                if let Ok((composed, _)) = prepare(&raw, None, &invocation, &options, None, &env) {
+                    prop_assert!(!composed.envelope.recipients.is_empty());
+                }
+            }
+        }
+    }
+}
