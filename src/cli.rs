@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueHint};
 
 use crate::config;
+use crate::error;
 use crate::server::{AuthChoice, Security};
 
 const EXAMPLES: &str = "\
@@ -24,12 +25,7 @@ Examples:
     SMTPSEND_PASSWORD_FILE=/run/secrets/smtp \\
       ./build-report | smtpsend -f ci@example.com -t team@example.com -s 'Nightly build' -a log.txt
   See the whole SMTP dialogue, or exactly what would be sent:
-    smtpsend -v ...        smtpsend --dry-run ...
-
-Exit status (sysexits.h): 0 accepted; 64 usage; 65 bad message data or message refused;
-66 input file unreadable; 67 recipient refused; 69 service unavailable (unknown host, no TLS,
-certificate rejected); 75 temporary failure, try again later; 76 protocol error;
-77 authentication refused; 78 configuration error or no credentials.";
+    smtpsend -v ...        smtpsend --dry-run ...";
 
 /// Send mail from the command line over an authenticated, encrypted SMTP submission.
 ///
@@ -40,7 +36,8 @@ certificate rejected); 75 temporary failure, try again later; 76 protocol error;
 #[command(
     name = "smtpsend",
     version,
-    after_help = EXAMPLES,
+    after_help = format!("{EXAMPLES}\n\n{}", error::exit_status_summary()),
+    after_long_help = format!("{EXAMPLES}\n\n{}", error::exit_status_list()),
     args_conflicts_with_subcommands = true,
     max_term_width = 100
 )]

@@ -53,6 +53,123 @@ impl Kind {
     }
 }
 
+/// One exit status as the user reads about it. `--help`, the EXIT STATUS section of
+/// smtpsend(1) and the README's table are made from `EXIT_STATUSES` (and a test checks the
+/// README), so the code and its documentation cannot drift apart.
+pub struct ExitStatus {
+    /// None for success.
+    pub kind: Option<Kind>,
+    /// A few words, for the summary under `--help`.
+    pub brief: &'static str,
+    /// In full, for `--help`, the man page and the README; flags and commands in `backticks`.
+    pub meaning: &'static str,
+}
+
+impl ExitStatus {
+    pub fn code(&self) -> u8 {
+        self.kind.map_or(0, Kind::exit_code)
+    }
+}
+
+pub const EXIT_STATUSES: [ExitStatus; 13] = [
+    ExitStatus {
+        kind: None,
+        brief: "accepted",
+        meaning: "The server accepted the message for every recipient.",
+    },
+    ExitStatus {
+        kind: Some(Kind::Usage),
+        brief: "usage",
+        meaning: "Usage error: an unknown flag, contradictory flags, no recipients, an argument \
+                  that is not UTF-8.",
+    },
+    ExitStatus {
+        kind: Some(Kind::BadMessage),
+        brief: "bad message data or message refused",
+        meaning: "Bad message data: a malformed address, CR or LF in a header, a NUL in a text \
+                  body; or the server refused the message itself (5xx to MAIL FROM or after \
+                  the data).",
+    },
+    ExitStatus {
+        kind: Some(Kind::NoInput),
+        brief: "input file unreadable",
+        meaning: "An input file (body, attachment, certificate) is missing or unreadable.",
+    },
+    ExitStatus {
+        kind: Some(Kind::RecipientRefused),
+        brief: "recipient refused",
+        meaning: "A recipient was refused (5xx to RCPT TO); nothing was sent, or with \
+                  `--allow-partial` the others got it and `--json` says who. When recipients \
+                  were only deferred (4xx), the status is 75.",
+    },
+    ExitStatus {
+        kind: Some(Kind::Unavailable),
+        brief: "service unavailable (unknown host, no TLS, certificate rejected)",
+        meaning: "Service unavailable, permanently: unknown host, STARTTLS not offered, \
+                  certificate rejected, SMTPUTF8 needed but not offered.",
+    },
+    ExitStatus {
+        kind: Some(Kind::Internal),
+        brief: "internal error",
+        meaning: "Internal error: a bug in smtpsend.",
+    },
+    ExitStatus {
+        kind: Some(Kind::CantCreate),
+        brief: "outbox cannot be created or is unsafe",
+        meaning: "The outbox cannot be created, or is not safe to use: a symbolic link, a \
+                  directory of another user, or one that others may write to. A message that \
+                  was to be queued was not kept; the error names the directory.",
+    },
+    ExitStatus {
+        kind: Some(Kind::IoError),
+        brief: "reading or writing a file failed",
+        meaning: "Reading or writing the outbox failed (a full disk, an I/O error): a message \
+                  that was to be queued was not kept, and no partial file is left behind. Or \
+                  standard output could not be written; a reader that went away (`| head`) is \
+                  no error: the output stops, and the command finishes with its own status.",
+    },
+    ExitStatus {
+        kind: Some(Kind::Temporary),
+        brief: "temporary failure, try again later",
+        meaning: "Temporary failure, try again later: any 4xx reply, connection refused or \
+                  lost, timeout, `--deadline` reached.",
+    },
+    ExitStatus {
+        kind: Some(Kind::Protocol),
+        brief: "protocol error",
+        meaning: "Protocol error: the server's replies make no sense, such as a 3xx where only \
+                  a 2xx means success.",
+    },
+    ExitStatus {
+        kind: Some(Kind::AuthRefused),
+        brief: "authentication refused",
+        meaning: "The server refused the credentials.",
+    },
+    ExitStatus {
+        kind: Some(Kind::Config),
+        brief: "configuration error or no credentials",
+        meaning: "Configuration error, or no password from any source.",
+    },
+];
+
+/// The one-paragraph summary under `-h`.
+pub fn exit_status_summary() -> String {
+    let items: Vec<String> = EXIT_STATUSES
+        .iter()
+        .map(|status| format!("{} {}", status.code(), status.brief))
+        .collect();
+    format!("Exit status (sysexits.h): {}.", items.join("; "))
+}
+
+/// The whole list under `--help`, a status a line (wrapped by clap).
+pub fn exit_status_list() -> String {
+    let items: Vec<String> = EXIT_STATUSES
+        .iter()
+        .map(|status| format!("  {:<3} {}", status.code(), status.meaning.replace('`', "")))
+        .collect();
+    format!("Exit status (sysexits.h):\n{}", items.join("\n"))
+}
+
 /// A failure with a one-line message naming the culprit and, where it helps, a hint naming the fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
@@ -132,6 +249,33 @@ pub fn io_reason(err: &std::io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_is_documented_once_in_code_order() {
+        let kinds = [
+            Kind::Usage,
+            Kind::BadMessage,
+            Kind::NoInput,
+            Kind::RecipientRefused,
+            Kind::Unavailable,
+            Kind::Internal,
+            Kind::CantCreate,
+            Kind::IoError,
+            Kind::Temporary,
+            Kind::Protocol,
+            Kind::AuthRefused,
+            Kind::Config,
+        ];
+        for kind in kinds {
+            let documented = EXIT_STATUSES
+                .iter()
+                .filter(|s| s.kind == Some(kind))
+                .count();
+            assert_eq!(documented, 1, "{kind:?}");
+        }
+        let codes: Vec<u8> = EXIT_STATUSES.iter().map(ExitStatus::code).collect();
+        assert!(codes.windows(2).all(|w| w[0] < w[1]), "{codes:?}");
+    }
 
     #[test]
     fn exit_codes_follow_sysexits() {

@@ -85,6 +85,7 @@ pub fn complete_dynamically() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::{EXIT_STATUSES, Kind};
     use std::path::Path;
 
     /// Compares `generated` with the committed file, or rewrites it with SNAPSHOTS=overwrite.
@@ -284,8 +285,94 @@ mod tests {
         if command.get_subcommands().any(|sub| !sub.is_hide_set()) {
             page += &body(clap_mangen::Man::render_subcommands_section);
         }
-        page += hand.rest;
+        page += &hand.rest.replace(EXIT_STATUSES_MARK, &exit_statuses_roff());
         page.into_bytes()
+    }
+
+    /// Where a hand-written section wants the exit statuses of `EXIT_STATUSES`.
+    const EXIT_STATUSES_MARK: &str =
+        ".\\\" The statuses follow, made from EXIT_STATUSES in src/error.rs.\n";
+
+    /// Each exit status as a roff paragraph: the code in bold, then its meaning, `backticks`
+    /// made bold too.
+    fn exit_statuses_roff() -> String {
+        EXIT_STATUSES
+            .iter()
+            .map(|status| {
+                let meaning = status
+                    .meaning
+                    .replace('\\', "\\e")
+                    .split('`')
+                    .enumerate()
+                    .map(|(i, part)| match i % 2 {
+                        1 => format!("\\fB{}\\fR", part.replace('-', "\\-")),
+                        _ => part.to_string(),
+                    })
+                    .collect::<String>();
+                format!(".TP\n.B {}\n{meaning}\n", status.code())
+            })
+            .collect()
+    }
+
+    /// The README's table of exit statuses.
+    fn exit_statuses_markdown() -> String {
+        let mut table = String::from("| code | meaning | retry? |\n|---|---|---|\n");
+        for status in &EXIT_STATUSES {
+            let retry = match status.kind {
+                None => "",
+                Some(Kind::Temporary) => "yes",
+                Some(_) => "no",
+            };
+            let meaning = status.meaning.replace('|', "\\|");
+            table += &format!("| {} | {meaning} | {retry} |\n", status.code());
+        }
+        table
+    }
+
+    #[test]
+    fn the_readme_lists_every_exit_status() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md");
+        let readme = std::fs::read_to_string(&path).unwrap();
+        let start = readme
+            .find("| code | meaning | retry? |\n")
+            .expect("the table's header");
+        let end = start
+            + readme[start..]
+                .find("\n\n")
+                .expect("a blank line after the table")
+            + 1;
+        let table = exit_statuses_markdown();
+        if std::env::var("SNAPSHOTS").as_deref() == Ok("overwrite") {
+            std::fs::write(
+                &path,
+                format!("{}{table}{}", &readme[..start], &readme[end..]),
+            )
+            .unwrap();
+            return;
+        }
+        assert_eq!(
+            &readme[start..end],
+            table,
+            "README.md's exit statuses are stale; regenerate with: SNAPSHOTS=overwrite cargo test generate"
+        );
+    }
+
+    #[test]
+    fn every_exit_status_a_man_page_names_exists() {
+        let known: Vec<String> = EXIT_STATUSES.iter().map(|s| s.code().to_string()).collect();
+        for (page, text) in SECTIONS {
+            let Some(start) = text.find(".SH EXIT STATUS") else {
+                continue;
+            };
+            let section = &text[start..];
+            let section = &section[..section[1..].find(".SH ").map_or(section.len(), |e| e + 1)];
+            for code in section.lines().filter_map(|line| line.strip_prefix(".B ")) {
+                assert!(
+                    known.iter().any(|k| k == code.trim()),
+                    "{page}: exit status {code}"
+                );
+            }
+        }
     }
 
     /// A hand-written file split the way `SECTIONS` describes.

@@ -47,7 +47,11 @@ fn main() -> ExitCode {
         Err(err) => {
             let _ = err.print();
             // Help and --version go to stdout and succeed; a usage error is EX_USAGE.
-            return ExitCode::from(if err.use_stderr() { 64 } else { 0 });
+            return ExitCode::from(if err.use_stderr() {
+                error::Kind::Usage.exit_code()
+            } else {
+                0
+            });
         }
     };
     let env = environment();

@@ -736,10 +736,20 @@ fn help_lists_the_exit_codes_and_version_answers() {
         "-t, --to <ADDR>",
         "--server <URL>",
         "--password-command <CMD>",
-        "75 temporary failure",
+        "75  Temporary failure, try again later",
+        "78  Configuration error",
     ] {
         assert!(help.stdout.contains(text), "missing {text:?}");
     }
+    let short = run(sandbox.command().arg("-h"));
+    short.assert_code(0);
+    assert!(
+        short
+            .stdout
+            .contains("75 temporary failure, try again later"),
+        "{}",
+        short.stdout
+    );
     let version = run(sandbox.command().arg("--version"));
     version.assert_code(0);
     assert_eq!(
