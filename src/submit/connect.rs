@@ -4,8 +4,10 @@
 //! from the connection's local address.
 
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
+
+use dns_lookup::{AddrInfoHints, LookupError, LookupErrorKind, SockType};
 
 use super::delivery::{Fault, Result, Step, fault};
 use super::transcript::Transcript;
@@ -19,20 +21,16 @@ pub(super) fn connect(
     deadline: Option<Instant>,
     transcript: &mut Transcript,
 ) -> Result<TcpStream> {
-    let host_port = (endpoint.host.clone(), endpoint.port);
+    let (host, port) = (endpoint.host.clone(), endpoint.port);
     let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
     // Name resolution has no timeout of its own; run it where we can stop waiting for it.
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let _ = sender.send(
-            host_port
-                .to_socket_addrs()
-                .map(Iterator::collect::<Vec<SocketAddr>>),
-        );
+        let _ = sender.send(resolve(&host, port));
     });
     let addresses = match receiver.recv_timeout(wait) {
         Ok(Ok(addresses)) => addresses,
-        Ok(Err(err)) => return Err(resolve_fault(&endpoint.host, &err)),
+        Ok(Err(failure)) => return Err(resolve_fault(&endpoint.host, failure)),
         Err(_) => {
             return Err(fault(
                 Step::Connect,
@@ -54,7 +52,7 @@ pub(super) fn connect(
             Err(err) => last_error = Some((address, err)),
         }
     }
-    let (address, err) = last_error.expect("to_socket_addrs gives at least one address");
+    let (address, err) = last_error.expect("resolve gives at least one address");
     let reason = if err.kind() == io::ErrorKind::TimedOut {
         "timed out".to_string()
     } else {
@@ -70,23 +68,81 @@ pub(super) fn connect(
     ))
 }
 
-fn resolve_fault(host: &str, err: &io::Error) -> Box<Fault> {
-    let text = err.to_string();
-    // getaddrinfo's EAI_AGAIN reads "Temporary failure in name resolution"; anything else means
-    // the name does not exist, which retrying will not change.
-    if text.contains("Temporary failure") || text.contains("try again") {
-        fault(
-            Step::Connect,
-            Kind::Temporary,
-            format!("cannot look up {host}: {text}"),
-        )
-    } else {
-        fault(
-            Step::Connect,
-            Kind::Unavailable,
-            format!("unknown host {host}"),
-        )
+/// Why a name did not resolve, told by getaddrinfo's code rather than by its message, which
+/// differs from one C library to the next (glibc's "Temporary failure in name resolution" is
+/// musl's "Try again").
+#[derive(Debug)]
+enum LookupFailure {
+    /// EAI_AGAIN: no answer for now (a resolver that timed out, a SERVFAIL); later may bring one.
+    TryAgain(String),
+    /// EAI_NONAME, EAI_NODATA, EAI_FAIL: the name has no address, and asking again will not
+    /// give it one.
+    NoSuchHost,
+    /// EAI_SYSTEM: a system call failed; errno says which.
+    System(io::Error),
+    /// Any other code: taken as temporary.
+    Other(String),
+}
+
+impl From<LookupError> for LookupFailure {
+    fn from(err: LookupError) -> Self {
+        match err.kind() {
+            LookupErrorKind::Again => LookupFailure::TryAgain(err.to_string()),
+            LookupErrorKind::NoName | LookupErrorKind::NoData | LookupErrorKind::Fail => {
+                LookupFailure::NoSuchHost
+            }
+            // The error was made from errno when getaddrinfo returned.
+            LookupErrorKind::System => LookupFailure::System(err.into()),
+            _ => LookupFailure::Other(err.to_string()),
+        }
     }
+}
+
+/// The addresses of `host` with `port`: an IP address as it is, a name through getaddrinfo
+/// (for stream sockets, any family, as `ToSocketAddrs` asks).
+fn resolve(host: &str, port: u16) -> std::result::Result<Vec<SocketAddr>, LookupFailure> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if host.contains('\0') {
+        // No C string holds it, so no name server knows it.
+        return Err(LookupFailure::NoSuchHost);
+    }
+    let hints = AddrInfoHints {
+        socktype: SockType::Stream.into(),
+        ..AddrInfoHints::default()
+    };
+    let found = dns_lookup::getaddrinfo(Some(host), None, Some(hints))?;
+    // An entry of a family std cannot represent is skipped, as `ToSocketAddrs` does.
+    let addresses: Vec<SocketAddr> = found
+        .filter_map(|info| info.ok())
+        .map(|info| {
+            let mut address = info.sockaddr;
+            address.set_port(port);
+            address
+        })
+        .collect();
+    if addresses.is_empty() {
+        return Err(LookupFailure::NoSuchHost);
+    }
+    Ok(addresses)
+}
+
+fn resolve_fault(host: &str, failure: LookupFailure) -> Box<Fault> {
+    let (kind, message) = match failure {
+        LookupFailure::NoSuchHost => (Kind::Unavailable, format!("unknown host {host}")),
+        LookupFailure::TryAgain(reason) | LookupFailure::Other(reason) => {
+            (Kind::Temporary, format!("cannot look up {host}: {reason}"))
+        }
+        LookupFailure::System(err) => (
+            Kind::Temporary,
+            format!(
+                "cannot look up {host}: {}",
+                crate::error::io_reason(&err).to_lowercase()
+            ),
+        ),
+    };
+    fault(Step::Connect, kind, message)
 }
 
 fn deadline_passed(step: Step) -> impl Fn() -> Box<Fault> {
@@ -174,6 +230,65 @@ impl Write for Socket {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The exit code and message the failure getaddrinfo gives as `code` ends in.
+    fn looked_up(code: i32) -> (u8, String) {
+        let fault = resolve_fault("mail.example", LookupFailure::from(LookupError::new(code)));
+        (fault.error.kind.exit_code(), fault.error.message)
+    }
+
+    #[test]
+    fn lookup_failures_are_told_by_their_code() {
+        // EAI_AGAIN: a resolver hiccup is temporary and queued, whatever libc calls it.
+        let (code, message) = looked_up(libc::EAI_AGAIN);
+        assert_eq!(code, 75);
+        assert!(
+            message.starts_with("cannot look up mail.example: "),
+            "{message}"
+        );
+        // No such name, no address for it, or an answer saying so for good: permanent.
+        for eai in [libc::EAI_NONAME, libc::EAI_NODATA, libc::EAI_FAIL] {
+            assert_eq!(
+                looked_up(eai),
+                (69, "unknown host mail.example".into()),
+                "{eai}"
+            );
+        }
+        // EAI_SYSTEM reports errno; it and any other code are temporary.
+        for eai in [
+            libc::EAI_SYSTEM,
+            libc::EAI_MEMORY,
+            libc::EAI_FAMILY,
+            libc::EAI_SERVICE,
+            libc::EAI_BADFLAGS,
+            -12345,
+        ] {
+            let (code, message) = looked_up(eai);
+            assert_eq!(code, 75, "{eai}: {message}");
+            assert!(
+                message.starts_with("cannot look up mail.example: "),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn addresses_resolve_without_a_lookup_and_names_through_one() {
+        assert_eq!(
+            resolve("192.0.2.7", 587).unwrap(),
+            ["192.0.2.7:587".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(
+            resolve("::1", 465).unwrap(),
+            ["[::1]:465".parse::<SocketAddr>().unwrap()]
+        );
+        let local = resolve("localhost", 25).unwrap();
+        assert!(!local.is_empty() && local.iter().all(|a| a.port() == 25 && a.ip().is_loopback()));
+        assert!(matches!(
+            resolve("a\0b", 25),
+            Err(LookupFailure::NoSuchHost)
+        ));
+    }
 
     #[test]
     fn deadline_bounds_every_wait() {

@@ -685,6 +685,31 @@ fn a_refused_connection_is_temporary() {
     assert!(error.contains("connection refused"), "{error}");
 }
 
+// Issue 11: a name that does not exist is permanent (69); a resolver that cannot answer for
+// now is temporary (75), told by getaddrinfo's code, which the unit tests in submit::connect map.
+#[test]
+fn an_unknown_host_is_permanent() {
+    let sandbox = Sandbox::new();
+    let run = run(sandbox.command().args([
+        "--server",
+        "smtps://nonexistent.invalid:465",
+        "--timeout",
+        "10",
+        "-f",
+        "a@example.org",
+        "-t",
+        "b@example.org",
+        "-m",
+        "hi",
+    ]));
+    run.assert_code(69);
+    let error = error_line(&run);
+    assert!(
+        error.contains("unknown host nonexistent.invalid"),
+        "{error}"
+    );
+}
+
 #[test]
 fn lone_dots_and_bare_line_endings_in_the_body_cannot_end_the_data() {
     let sandbox = Sandbox::new();
