@@ -131,8 +131,9 @@ pub const EXIT_STATUSES: [ExitStatus; 13] = [
     ExitStatus {
         kind: Some(Kind::Temporary),
         brief: "temporary failure, try again later",
-        meaning: "Temporary failure, try again later: any 4xx reply, connection refused or \
-                  lost, timeout, `--deadline` reached.",
+        meaning: "Temporary failure, try again later: any 4xx reply, a name lookup the \
+                  resolver could not answer for now, connection refused or lost, timeout, \
+                  `--deadline` reached.",
     },
     ExitStatus {
         kind: Some(Kind::Protocol),

@@ -6,10 +6,23 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 
-use super::Transcript;
+use super::delivery::{Result, Step, fault, refused};
 use super::reply::{Extensions, Reply};
-use super::{Kind, Login, Result, Session, Step, fault, refused};
+use super::session::Session;
+use super::transcript::Transcript;
+use crate::credentials::Secret;
+use crate::error::Kind;
 use crate::server::{AuthChoice, Endpoint};
+
+/// A login, password in hand.
+#[derive(Debug)]
+pub struct Login {
+    pub user: String,
+    pub mechanism: AuthChoice,
+    pub password: Secret,
+    /// Where the password came from, for the transcript.
+    pub source: &'static str,
+}
 
 pub(super) fn authenticate(
     session: &mut Session,

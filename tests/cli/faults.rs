@@ -685,6 +685,45 @@ fn a_refused_connection_is_temporary() {
     assert!(error.contains("connection refused"), "{error}");
 }
 
+// Issue 11: a name that does not exist is permanent (69); a resolver that cannot answer for
+// now is temporary (75), told by getaddrinfo's code, which the unit tests in submit::connect map.
+// The machine's own resolver says which of the two this machine gives: on one without a name
+// server, getaddrinfo answers EAI_AGAIN, and then the send must be temporary.
+#[test]
+fn an_unknown_host_is_permanent_unless_the_resolver_cannot_answer() {
+    let resolver = dns_lookup::getaddrinfo(Some("nonexistent.invalid"), None, None).map(drop);
+    let no_answer =
+        matches!(&resolver, Err(e) if matches!(e.kind(), dns_lookup::LookupErrorKind::Again));
+    let sandbox = Sandbox::new();
+    let run = run(sandbox.command().args([
+        "--server",
+        "smtps://nonexistent.invalid:465",
+        "--timeout",
+        "10",
+        "-f",
+        "a@example.org",
+        "-t",
+        "b@example.org",
+        "-m",
+        "hi",
+    ]));
+    let error = error_line(&run);
+    if no_answer {
+        run.assert_code(75);
+        assert!(
+            error.contains("cannot look up nonexistent.invalid"),
+            "{error}"
+        );
+    } else {
+        assert!(resolver.is_err(), "nonexistent.invalid resolved");
+        run.assert_code(69);
+        assert!(
+            error.contains("unknown host nonexistent.invalid"),
+            "{error}"
+        );
+    }
+}
+
 #[test]
 fn lone_dots_and_bare_line_endings_in_the_body_cannot_end_the_data() {
     let sandbox = Sandbox::new();

@@ -1,0 +1,309 @@
+//! Reaching the server: name resolution, the TCP connection, and the time limits every wait
+//! in the session is bounded by (the per-step timeout and `--deadline`), including the
+//! `Socket` that arms them afresh on every read and write. Also the EHLO name, which comes
+//! from the connection's local address.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use dns_lookup::{AddrInfoHints, LookupError, LookupErrorKind, SockType};
+
+use super::delivery::{Fault, Result, Step, fault};
+use super::transcript::Transcript;
+use crate::error::Kind;
+use crate::server::Endpoint;
+
+/// Resolves and connects within the timeout and the deadline.
+pub(super) fn connect(
+    endpoint: &Endpoint,
+    timeout: Duration,
+    deadline: Option<Instant>,
+    transcript: &mut Transcript,
+) -> Result<TcpStream> {
+    let (host, port) = (endpoint.host.clone(), endpoint.port);
+    let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
+    // Name resolution has no timeout of its own; run it where we can stop waiting for it.
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(resolve(&host, port));
+    });
+    let addresses = match receiver.recv_timeout(wait) {
+        Ok(Ok(addresses)) => addresses,
+        Ok(Err(failure)) => return Err(resolve_fault(&endpoint.host, failure)),
+        Err(_) => {
+            return Err(fault(
+                Step::Connect,
+                Kind::Temporary,
+                format!("looking up {} timed out", endpoint.host),
+            ));
+        }
+    };
+    let mut last_error = None;
+    for address in &addresses {
+        let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
+        transcript.info(&format!("connecting to {address}"));
+        match TcpStream::connect_timeout(address, wait) {
+            Ok(stream) => {
+                // Commands are written whole; waiting to coalesce them only adds a delayed-ACK stall.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(err) => last_error = Some((address, err)),
+        }
+    }
+    let (address, err) = last_error.expect("resolve gives at least one address");
+    let reason = if err.kind() == io::ErrorKind::TimedOut {
+        "timed out".to_string()
+    } else {
+        crate::error::io_reason(&err).to_lowercase()
+    };
+    Err(fault(
+        Step::Connect,
+        Kind::Temporary,
+        format!(
+            "cannot connect to {}:{} ({address}): {reason}",
+            endpoint.host, endpoint.port
+        ),
+    ))
+}
+
+/// Why a name did not resolve, told by getaddrinfo's code rather than by its message, which
+/// differs from one C library to the next (glibc's "Temporary failure in name resolution" is
+/// musl's "Try again").
+#[derive(Debug)]
+enum LookupFailure {
+    /// EAI_AGAIN: no answer for now (a resolver that timed out, a SERVFAIL); later may bring one.
+    TryAgain(String),
+    /// EAI_NONAME, EAI_NODATA, EAI_FAIL: the name has no address, and asking again will not
+    /// give it one.
+    NoSuchHost,
+    /// EAI_SYSTEM: a system call failed; errno says which.
+    System(io::Error),
+    /// Any other code: taken as temporary.
+    Other(String),
+}
+
+impl From<LookupError> for LookupFailure {
+    fn from(err: LookupError) -> Self {
+        match err.kind() {
+            LookupErrorKind::Again => LookupFailure::TryAgain(err.to_string()),
+            LookupErrorKind::NoName | LookupErrorKind::NoData | LookupErrorKind::Fail => {
+                LookupFailure::NoSuchHost
+            }
+            // The error was made from errno when getaddrinfo returned.
+            LookupErrorKind::System => LookupFailure::System(err.into()),
+            _ => LookupFailure::Other(err.to_string()),
+        }
+    }
+}
+
+/// The addresses of `host` with `port`: an IP address as it is, a name through getaddrinfo
+/// (for stream sockets, any family, as `ToSocketAddrs` asks).
+fn resolve(host: &str, port: u16) -> std::result::Result<Vec<SocketAddr>, LookupFailure> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if host.contains('\0') {
+        // No C string holds it, so no name server knows it.
+        return Err(LookupFailure::NoSuchHost);
+    }
+    let hints = AddrInfoHints {
+        socktype: SockType::Stream.into(),
+        ..AddrInfoHints::default()
+    };
+    let found = dns_lookup::getaddrinfo(Some(host), None, Some(hints))?;
+    // An entry of a family std cannot represent is skipped, as `ToSocketAddrs` does.
+    let addresses: Vec<SocketAddr> = found
+        .filter_map(|info| info.ok())
+        .map(|info| {
+            let mut address = info.sockaddr;
+            address.set_port(port);
+            address
+        })
+        .collect();
+    if addresses.is_empty() {
+        return Err(LookupFailure::NoSuchHost);
+    }
+    Ok(addresses)
+}
+
+fn resolve_fault(host: &str, failure: LookupFailure) -> Box<Fault> {
+    let (kind, message) = match failure {
+        LookupFailure::NoSuchHost => (Kind::Unavailable, format!("unknown host {host}")),
+        LookupFailure::TryAgain(reason) | LookupFailure::Other(reason) => {
+            (Kind::Temporary, format!("cannot look up {host}: {reason}"))
+        }
+        LookupFailure::System(err) => (
+            Kind::Temporary,
+            format!(
+                "cannot look up {host}: {}",
+                crate::error::io_reason(&err).to_lowercase()
+            ),
+        ),
+    };
+    fault(Step::Connect, kind, message)
+}
+
+fn deadline_passed(step: Step) -> impl Fn() -> Box<Fault> {
+    move || {
+        fault(
+            step,
+            Kind::Temporary,
+            format!("--deadline reached while {}", step.describe()),
+        )
+    }
+}
+
+/// The smaller of the per-step timeout and what is left before the deadline; None once passed.
+pub(super) fn bounded(timeout: Duration, deadline: Option<Instant>) -> Option<Duration> {
+    match deadline {
+        None => Some(timeout),
+        Some(deadline) => {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            (!left.is_zero()).then(|| left.min(timeout))
+        }
+    }
+}
+
+/// The EHLO argument: our fully qualified name, or our address as a literal (RFC 5321 4.1.4).
+pub(super) fn hello_name(stream: &TcpStream) -> String {
+    let hostname = gethostname::gethostname().to_string_lossy().into_owned();
+    if hostname.contains('.')
+        && hostname
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return hostname;
+    }
+    match stream.local_addr().map(|a| a.ip()) {
+        Ok(IpAddr::V4(ip)) => format!("[{ip}]"),
+        Ok(IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
+        Err(_) => "[127.0.0.1]".to_string(),
+    }
+}
+
+/// The TCP connection, each read and write on it bounded by the per-step timeout and by what
+/// is left before the deadline, armed afresh for every system call: a socket timeout starts
+/// again whenever a call moves a byte, so a server that trickles its replies, or reads the
+/// message a little at a time, or not at all, can hold no call past `--deadline`.
+pub(super) struct Socket {
+    tcp: TcpStream,
+    timeout: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Socket {
+    pub(super) fn new(tcp: TcpStream, timeout: Duration, deadline: Option<Instant>) -> Self {
+        Socket {
+            tcp,
+            timeout,
+            deadline,
+        }
+    }
+
+    fn wait(&self) -> io::Result<Option<Duration>> {
+        bounded(self.timeout, self.deadline)
+            .map(Some)
+            .ok_or_else(|| io::Error::from(io::ErrorKind::TimedOut))
+    }
+}
+
+impl Read for Socket {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.tcp.set_read_timeout(self.wait()?)?;
+        self.tcp.read(buf)
+    }
+}
+
+impl Write for Socket {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tcp.set_write_timeout(self.wait()?)?;
+        self.tcp.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The exit code and message the failure getaddrinfo gives as `code` ends in.
+    fn looked_up(code: i32) -> (u8, String) {
+        let fault = resolve_fault("mail.example", LookupFailure::from(LookupError::new(code)));
+        (fault.error.kind.exit_code(), fault.error.message)
+    }
+
+    #[test]
+    fn lookup_failures_are_told_by_their_code() {
+        // EAI_AGAIN: a resolver hiccup is temporary and queued, whatever libc calls it.
+        let (code, message) = looked_up(libc::EAI_AGAIN);
+        assert_eq!(code, 75);
+        assert!(
+            message.starts_with("cannot look up mail.example: "),
+            "{message}"
+        );
+        // No such name, no address for it, or an answer saying so for good: permanent.
+        for eai in [libc::EAI_NONAME, libc::EAI_NODATA, libc::EAI_FAIL] {
+            assert_eq!(
+                looked_up(eai),
+                (69, "unknown host mail.example".into()),
+                "{eai}"
+            );
+        }
+        // EAI_SYSTEM reports errno; it and any other code are temporary.
+        for eai in [
+            libc::EAI_SYSTEM,
+            libc::EAI_MEMORY,
+            libc::EAI_FAMILY,
+            libc::EAI_SERVICE,
+            libc::EAI_BADFLAGS,
+            -12345,
+        ] {
+            let (code, message) = looked_up(eai);
+            assert_eq!(code, 75, "{eai}: {message}");
+            assert!(
+                message.starts_with("cannot look up mail.example: "),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn addresses_resolve_without_a_lookup_and_names_through_one() {
+        assert_eq!(
+            resolve("192.0.2.7", 587).unwrap(),
+            ["192.0.2.7:587".parse::<SocketAddr>().unwrap()]
+        );
+        assert_eq!(
+            resolve("::1", 465).unwrap(),
+            ["[::1]:465".parse::<SocketAddr>().unwrap()]
+        );
+        let local = resolve("localhost", 25).unwrap();
+        assert!(!local.is_empty() && local.iter().all(|a| a.port() == 25 && a.ip().is_loopback()));
+        assert!(matches!(
+            resolve("a\0b", 25),
+            Err(LookupFailure::NoSuchHost)
+        ));
+    }
+
+    #[test]
+    fn deadline_bounds_every_wait() {
+        assert_eq!(
+            bounded(Duration::from_secs(5), None),
+            Some(Duration::from_secs(5))
+        );
+        let soon = Instant::now() + Duration::from_millis(200);
+        assert!(bounded(Duration::from_secs(5), Some(soon)).unwrap() <= Duration::from_millis(200));
+        assert_eq!(
+            bounded(
+                Duration::from_secs(5),
+                Some(Instant::now() - Duration::from_millis(1))
+            ),
+            None
+        );
+    }
+}

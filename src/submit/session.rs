@@ -1,0 +1,285 @@
+//! The session's I/O: each command written to the connection and shown in the transcript
+//! (secrets redacted), several at once for PIPELINING, the message itself (dot-stuffed after
+//! DATA, raw after BDAT), each reply read whole through `reply`, EHLO, the switch to TLS and
+//! QUIT. A failure to read or write breaks the session: nothing more is said on it.
+
+use std::io::{self, BufWriter, Read, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::{ClientConfig, StreamOwned};
+
+use super::delivery::{Fault, Result, Step, TlsInfo, fault, refused};
+use super::reply::{Extensions, Malformed, Reply, ReplyLines, take_line};
+use super::tls::{self, Stream, tls_fault};
+use super::transcript::Transcript;
+use super::wire::{WireWriter, write_dot_stuffed};
+use crate::content::Content;
+use crate::error::Kind;
+use crate::terminal::{PROGRESS_FROM_BYTES, UploadProgress};
+
+pub(super) struct Session {
+    pub(super) stream: Stream,
+    /// Whether large uploads show a progress bar.
+    pub(super) progress: bool,
+    /// Set once reading or writing failed: the session cannot go on, not even to say QUIT.
+    pub(super) broken: bool,
+    buffer: Vec<u8>,
+    timeout: Duration,
+    deadline: Option<Instant>,
+}
+
+impl Session {
+    pub(super) fn new(stream: Stream, timeout: Duration, deadline: Option<Instant>) -> Self {
+        Session {
+            stream,
+            progress: false,
+            broken: false,
+            buffer: Vec::with_capacity(1024),
+            timeout,
+            deadline,
+        }
+    }
+
+    fn io_fault(&mut self, step: Step, err: &io::Error) -> Box<Fault> {
+        self.broken = true;
+        let deadline_hit = self.deadline.is_some_and(|d| Instant::now() >= d);
+        let message = match err.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if deadline_hit => {
+                format!("--deadline reached while {}", step.describe())
+            }
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => format!(
+                "no reply within {} s while {}",
+                self.timeout.as_secs(),
+                step.describe()
+            ),
+            io::ErrorKind::UnexpectedEof => {
+                format!("the server closed the connection while {}", step.describe())
+            }
+            _ => format!(
+                "connection lost while {}: {}",
+                step.describe(),
+                crate::error::io_reason(err).to_lowercase()
+            ),
+        };
+        fault(step, Kind::Temporary, message)
+    }
+
+    pub(super) fn send(&mut self, command: &str, transcript: &mut Transcript) -> Result<()> {
+        self.send_redacted(command, command, transcript)
+    }
+
+    /// Sends a command line, showing `shown` in the transcript instead of the command itself.
+    pub(super) fn send_redacted(
+        &mut self,
+        command: &str,
+        shown: &str,
+        transcript: &mut Transcript,
+    ) -> Result<()> {
+        transcript.client(shown);
+        let step = step_of(shown);
+        let mut line = Vec::with_capacity(command.len() + 2);
+        line.extend_from_slice(command.as_bytes());
+        line.extend_from_slice(b"\r\n");
+        let written = self
+            .stream
+            .write_all(&line)
+            .and_then(|()| self.stream.flush());
+        written.map_err(|err| self.io_fault(step, &err))
+    }
+
+    /// Writes several commands, and for BDAT the message after them, in one go (RFC 2920);
+    /// their replies are then read in order with `reply`. A small message shares the commands'
+    /// segment; a large one streams after them.
+    pub(super) fn send_flight(
+        &mut self,
+        commands: &[String],
+        message: Option<&Content>,
+        transcript: &mut Transcript,
+    ) -> Result<()> {
+        let step = commands.first().map_or(Step::MailFrom, |c| step_of(c));
+        let mut out = BufWriter::with_capacity(64 * 1024, &mut self.stream);
+        let mut result = Ok(());
+        for command in commands {
+            transcript.client(command);
+            result = result
+                .and_then(|()| out.write_all(command.as_bytes()))
+                .and_then(|()| out.write_all(b"\r\n"));
+        }
+        if let Some(content) = message {
+            transcript.client(&format!("<{} bytes of message data>", content.len()));
+            let progress = self.progress && content.len() >= PROGRESS_FROM_BYTES;
+            result = result.and_then(|()| {
+                let sink: Box<dyn Write + '_> = if progress {
+                    Box::new(UploadProgress::new(&mut out, content.len()))
+                } else {
+                    Box::new(&mut out)
+                };
+                let mut wire = WireWriter::new(sink, false);
+                content.write_to(&mut wire)?;
+                wire.finish().map(drop)
+            });
+        }
+        let result = result.and_then(|()| out.flush());
+        drop(out);
+        result.map_err(|err| match err.kind() {
+            io::ErrorKind::InvalidData => {
+                // Part of a chunk may be out: only dropping the connection discards it.
+                self.broken = true;
+                fault(Step::Message, Kind::BadMessage, err.to_string())
+            }
+            _ => self.io_fault(step, &err),
+        })
+    }
+
+    /// Streams the message with dot-stuffing (RFC 5321 section 4.5.2) and the final dot.
+    pub(super) fn send_data(&mut self, content: &Content) -> Result<()> {
+        let result = if self.progress && content.len() >= PROGRESS_FROM_BYTES {
+            let mut stream = UploadProgress::new(&mut self.stream, content.len());
+            write_dot_stuffed(&mut stream, content)
+        } else {
+            write_dot_stuffed(&mut self.stream, content)
+        };
+        result.map_err(|err| match err.kind() {
+            io::ErrorKind::InvalidData => {
+                // After DATA's 354, the only way not to send is to drop the connection.
+                self.broken = true;
+                fault(Step::Message, Kind::BadMessage, err.to_string())
+            }
+            _ => self.io_fault(Step::Message, &err),
+        })
+    }
+
+    /// Reads one complete reply, multi-line or not.
+    pub(super) fn reply(&mut self, step: Step, transcript: &mut Transcript) -> Result<Reply> {
+        let mut lines = ReplyLines::default();
+        loop {
+            let line = self.read_line(step)?;
+            transcript.server(&line);
+            if let Some(reply) = lines.push(line).map_err(|m| malformed(step, m))? {
+                return Ok(reply);
+            }
+        }
+    }
+
+    fn read_line(&mut self, step: Step) -> Result<String> {
+        loop {
+            if let Some(line) = take_line(&mut self.buffer).map_err(|m| malformed(step, m))? {
+                return Ok(line);
+            }
+            // The socket bounds each read by the deadline: a reply that trickles in line by
+            // line cannot outlast it.
+            let mut chunk = [0u8; 4096];
+            match self.stream.read(&mut chunk) {
+                Ok(0) => {
+                    return Err(self.io_fault(step, &io::Error::from(io::ErrorKind::UnexpectedEof)));
+                }
+                Ok(n) => self.buffer.extend_from_slice(&chunk[..n]),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err) => return Err(self.io_fault(step, &err)),
+            }
+        }
+    }
+
+    pub(super) fn ehlo(
+        &mut self,
+        hello_name: &str,
+        transcript: &mut Transcript,
+    ) -> Result<Extensions> {
+        self.send(&format!("EHLO {hello_name}"), transcript)?;
+        let reply = self.reply(Step::Ehlo, transcript)?;
+        if reply.code != 250 {
+            return Err(refused(
+                Step::Ehlo,
+                reply,
+                Kind::Unavailable,
+                "EHLO refused",
+            ));
+        }
+        Ok(Extensions::parse(&reply))
+    }
+
+    pub(super) fn start_tls(
+        &mut self,
+        config: Arc<ClientConfig>,
+        host: &str,
+        transcript: &mut Transcript,
+    ) -> Result<TlsInfo> {
+        let step = Step::TlsHandshake;
+        if !self.buffer.is_empty() {
+            // Bytes after the 220 to STARTTLS would be read as if they came over TLS (CVE-2011-0411).
+            return Err(fault(
+                step,
+                Kind::Protocol,
+                "the server sent data before the TLS handshake",
+            ));
+        }
+        let connection = tls::client(config, host)?;
+        let socket = match std::mem::replace(&mut self.stream, Stream::Swapping) {
+            Stream::Plain(socket) => socket,
+            other => {
+                self.stream = other;
+                return Err(fault(step, Kind::Internal, "TLS started twice"));
+            }
+        };
+        let mut secured = StreamOwned::new(connection, socket);
+        while secured.conn.is_handshaking() {
+            if let Err(err) = secured.conn.complete_io(&mut secured.sock) {
+                return Err(tls_fault(host, &err).unwrap_or_else(|| self.io_fault(step, &err)));
+            }
+        }
+        let info = tls::negotiated(&secured.conn);
+        transcript.info(&format!(
+            "TLS established: {}, {}, certificate verified for {host}",
+            info.version, info.cipher
+        ));
+        self.stream = Stream::Tls(Box::new(secured));
+        Ok(info)
+    }
+
+    /// Says goodbye (RFC 5321 section 4.1.1.10) without waiting for the answer: nothing depends
+    /// on it, and some servers hold their 221 until the client closes.
+    pub(super) fn quit(&mut self, transcript: &mut Transcript) {
+        if self.broken {
+            return;
+        }
+        let _ = self.send("QUIT", transcript);
+        if let Stream::Tls(tls) = &mut self.stream {
+            tls.conn.send_close_notify();
+            let _ = tls.conn.write_tls(&mut tls.sock);
+        }
+    }
+}
+
+/// The step a command belongs to, for timeouts and errors.
+fn step_of(command: &str) -> Step {
+    let verb = command
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    match verb.as_str() {
+        "EHLO" => Step::Ehlo,
+        "STARTTLS" => Step::Starttls,
+        "MAIL" => Step::MailFrom,
+        "RCPT" | "RSET" => Step::RcptTo,
+        "DATA" => Step::Data,
+        "BDAT" => Step::Message,
+        "QUIT" => Step::Message,
+        _ => Step::Auth,
+    }
+}
+
+/// What the server sent at `step` is no reply: a protocol error.
+fn malformed(step: Step, malformed: Malformed) -> Box<Fault> {
+    let message = match malformed {
+        Malformed::Unintelligible(Some(line)) => {
+            format!("unintelligible reply while {}: {line:?}", step.describe())
+        }
+        Malformed::Unintelligible(None) => {
+            format!("unintelligible reply while {}", step.describe())
+        }
+        Malformed::TooLong => format!("reply too long while {}", step.describe()),
+    };
+    fault(step, Kind::Protocol, message)
+}

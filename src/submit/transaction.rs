@@ -1,0 +1,411 @@
+//! The mail transaction (RFC 5321 section 3.3): MAIL FROM with its parameters (SIZE, SMTPUTF8,
+//! BODY, DSN's RET and ENVID), RCPT TO for each recipient, the message after DATA or BDAT
+//! (RFC 3030), all of it in one flight when the server offers PIPELINING (RFC 2920); refused
+//! recipients and what they mean for the exit code; RSET between transactions.
+
+use super::delivery::{Delivery, Fault, RecipientResult, Result, Step, fault, refused};
+use super::reply::{Extensions, Reply};
+use super::session::Session;
+use super::transcript::Transcript;
+use crate::compose::Composed;
+use crate::error::{Error, Kind};
+
+/// For each of `recipients`, MAIL FROM and RCPT TO, then RSET: whether the server would take
+/// them, with nothing sent. Every recipient's answer lands in `delivery`.
+pub(super) fn probe(
+    session: &mut Session,
+    sender: &str,
+    recipients: &[String],
+    transcript: &mut Transcript,
+    delivery: &mut Delivery,
+) -> Result<()> {
+    if !recipients.is_empty() {
+        session.send(&format!("MAIL FROM:<{sender}>"), transcript)?;
+        let reply = session.reply(Step::MailFrom, transcript)?;
+        if !reply.is_positive() {
+            return Err(refused(
+                Step::MailFrom,
+                reply,
+                Kind::BadMessage,
+                &format!("sender <{sender}> refused"),
+            ));
+        }
+        for address in recipients {
+            session.send(&format!("RCPT TO:<{address}>"), transcript)?;
+            let reply = session.reply(Step::RcptTo, transcript)?;
+            delivery.recipients.push(RecipientResult {
+                address: address.clone(),
+                accepted: reply.is_positive(),
+                reply: Some(reply),
+            });
+        }
+        session.send("RSET", transcript)?;
+        session.reply(Step::RcptTo, transcript)?;
+    }
+    Ok(())
+}
+
+/// RSET after a failed transaction, so the next one starts clean (RFC 5321 section 4.1.1.5).
+pub(super) fn reset(session: &mut Session, transcript: &mut Transcript) -> bool {
+    session.send("RSET", transcript).is_ok()
+        && session
+            .reply(Step::MailFrom, transcript)
+            .is_ok_and(|reply| reply.is_positive())
+}
+
+/// One mail transaction: MAIL, RCPT for each recipient, the message, its final reply.
+///
+/// With PIPELINING (RFC 2920) the envelope goes in one flight, and the message's own command
+/// with it when no refused recipient must stop the message: with one recipient the server
+/// refuses the data by itself when it has nobody to deliver to; with `--allow-partial` the
+/// others get it anyway. With CHUNKING (RFC 3030) that command is `BDAT n LAST` followed by the
+/// message, so MAIL, RCPT and the whole message cost a single round trip.
+pub(super) fn transaction(
+    session: &mut Session,
+    extensions: &Extensions,
+    message: &Composed,
+    allow_partial: bool,
+    transcript: &mut Transcript,
+    delivery: &mut Delivery,
+) -> Result<()> {
+    let notify = match (&message.envelope.dsn.notify, extensions.has("DSN")) {
+        (Some(notify), true) => format!(" NOTIFY={notify}"),
+        _ => String::new(),
+    };
+    let mut envelope = vec![mail_from_command(message, extensions)?];
+    envelope.extend(
+        message
+            .envelope
+            .recipients
+            .iter()
+            .map(|address| format!("RCPT TO:<{address}>{notify}")),
+    );
+    let pipelining = extensions.has("PIPELINING");
+    let bdat = extensions
+        .has("CHUNKING")
+        .then(|| format!("BDAT {} LAST", message.content.len()));
+    let data_in_flight = pipelining && (message.envelope.recipients.len() == 1 || allow_partial);
+    if pipelining {
+        let mut flight = envelope.clone();
+        match (&bdat, data_in_flight) {
+            (Some(bdat), true) => {
+                flight.push(bdat.clone());
+                session.send_flight(&flight, Some(&message.content), transcript)?;
+            }
+            (None, true) => {
+                flight.push("DATA".into());
+                session.send_flight(&flight, None, transcript)?;
+            }
+            (_, false) => session.send_flight(&flight, None, transcript)?,
+        }
+    }
+
+    // Once `BDAT LAST` has gone out with the whole message, a reply that does not come leaves
+    // the message unconfirmed, whichever of the flight's replies it is.
+    let message_sent = data_in_flight && bdat.is_some();
+    let read = |session: &mut Session, step: Step, transcript: &mut Transcript| {
+        let reply = session.reply(step, transcript);
+        if message_sent {
+            reply.map_err(unconfirmed)
+        } else {
+            reply
+        }
+    };
+
+    // The replies, in order; without PIPELINING each command goes out just before its reply.
+    let mut replies = Vec::with_capacity(envelope.len());
+    for (index, command) in envelope.iter().enumerate() {
+        if !pipelining {
+            session.send(command, transcript)?;
+        }
+        let step = if index == 0 {
+            Step::MailFrom
+        } else {
+            Step::RcptTo
+        };
+        replies.push(read(session, step, transcript)?);
+        if !pipelining && index == 0 && !replies[0].is_positive() {
+            break;
+        }
+    }
+    let mut replies = replies.into_iter();
+    let mail_reply = replies.next().expect("MAIL was sent");
+    for (address, reply) in message.envelope.recipients.iter().zip(replies) {
+        delivery.recipients.push(RecipientResult {
+            address: address.clone(),
+            accepted: reply.is_positive(),
+            reply: Some(reply),
+        });
+    }
+    // The reply to DATA or BDAT when it went in the flight: read now, to stay in step.
+    let early_data_reply = if data_in_flight {
+        let step = if bdat.is_some() {
+            Step::Message
+        } else {
+            Step::Data
+        };
+        Some(read(session, step, transcript)?)
+    } else {
+        None
+    };
+    if !mail_reply.is_positive() {
+        return Err(refused(
+            Step::MailFrom,
+            mail_reply,
+            Kind::BadMessage,
+            &format!("sender <{}> refused", message.envelope.from),
+        ));
+    }
+
+    let rejected = recipients_fault(&delivery.recipients, allow_partial);
+    if let Some(rejection) = &rejected {
+        let nobody_accepted = !delivery.recipients.iter().any(|r| r.accepted);
+        if nobody_accepted || !allow_partial {
+            if early_data_reply.as_ref().is_some_and(|r| r.code == 354) {
+                // A server that says 354 with nobody to deliver to: the only way not to send
+                // is to drop the connection, which aborts the transaction.
+                session.broken = true;
+            } else if early_data_reply.is_none() {
+                // Nothing goes out: reset the transaction (RFC 5321 section 4.1.1.5).
+                session.send("RSET", transcript)?;
+                let _ = session.reply(Step::RcptTo, transcript);
+            }
+            return Err(fault(
+                Step::RcptTo,
+                rejection.kind,
+                format!("{}; nothing was sent", rejection.message),
+            )
+            .hint_opt(rejection.hint.clone()));
+        }
+    }
+
+    let final_reply = match (early_data_reply, &bdat) {
+        // BDAT LAST carried the message; its reply is the final one.
+        (Some(reply), Some(_)) => reply,
+        (early, _) => {
+            let data_reply = match (early, &bdat) {
+                (Some(reply), _) => reply,
+                (None, Some(bdat)) => {
+                    session.send_flight(
+                        std::slice::from_ref(bdat),
+                        Some(&message.content),
+                        transcript,
+                    )?;
+                    session
+                        .reply(Step::Message, transcript)
+                        .map_err(unconfirmed)?
+                }
+                (None, None) => {
+                    session.send("DATA", transcript)?;
+                    session.reply(Step::Data, transcript)?
+                }
+            };
+            if bdat.is_some() {
+                data_reply
+            } else {
+                if data_reply.code != 354 {
+                    return Err(refused(
+                        Step::Data,
+                        data_reply,
+                        Kind::BadMessage,
+                        "DATA refused",
+                    ));
+                }
+                transcript.client(&format!(
+                    "<{} bytes of message data>",
+                    message.content.len()
+                ));
+                session.send_data(&message.content)?;
+                transcript.client(".");
+                session
+                    .reply(Step::Message, transcript)
+                    .map_err(unconfirmed)?
+            }
+        }
+    };
+    if !final_reply.is_positive() {
+        let fault = refused(
+            Step::Message,
+            final_reply,
+            Kind::BadMessage,
+            "message refused",
+        );
+        // Neither accepted nor refused: the message went out, but nothing confirms it.
+        return Err(if fault.error.kind == Kind::Protocol {
+            unconfirmed(fault)
+        } else {
+            fault
+        });
+    }
+    delivery.final_reply = Some(final_reply);
+
+    match rejected {
+        Some(rejection) => Err(Box::new(Fault {
+            step: Step::RcptTo,
+            error: Error::new(
+                rejection.kind,
+                format!("{}; sent to the others", rejection.message),
+            ),
+            reply: None,
+        })),
+        None => Ok(()),
+    }
+}
+
+/// No final reply to a message sent in full: say that it may have been accepted.
+fn unconfirmed(mut fault: Box<Fault>) -> Box<Fault> {
+    fault.error.message.push_str(
+        "; the message was sent in full but not confirmed: the server may or may not have accepted it",
+    );
+    fault
+}
+
+/// The error for recipients the server did not take, if any. A reply that is no refusal (a
+/// 3xx) makes it a protocol error, 76; else a permanent refusal (5xx) makes it 67; only
+/// temporary ones (4xx) make it 75, since trying again may work.
+pub(super) fn recipients_fault(results: &[RecipientResult], allow_partial: bool) -> Option<Error> {
+    let not_accepted: Vec<&RecipientResult> = results.iter().filter(|r| !r.accepted).collect();
+    if not_accepted.is_empty() {
+        return None;
+    }
+    let answered = |test: fn(&Reply) -> bool| {
+        not_accepted
+            .iter()
+            .any(|r| r.reply.as_ref().is_some_and(test))
+    };
+    // Only 2xx accepts a recipient (RFC 5321 section 4.3.2); a 3xx to RCPT answers nothing.
+    let unexpected = answered(|reply| !reply.is_transient() && !reply.is_permanent());
+    let permanent = answered(Reply::is_permanent);
+    let list = not_accepted
+        .iter()
+        .map(|r| match &r.reply {
+            Some(reply) => format!("<{}> ({})", r.address, reply.one_line()),
+            None => format!("<{}>", r.address),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (kind, verb) = if unexpected {
+        (Kind::Protocol, "answered unexpectedly")
+    } else if permanent {
+        (Kind::RecipientRefused, "refused")
+    } else {
+        (Kind::Temporary, "deferred")
+    };
+    let noun = if not_accepted.len() == 1 {
+        "recipient"
+    } else {
+        "recipients"
+    };
+    let error = Error::new(
+        kind,
+        format!("{} {noun} {verb}: {list}", not_accepted.len()),
+    );
+    let some_accepted = not_accepted.len() < results.len();
+    Some(if some_accepted && !allow_partial {
+        error.with_hint("--allow-partial sends to the recipients the server accepted")
+    } else {
+        error
+    })
+}
+
+fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<String> {
+    let mut command = format!("MAIL FROM:<{}>", message.envelope.from);
+    let size = message.content.len();
+    if let Some(limit) = extensions.size_limit()
+        && size > limit
+    {
+        return Err(fault(
+            Step::MailFrom,
+            Kind::BadMessage,
+            format!("the message is {size} bytes; the server takes at most {limit}"),
+        ));
+    }
+    if extensions.has("SIZE") {
+        command.push_str(&format!(" SIZE={size}"));
+    }
+    let ascii = message.content.ascii();
+    // RFC 6532: UTF-8 in header fields travels only with SMTPUTF8.
+    let utf8_header = !ascii.header;
+    if message.envelope.needs_smtputf8() || utf8_header {
+        if !extensions.has("SMTPUTF8") {
+            let address = std::iter::once(&message.envelope.from)
+                .chain(&message.envelope.recipients)
+                .find(|a| !a.is_ascii());
+            return Err(match address {
+                Some(address) => fault(
+                    Step::MailFrom,
+                    Kind::Unavailable,
+                    format!(
+                        "the address <{address}> needs SMTPUTF8, which the server does not offer"
+                    ),
+                ),
+                None => fault(
+                    Step::MailFrom,
+                    Kind::BadMessage,
+                    "the message has UTF-8 in its header, which needs SMTPUTF8, and the server does not offer it",
+                ),
+            });
+        }
+        command.push_str(" SMTPUTF8");
+        if !ascii.message && extensions.has("8BITMIME") {
+            command.push_str(" BODY=8BITMIME");
+        }
+    } else if !ascii.message {
+        if !extensions.has("8BITMIME") {
+            return Err(fault(
+                Step::MailFrom,
+                Kind::BadMessage,
+                "the message has 8-bit content and the server does not offer 8BITMIME",
+            ));
+        }
+        command.push_str(" BODY=8BITMIME");
+    }
+    if extensions.has("DSN") {
+        if let Some(ret) = &message.envelope.dsn.ret {
+            command.push_str(&format!(" RET={ret}"));
+        }
+        if let Some(envelope_id) = &message.envelope.dsn.envelope_id {
+            command.push_str(&format!(" ENVID={}", xtext(envelope_id)));
+        }
+    }
+    Ok(command)
+}
+
+/// RFC 3461 section 4: `+XX` for anything outside printable ASCII, and for `+` and `=`.
+fn xtext(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'!'..=b'~' if b != b'+' && b != b'=' => (b as char).to_string(),
+            other => format!("+{other:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::reply::reply_from;
+    use super::*;
+
+    #[test]
+    fn recipient_faults_separate_permanent_from_temporary() {
+        let result = |address: &str, code: u16| RecipientResult {
+            address: address.into(),
+            accepted: code < 300,
+            reply: reply_from(&[&format!("{code} x")]),
+        };
+        assert!(recipients_fault(&[result("a@x", 250)], false).is_none());
+        let err = recipients_fault(&[result("a@x", 250), result("b@x", 550)], false).unwrap();
+        assert_eq!(err.kind, Kind::RecipientRefused);
+        assert!(err.hint.is_some());
+        let err = recipients_fault(&[result("a@x", 250), result("b@x", 451)], true).unwrap();
+        assert_eq!(err.kind, Kind::Temporary);
+        assert!(err.hint.is_none());
+        let err = recipients_fault(&[result("a@x", 550), result("b@x", 354)], true).unwrap();
+        assert_eq!(err.kind, Kind::Protocol);
+    }
+    #[test]
+    fn envelope_ids_are_xtext() {
+        assert_eq!(xtext("a+b=c d"), "a+2Bb+3Dc+20d");
+    }
+}
