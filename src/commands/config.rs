@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::ConnectionArgs;
 use crate::config::msmtprc;
+use crate::credentials::KeyringProblem;
 use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
 use crate::settings::{self, Environment};
@@ -147,13 +148,14 @@ fn password_source(sources: &crate::credentials::PasswordSources) -> String {
         return "from the account's password (in the file)".into();
     }
     let keyring = match &sources.keyring {
-        Some(entry) => match entry.get() {
-            Ok(_) => {
+        Some(entry) => match entry.lookup() {
+            Ok(Some(_)) => {
                 return format!(
                     "from the keyring ({:?}, user {:?})",
                     entry.service, entry.user
                 );
             }
+            Ok(None) => format!("keyring: {}", KeyringProblem::NoEntry),
             Err(problem) => format!("keyring: {problem}"),
         },
         None => "no keyring entry".into(),

@@ -5,7 +5,7 @@
 use std::io::{BufRead, Read};
 
 use crate::cli::{LoginArgs, LogoutArgs};
-use crate::credentials::{self, KeyringEntry, Secret};
+use crate::credentials::{self, KeyringEntry, KeyringProblem, PasswordSource, Secret};
 use crate::error::{Error, Kind};
 use crate::settings::{self, Environment, LoginSettings, ServerSettings};
 use crate::submit;
@@ -20,10 +20,7 @@ pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
         read_stdin_password()?
     } else if env.can_prompt {
         let prompt = format!("Password for {} at {}: ", login.user, server.endpoint.host);
-        Secret::new(
-            rpassword::prompt_password(prompt)
-                .map_err(|err| Error::config(format!("cannot read the password: {err}")))?,
-        )
+        credentials::prompt_password(&prompt)?
     } else {
         return Err(Error::config("no terminal to ask for the password on")
             .with_hint("pipe it in with --password-stdin"));
@@ -32,7 +29,7 @@ pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
         return Err(Error::usage("the password is empty"));
     }
     let entry = KeyringEntry::new(&server.endpoint.host, &login.user);
-    let unusable = |problem: String| {
+    let unusable = |problem: KeyringProblem| {
         Error::new(
             Kind::Unavailable,
             format!("cannot store the password in the keyring: {problem}"),
@@ -116,7 +113,7 @@ fn verify(server: &ServerSettings, login: &LoginSettings, secret: &Secret) -> Re
             user: login.user.clone(),
             mechanism: login.mechanism,
             password: secret.clone(),
-            source: "smtpsend login",
+            source: PasswordSource::Login,
         }),
         progress: false,
     };

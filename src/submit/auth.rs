@@ -10,7 +10,7 @@ use super::delivery::{Result, Step, fault, refused};
 use super::reply::{Extensions, Reply};
 use super::session::Session;
 use super::transcript::Transcript;
-use crate::credentials::Secret;
+use crate::credentials::{PasswordSource, Secret};
 use crate::error::Kind;
 use crate::server::{AuthChoice, Endpoint};
 
@@ -20,8 +20,8 @@ pub struct Login {
     pub user: String,
     pub mechanism: AuthChoice,
     pub password: Secret,
-    /// Where the password came from, for the transcript.
-    pub source: &'static str,
+    /// Where the password came from, for the transcript and the hint when it is refused.
+    pub source: PasswordSource,
 }
 
 pub(super) fn authenticate(
@@ -145,7 +145,7 @@ pub(super) fn authenticate(
         if fault.error.kind == Kind::AuthRefused {
             let hint = auth_refusal_hint(fault.reply.as_ref());
             fault.error.hint = Some(match (hint, login.source) {
-                (GENERIC_AUTH_HINT, "the keyring") => {
+                (GENERIC_AUTH_HINT, PasswordSource::Keyring) => {
                     "the password stored in the keyring was refused: store the right one with \
                      `smtpsend login`"
                         .into()

@@ -52,7 +52,10 @@ pub(super) fn connect(
             Err(err) => last_error = Some((address, err)),
         }
     }
-    let (address, err) = last_error.expect("resolve gives at least one address");
+    // `resolve` gives no empty list, but a name with no address is unknown either way.
+    let Some((address, err)) = last_error else {
+        return Err(resolve_fault(&endpoint.host, LookupFailure::NoSuchHost));
+    };
     let reason = if err.kind() == io::ErrorKind::TimedOut {
         "timed out".to_string()
     } else {
