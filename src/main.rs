@@ -35,15 +35,23 @@ use crate::settings::Environment;
 
 fn main() -> ExitCode {
     // args_os: std::env::args panics on an argument that is not UTF-8.
-    let mut argv = std::env::args_os();
-    let argv0 = argv.next().unwrap_or_default();
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let argv0 = argv.first().cloned().unwrap_or_default();
     if sendmail::invoked_as_sendmail(&argv0) {
-        let args: Vec<OsString> = argv.collect();
-        return finish(commands::sendmail::run(&args, &environment()));
+        return finish(commands::sendmail::run(&argv[1..], &environment()));
     }
     generate::complete_dynamically(); // SMTPSEND_COMPLETE=SHELL: print completions, exit
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
+        // clap does not say which argument it was; only file names may be other than UTF-8.
+        Err(err) if err.kind() == clap::error::ErrorKind::InvalidUtf8 => {
+            let culprit = argv.iter().skip(1).find(|arg| arg.to_str().is_none());
+            return finish(Err(error::Error::usage(format!(
+                "the argument {:?} is not UTF-8",
+                culprit.cloned().unwrap_or_default()
+            ))
+            .with_hint("only file names may be other than UTF-8")));
+        }
         Err(err) => {
             let _ = err.print();
             // Help and --version go to stdout and succeed; a usage error is EX_USAGE.

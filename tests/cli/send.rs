@@ -858,3 +858,33 @@ fn a_large_upload_shows_progress_on_a_terminal_only() {
     assert!(dumb.contains("250 2.0.0 Ok"), "{dumb}");
     assert_eq!(server.messages().len(), 3);
 }
+
+// Issue 11: an argument that is not UTF-8 is a usage error naming it, never a panic; a file
+// name may be any bytes.
+#[test]
+fn an_argument_that_is_not_utf8_is_named_but_a_file_name_may_be_any_bytes() {
+    use std::os::unix::ffi::OsStrExt;
+    let sandbox = Sandbox::new();
+    let base = ["--dry-run", "-f", "a@example.org", "-m", "hi"];
+    let recipient = std::ffi::OsStr::from_bytes(b"b\xffc@example.org");
+    let run_bad = run(sandbox.command().args(base).arg("-t").arg(recipient));
+    run_bad.assert_code(64);
+    assert_eq!(
+        run_bad.stderr.lines().next(),
+        Some(r#"smtpsend: the argument "b\xFFc@example.org" is not UTF-8"#),
+        "{}",
+        run_bad.stderr
+    );
+    let name = std::ffi::OsStr::from_bytes(b"r\xe9sum\xe9.bin");
+    std::fs::write(sandbox.path("x").with_file_name(name), [1u8, 2, 3]).unwrap();
+    let attached = run(sandbox
+        .command()
+        .args(base)
+        .args(["-t", "b@example.org", "-a"])
+        .arg(sandbox.path("x").with_file_name(name)));
+    attached.assert_code(0);
+    let message = mail_parser::MessageParser::default()
+        .parse(attached.stdout.as_bytes())
+        .unwrap();
+    assert_eq!(message.attachment(0).unwrap().contents(), [1u8, 2, 3]);
+}
