@@ -6,6 +6,7 @@
 use super::reader::{Auth, Noted, Reader, Trust, Values};
 use super::unsupported::{NO_FROM_FOR_FULL_NAME, from_is_pattern};
 use super::{Imported, Note};
+use crate::config::AccountKey;
 
 /// The TOML for everything `reader` read, and all the notes in line order.
 pub(super) fn write(mut reader: Reader) -> Imported {
@@ -98,14 +99,18 @@ pub(super) fn write(mut reader: Reader) -> Imported {
             _ => None,
         };
         if let Some(p) = parent {
-            out.push(format!("extends = {}", quote(&reader.accounts[p].name)));
+            out.push(format!(
+                "{} = {}",
+                AccountKey::Extends.name(),
+                quote(&reader.accounts[p].name)
+            ));
         }
         for (position, value) in own.iter().enumerate() {
             let Some(value) = value else { continue };
             if parent.is_some_and(|p| tables[p][position].as_ref() == Some(value)) {
                 continue;
             }
-            out.push(format!("{} = {}", KEYS[position], value.render()));
+            out.push(format!("{} = {}", KEYS[position].name(), value.render()));
         }
     }
     out.push(String::new());
@@ -126,15 +131,15 @@ fn summary(dropped: usize, others: usize) -> String {
 }
 
 /// smtpsend's account keys after `extends`, in the order they are written.
-const KEYS: [&str; 8] = [
-    "server",
-    "user",
-    "from",
-    "auth",
-    "ca_file",
-    "password_command",
-    "password",
-    "timeout",
+const KEYS: [AccountKey; 8] = [
+    AccountKey::Server,
+    AccountKey::User,
+    AccountKey::From,
+    AccountKey::Auth,
+    AccountKey::CaFile,
+    AccountKey::PasswordCommand,
+    AccountKey::Password,
+    AccountKey::Timeout,
 ];
 
 /// One account's resolved smtpsend keys, indexed like [`KEYS`].
