@@ -85,6 +85,7 @@ pub fn complete_dynamically() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::AccountKey;
     use crate::error::{EXIT_STATUSES, Kind};
     use std::path::Path;
 
@@ -444,28 +445,23 @@ mod tests {
         for code in [0, 64, 65, 66, 67, 69, 70, 75, 76, 77, 78] {
             assert!(page.contains(&format!(".B {code}\n")), "exit status {code}");
         }
-        for key in [
-            "server",
-            "host",
-            "port",
-            "tls",
-            "user",
-            "from",
-            "auth",
-            "ca_file",
-            "password_command",
-            "password",
-            "oauth2_token_command",
-            "timeout",
-            "queue",
-            "log",
-            "extends",
-            "default",
-        ] {
-            assert!(
-                page.contains(&format!(".B {key}\n")),
-                "configuration key {key}"
-            );
+        // A key is documented where a .TP item's tag names it: `.B key` or `.BR key ", " other`.
+        let tags: Vec<&str> = page
+            .lines()
+            .zip(page.lines().skip(1))
+            .filter(|(item, _)| *item == ".TP")
+            .map(|(_, tag)| tag)
+            .collect();
+        let documented = |key: &str| {
+            tags.iter()
+                .any(|tag| tag.starts_with(".B") && tag.split(' ').skip(1).any(|word| word == key))
+        };
+        for key in AccountKey::ALL
+            .map(AccountKey::name)
+            .into_iter()
+            .chain(["default"])
+        {
+            assert!(documented(key), "configuration key {key}");
         }
     }
 

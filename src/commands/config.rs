@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::ConnectionArgs;
-use crate::config::msmtprc;
+use crate::config::{AccountKey, msmtprc};
 use crate::credentials::KeyringProblem;
 use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
@@ -31,14 +31,15 @@ pub fn show(
         Some(_) => "command line".to_string(),
         None => from_account(account_has),
     };
-    let mut rows: Vec<(&str, String, String)> = Vec::new();
-    if let Some(account) = &account {
-        rows.push((
+    // Every row but the account's own is named by the key it shows.
+    let account_row = account.as_ref().map(|account| {
+        (
             "account",
             account.name.clone(),
             account.file.display().to_string(),
-        ));
-    }
+        )
+    });
+    let mut rows: Vec<(AccountKey, String, String)> = Vec::new();
     let endpoint = &server.endpoint;
     let server_origin = if connection.server.is_some()
         || connection.host.is_some()
@@ -59,12 +60,12 @@ pub fn show(
     } else {
         from_account(true)
     };
-    rows.push(("server", endpoint.url(), server_origin));
+    rows.push((AccountKey::Server, endpoint.url(), server_origin));
     let account_has =
         |pick: fn(&crate::config::Account) -> bool| account.as_ref().is_some_and(pick);
     match &server.login {
         Some(login) => rows.push((
-            "user",
+            AccountKey::User,
             login.user.clone(),
             flag_or_env(
                 connection.user.clone(),
@@ -72,16 +73,16 @@ pub fn show(
                 account_has(|a| a.user.is_some()),
             ),
         )),
-        None => rows.push(("user", "(none: no login)".into(), String::new())),
+        None => rows.push((AccountKey::User, "(none: no login)".into(), String::new())),
     }
     if let Some(from) = var("SMTPSEND_FROM") {
-        rows.push(("from", from, "environment SMTPSEND_FROM".into()));
+        rows.push((AccountKey::From, from, "environment SMTPSEND_FROM".into()));
     } else if let Some(from) = account.as_ref().and_then(|a| a.from.as_ref()) {
-        rows.push(("from", from.to_string(), from_account(true)));
+        rows.push((AccountKey::From, from.to_string(), from_account(true)));
     }
     if let Some(login) = &server.login {
         rows.push((
-            "auth",
+            AccountKey::Auth,
             login.mechanism.name().to_string(),
             flag_or_env(
                 connection
@@ -92,11 +93,15 @@ pub fn show(
                 account_has(|a| a.auth.is_some()),
             ),
         ));
-        rows.push(("password", password_source(&login.passwords), String::new()));
+        rows.push((
+            AccountKey::Password,
+            password_source(&login.passwords),
+            String::new(),
+        ));
     }
     if let Some(ca_file) = &server.ca_file {
         rows.push((
-            "ca_file",
+            AccountKey::CaFile,
             ca_file.display().to_string(),
             flag_or_env(
                 connection.ca_file.as_ref().map(|p| p.display().to_string()),
@@ -106,7 +111,7 @@ pub fn show(
         ));
     }
     rows.push((
-        "timeout",
+        AccountKey::Timeout,
         format!("{} s", server.timeout.as_secs()),
         flag_or_env(
             connection.timeout.map(|t| t.to_string()),
@@ -114,7 +119,10 @@ pub fn show(
             account_has(|a| a.timeout.is_some()),
         ),
     ));
-    for (key, value, origin) in rows {
+    let rows = rows
+        .into_iter()
+        .map(|(key, value, origin)| (key.name(), value, origin));
+    for (key, value, origin) in account_row.into_iter().chain(rows) {
         if origin.is_empty() {
             outln!("{key:<10} {}", escape(&value));
         } else {

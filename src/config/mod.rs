@@ -3,7 +3,8 @@
 //! account; an account may inherit the keys it does not set from another (`extends`).
 //!
 //! This module reads and validates the file and resolves inheritance; every error names the file,
-//! the line and the key, and exits 78. It does not decide precedence against flags and the
+//! the line and the key, and exits 78, and an unknown key gets the closest known one as a hint.
+//! [`AccountKey`] is the one list of the account keys' names. It does not decide precedence against flags and the
 //! environment (that is `settings`), and it never touches the network or the keyring.
 
 pub mod msmtprc;
@@ -71,6 +72,79 @@ impl LogTarget {
         }
     }
 }
+
+/// The keys of an `[accounts.NAME]` table, and the one place their names are spelled.
+/// [`AccountSyntax`] is checked against [`AccountKey::ALL`] by a test; `config show`, the msmtp
+/// import and the manual's test name keys through this, and an unknown key is matched against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountKey {
+    Extends,
+    Server,
+    Host,
+    Port,
+    Tls,
+    User,
+    From,
+    Auth,
+    CaFile,
+    PasswordCommand,
+    Password,
+    Oauth2TokenCommand,
+    Timeout,
+    Aliases,
+    LocalDomain,
+    Queue,
+    Log,
+}
+
+impl AccountKey {
+    /// Every key, in the order of [`AccountSyntax`]'s fields.
+    pub const ALL: [AccountKey; 17] = [
+        AccountKey::Extends,
+        AccountKey::Server,
+        AccountKey::Host,
+        AccountKey::Port,
+        AccountKey::Tls,
+        AccountKey::User,
+        AccountKey::From,
+        AccountKey::Auth,
+        AccountKey::CaFile,
+        AccountKey::PasswordCommand,
+        AccountKey::Password,
+        AccountKey::Oauth2TokenCommand,
+        AccountKey::Timeout,
+        AccountKey::Aliases,
+        AccountKey::LocalDomain,
+        AccountKey::Queue,
+        AccountKey::Log,
+    ];
+
+    /// The key as it is written in the file.
+    pub fn name(self) -> &'static str {
+        match self {
+            AccountKey::Extends => "extends",
+            AccountKey::Server => "server",
+            AccountKey::Host => "host",
+            AccountKey::Port => "port",
+            AccountKey::Tls => "tls",
+            AccountKey::User => "user",
+            AccountKey::From => "from",
+            AccountKey::Auth => "auth",
+            AccountKey::CaFile => "ca_file",
+            AccountKey::PasswordCommand => "password_command",
+            AccountKey::Password => "password",
+            AccountKey::Oauth2TokenCommand => "oauth2_token_command",
+            AccountKey::Timeout => "timeout",
+            AccountKey::Aliases => "aliases",
+            AccountKey::LocalDomain => "local_domain",
+            AccountKey::Queue => "queue",
+            AccountKey::Log => "log",
+        }
+    }
+}
+
+/// The keys outside the account tables, as [`FileSyntax`] has them.
+const FILE_KEYS: [&str; 2] = ["default", "accounts"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -184,11 +258,16 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         let span = err.span().unwrap_or(0..0);
         let key = key_on_line(text, span.start);
         let message = err.message().trim().to_string();
-        match key {
+        let hint = closest_key(&message).map(|known| format!("did you mean `{known}`?"));
+        let error = match key {
             Some(key) if !message.contains(&format!("`{key}`")) => {
                 at(span, format!("{key}: {message}"))
             }
             _ => at(span, message),
+        };
+        match hint {
+            Some(hint) => error.with_hint(hint),
+            None => error,
         }
     })?;
 
@@ -217,6 +296,26 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         default,
         accounts,
     })
+}
+
+/// For serde's "unknown field `KEY`, expected ...": the valid key KEY is most likely a typo of,
+/// if one is close enough. An account's keys when the error is about an account table, the
+/// file's own otherwise.
+fn closest_key(message: &str) -> Option<&'static str> {
+    let (unknown, expected) = message.strip_prefix("unknown field `")?.split_once('`')?;
+    let top_level = FILE_KEYS
+        .iter()
+        .all(|key| expected.contains(&format!("`{key}`")));
+    let known: Vec<&'static str> = if top_level {
+        FILE_KEYS.to_vec()
+    } else {
+        AccountKey::ALL.map(AccountKey::name).to_vec()
+    };
+    let (score, closest) = known
+        .into_iter()
+        .map(|key| (strsim::jaro_winkler(unknown, key), key))
+        .max_by(|a, b| a.0.total_cmp(&b.0))?;
+    (score > 0.8).then_some(closest)
 }
 
 /// The key written at the start of the line holding `offset`, for errors about a value.
@@ -532,6 +631,90 @@ auth = "login"
             err.message
         );
         assert!(err.message.contains("sevrer"), "{}", err.message);
+    }
+
+    #[test]
+    fn an_unknown_key_gets_the_closest_known_one_as_a_hint() {
+        let hint = |text: &str| parse_text(text).unwrap_err().hint;
+        let cases = [
+            ("[accounts.a]\nsevrer = \"x\"\n", Some("server")),
+            (
+                "[accounts.a]\npasword_command = \"x\"\n",
+                Some("password_command"),
+            ),
+            ("[accounts.a]\nca-file = \"x\"\n", Some("ca_file")),
+            (
+                "[accounts.a]\nextend = \"b\"\n[accounts.b]\n",
+                Some("extends"),
+            ),
+            ("defualt = \"a\"\n", Some("default")),
+            ("[acounts.a]\n", Some("accounts")),
+            // A file key is no suggestion inside an account, nor an account key outside one.
+            ("[accounts.a]\ndefualt = \"x\"\n", None),
+            ("sever = \"x\"\n", None),
+            ("[accounts.a]\nfrobnicate = true\n", None),
+        ];
+        for (text, closest) in cases {
+            assert_eq!(
+                hint(text),
+                closest.map(|key| format!("did you mean `{key}`?")),
+                "{text:?}"
+            );
+        }
+        let err = parse_text("[accounts.a]\nserver = \"smtp://h.example\"\nsevrer = \"x\"\n")
+            .unwrap_err();
+        assert!(err.message.contains("config.toml:3: "), "{}", err.message);
+    }
+
+    /// Every field serde reads into an account, as its derive names them.
+    fn account_syntax_fields() -> &'static [&'static str] {
+        use serde::de::{self, Visitor};
+        struct Fields<'a>(&'a mut &'static [&'static str]);
+        impl<'de> de::Deserializer<'de> for Fields<'_> {
+            type Error = de::value::Error;
+            fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+                Err(de::Error::custom(
+                    "only a struct's field names are asked for",
+                ))
+            }
+            fn deserialize_struct<V: Visitor<'de>>(
+                self,
+                _: &'static str,
+                fields: &'static [&'static str],
+                _: V,
+            ) -> Result<V::Value, Self::Error> {
+                *self.0 = fields;
+                Err(de::Error::custom(
+                    "the field names are all that was asked for",
+                ))
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map enum
+                identifier ignored_any
+            }
+        }
+        let mut fields: &'static [&'static str] = &[];
+        let _ = AccountSyntax::deserialize(Fields(&mut fields));
+        fields
+    }
+
+    #[test]
+    fn the_account_keys_are_the_fields_of_an_account_table() {
+        let names = AccountKey::ALL.map(AccountKey::name);
+        assert_eq!(account_syntax_fields(), names);
+        // And each is read from the file: a table with all of them is no unknown-key error.
+        let values = |key: &str| match key {
+            "port" | "timeout" => "25",
+            _ => "\"x\"",
+        };
+        let text = names
+            .iter()
+            .map(|key| format!("{key} = {}", values(key)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let table: AccountSyntax = toml::from_str(&text).unwrap();
+        assert!(table.extends.is_some() && table.log.is_some());
     }
 
     #[test]
