@@ -30,7 +30,18 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
         .map(|r| parse_mailbox(r, "--rcpt").map(|m| m.address))
         .collect::<Result<Vec<_>, _>>()?;
     let mut transcript = Transcript::new(args.verbose);
-    let options = session_options(&server, &mut transcript)?;
+    // The state of a built-in OAuth2 sign-in, after whatever refresh the check needed.
+    let oauth2 = server
+        .login
+        .as_ref()
+        .and_then(|l| l.passwords.oauth2.as_ref());
+    let oauth2_row = |json: bool| {
+        if let (Some(setup), false) = (oauth2, json) {
+            println!("{:<12} {}", "oauth2", escape(&setup.status()));
+        }
+    };
+    let options =
+        session_options(&server, &mut transcript).inspect_err(|_| oauth2_row(args.json))?;
     let outcome = submit::check(&options, &sender, &recipients, &mut transcript);
     let user = options.login.as_ref().map(|l| l.user.as_str());
     if args.json {
@@ -38,6 +49,7 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     } else {
         print_human(&outcome, user);
     }
+    oauth2_row(args.json);
     match outcome.failure {
         Some((_, error)) => Err(error),
         None => Ok(()),

@@ -191,6 +191,16 @@ pub struct LoginArgs {
     #[arg(long)]
     pub no_verify: bool,
 
+    /// OAuth2 accounts: sign in with the device authorization grant (a code to enter on any
+    /// device with a browser), for machines without one.
+    #[arg(long, conflicts_with_all = ["no_browser", "password_stdin"])]
+    pub device: bool,
+
+    /// OAuth2 accounts: print the sign-in address instead of opening a browser, and read back
+    /// the address the browser was sent to.
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub no_browser: bool,
+
     #[command(flatten)]
     pub connection: ConnectionArgs,
 }

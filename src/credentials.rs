@@ -58,6 +58,8 @@ pub struct PasswordSources {
     pub account_command: Option<String>,
     /// The account's `oauth2_token_command`.
     pub oauth2_command: Option<String>,
+    /// The account's built-in OAuth2 (`oauth2_provider`), signed in with `smtpsend login`.
+    pub oauth2: Option<crate::oauth2::Setup>,
     /// The account's `password`.
     pub account_password: Option<Secret>,
     /// The keyring entry for this user on this server.
@@ -118,6 +120,9 @@ pub fn password_for(
     if let Some(command) = &sources.oauth2_command {
         let (secret, source) = oauth2_token(command, server, user, sources.command_timeout)?;
         return found(secret, source, Vec::new());
+    }
+    if let Some(setup) = &sources.oauth2 {
+        return found(setup.access_token()?, crate::oauth2::SOURCE, Vec::new());
     }
     if let Some(command) = &sources.account_command {
         let secret = run_password_command(command, "password_command", sources.command_timeout)?;
@@ -411,7 +416,11 @@ enum Pipe {
 /// The command runs in a process group of its own, and the whole group is killed when it takes
 /// too long or says too much: killing `sh` alone would leave `sleep 60` or a pipeline's other
 /// members running after smtpsend has given up on them.
-fn run_password_command(command: &str, what: &str, timeout: Duration) -> Result<Secret, Error> {
+pub(crate) fn run_password_command(
+    command: &str,
+    what: &str,
+    timeout: Duration,
+) -> Result<Secret, Error> {
     let failed = |reason: String| Error::new(Kind::Config, format!("{what} failed: {reason}"));
     let mut child = Command::new("sh")
         .arg("-c")

@@ -13,6 +13,7 @@ mod delivery_log;
 mod error;
 mod generate;
 mod login;
+mod oauth2;
 mod outbox;
 mod queue;
 mod report;

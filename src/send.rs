@@ -149,11 +149,21 @@ pub fn session_options(
                 &login.passwords,
             )?;
             password.notes.iter().for_each(|note| transcript.info(note));
+            // A built-in OAuth2 token the server refuses is refreshed once and tried again.
+            let refresh = login
+                .passwords
+                .oauth2
+                .clone()
+                .filter(|_| password.source == crate::oauth2::SOURCE)
+                .map(|setup| {
+                    submit::Refresher(Box::new(move |rejected| setup.refresh_rejected(rejected)))
+                });
             Some(submit::Login {
                 user: login.user.clone(),
                 mechanism: login.mechanism,
                 password: password.secret,
                 source: password.source,
+                refresh,
             })
         }
         None => None,

@@ -222,20 +222,35 @@ fn server_settings(
             _ => AuthChoice::Auto,
         },
     };
-    let login = user.map(|user| LoginSettings {
-        passwords: PasswordSources {
-            command: connection.password_command.clone(),
-            env_value: (env.var)("SMTPSEND_PASSWORD").map(Secret::new),
-            env_file: (env.var)("SMTPSEND_PASSWORD_FILE").map(PathBuf::from),
-            account_command: account.and_then(|a| a.password_command.clone()),
-            oauth2_command: account.and_then(|a| a.oauth2_token_command.clone()),
-            account_password: account.and_then(|a| a.password.clone()),
-            keyring: Some(crate::credentials::KeyringEntry::new(&endpoint.host, &user)),
-            can_prompt: env.can_prompt,
-            command_timeout: timeout,
-        },
-        user,
-        mechanism,
+    let login = user.map(|user| {
+        let oauth2 = crate::oauth2::Setup::new(
+            &account.map(|a| a.oauth2.clone()).unwrap_or_default(),
+            account.map(|a| a.name.as_str()),
+            &user,
+            env.var,
+            timeout,
+        );
+        // A token is no password: with OAuth2 from the environment alone, still XOAUTH2.
+        let mechanism = match mechanism {
+            AuthChoice::Auto if oauth2.is_some() => AuthChoice::Xoauth2,
+            chosen => chosen,
+        };
+        LoginSettings {
+            passwords: PasswordSources {
+                command: connection.password_command.clone(),
+                env_value: (env.var)("SMTPSEND_PASSWORD").map(Secret::new),
+                env_file: (env.var)("SMTPSEND_PASSWORD_FILE").map(PathBuf::from),
+                account_command: account.and_then(|a| a.password_command.clone()),
+                oauth2_command: account.and_then(|a| a.oauth2_token_command.clone()),
+                oauth2,
+                account_password: account.and_then(|a| a.password.clone()),
+                keyring: Some(crate::credentials::KeyringEntry::new(&endpoint.host, &user)),
+                can_prompt: env.can_prompt,
+                command_timeout: timeout,
+            },
+            user,
+            mechanism,
+        }
     });
     ServerSettings {
         account: account.map(|a| a.name.clone()),

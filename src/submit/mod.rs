@@ -127,6 +127,19 @@ pub struct Login {
     pub password: Secret,
     /// Where the password came from, for the transcript.
     pub source: &'static str,
+    /// For an OAuth2 access token: a new one after the server refused this one.
+    pub refresh: Option<Refresher>,
+}
+
+/// Gets a new access token for one the server refused.
+pub struct Refresher(pub Box<RefreshFn>);
+
+type RefreshFn = dyn Fn(&Secret) -> std::result::Result<Secret, Error>;
+
+impl std::fmt::Debug for Refresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Refresher")
+    }
 }
 
 #[derive(Debug)]
@@ -432,11 +445,76 @@ fn open(
     delivery.extensions = extensions.keywords();
 
     if let Some(login) = &options.login {
-        let mechanism = authenticate(&mut session, login, &extensions, endpoint, transcript)?;
+        let mut challenge_error = None;
+        let mechanism = match authenticate(
+            &mut session,
+            login,
+            &extensions,
+            endpoint,
+            transcript,
+            &mut challenge_error,
+        ) {
+            Ok(mechanism) => mechanism,
+            Err(fault)
+                if login.refresh.is_some()
+                    && auth::token_rejected(fault.reply.as_ref(), challenge_error.is_some()) =>
+            {
+                return retry_with_new_token(
+                    options, session, *fault, deadline, transcript, delivery, started,
+                );
+            }
+            Err(fault) => return Err(fault),
+        };
         delivery.auth_mechanism = Some(mechanism);
         delivery.timings.auth_ms = Some(millis(started.elapsed()));
     }
     Ok((session, extensions))
+}
+
+/// The server refused an OAuth2 access token it should have taken (expired or revoked early):
+/// get a new one, once, and log in again on a new connection.
+fn retry_with_new_token(
+    options: &Options,
+    mut session: Session,
+    fault: Fault,
+    deadline: Option<Instant>,
+    transcript: &mut Transcript,
+    delivery: &mut Delivery,
+    started: Instant,
+) -> Result<(Session, Extensions)> {
+    let login = options.login.as_ref().expect("only called with a login");
+    let refresh = login
+        .refresh
+        .as_ref()
+        .expect("only called with a refresher");
+    session.quit(transcript);
+    transcript.info("the access token was refused; getting a new one and trying again");
+    let password = (refresh.0)(&login.password).map_err(|error| {
+        Box::new(Fault {
+            step: Step::Auth,
+            error: Error {
+                message: format!("{}; then {}", fault.error.message, error.message),
+                ..error
+            },
+            reply: fault.reply.clone(),
+        })
+    })?;
+    let retry = Options {
+        endpoint: options.endpoint.clone(),
+        ca_file: options.ca_file.clone(),
+        timeout: options.timeout,
+        deadline: options.deadline,
+        allow_partial: options.allow_partial,
+        login: Some(Login {
+            user: login.user.clone(),
+            mechanism: login.mechanism,
+            password,
+            source: login.source,
+            refresh: None,
+        }),
+        progress: options.progress,
+    };
+    open(&retry, deadline, transcript, delivery, started)
 }
 
 fn run_session(
@@ -961,7 +1039,9 @@ fn hello_name(stream: &TcpStream) -> String {
 }
 
 /// Trust anchors: the system's roots plus `--ca-file`. Verification is never switched off.
-fn tls_config(ca_file: Option<&PathBuf>) -> std::result::Result<Arc<ClientConfig>, Error> {
+pub(crate) fn tls_config(
+    ca_file: Option<&PathBuf>,
+) -> std::result::Result<Arc<ClientConfig>, Error> {
     let mut roots = RootCertStore::empty();
     let system = rustls_native_certs::load_native_certs();
     roots.add_parsable_certificates(system.certs);
