@@ -122,7 +122,8 @@ pub fn password_for(
         return found(secret, source, Vec::new());
     }
     if let Some(setup) = &sources.oauth2 {
-        return found(setup.access_token()?, crate::oauth2::SOURCE, Vec::new());
+        let (token, note) = setup.access_token()?;
+        return found(token, crate::oauth2::SOURCE, note.into_iter().collect());
     }
     if let Some(command) = &sources.account_command {
         let secret = run_password_command(command, "password_command", sources.command_timeout)?;

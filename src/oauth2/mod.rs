@@ -22,7 +22,7 @@ use std::time::Duration;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, ClientId, ClientSecret, DeviceAuthorizationUrl, EndpointMaybeSet, EndpointNotSet,
-    RefreshToken, RevocationUrl, TokenResponse, TokenUrl,
+    RefreshToken, TokenResponse, TokenUrl,
 };
 
 use crate::credentials::{KeyringEntry, Secret};
@@ -160,7 +160,7 @@ struct Resolved {
 }
 
 type Client =
-    BasicClient<EndpointMaybeSet, EndpointMaybeSet, EndpointNotSet, EndpointMaybeSet, EndpointSet>;
+    BasicClient<EndpointMaybeSet, EndpointMaybeSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 use oauth2::EndpointSet;
 
 impl Setup {
@@ -277,19 +277,24 @@ impl Setup {
 
     /// An access token to send with: the stored one while it has a minute left, else a fresh
     /// one from the refresh token.
-    pub fn access_token(&self) -> Result<Secret, Error> {
+    /// Also says, for the transcript, when it refreshed.
+    pub fn access_token(&self) -> Result<(Secret, Option<String>), Error> {
         let r = self.resolve()?;
         let tokens = r.store.load()?.ok_or_else(|| self.not_signed_in())?;
         if let Some(token) = usable(&tokens, unix_now()) {
-            return Ok(token);
+            return Ok((token, None));
         }
         let _lock = Lock::acquire(&r.lock, LOCK_PATIENCE)?;
         // Another process may have refreshed while this one waited.
         let tokens = r.store.load()?.ok_or_else(|| self.not_signed_in())?;
         if let Some(token) = usable(&tokens, unix_now()) {
-            return Ok(token);
+            return Ok((
+                token,
+                Some("OAuth2: another smtpsend had just refreshed the token".into()),
+            ));
         }
-        self.refresh(&r, &tokens)
+        let (token, note) = self.refresh(&r, &tokens)?;
+        Ok((token, Some(note)))
     }
 
     /// A new access token after the server refused `rejected`; the stored one if another
@@ -303,12 +308,12 @@ impl Setup {
         {
             return Ok(token);
         }
-        self.refresh(&r, &tokens)
+        self.refresh(&r, &tokens).map(|(token, _)| token)
     }
 
     /// Under the lock: the refresh request, the new tokens stored before the access token is
     /// used (a rotated refresh token must never exist only in memory).
-    fn refresh(&self, r: &Resolved, tokens: &Tokens) -> Result<Secret, Error> {
+    fn refresh(&self, r: &Resolved, tokens: &Tokens) -> Result<(Secret, String), Error> {
         let refresh_token = tokens.refresh_token.as_ref().ok_or_else(|| {
             Error::new(
                 Kind::AuthRefused,
@@ -327,9 +332,24 @@ impl Setup {
             .map_err(|err| self.token_error(r, err, "refreshing the access token"))?;
         let fresh = tokens_from(&response, unix_now(), tokens.refresh_token.clone());
         r.store.save(&fresh)?;
-        Ok(fresh
-            .access_token
-            .expect("a token response has an access token"))
+        let note = format!(
+            "OAuth2: refreshed the access token at {}{}{}",
+            host_of(&r.token_url),
+            fresh
+                .expires_at
+                .map_or_else(String::new, |at| format!(", valid until {}", utc(at))),
+            if fresh.refresh_token == tokens.refresh_token {
+                ""
+            } else {
+                "; the rotated refresh token is stored"
+            }
+        );
+        Ok((
+            fresh
+                .access_token
+                .expect("a token response has an access token"),
+            note,
+        ))
     }
 
     fn client(&self, r: &Resolved, redirect: Option<String>) -> Result<Client, Error> {
@@ -351,20 +371,8 @@ impl Setup {
                     .map(DeviceAuthorizationUrl::new)
                     .transpose()
                     .map_err(|e| bad("device authorization URL", e))?,
-            )
-            .set_revocation_url_option(
-                r.revocation_url
-                    .clone()
-                    .map(RevocationUrl::new)
-                    .transpose()
-                    .map_err(|e| bad("revocation URL", e))?,
             );
-        if let Some(command) = &r.secret_command {
-            let secret = crate::credentials::run_password_command(
-                command,
-                "oauth2_client_secret_command",
-                self.timeout,
-            )?;
+        if let Some(secret) = self.client_secret(r)? {
             client = client.set_client_secret(ClientSecret::new(secret.expose().to_string()));
             // Installed-app secrets go in the body, where Google and Microsoft both take them.
             client = client.set_auth_type(oauth2::AuthType::RequestBody);
@@ -498,17 +506,8 @@ impl Setup {
             return Ok(format!("no OAuth2 sign-in was stored for {}", self.user));
         };
         let revoked = match (&r.revocation_url, &tokens.refresh_token) {
-            (Some(_), Some(refresh)) => {
-                let client = self.client(&r, None)?;
-                let token = oauth2::StandardRevocableToken::RefreshToken(RefreshToken::new(
-                    refresh.expose().to_string(),
-                ));
-                let request = client
-                    .revoke_token(token)
-                    .map_err(|err| Error::config(format!("revoking: {err}")))?;
-                request
-                    .request(&self.http()?)
-                    .map_err(|err| self.token_error(&r, err, "revoking the grant"))?;
+            (Some(url), Some(refresh)) => {
+                self.revoke(&r, url, refresh)?;
                 "revoked the grant and "
             }
             _ => "",
@@ -519,6 +518,66 @@ impl Setup {
             self.user,
             r.store.describe()
         ))
+    }
+
+    /// RFC 7009 revocation of the refresh token (which ends the grant). Done here rather than
+    /// with the crate, which refuses an http:// endpoint even on loopback.
+    fn revoke(&self, r: &Resolved, url: &str, refresh: &Secret) -> Result<(), Error> {
+        use oauth2::SyncHttpClient;
+        let mut form = oauth2::url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("token", refresh.expose())
+            .append_pair("token_type_hint", "refresh_token")
+            .append_pair("client_id", &r.client_id);
+        if let Some(secret) = self.client_secret(r)? {
+            form.append_pair("client_secret", secret.expose());
+        }
+        let request = oauth2::http::Request::builder()
+            .method(oauth2::http::Method::POST)
+            .uri(url)
+            .header(
+                oauth2::http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(oauth2::http::header::ACCEPT, "application/json")
+            .body(form.finish().into_bytes())
+            .map_err(|err| Error::config(format!("oauth2_revocation_url: {err}")))?;
+        let response = self.http()?.call(request).map_err(|err| {
+            Error::new(
+                Kind::Temporary,
+                format!("revoking the grant: no answer from {}: {err}", host_of(url)),
+            )
+            .with_hint("nothing was removed; try `smtpsend logout` again later")
+        })?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let json: serde_json::Value = serde_json::from_slice(response.body()).unwrap_or_default();
+        let code = json
+            .get("error")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        Err(Error::new(
+            Kind::Unavailable,
+            format!(
+                "revoking the grant: {} answered {} {code}",
+                host_of(url),
+                response.status().as_u16()
+            ),
+        )
+        .with_hint("nothing was removed; the stored tokens stay until the revocation succeeds"))
+    }
+
+    fn client_secret(&self, r: &Resolved) -> Result<Option<Secret>, Error> {
+        r.secret_command
+            .as_ref()
+            .map(|command| {
+                crate::credentials::run_password_command(
+                    command,
+                    "oauth2_client_secret_command",
+                    self.timeout,
+                )
+            })
+            .transpose()
     }
 
     /// What `check` says about the stored tokens, never the tokens themselves.

@@ -7,7 +7,9 @@
 #
 #   browser.sh URL
 # Environment: BROWSER_LOGIN (the account to log in as, default alice), BROWSER_LOG (a file to
-# append what it did to, default none), BROWSER_ABORT=1 (press "abort" at consent instead).
+# append what it did to, default none), BROWSER_ABORT=1 (press "abort" at consent instead),
+# BROWSER_PRINT_REDIRECT=PREFIX (print the first redirect to an address starting with PREFIX
+# instead of following it: what a person copies from the address bar for `login --no-browser`).
 set -euo pipefail
 url=$1
 login=${BROWSER_LOGIN:-alice}
@@ -45,6 +47,10 @@ for _ in $(seq 30); do
     if [[ -n $loc ]]; then
         url=$(absolute "$url" "$loc")
         say "redirect $url"
+        if [[ -n ${BROWSER_PRINT_REDIRECT:-} && $url == "$BROWSER_PRINT_REDIRECT"* ]]; then
+            echo "$url"
+            exit 0
+        fi
         continue
     fi
     # A page: which form is it?
@@ -74,6 +80,10 @@ for _ in $(seq 30); do
     [[ -n $loc ]] || { say "a form led nowhere"; exit 1; }
     url=$(absolute "$url" "$loc")
     say "redirect $url"
+    if [[ -n ${BROWSER_PRINT_REDIRECT:-} && $url == "$BROWSER_PRINT_REDIRECT"* ]]; then
+        echo "$url"
+        exit 0
+    fi
 done
 say "too many steps"
 exit 1

@@ -172,7 +172,8 @@ start_provider() {
     local ttl=${1:-$ACCESS_TTL}
     stop_provider
     (cd "$T/op" && exec env OAUTH2_TEST_PORT="$OP_PORT" OAUTH2_TEST_ACCESS_TTL="$ttl" \
-        OAUTH2_TEST_DOVECOT_SECRET="$DOVECOT_SECRET" node server.js) >>"$T/provider.log" 2>&1 &
+        OAUTH2_TEST_TTL_FILE="$T/access-ttl" OAUTH2_TEST_DOVECOT_SECRET="$DOVECOT_SECRET" \
+        OAUTH2_TEST_CONFIDENTIAL_SECRET="$CLIENT_SECRET" node server.js) >>"$T/provider.log" 2>&1 &
     OP_PID=$!
     for _ in $(seq 100); do
         curl -sf "$ISSUER/.well-known/openid-configuration" >/dev/null 2>&1 && return 0
@@ -197,6 +198,8 @@ ssl = no
 disable_plaintext_auth = no
 auth_mechanisms = xoauth2 oauthbearer
 auth_verbose = yes
+# Refusals answer at once (the default waits 2 s), so the scenarios stay quick.
+auth_failure_delay = 0
 passdb {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
@@ -314,10 +317,376 @@ setup_servers() {
     SUB_PORT=$(free_port "$OP_PORT") || setup_failed "no free port on 127.0.0.1"
     ISSUER=http://127.0.0.1:$OP_PORT
     DOVECOT_SECRET=$(openssl rand -hex 24)
+    CLIENT_SECRET=$(openssl rand -hex 24)
     start_provider
     start_dovecot
     write_postfix_config
     start_postfix
+}
+
+# ---------------------------------------------------------------------------------------------
+# Running smtpsend, and what it must never show
+# ---------------------------------------------------------------------------------------------
+# run_client and run_program (tests/postfix/lib.sh) run the binary with a private XDG tree and no
+# session bus, and collect what Postfix delivered for each run. PASSWORD is only masked there.
+PASSWORD=unused-$RANDOM$RANDOM
+# shellcheck source=tests/postfix/lib.sh disable=SC1091
+source "$REPO/tests/postfix/lib.sh"
+
+PASSED=0 FAILED=0 FAILED_NAMES=()
+SECRETS=$T/secrets      # every token and secret seen; none may appear in any output
+
+# The file the account's tokens are in (oauth2_token_store = "file").
+token_file() { find "$T/xdg/state/smtpsend/oauth2" -name "*.json" 2>/dev/null | head -n 1; }
+stored() { jq -r ".$1" "$(token_file)"; }
+
+# Remember what is stored now, for the leak check at the end.
+remember_tokens() {
+    local f
+    for f in "$T"/xdg/state/smtpsend/oauth2/*.json; do
+        [[ -f $f ]] || continue
+        jq -r '.access_token // empty, .refresh_token // empty' "$f" >>"$SECRETS"
+    done
+}
+
+# introspect TOKEN: "true" or "false", as the authorization server sees it now.
+introspect() {
+    curl -sS -u "dovecot:$DOVECOT_SECRET" --data-urlencode "token=$1" \
+        "$ISSUER/token/introspection" | jq -r .active
+}
+
+set_ttl() { echo "$1" >"$T/access-ttl"; }
+
+write_client_config() {
+    mkdir -p "$T/xdg/config/smtpsend" "$T/xdg/state" "$FILES" "$RUNS"
+    printf '%s\n' "$CLIENT_SECRET" >"$FILES/client-secret"
+    echo "$CLIENT_SECRET" >>"$SECRETS"
+    chmod 600 "$FILES/client-secret"
+    cat >"$T/xdg/config/smtpsend/config.toml" <<EOT
+default = "work"
+
+[accounts.work]
+server = "smtp://localhost:$SUB_PORT"
+ca_file = "$CA"
+user = "$USER_NAME"
+from = "$USER_NAME@example.org"
+log = "$T/delivery.log"
+oauth2_provider = "custom"
+oauth2_client_id = "smtpsend-test"
+oauth2_authorize_url = "$ISSUER/auth"
+oauth2_token_url = "$ISSUER/token"
+oauth2_device_authorization_url = "$ISSUER/device/auth"
+oauth2_revocation_url = "$ISSUER/token/revocation"
+oauth2_scopes = ["smtp", "offline_access"]
+oauth2_token_store = "file"
+
+# An installed app with a client secret, as Google's are; OAUTHBEARER.
+[accounts.confidential]
+extends = "work"
+auth = "oauthbearer"
+oauth2_client_id = "smtpsend-confidential"
+oauth2_client_secret_command = "cat $FILES/client-secret"
+EOT
+}
+
+# Start each scenario from no stored grant.
+forget_tokens() { rm -rf "$T/xdg/state/smtpsend"; }
+
+# ---------------------------------------------------------------------------------------------
+# Checks: each scenario collects its failures in PROBLEMS, then concludes
+# ---------------------------------------------------------------------------------------------
+PROBLEMS=
+problem() { PROBLEMS+="$*"$'\n'; }
+rc_is() { # rc_is RUN CODE
+    local rc
+    rc=$(cat "$RUNS/$1/rc" 2>/dev/null || echo none)
+    [[ $rc == "$2" ]] || problem "$1: exit code $rc, expected $2"
+}
+says() { # says RUN stdout|stderr PATTERN (extended regexp)
+    grep -Eq -- "$3" "$RUNS/$1/$2" 2>/dev/null || problem "$1: $2 does not match /$3/"
+}
+delivered() { # delivered RUN N [SUBJECT]
+    local n
+    n=$(find "$RUNS/$1/deliveries" -name '*.eml' 2>/dev/null | wc -l)
+    [[ $n == "$2" ]] || problem "$1: $n deliveries, expected $2"
+    if [[ -n ${3:-} ]] && ! grep -rqF "Subject: $3" "$RUNS/$1/deliveries" 2>/dev/null; then
+        problem "$1: nothing delivered with Subject: $3"
+    fi
+}
+conclude() { # conclude NAME START
+    local name=$1 secs
+    secs=$(awk -v a="$2" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+    if [[ -z $PROBLEMS ]]; then
+        echo "ok - $name (${secs} s)"
+        PASSED=$((PASSED + 1))
+    else
+        echo "not ok - $name: $(head -n 1 <<<"$PROBLEMS")"
+        tail -n +2 <<<"$PROBLEMS" | sed '/^$/d' | indent
+        local dir
+        for dir in $(find "$RUNS/$name" -name rc -printf '%h\n' 2>/dev/null | sort); do
+            echo "#   run ${dir#"$RUNS"/}: exit $(cat "$dir/rc")"
+            echo "#     command: $(cat "$dir/cmd")"
+            head -c 3000 "$dir/stdout" | sed 's/^/#     out: /'
+            head -c 3000 "$dir/stderr" | sed 's/^/#     err: /'
+        done
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("$name")
+    fi
+    PROBLEMS=
+}
+
+BROWSE=(BROWSER="$HERE/browser.sh" BROWSER_LOG="$T/browser.log")
+
+# login_by_code NAME [ACCOUNT]: the whole code flow, through the scripted browser.
+login_by_code() {
+    run_client "$1" "${BROWSE[@]}" -- login "${2:-work}" </dev/null
+    remember_tokens
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------------------------
+scenario_code_login_and_xoauth2() {
+    local name=code-pkce-login-xoauth2 start=$EPOCHREALTIME
+    forget_tokens
+    login_by_code $name/login
+    rc_is $name/login 0
+    says $name/login stdout "signed in as $USER_NAME"
+    says $name/login stdout "accepted the token"
+    says $name/login stderr "code_challenge_method=S256"
+    local file
+    file=$(token_file)
+    if [[ -z $file ]]; then
+        problem "no token file was written"
+    elif [[ $(stat -c %a "$file") != 600 ]]; then
+        problem "the token file is mode $(stat -c %a "$file"), not 600"
+    fi
+    echo hi | run_client $name/send -- -t bob@example.net -s 'oauth2 xoauth2' -v
+    rc_is $name/send 0
+    says $name/send stderr "AUTH XOAUTH2 <redacted>"
+    says $name/send stderr "^< 235 "
+    delivered $name/send 1 'oauth2 xoauth2'
+    conclude $name "$start"
+}
+
+scenario_oauthbearer_with_client_secret() {
+    local name=oauthbearer-confidential-client start=$EPOCHREALTIME
+    forget_tokens
+    login_by_code $name/login confidential
+    rc_is $name/login 0
+    run_client $name/send -- --account confidential -t bob@example.net -s 'oauth2 bearer' \
+        -m 'bearer body' --json </dev/null
+    rc_is $name/send 0
+    says $name/send stdout '"mechanism": ?"OAUTHBEARER"'
+    delivered $name/send 1 'oauth2 bearer'
+    conclude $name "$start"
+}
+
+scenario_device_login() {
+    local name=device-grant-login start=$EPOCHREALTIME url="" pid
+    forget_tokens
+    run_client $name/login -- login work --device </dev/null &
+    pid=$!
+    for _ in $(seq 100); do
+        url=$(grep -o 'or open [^)]*' "$RUNS/$name/login/stderr" 2>/dev/null | cut -c9- || true)
+        [[ -n $url ]] && break
+        sleep 0.1
+    done
+    if [[ -n $url ]]; then
+        BROWSER_LOG=$T/browser.log "$HERE/browser.sh" "$url" || problem "the browser failed on $url"
+    else
+        problem "login --device showed no verification URL"
+    fi
+    wait "$pid" || true
+    remember_tokens
+    rc_is $name/login 0
+    says $name/login stderr "enter the code [A-Z]{4}-[A-Z]{4}"
+    echo hi | run_client $name/send -- -t bob@example.net -s 'after device login'
+    rc_is $name/send 0
+    delivered $name/send 1 'after device login'
+    conclude $name "$start"
+}
+
+scenario_paste_login() {
+    local name=no-browser-paste-login start=$EPOCHREALTIME url="" pid redirected
+    forget_tokens
+    mkfifo "$T/paste"
+    exec 7<>"$T/paste"
+    run_client $name/login -- login work --no-browser <"$T/paste" &
+    pid=$!
+    for _ in $(seq 100); do
+        url=$(grep -o "$ISSUER/auth?[^ ]*" "$RUNS/$name/login/stderr" 2>/dev/null || true)
+        [[ -n $url ]] && break
+        sleep 0.1
+    done
+    local port
+    port=$(sed -E 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A([0-9]+).*/\1/' <<<"$url")
+    redirected=$(BROWSER_PRINT_REDIRECT=http://127.0.0.1:$port/ BROWSER_LOG=$T/browser.log \
+        "$HERE/browser.sh" "$url" || true)
+    [[ $redirected == *code=* ]] || problem "the browser did not end at the redirect ($redirected)"
+    echo "$redirected" >&7
+    wait "$pid" || true
+    exec 7>&-
+    remember_tokens
+    rc_is $name/login 0
+    says $name/login stderr "paste it here"
+    conclude $name "$start"
+}
+
+scenario_expiry_between_queued_messages() {
+    local name=token-expires-between-queued-messages start=$EPOCHREALTIME login_done
+    forget_tokens
+    set_ttl 64      # usable for 4 s: smtpsend refreshes a minute before expiry
+    login_by_code $name/login
+    login_done=$EPOCHREALTIME
+    set_ttl 3600
+    rc_is $name/login 0
+    postfix -c "$CONF" stop >/dev/null 2>&1
+    for _ in $(seq 50); do port_in_use "$SUB_PORT" || break; sleep 0.1; done
+    run_client $name/queue-1 -- -t bob@example.net -s 'queued one' -m one --queue </dev/null
+    run_client $name/queue-2 -- -t bob@example.net -s 'queued two' -m two --queue </dev/null
+    rc_is $name/queue-1 75
+    rc_is $name/queue-2 75
+    postfix -c "$CONF" start >/dev/null 2>&1
+    for _ in $(seq 100); do port_in_use "$SUB_PORT" && break; sleep 0.1; done
+    # Past the point where the first access token is too old to use.
+    sleep "$(awk -v a="$login_done" -v b="$EPOCHREALTIME" 'BEGIN { d = 4.5 - (b - a); print (d > 0 ? d : 0) }')"
+    run_client $name/flush -- queue flush --now -v </dev/null
+    remember_tokens
+    rc_is $name/flush 0
+    says $name/flush stderr "refreshed the access token"
+    delivered $name/flush 2
+    grep -rqF 'Subject: queued one' "$RUNS/$name/flush/deliveries" || problem "message one not delivered"
+    grep -rqF 'Subject: queued two' "$RUNS/$name/flush/deliveries" || problem "message two not delivered"
+    conclude $name "$start"
+}
+
+scenario_refresh_token_rotation() {
+    local name=refresh-token-rotation start=$EPOCHREALTIME rt1 rt2 at1
+    forget_tokens
+    set_ttl 30      # shorter than smtpsend's minute of margin: every use is a refresh
+    login_by_code $name/login
+    rc_is $name/login 0
+    rt1=$(stored refresh_token) at1=$(stored access_token)
+    set_ttl 3600
+    echo hi | run_client $name/send-1 -- -t bob@example.net -s 'rotation one' -v
+    remember_tokens
+    rt2=$(stored refresh_token)
+    rc_is $name/send-1 0
+    says $name/send-1 stderr "the rotated refresh token is stored"
+    delivered $name/send-1 1 'rotation one'
+    [[ $rt1 != "$rt2" ]] || problem "the refresh token did not change"
+    [[ $(introspect "$rt1") == false ]] || problem "the old refresh token is still active"
+    [[ $(introspect "$rt2") == true ]] || problem "the new refresh token is not active"
+    # Twice more, each a refresh (the stored expiry is moved back): still fine.
+    local step
+    for step in 2 3; do
+        jq '.expires_at = 0' "$(token_file)" >"$T/t.json" && cat "$T/t.json" >"$(token_file)"
+        echo hi | run_client $name/send-$step -- -t bob@example.net -s "rotation $step"
+        remember_tokens
+        rc_is $name/send-$step 0
+        delivered $name/send-$step 1 "rotation $step"
+    done
+    [[ $(introspect "$(stored refresh_token)") == true ]] || problem "the last refresh token is not active"
+    conclude $name "$start"
+}
+
+scenario_refused_token_is_refreshed() {
+    local name=server-refuses-token-refresh-and-retry start=$EPOCHREALTIME
+    forget_tokens
+    set_ttl 2
+    login_by_code $name/login
+    rc_is $name/login 0
+    set_ttl 3600
+    # smtpsend believes the token good for an hour; the authorization server let it expire.
+    jq ".expires_at = $(($(date +%s) + 3600))" "$(token_file)" >"$T/t.json" &&
+        cat "$T/t.json" >"$(token_file)"
+    sleep 3
+    echo hi | run_client $name/send -- -t bob@example.net -s 'after a refused token' -v
+    remember_tokens
+    rc_is $name/send 0
+    says $name/send stderr '^< 334 '
+    says $name/send stderr 'the server refused the token: \{.*"status":"401"'
+    says $name/send stderr 'getting a new one and trying again'
+    says $name/send stderr '^< 235 '
+    delivered $name/send 1 'after a refused token'
+    conclude $name "$start"
+}
+
+scenario_revoked_grant() {
+    local name=revoked-grant-exit-77 start=$EPOCHREALTIME
+    forget_tokens
+    login_by_code $name/login
+    rc_is $name/login 0
+    curl -sS -d client_id=smtpsend-test --data-urlencode "token=$(stored refresh_token)" \
+        -d token_type_hint=refresh_token "$ISSUER/token/revocation" >/dev/null
+    echo hi | run_client $name/send -- -t bob@example.net -s 'never sent'
+    rc_is $name/send 77
+    says $name/send stderr 'invalid_grant'
+    says $name/send stderr 'run `smtpsend login work`'
+    delivered $name/send 0
+    run_client $name/check -- check work </dev/null
+    rc_is $name/check 77
+    conclude $name "$start"
+}
+
+scenario_check_and_logout() {
+    local name=check-then-logout-revokes start=$EPOCHREALTIME rt
+    forget_tokens
+    login_by_code $name/login
+    rc_is $name/login 0
+    rt=$(stored refresh_token)
+    run_client $name/check -- check work </dev/null
+    rc_is $name/check 0
+    says $name/check stdout '^oauth2 +custom .*access token valid until .*refreshable'
+    run_client $name/logout -- logout work </dev/null
+    rc_is $name/logout 0
+    says $name/logout stdout 'revoked the grant and removed the OAuth2 tokens'
+    [[ $(introspect "$rt") == false ]] || problem "the refresh token is still active after logout"
+    [[ -z $(token_file) ]] || problem "the token file is still there"
+    run_client $name/check-after -- check work </dev/null
+    says $name/check-after stdout 'needs login'
+    echo hi | run_client $name/send-after -- -t bob@example.net -s 'never sent'
+    rc_is $name/send-after 78
+    says $name/send-after stderr 'run `smtpsend login work`'
+    conclude $name "$start"
+}
+
+scenario_no_secret_anywhere() {
+    local name=no-token-or-secret-in-any-output start=$EPOCHREALTIME hits
+    sort -u "$SECRETS" | sed '/^$/d' >"$T/secrets.sorted"
+    if [[ $(wc -l <"$T/secrets.sorted") -lt 10 ]]; then
+        problem "only $(wc -l <"$T/secrets.sorted") secrets were collected"
+    fi
+    # Every stdout, stderr, -v transcript and --json of every run; the outbox and dead letters;
+    # the delivery log; what Postfix delivered.
+    hits=$(grep -rlF -f "$T/secrets.sorted" "$RUNS" "$T/xdg/data" "$T/delivery.log" "$OUT" \
+        2>/dev/null || true)
+    [[ -z $hits ]] || problem "a token or the client secret appears in: $(echo $hits)"
+    [[ -s $T/delivery.log ]] || problem "the delivery log is empty"
+    conclude $name "$start"
+}
+
+run_scenarios() {
+    : >"$SECRETS"
+    set_ttl 3600
+    write_client_config
+    scenario_code_login_and_xoauth2
+    scenario_oauthbearer_with_client_secret
+    scenario_device_login
+    scenario_paste_login
+    scenario_expiry_between_queued_messages
+    scenario_refresh_token_rotation
+    scenario_refused_token_is_refreshed
+    scenario_revoked_grant
+    scenario_check_and_logout
+    scenario_no_secret_anywhere
+}
+
+ensure_binary() {
+    [[ -x $BIN ]] && return 0
+    if [[ -n ${SMTPSEND:-} ]]; then setup_failed "SMTPSEND=$SMTPSEND is not an executable file"; fi
+    cargo build --quiet >"$T/cargo.log" 2>&1 || setup_failed "cargo build failed" "$T/cargo.log"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -329,9 +698,31 @@ Servers running from $T
   authorization server: $ISSUER  (public client: smtpsend-test; any login, any password)
   submission (STARTTLS, XOAUTH2/OAUTHBEARER checked by Dovecot): 127.0.0.1:$SUB_PORT
   CA: $CA    deliveries: $OUT    maillog: $MAILLOG    dovecot log: $DV/dovecot.log
+  introspection: curl -u dovecot:$DOVECOT_SECRET -d token=... $ISSUER/token/introspection
   BROWSER=$HERE/browser.sh
 Ctrl-C stops them and removes $T.
 EOT
     while :; do sleep 3600 & SERVE_SLEEP=$!; wait "$SERVE_SLEEP" || true; done
+    ;;
+test)
+    TIER_START=$EPOCHREALTIME
+    setup_servers
+    ensure_binary
+    echo "# servers up in $(awk -v a="$TIER_START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+    run_scenarios
+    if ((FAILED > 0)); then
+        echo "# failed: ${FAILED_NAMES[*]}"
+        for log in "$MAILLOG" "$DV/dovecot.log" "$T/provider.log" "$T/browser.log"; do
+            [[ -s $log ]] || continue
+            echo "# $(basename "$log") (last 30 lines):"
+            tail -n 30 "$log" | indent
+        done
+    fi
+    echo "$PASSED passed, $FAILED failed"
+    ((FAILED == 0))
+    ;;
+*)
+    echo "usage: $0 [--serve]" >&2
+    exit 64
     ;;
 esac

@@ -4,12 +4,25 @@
 //     with refresh tokens that rotate on every use;
 //   - "dovecot": a confidential client that Dovecot's oauth2 passdb uses to introspect tokens;
 //   - dev interactions (any login name, any password) that the tier's BROWSER script drives.
-// Environment: OAUTH2_TEST_PORT (required), OAUTH2_TEST_ACCESS_TTL (seconds, default 3600),
-// OAUTH2_TEST_DOVECOT_SECRET (the introspection client's secret, required).
+// Environment: OAUTH2_TEST_PORT (required), OAUTH2_TEST_DOVECOT_SECRET (the introspection
+// client's secret, required), OAUTH2_TEST_CONFIDENTIAL_SECRET (the secret of a confidential
+// installed-app client, "smtpsend-confidential"), OAUTH2_TEST_ACCESS_TTL (seconds, default
+// 3600), OAUTH2_TEST_TTL_FILE (a file holding the access-token lifetime in seconds, read at each
+// issuance, so a scenario can shorten it without a restart; it wins over the variable).
+import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
 
 const port = Number(process.env.OAUTH2_TEST_PORT);
-const accessTTL = Number(process.env.OAUTH2_TEST_ACCESS_TTL || 3600);
+const defaultTTL = Number(process.env.OAUTH2_TEST_ACCESS_TTL || 3600);
+const ttlFile = process.env.OAUTH2_TEST_TTL_FILE;
+const accessTTL = () => {
+  try {
+    return Number(readFileSync(ttlFile, 'utf8').trim()) || defaultTTL;
+  } catch {
+    return defaultTTL;
+  }
+};
+const confidentialSecret = process.env.OAUTH2_TEST_CONFIDENTIAL_SECRET;
 const dovecotSecret = process.env.OAUTH2_TEST_DOVECOT_SECRET;
 if (!port || !dovecotSecret) {
   console.error('server.js: OAUTH2_TEST_PORT and OAUTH2_TEST_DOVECOT_SECRET are required');
@@ -30,6 +43,17 @@ const provider = new Provider(issuer, {
       // Loopback redirects: any port is accepted at run time (RFC 8252 7.3).
       redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
     },
+    ...(confidentialSecret ? [{
+      // An installed app with a (non-confidential) secret, as Google's desktop clients are.
+      client_id: 'smtpsend-confidential',
+      client_secret: confidentialSecret,
+      token_endpoint_auth_method: 'client_secret_post',
+      application_type: 'native',
+      grant_types: ['authorization_code', 'refresh_token',
+        'urn:ietf:params:oauth:grant-type:device_code'],
+      response_types: ['code'],
+      redirect_uris: ['http://127.0.0.1/', 'http://localhost/'],
+    }] : []),
     {
       client_id: 'dovecot',
       client_secret: dovecotSecret,
@@ -57,7 +81,7 @@ const provider = new Provider(issuer, {
       useGrantedResource: async () => true,
       getResourceServerInfo: async (ctx, indicator) => {
         if (indicator !== RESOURCE) throw new Error(`unknown resource ${indicator}`);
-        return { scope: 'smtp', accessTokenFormat: 'opaque', accessTokenTTL: accessTTL,
+        return { scope: 'smtp', accessTokenFormat: 'opaque', accessTokenTTL: accessTTL(),
           audience: RESOURCE };
       },
     },
@@ -65,7 +89,7 @@ const provider = new Provider(issuer, {
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
   rotateRefreshToken: () => true,
   ttl: {
-    AccessToken: accessTTL,
+    AccessToken: () => accessTTL(),
     DeviceCode: 600,
     RefreshToken: 86400,
     Grant: 86400,
@@ -82,4 +106,8 @@ provider.use(async (ctx, next) => {
   await next();
 });
 provider.on('server_error', (ctx, err) => console.error('server_error', err));
+for (const event of ['grant.error', 'revocation.error', 'introspection.error',
+  'authorization.error']) {
+  provider.on(event, (ctx, err) => console.error(event, err.message, err.error_detail || ''));
+}
 provider.listen(port, '127.0.0.1', () => console.log(`listening on ${issuer}`));
