@@ -767,12 +767,20 @@ fn transaction(
         }
     };
     if !final_reply.is_positive() {
+        // Microsoft's 554 5.2.252 SendAsDenied: the From is not the signed-in mailbox.
+        let hint = crate::oauth2::providers::smtp_hint(
+            final_reply.enhanced.as_deref(),
+            &final_reply.text,
+            false,
+        )
+        .map(String::from);
         return Err(refused(
             Step::Message,
             final_reply,
             Kind::BadMessage,
             "message refused",
-        ));
+        )
+        .hint_opt(hint));
     }
     delivery.final_reply = Some(final_reply);
 
