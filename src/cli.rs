@@ -55,8 +55,12 @@ pub enum Command {
     /// The password is asked for without echo, or read from standard input with
     /// --password-stdin. It is stored under the service `smtpsend:HOST` and the user name, so
     /// every later send to that server as that user finds it.
+    ///
+    /// For an account with oauth2_provider: sign in with OAuth2 instead (a browser tab, or
+    /// --device, or --no-browser) and store the grant's tokens (see OAUTH2 below).
     Login(LoginArgs),
-    /// Remove an account's password from the OS keyring.
+    /// Remove an account's password from the OS keyring (OAuth2: revoke the sign-in, then
+    /// forget it).
     Logout(LogoutArgs),
     /// Connect, show TLS, the certificate and the server's extensions, and try AUTH; send nothing.
     ///
