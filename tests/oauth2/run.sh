@@ -14,8 +14,9 @@
 #     (smtpd_sasl_type = dovecot) and delivers everything to a recorder, as in tests/postfix;
 #   - browser.sh as $BROWSER: it logs in and consents as a person would.
 #
-# Needs root (it installs dovecot-core, postfix, nodejs/npm, curl, jq, openssl with apt-get when
-# missing, and starts Postfix and Dovecot as root).
+# Needs root (it installs dovecot-core, postfix, nodejs/npm, curl, jq, openssl, and for the
+# keyring scenario gnome-keyring, dbus-daemon and libsecret-tools, with apt-get when missing, and
+# starts Postfix and Dovecot as root).
 # Environment:
 #   SMTPSEND              binary under test (default target/debug/smtpsend; built if missing)
 #   OAUTH2_TEST_KEEP=1    keep the temporary directory (its path is printed)
@@ -46,6 +47,13 @@ CONF=$T/etc SPOOL=$T/spool OUT=$T/deliveries FILES=$T/files RUNS=$T/runs DV=$T/d
 MAILLOG=$T/maillog
 OP_PID=
 
+KEYRING_PIDS=()
+stop_keyring() {
+    local pid
+    for pid in "${KEYRING_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    KEYRING_PIDS=()
+}
+
 stop_provider() {
     if [[ -n $OP_PID ]]; then
         kill "$OP_PID" 2>/dev/null || true
@@ -58,6 +66,7 @@ cleanup() {
     local rc=$? pid
     trap - EXIT INT TERM
     if [[ -n ${SERVE_SLEEP:-} ]]; then kill "$SERVE_SLEEP" 2>/dev/null || true; fi
+    stop_keyring
     stop_provider
     if [[ -s $DV/run/master.pid ]]; then
         pid=$(cat "$DV/run/master.pid")
@@ -97,7 +106,8 @@ setup_failed() {
 # ---------------------------------------------------------------------------------------------
 # Packages
 # ---------------------------------------------------------------------------------------------
-PACKAGES=(postfix dovecot-core openssl curl jq)
+# gnome-keyring, dbus-daemon and libsecret-tools: a real Secret Service for the keyring store.
+PACKAGES=(postfix dovecot-core openssl curl jq gnome-keyring dbus-daemon libsecret-tools)
 
 install_packages() {
     local missing=() pkg
@@ -383,10 +393,37 @@ oauth2_token_store = "file"
 # An installed app with a client secret, as Google's are; OAUTHBEARER.
 [accounts.confidential]
 extends = "work"
+from = "$USER_NAME+bearer@example.org"
 auth = "oauthbearer"
 oauth2_client_id = "smtpsend-confidential"
 oauth2_client_secret_command = "cat $FILES/client-secret"
 EOT
+}
+
+# The keyring account: the same grant stored in the Secret Service instead of a file.
+write_keyring_account() {
+    cat >>"$T/xdg/config/smtpsend/config.toml" <<EOT
+
+[accounts.keyring]
+extends = "work"
+oauth2_token_store = "keyring"
+EOT
+}
+
+# A private session bus with gnome-keyring's Secret Service on it, unlocked; sets BUS.
+start_keyring() {
+    local k=$T/keyring out
+    mkdir -p "$k/home" "$k/run"
+    chmod 700 "$k/run"
+    out=$(HOME=$k/home XDG_RUNTIME_DIR=$k/run dbus-daemon --session --fork \
+        --print-address=1 --print-pid=1 2>>"$k/log") || return 1
+    BUS=$(head -n 1 <<<"$out")
+    KEYRING_PIDS+=("$(tail -n 1 <<<"$out")")
+    printf 'throwaway-keyring-password' | HOME=$k/home XDG_RUNTIME_DIR=$k/run \
+        XDG_DATA_HOME=$k/home/.local/share DBUS_SESSION_BUS_ADDRESS=$BUS \
+        gnome-keyring-daemon --unlock --components=secrets >>"$k/log" 2>&1 || return 1
+    # gnome-keyring-daemon leaves when its bus goes away.
+    sleep 0.3
 }
 
 # Start each scenario from no stored grant.
@@ -667,6 +704,81 @@ scenario_no_secret_anywhere() {
     conclude $name "$start"
 }
 
+
+scenario_keyring_store() {
+    local name=keyring-store-secret-service start=$EPOCHREALTIME stored_json
+    forget_tokens
+    start_keyring || problem "could not start gnome-keyring on a private bus"
+    run_client $name/login "${BROWSE[@]}" DBUS_SESSION_BUS_ADDRESS="$BUS" -- login keyring </dev/null
+    rc_is $name/login 0
+    says $name/login stdout 'the OAuth2 tokens are in the keyring \(service "smtpsend-oauth2-grant:'
+    stored_json=$(DBUS_SESSION_BUS_ADDRESS=$BUS secret-tool lookup service \
+        "smtpsend-oauth2-grant:$ISSUER/token" username "$USER_NAME (smtpsend-test)" 2>/dev/null || true)
+    [[ $stored_json == *refresh_token* ]] || problem "secret-tool finds no tokens in the keyring"
+    jq -r '.access_token // empty, .refresh_token // empty' <<<"$stored_json" >>"$SECRETS" 2>/dev/null || true
+    [[ -z $(find "$T/xdg/state" -name '*.json' 2>/dev/null) ]] || problem "a token file was written too"
+    echo hi | run_client $name/send DBUS_SESSION_BUS_ADDRESS="$BUS" -- --account keyring \
+        -t bob@example.net -s 'tokens from the keyring'
+    rc_is $name/send 0
+    delivered $name/send 1 'tokens from the keyring'
+    run_client $name/logout DBUS_SESSION_BUS_ADDRESS="$BUS" -- logout keyring </dev/null
+    rc_is $name/logout 0
+    says $name/logout stdout 'revoked the grant and removed'
+    stop_keyring
+    conclude $name "$start"
+}
+
+scenario_keyring_absent() {
+    local name=keyring-absent-says-use-file start=$EPOCHREALTIME
+    : >"$T/browser.before"
+    cp "$T/browser.log" "$T/browser.before" 2>/dev/null || true
+    run_client $name/login "${BROWSE[@]}" -- login keyring </dev/null
+    rc_is $name/login 69
+    says $name/login stderr 'oauth2_token_store = "file"'
+    cmp -s "$T/browser.log" "$T/browser.before" || problem "a browser was opened before finding the keyring unusable"
+    conclude $name "$start"
+}
+
+scenario_sendmail_mode() {
+    local name=sendmail-mode-with-oauth2 start=$EPOCHREALTIME
+    forget_tokens
+    login_by_code $name/login
+    jq '.expires_at = 0' "$(token_file)" >"$T/t.json" && cat "$T/t.json" >"$(token_file)"
+    printf 'From: %s@example.org\nTo: carol@example.net\nSubject: from cron\n\nbody\n' "$USER_NAME" |
+        run_client $name/sendmail -- sendmail -t -i
+    remember_tokens
+    rc_is $name/sendmail 0
+    delivered $name/sendmail 1 'from cron'
+    conclude $name "$start"
+}
+
+scenario_concurrent_refreshes() {
+    local name=concurrent-refreshes-keep-the-grant start=$EPOCHREALTIME i pids=()
+    forget_tokens
+    login_by_code $name/login
+    rc_is $name/login 0
+    # Expired for smtpsend: each of four processes wants to refresh at once. A refresh token
+    # used twice is a replay to oidc-provider, which then revokes the whole grant.
+    jq '.expires_at = 0' "$(token_file)" >"$T/t.json" && cat "$T/t.json" >"$(token_file)"
+    for i in 1 2 3 4; do
+        # (Four runs collect Postfix's deliveries at once: who gets which is a race; count all.)
+        run_client $name/send-$i -- -t bob@example.net -s "concurrent $i" -m "$i" </dev/null 2>/dev/null &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || true; done
+    remember_tokens
+    for i in 1 2 3 4; do rc_is $name/send-$i 0; done
+    wait_for_queue || true
+    local n
+    n=$(find "$RUNS/$name" "$OUT" -name '*.eml' | wc -l)
+    [[ $n == 4 ]] || problem "$n of the 4 messages were delivered"
+    find "$OUT" -maxdepth 1 -type f -delete
+    [[ $(introspect "$(stored refresh_token)") == true ]] || problem "the grant did not survive"
+    echo hi | run_client $name/after -- -t bob@example.net -s 'after the race'
+    rc_is $name/after 0
+    conclude $name "$start"
+}
+
 run_scenarios() {
     : >"$SECRETS"
     set_ttl 3600
@@ -680,6 +792,11 @@ run_scenarios() {
     scenario_refused_token_is_refreshed
     scenario_revoked_grant
     scenario_check_and_logout
+    scenario_sendmail_mode
+    scenario_concurrent_refreshes
+    write_keyring_account
+    scenario_keyring_absent
+    scenario_keyring_store
     scenario_no_secret_anywhere
 }
 
