@@ -16,7 +16,18 @@ pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
         settings::resolve_connection(args.account.as_deref(), &args.connection, None, env)?;
     let login = user_of(&server)?;
     if let Some(oauth2) = &login.passwords.oauth2 {
+        if args.password_stdin {
+            return Err(Error::usage(
+                "--password-stdin: this account signs in with OAuth2 (oauth2_provider), not a password",
+            ));
+        }
         return oauth2_login(args, &server, login, oauth2);
+    }
+    if args.device || args.no_browser {
+        return Err(Error::usage(format!(
+            "--{}: only for an account with oauth2_provider; this one takes a password",
+            if args.device { "device" } else { "no-browser" }
+        )));
     }
     let secret = if args.password_stdin {
         read_stdin_password()?

@@ -291,3 +291,123 @@ fn send_as_denied_names_the_from_address() {
         run.stderr
     );
 }
+
+/// A `$BROWSER` that does what a browser and a person would: it reads the authorize URL, then
+/// visits the loopback redirect, first with a stray request and a wrong state (which must be
+/// turned away), then with the right one.
+const BROWSER: &str = r#"#!/bin/bash
+url=$1
+printf '%s\n' "$url" >"$BROWSER_OUT"
+port=$(sed -E 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A([0-9]+)%2F.*/\1/' <<<"$url")
+state=$(sed -E 's/.*[?&]state=([^&]*).*/\1/' <<<"$url")
+get() {
+    exec 3<>"/dev/tcp/127.0.0.1/$port"
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' "$1" >&3
+    IFS= read -r status <&3
+    printf '%s\n' "$status" >>"$BROWSER_OUT.pages"
+    cat <&3 >>"$BROWSER_OUT.bodies"
+    exec 3>&-
+}
+get /favicon.ico
+get "/?code=c0de&state=not-$state"
+get "/?code=c0de&state=$state"
+"#;
+
+#[test]
+fn the_code_flow_uses_pkce_s256_and_a_checked_state_on_loopback() {
+    use sha2::Digest;
+    let sandbox = Sandbox::new();
+    let (token_port, requests) = token_endpoint(vec![(
+        200,
+        r#"{"access_token":"code-token","token_type":"Bearer","expires_in":3600,"refresh_token":"code-refresh"}"#.into(),
+    )]);
+    config(&sandbox, token_port, closed_port());
+    let path = sandbox.path("config/smtpsend/config.toml");
+    let text = std::fs::read_to_string(&path).unwrap().replace(
+        "oauth2_scopes",
+        &format!("oauth2_authorize_url = \"http://127.0.0.1:{token_port}/auth\"\noauth2_scopes"),
+    );
+    std::fs::write(&path, text).unwrap();
+    let browser = sandbox.write("browser.sh", BROWSER);
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = sandbox.path("browser.out");
+    let login = run(sandbox
+        .command()
+        .args(["login", "work", "--no-verify"])
+        .env("BROWSER", &browser)
+        .env("BROWSER_OUT", &out));
+    login.assert_code(0);
+    let url = std::fs::read_to_string(&out).unwrap();
+    // The address is printed whatever the browser does.
+    assert!(login.stderr.contains(url.trim()), "{}", login.stderr);
+    let param = |text: &str, name: &str| {
+        text.split(['?', '&', ' ', '\n'])
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .map(String::from)
+            .unwrap_or_default()
+    };
+    assert_eq!(param(&url, "code_challenge_method"), "S256");
+    assert_eq!(param(&url, "response_type"), "code");
+    assert_eq!(param(&url, "scope"), "smtp");
+    let requests = requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let exchange = &requests[0];
+    assert!(
+        exchange.contains("grant_type=authorization_code"),
+        "{exchange}"
+    );
+    assert!(exchange.contains("code=c0de"), "{exchange}");
+    assert_eq!(param(exchange, "redirect_uri"), param(&url, "redirect_uri"));
+    let verifier = param(exchange, "code_verifier");
+    assert!(verifier.len() >= 43, "{exchange}");
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(sha2::Sha256::digest(verifier.as_bytes()));
+    assert_eq!(param(&url, "code_challenge"), challenge);
+    // The stray request and the wrong state were turned away; the right one got the page.
+    let pages = std::fs::read_to_string(format!("{}.pages", out.display())).unwrap();
+    let statuses: Vec<_> = pages
+        .lines()
+        .map(|l| l.split(' ').nth(1).unwrap_or(""))
+        .collect();
+    assert_eq!(statuses, ["404", "400", "200"], "{pages}");
+    let bodies = std::fs::read_to_string(format!("{}.bodies", out.display())).unwrap();
+    assert!(bodies.contains("You can close this tab"), "{bodies}");
+    assert!(!login.stdout.contains("code-token") && !login.stderr.contains("code-refresh"));
+}
+
+#[test]
+fn login_flags_fit_the_account() {
+    let sandbox = Sandbox::new();
+    config(&sandbox, closed_port(), closed_port());
+    let run_login = |args: &[&str]| run(sandbox.command().arg("login").args(args));
+    let stdin = run_login(&["work", "--password-stdin"]);
+    stdin.assert_code(64);
+    assert!(
+        stdin.stderr.contains("signs in with OAuth2"),
+        "{}",
+        stdin.stderr
+    );
+    let plain = Sandbox::new();
+    let device = run(plain.command().args([
+        "login",
+        "--server",
+        "smtp://localhost",
+        "--user",
+        "u",
+        "--device",
+    ]));
+    device.assert_code(64);
+    assert!(
+        device
+            .stderr
+            .contains("only for an account with oauth2_provider"),
+        "{}",
+        device.stderr
+    );
+    let both = run_login(&["work", "--device", "--no-browser"]);
+    both.assert_code(64);
+}
