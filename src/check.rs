@@ -40,12 +40,13 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
             println!("{:<12} {}", "oauth2", escape(&setup.status()));
         }
     };
+    let oauth2_json = || oauth2.map(crate::oauth2::Setup::status);
     let options =
         session_options(&server, &mut transcript).inspect_err(|_| oauth2_row(args.json))?;
     let outcome = submit::check(&options, &sender, &recipients, &mut transcript);
     let user = options.login.as_ref().map(|l| l.user.as_str());
     if args.json {
-        print_json(&outcome, user);
+        print_json(&outcome, user, oauth2_json());
     } else {
         print_human(&outcome, user);
     }
@@ -146,7 +147,7 @@ fn recipient_line(recipient: &RecipientResult) -> String {
     format!("<{}>: {reply}", recipient.address)
 }
 
-fn print_json(outcome: &Delivery, user: Option<&str>) {
+fn print_json(outcome: &Delivery, user: Option<&str>, oauth2: Option<String>) {
     #[derive(Serialize)]
     struct Tls<'a> {
         version: &'a str,
@@ -164,6 +165,9 @@ fn print_json(outcome: &Delivery, user: Option<&str>) {
         auth: Option<report::JsonAuth<'a>>,
         recipients: &'a [RecipientResult],
         error: Option<report::JsonError<'a>>,
+        /// The state of a built-in OAuth2 sign-in, never a token.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        oauth2: Option<String>,
     }
     let report = Report {
         status: if outcome.failure.is_some() {
@@ -189,6 +193,7 @@ fn print_json(outcome: &Delivery, user: Option<&str>) {
             .failure
             .as_ref()
             .map(|(step, error)| report::JsonError::of(*step, error)),
+        oauth2,
     };
     report::print_json_value(&report);
 }

@@ -676,6 +676,9 @@ scenario_check_and_logout() {
     run_client $name/check -- check work </dev/null
     rc_is $name/check 0
     says $name/check stdout '^oauth2 +custom .*access token valid until .*refreshable'
+    run_client $name/check-json -- check work --json </dev/null
+    rc_is $name/check-json 0
+    says $name/check-json stdout '"oauth2": ?"custom .*refreshable'
     run_client $name/logout -- logout work </dev/null
     rc_is $name/logout 0
     says $name/logout stdout 'revoked the grant and removed the OAuth2 tokens'
