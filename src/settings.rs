@@ -309,7 +309,15 @@ fn server_endpoint(
     if host.is_some() || port.is_some() || tls.is_some() {
         return spelled_out(host, port, tls, "SMTPSEND_HOST").map(Some);
     }
-    Ok(account.and_then(|a| a.endpoint.clone()))
+    // The account's server (or its provider's preset), else the preset of a provider named
+    // only in the environment.
+    Ok(account.and_then(|a| a.endpoint.clone()).or_else(|| {
+        crate::oauth2::AccountKeys {
+            provider: (env.var)("SMTPSEND_OAUTH2_PROVIDER"),
+            ..Default::default()
+        }
+        .preset_server()
+    }))
 }
 
 fn spelled_out(

@@ -411,3 +411,38 @@ fn login_flags_fit_the_account() {
     let both = run_login(&["work", "--device", "--no-browser"]);
     both.assert_code(64);
 }
+
+#[test]
+fn a_provider_named_in_the_environment_alone_brings_its_server_and_mechanism() {
+    let sandbox = Sandbox::new();
+    let show = run(sandbox
+        .command()
+        .args(["config", "show"])
+        .env("SMTPSEND_OAUTH2_PROVIDER", "google")
+        .env("SMTPSEND_OAUTH2_CLIENT_ID", "id.apps.googleusercontent.com")
+        .env("SMTPSEND_OAUTH2_TOKEN_STORE", "file")
+        .env("SMTPSEND_USER", "me@gmail.com"));
+    show.assert_code(0);
+    assert!(
+        show.stdout.contains("smtps://smtp.gmail.com:465"),
+        "{}",
+        show.stdout
+    );
+    assert!(show.stdout.contains("xoauth2"), "{}", show.stdout);
+    assert!(show.stdout.contains("needs login"), "{}", show.stdout);
+}
+
+#[test]
+fn an_endpoint_in_the_clear_off_loopback_is_refused() {
+    let sandbox = Sandbox::new();
+    config(&sandbox, 1, 1);
+    let path = sandbox.path("config/smtpsend/config.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("http://127.0.0.1:1/token", "http://login.example.com/token");
+    std::fs::write(&path, text).unwrap();
+    let run = run(sandbox.command().args(["check", "work"]));
+    run.assert_code(78);
+    assert!(run.stderr.contains("oauth2_token_url"), "{}", run.stderr);
+    assert!(run.stderr.contains("not https://"), "{}", run.stderr);
+}
