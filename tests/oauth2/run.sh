@@ -176,10 +176,10 @@ EOT
     CA=$d/ca.pem
 }
 
-# start_provider [ACCESS_TTL]: (re)start oidc-provider. Its state is in memory: a restart forgets
-# every grant, which the scenarios use to start from nothing.
+# start_provider: start oidc-provider (its state is in memory). The access-token lifetime is
+# $ACCESS_TTL, or what the file $T/access-ttl says when a token is issued (set_ttl).
 start_provider() {
-    local ttl=${1:-$ACCESS_TTL}
+    local ttl=$ACCESS_TTL
     stop_provider
     (cd "$T/op" && exec env OAUTH2_TEST_PORT="$OP_PORT" OAUTH2_TEST_ACCESS_TTL="$ttl" \
         OAUTH2_TEST_TTL_FILE="$T/access-ttl" OAUTH2_TEST_DOVECOT_SECRET="$DOVECOT_SECRET" \
@@ -472,6 +472,9 @@ conclude() { # conclude NAME START
     PROBLEMS=
 }
 
+# shellcheck disable=SC2016 # the backquotes are smtpsend's, in its hint
+LOGIN_HINT='run `smtpsend login work`'
+
 BROWSE=(BROWSER="$HERE/browser.sh" BROWSER_LOG="$T/browser.log")
 
 # login_by_code NAME [ACCOUNT]: the whole code flow, through the scripted browser.
@@ -599,12 +602,12 @@ scenario_expiry_between_queued_messages() {
 }
 
 scenario_refresh_token_rotation() {
-    local name=refresh-token-rotation start=$EPOCHREALTIME rt1 rt2 at1
+    local name=refresh-token-rotation start=$EPOCHREALTIME rt1 rt2
     forget_tokens
     set_ttl 30      # shorter than smtpsend's minute of margin: every use is a refresh
     login_by_code $name/login
     rc_is $name/login 0
-    rt1=$(stored refresh_token) at1=$(stored access_token)
+    rt1=$(stored refresh_token)
     set_ttl 3600
     echo hi | run_client $name/send-1 -- -t bob@example.net -s 'rotation one' -v
     remember_tokens
@@ -660,7 +663,7 @@ scenario_revoked_grant() {
     echo hi | run_client $name/send -- -t bob@example.net -s 'never sent'
     rc_is $name/send 77
     says $name/send stderr 'invalid_grant'
-    says $name/send stderr 'run `smtpsend login work`'
+    says $name/send stderr "$LOGIN_HINT"
     delivered $name/send 0
     run_client $name/check -- check work </dev/null
     rc_is $name/check 77
@@ -688,7 +691,7 @@ scenario_check_and_logout() {
     says $name/check-after stdout 'needs login'
     echo hi | run_client $name/send-after -- -t bob@example.net -s 'never sent'
     rc_is $name/send-after 78
-    says $name/send-after stderr 'run `smtpsend login work`'
+    says $name/send-after stderr "$LOGIN_HINT"
     conclude $name "$start"
 }
 
@@ -702,7 +705,7 @@ scenario_no_secret_anywhere() {
     # the delivery log; what Postfix delivered.
     hits=$(grep -rlF -f "$T/secrets.sorted" "$RUNS" "$T/xdg/data" "$T/delivery.log" "$OUT" \
         2>/dev/null || true)
-    [[ -z $hits ]] || problem "a token or the client secret appears in: $(echo $hits)"
+    [[ -z $hits ]] || problem "a token or the client secret appears in: $(tr '\n' ' ' <<<"$hits")"
     [[ -s $T/delivery.log ]] || problem "the delivery log is empty"
     conclude $name "$start"
 }
@@ -782,6 +785,27 @@ scenario_concurrent_refreshes() {
     conclude $name "$start"
 }
 
+scenario_declined_sign_in() {
+    local name=declined-sign-in-exit-77 start=$EPOCHREALTIME url="" pid
+    forget_tokens
+    run_client $name/code "${BROWSE[@]}" BROWSER_ABORT=1 -- login work </dev/null
+    rc_is $name/code 77
+    says $name/code stderr 'the sign-in was refused: access_denied'
+    run_client $name/device -- login work --device </dev/null &
+    pid=$!
+    for _ in $(seq 100); do
+        url=$(grep -o 'or open [^)]*' "$RUNS/$name/device/stderr" 2>/dev/null | cut -c9- || true)
+        [[ -n $url ]] && break
+        sleep 0.1
+    done
+    BROWSER_ABORT=1 BROWSER_LOG=$T/browser.log "$HERE/browser.sh" "$url" || true
+    wait "$pid" || true
+    rc_is $name/device 77
+    says $name/device stderr 'declined \(access_denied\)'
+    [[ -z $(token_file) ]] || problem "a declined sign-in stored tokens"
+    conclude $name "$start"
+}
+
 run_scenarios() {
     : >"$SECRETS"
     set_ttl 3600
@@ -790,6 +814,7 @@ run_scenarios() {
     scenario_oauthbearer_with_client_secret
     scenario_device_login
     scenario_paste_login
+    scenario_declined_sign_in
     scenario_expiry_between_queued_messages
     scenario_refresh_token_rotation
     scenario_refused_token_is_refreshed
