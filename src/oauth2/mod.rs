@@ -505,16 +505,21 @@ impl Setup {
         let Some(tokens) = r.store.load()? else {
             return Ok(format!("no OAuth2 sign-in was stored for {}", self.user));
         };
-        let revoked = match (&r.revocation_url, &tokens.refresh_token) {
+        let (revoked, unrevoked) = match (&r.revocation_url, &tokens.refresh_token) {
             (Some(url), Some(refresh)) => {
                 self.revoke(&r, url, refresh)?;
-                "revoked the grant and "
+                ("revoked the grant and ", "")
             }
-            _ => "",
+            (None, Some(_)) => (
+                "",
+                " (the provider has no revocation endpoint: the grant lasts until it expires or \
+                 is revoked in the account's security settings)",
+            ),
+            _ => ("", ""),
         };
         r.store.delete()?;
         Ok(format!(
-            "{revoked}removed the OAuth2 tokens for {} from {}",
+            "{revoked}removed the OAuth2 tokens for {} from {}{unrevoked}",
             self.user,
             r.store.describe()
         ))

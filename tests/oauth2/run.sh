@@ -127,9 +127,13 @@ install_packages() {
     } >"$log" 2>&1 </dev/null || setup_failed "apt-get install ${missing[*]} failed" "$log"
 }
 
-# oidc-provider at the version package-lock.json pins, into the temporary directory.
+# oidc-provider at the version package-lock.json pins, into the temporary directory. Its 9.x
+# needs Node 20.18 or later (URL.parse); Debian 12's own nodejs is 18.
 install_provider() {
     local log=$T/npm.log
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+        process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)' ||
+        setup_failed "oidc-provider needs Node.js 20.18 or later, this is $(node --version) (install it from NodeSource or nvm)"
     mkdir -p "$T/op"
     cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/server.js" "$T/op/"
     (cd "$T/op" && npm ci --no-audit --no-fund --prefer-offline) >"$log" 2>&1 \
