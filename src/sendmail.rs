@@ -212,11 +212,15 @@ pub fn run(args: &[String], env: &Environment) -> Result<(), Error> {
             let (composed, server) =
                 prepare(raw, envelope, &invocation, &options, config.as_ref(), env)?;
             let mut transcript = Transcript::new(verbose);
-            let delivery = submit::submit(
-                &composed,
-                &session_options(&server, &mut transcript)?,
-                &mut transcript,
-            );
+            let delivery = match session_options(&server, &mut transcript) {
+                Ok(options) => submit::submit(&composed, &options, &mut transcript),
+                // Credentials out of reach for now (a token endpoint that does not answer):
+                // queued like any temporary failure.
+                Err(error) if error.kind == crate::error::Kind::Temporary => {
+                    Delivery::not_attempted(&server.endpoint, submit::Step::Credentials, error)
+                }
+                Err(error) => return Err(error),
+            };
             let outcome = match &delivery.failure {
                 None => Outcome::Sent,
                 Some(_) if server.queue != Some(false) && queue::should_queue(&delivery) => {

@@ -446,3 +446,49 @@ fn an_endpoint_in_the_clear_off_loopback_is_refused() {
     assert!(run.stderr.contains("oauth2_token_url"), "{}", run.stderr);
     assert!(run.stderr.contains("not https://"), "{}", run.stderr);
 }
+
+#[test]
+fn a_token_endpoint_out_of_reach_is_a_temporary_failure_and_the_message_waits() {
+    let sandbox = Sandbox::new();
+    // After these two answers the endpoint is gone; the access token is too short-lived to use.
+    let (token_port, _) = token_endpoint(vec![
+        (
+            200,
+            r#"{"device_code":"dc","user_code":"WDJB-MJHT","verification_uri":"http://127.0.0.1/device","expires_in":600,"interval":1}"#.into(),
+        ),
+        (
+            200,
+            r#"{"access_token":"short","token_type":"Bearer","expires_in":30,"refresh_token":"r"}"#
+                .into(),
+        ),
+    ]);
+    config(&sandbox, token_port, closed_port());
+    run(sandbox
+        .command()
+        .args(["login", "work", "--device", "--no-verify"]))
+    .assert_code(0);
+    std::thread::sleep(Duration::from_millis(100));
+    let send = run(sandbox.command().args([
+        "-t",
+        "bob@example.org",
+        "-s",
+        "later",
+        "-m",
+        "hi",
+        "--queue",
+    ]));
+    send.assert_code(75);
+    assert!(
+        send.stderr
+            .contains("refreshing the access token: no answer from"),
+        "{}",
+        send.stderr
+    );
+    assert!(send.stderr.contains("queued as"), "{}", send.stderr);
+    let list = run(sandbox.command().args(["queue", "list"]));
+    assert!(
+        list.stdout.contains("later") || list.stdout.contains("bob@example.org"),
+        "{}",
+        list.stdout
+    );
+}

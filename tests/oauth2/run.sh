@@ -67,6 +67,7 @@ cleanup() {
     trap - EXIT INT TERM
     if [[ -n ${SERVE_SLEEP:-} ]]; then kill "$SERVE_SLEEP" 2>/dev/null || true; fi
     stop_keyring
+    stop_proxy
     stop_provider
     if [[ -s $DV/run/master.pid ]]; then
         pid=$(cat "$DV/run/master.pid")
@@ -810,6 +811,60 @@ scenario_declined_sign_in() {
     conclude $name "$start"
 }
 
+# A TCP forwarder to the authorization server, on PROXY_PORT, that can be taken away: the
+# account "proxied" reaches the token endpoint through it.
+PROXY_PID=
+start_proxy() {
+    node -e '
+        const net = require("net");
+        net.createServer((c) => {
+            const u = net.connect(Number(process.argv[2]), "127.0.0.1");
+            c.pipe(u); u.pipe(c);
+            c.on("error", () => u.destroy()); u.on("error", () => c.destroy());
+        }).listen(Number(process.argv[1]), "127.0.0.1");' "$PROXY_PORT" "$OP_PORT" &
+    PROXY_PID=$!
+    for _ in $(seq 50); do port_in_use "$PROXY_PORT" && return 0; sleep 0.1; done
+    problem "the forwarder did not start"
+}
+stop_proxy() {
+    [[ -n $PROXY_PID ]] || return 0
+    kill "$PROXY_PID" 2>/dev/null || true
+    wait "$PROXY_PID" 2>/dev/null || true
+    PROXY_PID=
+}
+
+scenario_unreachable_token_endpoint() {
+    local name=unreachable-token-endpoint-queues start=$EPOCHREALTIME
+    forget_tokens
+    PROXY_PORT=$(free_port "$OP_PORT" "$SUB_PORT")
+    cat >>"$T/xdg/config/smtpsend/config.toml" <<EOT
+
+[accounts.proxied]
+extends = "work"
+from = "$USER_NAME+proxied@example.org"
+oauth2_token_url = "http://127.0.0.1:$PROXY_PORT/token"
+EOT
+    start_proxy
+    login_by_code $name/login proxied
+    rc_is $name/login 0
+    jq '.expires_at = 0' "$(token_file)" >"$T/t.json" && cat "$T/t.json" >"$(token_file)"
+    # The token endpoint is out of reach (connection refused): the message from "cron" waits.
+    stop_proxy
+    printf 'From: %s+proxied@example.org\nTo: carol@example.net\nSubject: waits for the token\n\nbody\n' \
+        "$USER_NAME" | run_client $name/sendmail -- sendmail -t -i
+    rc_is $name/sendmail 75
+    says $name/sendmail stderr "no answer from 127\\.0\\.0\\.1:$PROXY_PORT"
+    says $name/sendmail stderr 'queued as'
+    delivered $name/sendmail 0
+    start_proxy
+    run_client $name/flush -- queue flush --now </dev/null
+    stop_proxy
+    remember_tokens
+    rc_is $name/flush 0
+    delivered $name/flush 1 'waits for the token'
+    conclude $name "$start"
+}
+
 run_scenarios() {
     : >"$SECRETS"
     set_ttl 3600
@@ -825,6 +880,7 @@ run_scenarios() {
     scenario_revoked_grant
     scenario_check_and_logout
     scenario_sendmail_mode
+    scenario_unreachable_token_endpoint
     scenario_concurrent_refreshes
     write_keyring_account
     scenario_keyring_absent
