@@ -65,7 +65,12 @@ impl CodeFlow<'_> {
         {
             listeners.push(v6);
         }
-        let redirect = format!("http://{}:{port}/", self.redirect_host);
+        // Microsoft matches the registered `http://localhost` without a path, as MSAL sends it;
+        // the others take the address with `/`.
+        let redirect = match self.redirect_host {
+            "localhost" => format!("http://localhost:{port}"),
+            host => format!("http://{host}:{port}/"),
+        };
         let client = client(redirect.clone())?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client

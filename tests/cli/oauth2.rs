@@ -298,7 +298,7 @@ fn send_as_denied_names_the_from_address() {
 const BROWSER: &str = r#"#!/bin/bash
 url=$1
 printf '%s\n' "$url" >"$BROWSER_OUT"
-port=$(sed -E 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A([0-9]+)%2F.*/\1/' <<<"$url")
+port=$(sed -E 's/.*redirect_uri=http%3A%2F%2F(127\.0\.0\.1|localhost)%3A([0-9]+).*/\2/' <<<"$url")
 state=$(sed -E 's/.*[?&]state=([^&]*).*/\1/' <<<"$url")
 get() {
     exec 3<>"/dev/tcp/127.0.0.1/$port"
@@ -491,4 +491,63 @@ fn a_token_endpoint_out_of_reach_is_a_temporary_failure_and_the_message_waits() 
         "{}",
         list.stdout
     );
+}
+
+#[test]
+fn the_microsoft_preset_asks_for_smtp_send_with_offline_access_on_a_localhost_redirect() {
+    let sandbox = Sandbox::new();
+    let (token_port, requests) = token_endpoint(vec![(
+        200,
+        r#"{"access_token":"ms-token","token_type":"Bearer","expires_in":3600,"refresh_token":"ms-refresh"}"#.into(),
+    )]);
+    std::fs::create_dir_all(sandbox.path("config/smtpsend")).unwrap();
+    sandbox.write(
+        "config/smtpsend/config.toml",
+        format!(
+            r#"[accounts.work]
+user = "me@example.com"
+oauth2_provider = "microsoft"
+oauth2_client_id = "00000000-0000-0000-0000-000000000000"
+# The preset's endpoints, pointed at this test.
+oauth2_authorize_url = "http://127.0.0.1:{token_port}/authorize"
+oauth2_token_url = "http://127.0.0.1:{token_port}/token"
+oauth2_token_store = "file"
+"#
+        ),
+    );
+    let show = run(sandbox.command().args(["config", "show", "work"]));
+    assert!(
+        show.stdout.contains("smtp://smtp.office365.com:587"),
+        "{}",
+        show.stdout
+    );
+    assert!(show.stdout.contains("xoauth2"), "{}", show.stdout);
+    let browser = sandbox.write("browser.sh", BROWSER);
+    std::fs::set_permissions(
+        &browser,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let out = sandbox.path("browser.out");
+    let login = run(sandbox
+        .command()
+        .args(["login", "work", "--no-verify"])
+        .env("BROWSER", &browser)
+        .env("BROWSER_OUT", &out));
+    login.assert_code(0);
+    let url = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        url.contains("scope=https%3A%2F%2Foutlook.office.com%2FSMTP.Send+offline_access"),
+        "{url}"
+    );
+    let redirect = url
+        .split('&')
+        .find_map(|p| p.strip_prefix("redirect_uri="))
+        .unwrap()
+        .trim();
+    assert!(
+        redirect.starts_with("http%3A%2F%2Flocalhost%3A") && !redirect.ends_with("%2F"),
+        "{redirect}"
+    );
+    assert!(requests.lock().unwrap()[0].contains(&format!("redirect_uri={redirect}")));
 }
