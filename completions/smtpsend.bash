@@ -933,7 +933,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__login)
-            opts="-h --password-stdin --no-verify --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
+            opts="-h --password-stdin --no-verify --device --no-browser --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

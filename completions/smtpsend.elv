@@ -64,7 +64,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand login 'Store an account''s password in the OS keyring, after checking it with the server'
-            cand logout 'Remove an account''s password from the OS keyring'
+            cand logout 'Remove an account''s password from the OS keyring (OAuth2: revoke the sign-in, then forget it)'
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
             cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
@@ -87,6 +87,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
             cand --password-stdin 'Read the password from the first line of standard input instead of asking'
             cand --no-verify 'Store the password without checking it with the server first'
+            cand --device 'OAuth2 accounts: sign in with the device authorization grant (a code to enter on any device with a browser), for machines without one'
+            cand --no-browser 'OAuth2 accounts: print the sign-in address instead of opening a browser, and read back the address the browser was sent to'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
@@ -236,7 +238,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         }
         &'smtpsend;help'= {
             cand login 'Store an account''s password in the OS keyring, after checking it with the server'
-            cand logout 'Remove an account''s password from the OS keyring'
+            cand logout 'Remove an account''s password from the OS keyring (OAuth2: revoke the sign-in, then forget it)'
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
             cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'

@@ -64,7 +64,7 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Print the
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s V -l version -d 'Print version'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "login" -d 'Store an account\'s password in the OS keyring, after checking it with the server'
-complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "logout" -d 'Remove an account\'s password from the OS keyring'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "logout" -d 'Remove an account\'s password from the OS keyring (OAuth2: revoke the sign-in, then forget it)'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "config" -d 'Show or import configuration'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "sendmail" -d 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
@@ -91,6 +91,8 @@ oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RF
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-stdin -d 'Read the password from the first line of standard input instead of asking'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l no-verify -d 'Store the password without checking it with the server first'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l device -d 'OAuth2 accounts: sign in with the device authorization grant (a code to enter on any device with a browser), for machines without one'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l no-browser -d 'OAuth2 accounts: print the sign-in address instead of opening a browser, and read back the address the browser was sent to'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
@@ -199,7 +201,7 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "login" -d 'Store an account\'s password in the OS keyring, after checking it with the server'
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "logout" -d 'Remove an account\'s password from the OS keyring'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "logout" -d 'Remove an account\'s password from the OS keyring (OAuth2: revoke the sign-in, then forget it)'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "check" -d 'Connect, show TLS, the certificate and the server\'s extensions, and try AUTH; send nothing'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "config" -d 'Show or import configuration'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand help; and not __fish_seen_subcommand_from login logout check config sendmail batch queue completions help" -f -a "sendmail" -d 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'

@@ -56,8 +56,12 @@ pub enum Command {
     /// The password is asked for without echo, or read from standard input with
     /// --password-stdin. It is stored under the service `smtpsend:HOST` and the user name, so
     /// every later send to that server as that user finds it.
+    ///
+    /// For an account with oauth2_provider: sign in with OAuth2 instead (a browser tab, or
+    /// --device, or --no-browser) and store the grant's tokens (see OAUTH2 below).
     Login(LoginArgs),
-    /// Remove an account's password from the OS keyring.
+    /// Remove an account's password from the OS keyring (OAuth2: revoke the sign-in, then
+    /// forget it).
     Logout(LogoutArgs),
     /// Connect, show TLS, the certificate and the server's extensions, and try AUTH; send nothing.
     ///
@@ -191,6 +195,16 @@ pub struct LoginArgs {
     /// Store the password without checking it with the server first.
     #[arg(long)]
     pub no_verify: bool,
+
+    /// OAuth2 accounts: sign in with the device authorization grant (a code to enter on any
+    /// device with a browser), for machines without one.
+    #[arg(long, conflicts_with_all = ["no_browser", "password_stdin"])]
+    pub device: bool,
+
+    /// OAuth2 accounts: print the sign-in address instead of opening a browser, and read back
+    /// the address the browser was sent to.
+    #[arg(long, conflicts_with = "password_stdin")]
+    pub no_browser: bool,
 
     #[command(flatten)]
     pub connection: ConnectionArgs,

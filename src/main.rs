@@ -14,6 +14,7 @@ mod delivery_log;
 mod dirs;
 mod error;
 mod generate;
+mod oauth2;
 mod outbox;
 mod report;
 mod route;

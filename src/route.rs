@@ -4,7 +4,7 @@
 //! `check`, `login` and `queue flush` all connect through here.
 
 use crate::cli::ConnectionArgs;
-use crate::credentials;
+use crate::credentials::{self, PasswordSource};
 use crate::error::Error;
 use crate::outbox::Route;
 use crate::settings::{self, Environment, ServerSettings};
@@ -23,11 +23,21 @@ pub fn session_options(
             let password =
                 credentials::password_for(&login.user, &server.endpoint.host, &login.passwords)?;
             password.notes.iter().for_each(|note| transcript.info(note));
+            // A built-in OAuth2 token the server refuses is refreshed once and tried again.
+            let refresh = login
+                .passwords
+                .oauth2
+                .clone()
+                .filter(|_| password.source == PasswordSource::OAuth2)
+                .map(|setup| {
+                    submit::Refresher(Box::new(move |rejected| setup.refresh_rejected(rejected)))
+                });
             Some(submit::Login {
                 user: login.user.clone(),
                 mechanism: login.mechanism,
                 password: password.secret,
                 source: password.source,
+                refresh,
             })
         }
         None => None,

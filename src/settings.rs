@@ -216,20 +216,35 @@ fn server_settings(
             _ => AuthChoice::Auto,
         },
     };
-    let login = user.map(|user| LoginSettings {
-        passwords: PasswordSources {
-            command: connection.password_command.clone(),
-            env_value: (env.var)("SMTPSEND_PASSWORD").map(Secret::new),
-            env_file: (env.var)("SMTPSEND_PASSWORD_FILE").map(PathBuf::from),
-            account_command: account.and_then(|a| a.password_command.clone()),
-            oauth2_command: account.and_then(|a| a.oauth2_token_command.clone()),
-            account_password: account.and_then(|a| a.password.clone()),
-            keyring: Some(crate::credentials::KeyringEntry::new(&endpoint.host, &user)),
-            can_prompt: env.can_prompt,
-            command_timeout: timeout,
-        },
-        user,
-        mechanism,
+    let login = user.map(|user| {
+        let oauth2 = crate::oauth2::Setup::new(
+            &account.map(|a| a.oauth2.clone()).unwrap_or_default(),
+            account.map(|a| a.name.as_str()),
+            &user,
+            env.var,
+            timeout,
+        );
+        // A token is no password: with OAuth2 from the environment alone, still XOAUTH2.
+        let mechanism = match mechanism {
+            AuthChoice::Auto if oauth2.is_some() => AuthChoice::Xoauth2,
+            chosen => chosen,
+        };
+        LoginSettings {
+            passwords: PasswordSources {
+                command: connection.password_command.clone(),
+                env_value: (env.var)("SMTPSEND_PASSWORD").map(Secret::new),
+                env_file: (env.var)("SMTPSEND_PASSWORD_FILE").map(PathBuf::from),
+                account_command: account.and_then(|a| a.password_command.clone()),
+                oauth2_command: account.and_then(|a| a.oauth2_token_command.clone()),
+                oauth2,
+                account_password: account.and_then(|a| a.password.clone()),
+                keyring: Some(crate::credentials::KeyringEntry::new(&endpoint.host, &user)),
+                can_prompt: env.can_prompt,
+                command_timeout: timeout,
+            },
+            user,
+            mechanism,
+        }
     });
     ServerSettings {
         account: account.map(|a| a.name.clone()),
@@ -285,7 +300,15 @@ fn server_endpoint(
     if host.is_some() || port.is_some() || tls.is_some() {
         return spelled_out(host.as_deref(), port, tls, "SMTPSEND_HOST").map(Some);
     }
-    Ok(account.and_then(|a| a.endpoint.clone()))
+    // The account's server (or its provider's preset), else the preset of a provider named
+    // only in the environment.
+    Ok(account.and_then(|a| a.endpoint.clone()).or_else(|| {
+        crate::oauth2::AccountKeys {
+            provider: (env.var)("SMTPSEND_OAUTH2_PROVIDER"),
+            ..Default::default()
+        }
+        .preset_server()
+    }))
 }
 
 /// `--host`, `--port` and `--tls` (or their variables): the host is the one that must be there.

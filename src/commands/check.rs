@@ -31,14 +31,27 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
         .map(|r| parse_mailbox(r, "--rcpt").map(|m| m.address))
         .collect::<Result<Vec<_>, _>>()?;
     let mut transcript = Transcript::new(args.verbose);
-    let options = session_options(&server, &mut transcript)?;
+    // The state of a built-in OAuth2 sign-in, after whatever refresh the check needed.
+    let oauth2 = server
+        .login
+        .as_ref()
+        .and_then(|l| l.passwords.oauth2.as_ref());
+    let oauth2_row = |json: bool| {
+        if let (Some(setup), false) = (oauth2, json) {
+            println!("{:<12} {}", "oauth2", escape(&setup.status()));
+        }
+    };
+    let oauth2_json = || oauth2.map(crate::oauth2::Setup::status);
+    let options =
+        session_options(&server, &mut transcript).inspect_err(|_| oauth2_row(args.json))?;
     let outcome = submit::check(&options, &sender, &recipients, &mut transcript);
     let user = options.login.as_ref().map(|l| l.user.as_str());
     if args.json {
-        print_json(&outcome, user);
+        print_json(&outcome, user, oauth2_json());
     } else {
         print_human(&outcome, user);
     }
+    oauth2_row(args.json);
     match outcome.failure {
         Some((_, error)) => Err(error),
         None => Ok(()),
@@ -133,7 +146,7 @@ fn recipient_line(recipient: &RecipientResult) -> String {
     format!("<{}>: {reply}", recipient.address)
 }
 
-fn print_json(outcome: &Delivery, user: Option<&str>) {
+fn print_json(outcome: &Delivery, user: Option<&str>, oauth2: Option<String>) {
     #[derive(Serialize)]
     struct Tls<'a> {
         version: &'a str,
@@ -151,6 +164,9 @@ fn print_json(outcome: &Delivery, user: Option<&str>) {
         auth: Option<report::JsonAuth<'a>>,
         recipients: &'a [RecipientResult],
         error: Option<report::JsonError<'a>>,
+        /// The state of a built-in OAuth2 sign-in, never a token.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        oauth2: Option<String>,
     }
     let report = Report {
         status: if outcome.failure.is_some() {
@@ -176,6 +192,7 @@ fn print_json(outcome: &Delivery, user: Option<&str>) {
             .failure
             .as_ref()
             .map(|(step, error)| report::JsonError::of(*step, error)),
+        oauth2,
     };
     terminal::print_json_value(&report);
 }

@@ -149,6 +149,9 @@ fn password_source(sources: &crate::credentials::PasswordSources) -> String {
              (cached in the keyring while it is valid)"
         );
     }
+    if let Some(setup) = &sources.oauth2 {
+        return format!("an OAuth2 token from `smtpsend login`: {}", setup.status());
+    }
     if let Some(command) = &sources.account_command {
         return format!("from the account's password_command: {command}");
     }

@@ -16,6 +16,20 @@ pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
     let (_, server) =
         settings::resolve_connection(args.account.as_deref(), &args.connection, None, env)?;
     let login = user_of(&server)?;
+    if let Some(oauth2) = &login.passwords.oauth2 {
+        if args.password_stdin {
+            return Err(Error::usage(
+                "--password-stdin: this account signs in with OAuth2 (oauth2_provider), not a password",
+            ));
+        }
+        return oauth2_login(args, &server, login, oauth2);
+    }
+    if args.device || args.no_browser {
+        return Err(Error::usage(format!(
+            "--{}: only for an account with oauth2_provider; this one takes a password",
+            if args.device { "device" } else { "no-browser" }
+        )));
+    }
     let secret = if args.password_stdin {
         read_stdin_password()?
     } else if env.can_prompt {
@@ -56,6 +70,10 @@ pub fn logout(args: &LogoutArgs, env: &Environment) -> Result<(), Error> {
     let (_, server) =
         settings::resolve_connection(args.account.as_deref(), &args.connection, None, env)?;
     let login = user_of(&server)?;
+    if let Some(oauth2) = &login.passwords.oauth2 {
+        println!("{}", oauth2.logout()?);
+        return Ok(());
+    }
     let entry = KeyringEntry::new(&server.endpoint.host, &login.user);
     let removed = entry.delete().map_err(|problem| {
         Error::new(
@@ -74,6 +92,38 @@ pub fn logout(args: &LogoutArgs, env: &Environment) -> Result<(), Error> {
             "no password was stored for {} at {}",
             login.user,
             server.endpoint.host
+        );
+    }
+    Ok(())
+}
+
+/// `login` for an account with `oauth2_provider`: the flow, the tokens stored, then one AUTH
+/// with the new access token unless --no-verify.
+fn oauth2_login(
+    args: &LoginArgs,
+    server: &ServerSettings,
+    login: &LoginSettings,
+    oauth2: &crate::oauth2::Setup,
+) -> Result<(), Error> {
+    use crate::oauth2::LoginMode;
+    let mode = match (args.device, args.no_browser) {
+        (true, _) => LoginMode::Device,
+        (false, true) => LoginMode::Paste,
+        (false, false) => LoginMode::Browser,
+    };
+    let (token, stored) = oauth2.login(mode)?;
+    println!(
+        "signed in as {}; the OAuth2 tokens are in {stored}",
+        login.user
+    );
+    if !args.no_verify {
+        verify(server, login, &token).map_err(|err| Error {
+            message: err.message.replace("; nothing was stored", ""),
+            ..err
+        })?;
+        println!(
+            "{} accepted the token for {}",
+            server.endpoint.host, login.user
         );
     }
     Ok(())
@@ -114,6 +164,7 @@ fn verify(server: &ServerSettings, login: &LoginSettings, secret: &Secret) -> Re
             mechanism: login.mechanism,
             password: secret.clone(),
             source: PasswordSource::Login,
+            refresh: None,
         }),
         progress: false,
     };

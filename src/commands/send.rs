@@ -55,23 +55,35 @@ fn deliver(
     let server = settings.server.as_ref().expect("a server unless --dry-run");
     let json = matches!(settings.output, Output::Json { .. });
     let mut transcript = Transcript::new(settings.output.verbose());
-    let mut options = route::session_options(server, &mut transcript)
-        .map_err(|e| json_failure(json, Step::Credentials, e))?;
-    options.progress = env.stderr_is_terminal && matches!(settings.output, Output::Human { .. });
-    let mut delivery = submit::submit(message, &options, &mut transcript);
-    for attempt in 1..=args.retry {
-        if !failed_to_connect(&delivery) {
-            break;
+    let (delivery, user) = match route::session_options(server, &mut transcript) {
+        Ok(mut options) => {
+            options.progress =
+                env.stderr_is_terminal && matches!(settings.output, Output::Human { .. });
+            let mut delivery = submit::submit(message, &options, &mut transcript);
+            for attempt in 1..=args.retry {
+                if !failed_to_connect(&delivery) {
+                    break;
+                }
+                let pause = Duration::from_secs(1 << (attempt - 1).min(6));
+                transcript.info(&format!(
+                    "connecting failed; retry {attempt} of {} in {} s",
+                    args.retry,
+                    pause.as_secs()
+                ));
+                std::thread::sleep(pause);
+                delivery = submit::submit(message, &options, &mut transcript);
+            }
+            (delivery, options.login.map(|l| l.user))
         }
-        let pause = Duration::from_secs(1 << (attempt - 1).min(6));
-        transcript.info(&format!(
-            "connecting failed; retry {attempt} of {} in {} s",
-            args.retry,
-            pause.as_secs()
-        ));
-        std::thread::sleep(pause);
-        delivery = submit::submit(message, &options, &mut transcript);
-    }
+        // The credentials are out of reach for now (an OAuth2 token endpoint that does not
+        // answer): a temporary failure like a silent server, so the message may wait in the
+        // outbox.
+        Err(error) if error.kind == Kind::Temporary => (
+            Delivery::not_attempted(&server.endpoint, Step::Credentials, error),
+            server.login.as_ref().map(|l| l.user.clone()),
+        ),
+        Err(error) => return Err(json_failure(json, Step::Credentials, error)),
+    };
 
     // A failure to keep: the outbox on a temporary one when queueing is on, else dead letters
     // for a message typed in by hand, which must not be lost with the error.
@@ -114,12 +126,7 @@ fn deliver(
         error.as_ref(),
     );
     if json {
-        report::print_delivery_json(
-            &delivery,
-            message,
-            options.login.as_ref().map(|l| l.user.as_str()),
-            error.as_ref(),
-        );
+        report::print_delivery_json(&delivery, message, user.as_deref(), error.as_ref());
     }
     match error {
         None => {

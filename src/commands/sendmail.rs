@@ -18,7 +18,7 @@ use crate::route::{self, session_options};
 use crate::sendmail;
 use crate::settings::Environment;
 use crate::submit::Transcript;
-use crate::submit::{self, Delivery};
+use crate::submit::{self, Delivery, Step};
 
 /// The entry point for `smtpsend sendmail ARGS` and for a binary called `sendmail`.
 pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
@@ -47,11 +47,15 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
         let (composed, server) =
             sendmail::prepare(raw, envelope, &invocation, &options, config.as_ref(), env)?;
         let mut transcript = Transcript::new(verbose);
-        let delivery = submit::submit(
-            &composed,
-            &session_options(&server, &mut transcript)?,
-            &mut transcript,
-        );
+        let delivery = match session_options(&server, &mut transcript) {
+            Ok(options) => submit::submit(&composed, &options, &mut transcript),
+            // Credentials out of reach for now (a token endpoint that does not answer):
+            // queued like any temporary failure.
+            Err(error) if error.kind == Kind::Temporary => {
+                Delivery::not_attempted(&server.endpoint, Step::Credentials, error)
+            }
+            Err(error) => return Err(error),
+        };
         let outcome = match &delivery.failure {
             None => Outcome::Sent,
             Some((_, error)) if server.queue != Some(false) && policy::should_queue(&delivery) => {

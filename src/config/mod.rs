@@ -36,6 +36,8 @@ pub struct Account {
     pub password: Option<Secret>,
     /// A command printing an OAuth2 access token, bare or as JSON with its lifetime.
     pub oauth2_token_command: Option<String>,
+    /// Built-in OAuth2: the `oauth2_*` keys (`oauth2_provider` and the rest).
+    pub oauth2: crate::oauth2::AccountKeys,
     pub timeout: Option<u64>,
     /// sendmail mode: an aliases file for local recipients (`/etc/aliases` syntax).
     pub aliases: Option<PathBuf>,
@@ -90,6 +92,16 @@ pub enum AccountKey {
     PasswordCommand,
     Password,
     Oauth2TokenCommand,
+    Oauth2Provider,
+    Oauth2Tenant,
+    Oauth2ClientId,
+    Oauth2ClientSecretCommand,
+    Oauth2AuthorizeUrl,
+    Oauth2TokenUrl,
+    Oauth2DeviceAuthorizationUrl,
+    Oauth2RevocationUrl,
+    Oauth2Scopes,
+    Oauth2TokenStore,
     Timeout,
     Aliases,
     LocalDomain,
@@ -99,7 +111,7 @@ pub enum AccountKey {
 
 impl AccountKey {
     /// Every key, in the order of [`AccountSyntax`]'s fields.
-    pub const ALL: [AccountKey; 17] = [
+    pub const ALL: [AccountKey; 27] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -112,6 +124,16 @@ impl AccountKey {
         AccountKey::PasswordCommand,
         AccountKey::Password,
         AccountKey::Oauth2TokenCommand,
+        AccountKey::Oauth2Provider,
+        AccountKey::Oauth2Tenant,
+        AccountKey::Oauth2ClientId,
+        AccountKey::Oauth2ClientSecretCommand,
+        AccountKey::Oauth2AuthorizeUrl,
+        AccountKey::Oauth2TokenUrl,
+        AccountKey::Oauth2DeviceAuthorizationUrl,
+        AccountKey::Oauth2RevocationUrl,
+        AccountKey::Oauth2Scopes,
+        AccountKey::Oauth2TokenStore,
         AccountKey::Timeout,
         AccountKey::Aliases,
         AccountKey::LocalDomain,
@@ -134,6 +156,16 @@ impl AccountKey {
             AccountKey::PasswordCommand => "password_command",
             AccountKey::Password => "password",
             AccountKey::Oauth2TokenCommand => "oauth2_token_command",
+            AccountKey::Oauth2Provider => "oauth2_provider",
+            AccountKey::Oauth2Tenant => "oauth2_tenant",
+            AccountKey::Oauth2ClientId => "oauth2_client_id",
+            AccountKey::Oauth2ClientSecretCommand => "oauth2_client_secret_command",
+            AccountKey::Oauth2AuthorizeUrl => "oauth2_authorize_url",
+            AccountKey::Oauth2TokenUrl => "oauth2_token_url",
+            AccountKey::Oauth2DeviceAuthorizationUrl => "oauth2_device_authorization_url",
+            AccountKey::Oauth2RevocationUrl => "oauth2_revocation_url",
+            AccountKey::Oauth2Scopes => "oauth2_scopes",
+            AccountKey::Oauth2TokenStore => "oauth2_token_store",
             AccountKey::Timeout => "timeout",
             AccountKey::Aliases => "aliases",
             AccountKey::LocalDomain => "local_domain",
@@ -169,6 +201,16 @@ struct AccountSyntax {
     password_command: Option<String>,
     password: Option<Spanned<String>>,
     oauth2_token_command: Option<String>,
+    oauth2_provider: Option<Spanned<String>>,
+    oauth2_tenant: Option<String>,
+    oauth2_client_id: Option<String>,
+    oauth2_client_secret_command: Option<String>,
+    oauth2_authorize_url: Option<Spanned<String>>,
+    oauth2_token_url: Option<Spanned<String>>,
+    oauth2_device_authorization_url: Option<Spanned<String>>,
+    oauth2_revocation_url: Option<Spanned<String>>,
+    oauth2_scopes: Option<Vec<String>>,
+    oauth2_token_store: Option<Spanned<String>>,
     timeout: Option<Spanned<u64>>,
     aliases: Option<PathBuf>,
     local_domain: Option<Spanned<String>>,
@@ -385,6 +427,20 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         password_command: child.password_command.or(base.password_command),
         password: child.password.or(base.password),
         oauth2_token_command: child.oauth2_token_command.or(base.oauth2_token_command),
+        oauth2_provider: child.oauth2_provider.or(base.oauth2_provider),
+        oauth2_tenant: child.oauth2_tenant.or(base.oauth2_tenant),
+        oauth2_client_id: child.oauth2_client_id.or(base.oauth2_client_id),
+        oauth2_client_secret_command: child
+            .oauth2_client_secret_command
+            .or(base.oauth2_client_secret_command),
+        oauth2_authorize_url: child.oauth2_authorize_url.or(base.oauth2_authorize_url),
+        oauth2_token_url: child.oauth2_token_url.or(base.oauth2_token_url),
+        oauth2_device_authorization_url: child
+            .oauth2_device_authorization_url
+            .or(base.oauth2_device_authorization_url),
+        oauth2_revocation_url: child.oauth2_revocation_url.or(base.oauth2_revocation_url),
+        oauth2_scopes: child.oauth2_scopes.or(base.oauth2_scopes),
+        oauth2_token_store: child.oauth2_token_store.or(base.oauth2_token_store),
         timeout: child.timeout.or(base.timeout),
         aliases: child.aliases.or(base.aliases),
         local_domain: child.local_domain.or(base.local_domain),
@@ -444,6 +500,10 @@ fn validate(
         ),
         None => None,
     };
+    let oauth2 = oauth2_keys(&raw, at)?;
+    // A provider's preset server and mechanism, unless the account names its own.
+    let endpoint = endpoint.or_else(|| oauth2.preset_server());
+    let auth = auth.or_else(|| oauth2.preset_mechanism());
     if let Some(timeout) = &raw.timeout
         && *timeout.get_ref() == 0
     {
@@ -463,6 +523,7 @@ fn validate(
         password_command: raw.password_command,
         password: raw.password.map(|p| Secret::new(p.into_inner())),
         oauth2_token_command: raw.oauth2_token_command,
+        oauth2,
         timeout: raw.timeout.map(Spanned::into_inner),
         queue: match &raw.queue {
             Some(queue) => Some(match queue.get_ref().as_str() {
@@ -493,6 +554,41 @@ fn validate(
             None => None,
         },
     })
+}
+
+/// The `oauth2_*` keys, checked; an error points at the key's value.
+fn oauth2_keys(
+    raw: &AccountSyntax,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Error,
+) -> Result<crate::oauth2::AccountKeys, Error> {
+    let text = |value: &Option<Spanned<String>>| value.as_ref().map(|v| v.get_ref().clone());
+    let keys = crate::oauth2::AccountKeys {
+        provider: text(&raw.oauth2_provider),
+        tenant: raw.oauth2_tenant.clone(),
+        client_id: raw.oauth2_client_id.clone(),
+        client_secret_command: raw.oauth2_client_secret_command.clone(),
+        authorize_url: text(&raw.oauth2_authorize_url),
+        token_url: text(&raw.oauth2_token_url),
+        device_authorization_url: text(&raw.oauth2_device_authorization_url),
+        revocation_url: text(&raw.oauth2_revocation_url),
+        scopes: raw.oauth2_scopes.clone(),
+        token_store: text(&raw.oauth2_token_store),
+    };
+    keys.check().map_err(|(key, reason)| {
+        let span = match key {
+            "oauth2_provider" => &raw.oauth2_provider,
+            "oauth2_token_store" => &raw.oauth2_token_store,
+            "oauth2_authorize_url" => &raw.oauth2_authorize_url,
+            "oauth2_token_url" => &raw.oauth2_token_url,
+            "oauth2_device_authorization_url" => &raw.oauth2_device_authorization_url,
+            _ => &raw.oauth2_revocation_url,
+        };
+        at(
+            span.as_ref().map_or(0..0, Spanned::span),
+            format!("{key}: {reason}"),
+        )
+    })?;
+    Ok(keys)
 }
 
 impl Config {
@@ -706,6 +802,7 @@ auth = "login"
         // And each is read from the file: a table with all of them is no unknown-key error.
         let values = |key: &str| match key {
             "port" | "timeout" => "25",
+            "oauth2_scopes" => "[\"x\"]",
             _ => "\"x\"",
         };
         let text = names

@@ -76,11 +76,7 @@ enum Pipe {
 /// The command runs in a process group of its own, and the whole group is killed when it takes
 /// too long or says too much: killing `sh` alone would leave `sleep 60` or a pipeline's other
 /// members running after smtpsend has given up on them.
-pub(super) fn run_password_command(
-    command: &str,
-    what: &str,
-    timeout: Duration,
-) -> Result<Secret, Error> {
+pub fn run_password_command(command: &str, what: &str, timeout: Duration) -> Result<Secret, Error> {
     let failed = |reason: String| Error::new(Kind::Config, format!("{what} failed: {reason}"));
     let mut child = Command::new("sh")
         .arg("-c")

@@ -20,7 +20,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-pub use command::{MAX_SECRET_SOURCE, too_much};
+pub use command::{MAX_SECRET_SOURCE, run_password_command, too_much};
 pub use keyring::{KeyringEntry, KeyringProblem};
 
 use crate::error::Error;
@@ -65,6 +65,8 @@ pub struct PasswordSources {
     pub account_command: Option<String>,
     /// The account's `oauth2_token_command`.
     pub oauth2_command: Option<String>,
+    /// The account's built-in OAuth2 (`oauth2_provider`), signed in with `smtpsend login`.
+    pub oauth2: Option<crate::oauth2::Setup>,
     /// The account's `password`.
     pub account_password: Option<Secret>,
     /// The keyring entry for this user on this server.
@@ -92,6 +94,8 @@ pub enum PasswordSource {
     EnvironmentFile,
     TokenCommand,
     CachedToken,
+    /// The built-in OAuth2 sign-in of `smtpsend login`.
+    OAuth2,
     AccountCommand,
     AccountPassword,
     Keyring,
@@ -108,6 +112,7 @@ impl fmt::Display for PasswordSource {
             PasswordSource::EnvironmentFile => "SMTPSEND_PASSWORD_FILE",
             PasswordSource::TokenCommand => "oauth2_token_command",
             PasswordSource::CachedToken => "the cached OAuth2 token",
+            PasswordSource::OAuth2 => "OAuth2 (smtpsend login)",
             PasswordSource::AccountCommand => "the account's password_command",
             PasswordSource::AccountPassword => "the account's password",
             PasswordSource::Keyring => "the keyring",
@@ -149,6 +154,10 @@ pub fn password_for(
             .map(|_| token::cache_entry(server, user));
         let (secret, source) = token::oauth2_token(command, cache.as_ref(), timeout)?;
         return found(secret, source, Vec::new());
+    }
+    if let Some(setup) = &sources.oauth2 {
+        let (token, note) = setup.access_token()?;
+        return found(token, PasswordSource::OAuth2, note.into_iter().collect());
     }
     if let Some(command) = &sources.account_command {
         let secret = command::run_password_command(command, "password_command", timeout)?;

@@ -22,6 +22,19 @@ pub struct Login {
     pub password: Secret,
     /// Where the password came from, for the transcript and the hint when it is refused.
     pub source: PasswordSource,
+    /// For an OAuth2 access token: a new one after the server refused this one.
+    pub refresh: Option<Refresher>,
+}
+
+/// Gets a new access token for one the server refused.
+pub struct Refresher(pub Box<RefreshFn>);
+
+type RefreshFn = dyn Fn(&Secret) -> std::result::Result<Secret, crate::error::Error>;
+
+impl std::fmt::Debug for Refresher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Refresher")
+    }
 }
 
 pub(super) fn authenticate(
@@ -30,6 +43,7 @@ pub(super) fn authenticate(
     extensions: &Extensions,
     endpoint: &Endpoint,
     transcript: &mut Transcript,
+    challenge_error: &mut Option<String>,
 ) -> Result<&'static str> {
     if !may_send_password(session.stream.is_encrypted(), &endpoint.host) {
         return Err(fault(
@@ -120,6 +134,13 @@ pub(super) fn authenticate(
         if reply.code != 334 {
             break;
         }
+        if matches!(choice, AuthChoice::Xoauth2 | AuthChoice::OAuthBearer) {
+            // RFC 7628 section 3.2.2: the server says why in JSON ({"status":"401",...}).
+            if let Some(said) = error_json(&reply.text) {
+                transcript.info(&format!("the server refused the token: {said}"));
+                *challenge_error = Some(said);
+            }
+        }
         let answer = match mechanism {
             Some(Mechanism::Login) => {
                 let challenge = BASE64
@@ -142,7 +163,18 @@ pub(super) fn authenticate(
             Kind::AuthRefused,
             &format!("authentication as {} refused", login.user),
         );
-        if fault.error.kind == Kind::AuthRefused {
+        if let Some(said) = challenge_error {
+            fault
+                .error
+                .message
+                .push_str(&format!(" (the server said {said})"));
+        }
+        let oauth2 = matches!(choice, AuthChoice::Xoauth2 | AuthChoice::OAuthBearer);
+        if let Some(hint) = fault.reply.as_ref().and_then(|r| {
+            crate::oauth2::providers::smtp_hint(r.enhanced.as_deref(), &r.text, oauth2)
+        }) {
+            fault.error.hint = Some(hint.into());
+        } else if fault.error.kind == Kind::AuthRefused {
             let hint = auth_refusal_hint(fault.reply.as_ref());
             fault.error.hint = Some(match (hint, login.source) {
                 (GENERIC_AUTH_HINT, PasswordSource::Keyring) => {
@@ -156,6 +188,24 @@ pub(super) fn authenticate(
         return Err(fault);
     }
     Ok(name)
+}
+
+/// The JSON a server puts in the challenge of a refused XOAUTH2 or OAUTHBEARER, as text on one
+/// line; None when the challenge is not that.
+fn error_json(challenge: &str) -> Option<String> {
+    let decoded = BASE64.decode(challenge.trim()).ok()?;
+    let value: serde_json::Value = serde_json::from_slice(&decoded).ok()?;
+    value.is_object().then(|| value.to_string())
+}
+
+/// Whether a refused AUTH means the token (not the account) was refused, so that a new token
+/// on a new connection may well work: Microsoft's 535 5.7.3, a 454 4.7.0, or an error challenge.
+pub(super) fn token_rejected(reply: Option<&Reply>, challenge_error: bool) -> bool {
+    challenge_error
+        || reply.is_some_and(|r| {
+            let says = |code: &str| r.enhanced.as_deref() == Some(code) || r.text.contains(code);
+            (r.code == 535 && says("5.7.3")) || (r.code == 454 && says("4.7.0"))
+        })
 }
 
 /// Providers that have retired password logins say so with an enhanced status code; turn it
@@ -202,6 +252,30 @@ mod tests {
             "check the user name and password"
         );
     }
+    #[test]
+    fn an_error_challenge_is_decoded_and_counts_as_a_refused_token() {
+        let challenge = BASE64.encode(r#"{"status":"401","schemes":"bearer","scope":"mail"}"#);
+        assert_eq!(
+            error_json(&challenge).as_deref(),
+            Some(r#"{"schemes":"bearer","scope":"mail","status":"401"}"#)
+        );
+        assert_eq!(error_json("VXNlcm5hbWU6"), None);
+        let reply = |line: &str| reply_from(&[line]);
+        assert!(token_rejected(None, true));
+        assert!(token_rejected(
+            reply("535 5.7.3 Authentication unsuccessful").as_ref(),
+            false
+        ));
+        assert!(token_rejected(
+            reply("454 4.7.0 Temporary authentication failure").as_ref(),
+            false
+        ));
+        assert!(!token_rejected(
+            reply("535 5.7.8 Error: authentication failed").as_ref(),
+            false
+        ));
+    }
+
     #[test]
     fn passwords_travel_in_the_clear_only_to_loopback() {
         assert!(may_send_password(true, "mail.example.com"));

@@ -111,6 +111,13 @@ impl Delivery {
     pub fn accepted(&self) -> bool {
         self.final_reply.as_ref().is_some_and(Reply::is_positive)
     }
+
+    /// A session that never started: getting the credentials failed at `step`.
+    pub fn not_attempted(endpoint: &Endpoint, step: Step, error: Error) -> Self {
+        let mut delivery = Delivery::new(endpoint);
+        delivery.failure = Some((step, error));
+        delivery
+    }
 }
 
 /// A failure inside the session, before it becomes an `Error` for the user.

@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::compose::Composed;
-use crate::error::Kind;
+use crate::error::{Error, Kind};
 use crate::server::{Endpoint, Security};
 
 mod auth;
@@ -49,15 +49,16 @@ mod transaction;
 mod transcript;
 mod wire;
 
-pub use auth::Login;
 use auth::authenticate;
+pub use auth::{Login, Refresher};
 use connect::{Socket, connect, hello_name};
 pub use delivery::{Delivery, RecipientResult, Step, Timings, TlsInfo};
 use delivery::{Fault, Result, fault, millis, refused};
 use reply::Extensions;
 pub use reply::Reply;
 use session::Session;
-use tls::{Stream, tls_config};
+use tls::Stream;
+pub(crate) use tls::tls_config;
 use transaction::{probe, recipients_fault, reset, transaction};
 pub use transcript::Transcript;
 
@@ -210,11 +211,74 @@ fn open(
     delivery.extensions = extensions.keywords();
 
     if let Some(login) = &options.login {
-        let mechanism = authenticate(&mut session, login, &extensions, endpoint, transcript)?;
+        let mut challenge_error = None;
+        let mechanism = match authenticate(
+            &mut session,
+            login,
+            &extensions,
+            endpoint,
+            transcript,
+            &mut challenge_error,
+        ) {
+            Ok(mechanism) => mechanism,
+            Err(fault) if auth::token_rejected(fault.reply.as_ref(), challenge_error.is_some()) => {
+                match &login.refresh {
+                    Some(refresh) => {
+                        return retry_with_new_token(
+                            options, login, refresh, session, *fault, deadline, transcript,
+                            delivery, started,
+                        );
+                    }
+                    None => return Err(fault),
+                }
+            }
+            Err(fault) => return Err(fault),
+        };
         delivery.auth_mechanism = Some(mechanism);
         delivery.timings.auth_ms = Some(millis(started.elapsed()));
     }
     Ok((session, extensions))
+}
+
+/// The server refused an OAuth2 access token it should have taken (expired or revoked early):
+/// get a new one, once, and log in again on a new connection.
+#[allow(clippy::too_many_arguments)]
+fn retry_with_new_token(
+    options: &Options,
+    login: &Login,
+    refresh: &Refresher,
+    mut session: Session,
+    fault: Fault,
+    deadline: Option<Instant>,
+    transcript: &mut Transcript,
+    delivery: &mut Delivery,
+    started: Instant,
+) -> Result<(Session, Extensions)> {
+    session.quit(transcript);
+    transcript.info("the access token was refused; getting a new one and trying again");
+    let password = (refresh.0)(&login.password).map_err(|error| {
+        Box::new(Fault {
+            step: Step::Auth,
+            error: Error {
+                message: format!("{}; then {}", fault.error.message, error.message),
+                ..error
+            },
+            reply: fault.reply.clone(),
+        })
+    })?;
+    let retry = Options {
+        login: Some(Login {
+            user: login.user.clone(),
+            mechanism: login.mechanism,
+            password,
+            source: login.source,
+            refresh: None,
+        }),
+        endpoint: options.endpoint.clone(),
+        ca_file: options.ca_file.clone(),
+        ..*options
+    };
+    open(&retry, deadline, transcript, delivery, started)
 }
 
 fn run_session(

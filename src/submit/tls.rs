@@ -21,7 +21,7 @@ use super::delivery::{Fault, Result, Step, TlsInfo, fault};
 use crate::error::{Error, Kind};
 
 /// Trust anchors: the system's roots plus `--ca-file`. Verification is never switched off.
-pub(super) fn tls_config(
+pub(crate) fn tls_config(
     ca_file: Option<&PathBuf>,
 ) -> std::result::Result<Arc<ClientConfig>, Error> {
     let mut roots = RootCertStore::empty();

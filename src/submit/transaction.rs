@@ -224,12 +224,20 @@ pub(super) fn transaction(
         }
     };
     if !final_reply.is_positive() {
+        // Microsoft's 554 5.2.252 SendAsDenied: the From is not the signed-in mailbox.
+        let hint = crate::oauth2::providers::smtp_hint(
+            final_reply.enhanced.as_deref(),
+            &final_reply.text,
+            false,
+        )
+        .map(String::from);
         let fault = refused(
             Step::Message,
             final_reply,
             Kind::BadMessage,
             "message refused",
-        );
+        )
+        .hint_opt(hint);
         // Neither accepted nor refused: the message went out, but nothing confirms it.
         return Err(if fault.error.kind == Kind::Protocol {
             unconfirmed(fault)

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod faults;
+mod oauth2;
 mod queue;
 mod send;
 mod sendmail;

@@ -1,0 +1,933 @@
+#!/usr/bin/env bash
+# Third test tier: smtpsend's own OAuth2 against a real authorization server and a real SMTP
+# server that checks every token it is given with that authorization server.
+#
+#   tests/oauth2/run.sh            run every scenario; prints "ok - NAME" / "not ok - NAME: reason"
+#                                  and a closing "N passed, M failed"; exits non-zero on any failure
+#   tests/oauth2/run.sh --serve    only start the servers and print how to reach them (Ctrl-C stops)
+#
+# The parts, all on 127.0.0.1 and free ports, in a fresh temporary directory removed on exit:
+#   - panva's oidc-provider (npm, pinned in package-lock.json; server.js configures it): a public
+#     client with PKCE, rotating refresh tokens, the device grant, revocation and introspection;
+#   - Dovecot (auth only) with an oauth2 passdb that introspects every token it is offered;
+#   - a private Postfix whose submission port hands XOAUTH2 and OAUTHBEARER to Dovecot
+#     (smtpd_sasl_type = dovecot) and delivers everything to a recorder, as in tests/postfix;
+#   - browser.sh as $BROWSER: it logs in and consents as a person would.
+#
+# Needs root (it installs dovecot-core, postfix, nodejs/npm, curl, jq, openssl, and for the
+# keyring scenario gnome-keyring, dbus-daemon and libsecret-tools, with apt-get when missing, and
+# starts Postfix and Dovecot as root).
+# Environment:
+#   SMTPSEND              binary under test (default target/debug/smtpsend; built if missing)
+#   OAUTH2_TEST_KEEP=1    keep the temporary directory (its path is printed)
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+REPO=$(pwd)
+HERE=$REPO/tests/oauth2
+BIN=${SMTPSEND:-target/debug/smtpsend}
+case $BIN in /*) ;; *) BIN=$REPO/$BIN ;; esac
+MODE=${1:-test}
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
+export LC_ALL=C.UTF-8
+umask 022
+
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^SMTPSEND' || true)
+unset BROWSER
+
+USER_NAME=alice
+REALM=smtpsend.test
+DELIVERY_TIMEOUT=20
+CLIENT_TIMEOUT=60
+ACCESS_TTL=${OAUTH2_TEST_ACCESS_TTL:-3600}
+
+T=$(mktemp -d /tmp/smtpsend-oauth2.XXXXXX)
+chmod 755 "$T"
+CONF=$T/etc SPOOL=$T/spool OUT=$T/deliveries FILES=$T/files RUNS=$T/runs DV=$T/dovecot
+MAILLOG=$T/maillog
+OP_PID=
+
+KEYRING_PIDS=()
+stop_keyring() {
+    local pid
+    for pid in "${KEYRING_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    KEYRING_PIDS=()
+}
+
+stop_provider() {
+    if [[ -n $OP_PID ]]; then
+        kill "$OP_PID" 2>/dev/null || true
+        wait "$OP_PID" 2>/dev/null || true
+        OP_PID=
+    fi
+}
+
+cleanup() {
+    local rc=$? pid
+    trap - EXIT INT TERM
+    if [[ -n ${SERVE_SLEEP:-} ]]; then kill "$SERVE_SLEEP" 2>/dev/null || true; fi
+    stop_keyring
+    stop_proxy
+    stop_provider
+    if [[ -s $DV/run/master.pid ]]; then
+        pid=$(cat "$DV/run/master.pid")
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    if [[ -s $SPOOL/pid/master.pid ]]; then
+        pid=$(awk '{print $1; exit}' "$SPOOL/pid/master.pid")
+        postfix -c "$CONF" stop >/dev/null 2>&1 || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        if kill -0 "$pid" 2>/dev/null; then
+            postfix -c "$CONF" abort >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
+        fi
+    fi
+    if [[ ${OAUTH2_TEST_KEEP:-} == 1 ]]; then
+        echo "# kept $T" >&2
+    else
+        rm -rf "$T"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+indent() { sed 's/^/#   /'; }
+
+setup_failed() {
+    echo "not ok - setup: $1"
+    if [[ -n ${2:-} && -s $2 ]]; then tail -n 60 "$2" | indent; fi
+    if [[ -s $MAILLOG ]]; then echo "# maillog:"; tail -n 30 "$MAILLOG" | indent; fi
+    if [[ -s $DV/dovecot.log ]]; then echo "# dovecot log:"; tail -n 30 "$DV/dovecot.log" | indent; fi
+    echo "0 passed, 1 failed"
+    exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Packages
+# ---------------------------------------------------------------------------------------------
+# gnome-keyring, dbus-daemon and libsecret-tools: a real Secret Service for the keyring store.
+PACKAGES=(postfix dovecot-core openssl curl jq gnome-keyring dbus-daemon libsecret-tools)
+
+install_packages() {
+    local missing=() pkg
+    for pkg in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$pkg")
+    done
+    command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+    ((${#missing[@]} == 0)) && return 0
+    [[ $(id -u) == 0 ]] || setup_failed "missing packages (${missing[*]}) and not root"
+    local log=$T/apt.log
+    export DEBIAN_FRONTEND=noninteractive
+    {
+        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections &&
+        apt-get update &&
+        apt-get install -y --no-install-recommends "${missing[@]}"
+    } >"$log" 2>&1 </dev/null || setup_failed "apt-get install ${missing[*]} failed" "$log"
+}
+
+# oidc-provider at the version package-lock.json pins, into the temporary directory. Its 9.x
+# needs Node 20.18 or later (URL.parse); Debian 12's own nodejs is 18.
+install_provider() {
+    local log=$T/npm.log
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+        process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)' ||
+        setup_failed "oidc-provider needs Node.js 20.18 or later, this is $(node --version) (install it from NodeSource or nvm)"
+    mkdir -p "$T/op"
+    cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/server.js" "$T/op/"
+    (cd "$T/op" && npm ci --no-audit --no-fund --prefer-offline) >"$log" 2>&1 \
+        || setup_failed "npm ci (oidc-provider) failed" "$log"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The servers
+# ---------------------------------------------------------------------------------------------
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+    local port taken
+    for _ in $(seq 100); do
+        port=$((20000 + RANDOM % 40000))
+        for taken in "$@"; do [[ $port == "$taken" ]] && continue 2; done
+        port_in_use "$port" || { echo "$port"; return 0; }
+    done
+    return 1
+}
+
+make_certificates() {
+    local d=$T/tls log=$T/openssl.log
+    mkdir -p "$d"
+    cat >"$d/server.ext" <<'EOT'
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOT
+    {
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 -subj "/CN=smtpsend throwaway test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" &&
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" &&
+        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+            -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.pem"
+    } >"$log" 2>&1 || setup_failed "creating certificates failed" "$log"
+    chmod 600 "$d/ca.key" "$d/server.key"
+    CA=$d/ca.pem
+}
+
+# start_provider: start oidc-provider (its state is in memory). The access-token lifetime is
+# $ACCESS_TTL, or what the file $T/access-ttl says when a token is issued (set_ttl).
+start_provider() {
+    local ttl=$ACCESS_TTL
+    stop_provider
+    (cd "$T/op" && exec env OAUTH2_TEST_PORT="$OP_PORT" OAUTH2_TEST_ACCESS_TTL="$ttl" \
+        OAUTH2_TEST_TTL_FILE="$T/access-ttl" OAUTH2_TEST_DOVECOT_SECRET="$DOVECOT_SECRET" \
+        OAUTH2_TEST_CONFIDENTIAL_SECRET="$CLIENT_SECRET" node server.js) >>"$T/provider.log" 2>&1 &
+    OP_PID=$!
+    for _ in $(seq 100); do
+        curl -sf "$ISSUER/.well-known/openid-configuration" >/dev/null 2>&1 && return 0
+        kill -0 "$OP_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    setup_failed "oidc-provider did not start" "$T/provider.log"
+}
+
+start_dovecot() {
+    local log=$T/dovecot-start.log
+    mkdir -p "$DV/run" "$DV/state"
+    cat >"$DV/dovecot.conf" <<EOT
+# Authentication only: Postfix asks it about XOAUTH2 and OAUTHBEARER through $DV/auth-postfix.
+base_dir = $DV/run
+state_dir = $DV/state
+instance_name = smtpsend-oauth2-test-$$
+protocols =
+listen = 127.0.0.1
+log_path = $DV/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = xoauth2 oauthbearer
+auth_verbose = yes
+# Refusals answer at once (the default waits 2 s), so the scenarios stay quick.
+auth_failure_delay = 0
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $DV/oauth2.conf.ext
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener $DV/auth-postfix {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+service anvil {
+  chroot =
+}
+EOT
+    # Every token is introspected (no cache): a revoked or rotated-away token fails at once.
+    cat >"$DV/oauth2.conf.ext" <<EOT
+introspection_mode = post
+introspection_url = http://dovecot:$DOVECOT_SECRET@127.0.0.1:$OP_PORT/token/introspection
+username_attribute = sub
+active_attribute = active
+active_value = true
+force_introspection = yes
+EOT
+    chmod 600 "$DV/oauth2.conf.ext"
+    dovecot -c "$DV/dovecot.conf" >"$log" 2>&1 || setup_failed "dovecot did not start" "$log"
+    for _ in $(seq 50); do [[ -S $DV/auth-postfix ]] && return 0; sleep 0.1; done
+    setup_failed "dovecot made no auth socket" "$DV/dovecot.log"
+}
+
+write_postfix_config() {
+    mkdir -p "$CONF" "$SPOOL" "$T/data" "$OUT" "$T/bin"
+    chown postfix:postfix "$T/data"
+    chmod 700 "$T/data"
+    chown nobody "$OUT"
+    chmod 755 "$OUT"
+    install -m 755 "$REPO/tests/postfix/recorder.sh" "$T/bin/recorder.sh"
+    cat >"$CONF/main.cf" <<EOT
+compatibility_level = 3.6
+queue_directory = $SPOOL
+data_directory = $T/data
+myhostname = mail.$REALM
+mydomain = $REALM
+myorigin = \$myhostname
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+maillog_file = $MAILLOG
+maillog_file_prefixes = $T
+biff = no
+mydestination =
+relay_domains =
+local_recipient_maps =
+transport_maps = static:recorder:all
+recorder_destination_recipient_limit = 1
+always_add_missing_headers = no
+local_header_rewrite_clients =
+remote_header_rewrite_domain =
+smtpd_sasl_authenticated_header = no
+smtpd_tls_received_header = no
+smtpd_tls_chain_files = $T/tls/server.key, $T/tls/server.pem
+# SASL by Dovecot, which checks each bearer token with the authorization server.
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $DV/auth-postfix
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+EOT
+    cat >"$CONF/master.cf" <<EOT
+127.0.0.1:$SUB_PORT inet n - n - - smtpd
+  -o syslog_name=postfix-oauth2/submission
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+cleanup   unix       n - n -    0 cleanup
+qmgr      unix       n - n 300  1 qmgr
+tlsmgr    unix       - - n 1000? 1 tlsmgr
+rewrite   unix       - - n -    - trivial-rewrite
+bounce    unix       - - n -    0 bounce
+defer     unix       - - n -    0 bounce
+trace     unix       - - n -    0 bounce
+verify    unix       - - n -    1 verify
+flush     unix       n - n 1000? 0 flush
+proxymap  unix       - - n -    - proxymap
+showq     unix       n - n -    - showq
+error     unix       - - n -    - error
+retry     unix       - - n -    - error
+discard   unix       - - n -    - discard
+anvil     unix       - - n -    1 anvil
+scache    unix       - - n -    1 scache
+postlog   unix-dgram n - n -    1 postlogd
+recorder  unix       - n n -    - pipe
+  user=nobody argv=$T/bin/recorder.sh $OUT \${sender} \${queue_id} \${recipient}
+EOT
+}
+
+start_postfix() {
+    local log=$T/postfix-start.log
+    postfix -c "$CONF" check >"$log" 2>&1 || setup_failed "postfix check failed" "$log"
+    postfix -c "$CONF" start >>"$log" 2>&1 || setup_failed "postfix start failed" "$log"
+    for _ in $(seq 100); do port_in_use "$SUB_PORT" && return 0; sleep 0.1; done
+    setup_failed "Postfix is not listening on 127.0.0.1:$SUB_PORT" "$log"
+}
+
+setup_servers() {
+    [[ $(id -u) == 0 ]] || setup_failed "must run as root (it starts Postfix and Dovecot)"
+    install_packages
+    install_provider
+    make_certificates
+    OP_PORT=$(free_port) || setup_failed "no free port on 127.0.0.1"
+    SUB_PORT=$(free_port "$OP_PORT") || setup_failed "no free port on 127.0.0.1"
+    ISSUER=http://127.0.0.1:$OP_PORT
+    DOVECOT_SECRET=$(openssl rand -hex 24)
+    CLIENT_SECRET=$(openssl rand -hex 24)
+    start_provider
+    start_dovecot
+    write_postfix_config
+    start_postfix
+}
+
+# ---------------------------------------------------------------------------------------------
+# Running smtpsend, and what it must never show
+# ---------------------------------------------------------------------------------------------
+# run_client and run_program (tests/postfix/lib.sh) run the binary with a private XDG tree and no
+# session bus, and collect what Postfix delivered for each run. PASSWORD is only masked there.
+PASSWORD=unused-$RANDOM$RANDOM
+# shellcheck source=tests/postfix/lib.sh disable=SC1091
+source "$REPO/tests/postfix/lib.sh"
+
+PASSED=0 FAILED=0 FAILED_NAMES=()
+SECRETS=$T/secrets      # every token and secret seen; none may appear in any output
+
+# The file the account's tokens are in (oauth2_token_store = "file").
+token_file() { find "$T/xdg/state/smtpsend/oauth2" -name "*.json" 2>/dev/null | head -n 1; }
+stored() { jq -r ".$1" "$(token_file)"; }
+
+# Remember what is stored now, for the leak check at the end.
+remember_tokens() {
+    local f
+    for f in "$T"/xdg/state/smtpsend/oauth2/*.json; do
+        [[ -f $f ]] || continue
+        jq -r '.access_token // empty, .refresh_token // empty' "$f" >>"$SECRETS"
+    done
+}
+
+# introspect TOKEN: "true" or "false", as the authorization server sees it now.
+introspect() {
+    curl -sS -u "dovecot:$DOVECOT_SECRET" --data-urlencode "token=$1" \
+        "$ISSUER/token/introspection" | jq -r .active
+}
+
+set_ttl() { echo "$1" >"$T/access-ttl"; }
+
+write_client_config() {
+    mkdir -p "$T/xdg/config/smtpsend" "$T/xdg/state" "$FILES" "$RUNS"
+    printf '%s\n' "$CLIENT_SECRET" >"$FILES/client-secret"
+    echo "$CLIENT_SECRET" >>"$SECRETS"
+    chmod 600 "$FILES/client-secret"
+    cat >"$T/xdg/config/smtpsend/config.toml" <<EOT
+default = "work"
+
+[accounts.work]
+server = "smtp://localhost:$SUB_PORT"
+ca_file = "$CA"
+user = "$USER_NAME"
+from = "$USER_NAME@example.org"
+log = "$T/delivery.log"
+oauth2_provider = "custom"
+oauth2_client_id = "smtpsend-test"
+oauth2_authorize_url = "$ISSUER/auth"
+oauth2_token_url = "$ISSUER/token"
+oauth2_device_authorization_url = "$ISSUER/device/auth"
+oauth2_revocation_url = "$ISSUER/token/revocation"
+oauth2_scopes = ["smtp", "offline_access"]
+oauth2_token_store = "file"
+
+# An installed app with a client secret, as Google's are; OAUTHBEARER.
+[accounts.confidential]
+extends = "work"
+from = "$USER_NAME+bearer@example.org"
+auth = "oauthbearer"
+oauth2_client_id = "smtpsend-confidential"
+oauth2_client_secret_command = "cat $FILES/client-secret"
+EOT
+}
+
+# The keyring account: the same grant stored in the Secret Service instead of a file.
+write_keyring_account() {
+    cat >>"$T/xdg/config/smtpsend/config.toml" <<EOT
+
+[accounts.keyring]
+extends = "work"
+oauth2_token_store = "keyring"
+EOT
+}
+
+# A private session bus with gnome-keyring's Secret Service on it, unlocked; sets BUS.
+start_keyring() {
+    local k=$T/keyring out
+    mkdir -p "$k/home" "$k/run"
+    chmod 700 "$k/run"
+    out=$(HOME=$k/home XDG_RUNTIME_DIR=$k/run dbus-daemon --session --fork \
+        --print-address=1 --print-pid=1 2>>"$k/log") || return 1
+    BUS=$(head -n 1 <<<"$out")
+    KEYRING_PIDS+=("$(tail -n 1 <<<"$out")")
+    printf 'throwaway-keyring-password' | HOME=$k/home XDG_RUNTIME_DIR=$k/run \
+        XDG_DATA_HOME=$k/home/.local/share DBUS_SESSION_BUS_ADDRESS=$BUS \
+        gnome-keyring-daemon --unlock --components=secrets >>"$k/log" 2>&1 || return 1
+    # gnome-keyring-daemon leaves when its bus goes away.
+    sleep 0.3
+}
+
+# Start each scenario from no stored grant.
+forget_tokens() { rm -rf "$T/xdg/state/smtpsend"; }
+
+# ---------------------------------------------------------------------------------------------
+# Checks: each scenario collects its failures in PROBLEMS, then concludes
+# ---------------------------------------------------------------------------------------------
+PROBLEMS=
+problem() { PROBLEMS+="$*"$'\n'; }
+rc_is() { # rc_is RUN CODE
+    local rc
+    rc=$(cat "$RUNS/$1/rc" 2>/dev/null || echo none)
+    [[ $rc == "$2" ]] || problem "$1: exit code $rc, expected $2"
+}
+says() { # says RUN stdout|stderr PATTERN (extended regexp)
+    grep -Eq -- "$3" "$RUNS/$1/$2" 2>/dev/null || problem "$1: $2 does not match /$3/"
+}
+delivered() { # delivered RUN N [SUBJECT]
+    local n
+    n=$(find "$RUNS/$1/deliveries" -name '*.eml' 2>/dev/null | wc -l)
+    [[ $n == "$2" ]] || problem "$1: $n deliveries, expected $2"
+    if [[ -n ${3:-} ]] && ! grep -rqF "Subject: $3" "$RUNS/$1/deliveries" 2>/dev/null; then
+        problem "$1: nothing delivered with Subject: $3"
+    fi
+}
+conclude() { # conclude NAME START
+    local name=$1 secs
+    secs=$(awk -v a="$2" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+    if [[ -z $PROBLEMS ]]; then
+        echo "ok - $name (${secs} s)"
+        PASSED=$((PASSED + 1))
+    else
+        echo "not ok - $name: $(head -n 1 <<<"$PROBLEMS")"
+        tail -n +2 <<<"$PROBLEMS" | sed '/^$/d' | indent
+        local dir
+        for dir in $(find "$RUNS/$name" -name rc -printf '%h\n' 2>/dev/null | sort); do
+            echo "#   run ${dir#"$RUNS"/}: exit $(cat "$dir/rc")"
+            echo "#     command: $(cat "$dir/cmd")"
+            head -c 3000 "$dir/stdout" | sed 's/^/#     out: /'
+            head -c 3000 "$dir/stderr" | sed 's/^/#     err: /'
+        done
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("$name")
+    fi
+    PROBLEMS=
+}
+
+# shellcheck disable=SC2016 # the backquotes are smtpsend's, in its hint
+LOGIN_HINT='run `smtpsend login work`'
+
+BROWSE=(BROWSER="$HERE/browser.sh" BROWSER_LOG="$T/browser.log")
+
+# login_by_code NAME [ACCOUNT]: the whole code flow, through the scripted browser.
+login_by_code() {
+    run_client "$1" "${BROWSE[@]}" -- login "${2:-work}" </dev/null
+    remember_tokens
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------------------------
+scenario_code_login_and_xoauth2() {
+    local name=code-pkce-login-xoauth2 start=$EPOCHREALTIME
+    forget_tokens
+    login_by_code $name/login
+    rc_is $name/login 0
+    says $name/login stdout "signed in as $USER_NAME"
+    says $name/login stdout "accepted the token"
+    says $name/login stderr "code_challenge_method=S256"
+    local file
+    file=$(token_file)
+    if [[ -z $file ]]; then
+        problem "no token file was written"
+    elif [[ $(stat -c %a "$file") != 600 ]]; then
+        problem "the token file is mode $(stat -c %a "$file"), not 600"
+    fi
+    echo hi | run_client $name/send -- -t bob@example.net -s 'oauth2 xoauth2' -v
+    rc_is $name/send 0
+    says $name/send stderr "AUTH XOAUTH2 <redacted>"
+    says $name/send stderr "^< 235 "
+    delivered $name/send 1 'oauth2 xoauth2'
+    conclude $name "$start"
+}
+
+scenario_oauthbearer_with_client_secret() {
+    local name=oauthbearer-confidential-client start=$EPOCHREALTIME
+    forget_tokens
+    login_by_code $name/login confidential
+    rc_is $name/login 0
+    run_client $name/send -- --account confidential -t bob@example.net -s 'oauth2 bearer' \
+        -m 'bearer body' --json </dev/null
+    rc_is $name/send 0
+    says $name/send stdout '"mechanism": ?"OAUTHBEARER"'
+    delivered $name/send 1 'oauth2 bearer'
+    conclude $name "$start"
+}
+
+scenario_device_login() {
+    local name=device-grant-login start=$EPOCHREALTIME url="" pid
+    forget_tokens
+    run_client $name/login -- login work --device </dev/null &
+    pid=$!
+    for _ in $(seq 100); do
+        url=$(grep -o 'or open [^)]*' "$RUNS/$name/login/stderr" 2>/dev/null | cut -c9- || true)
+        [[ -n $url ]] && break
+        sleep 0.1
+    done
+    if [[ -n $url ]]; then
+        BROWSER_LOG=$T/browser.log "$HERE/browser.sh" "$url" || problem "the browser failed on $url"
+    else
+        problem "login --device showed no verification URL"
+    fi
+    wait "$pid" || true
+    remember_tokens
+    rc_is $name/login 0
+    says $name/login stderr "enter the code [A-Z]{4}-[A-Z]{4}"
+    echo hi | run_client $name/send -- -t bob@example.net -s 'after device login'
+    rc_is $name/send 0
+    delivered $name/send 1 'after device login'
+    conclude $name "$start"
+}
+
+scenario_paste_login() {
+    local name=no-browser-paste-login start=$EPOCHREALTIME url="" pid redirected
+    forget_tokens
+    mkfifo "$T/paste"
+    exec 7<>"$T/paste"
+    run_client $name/login -- login work --no-browser <"$T/paste" &
+    pid=$!
+    for _ in $(seq 100); do
+        url=$(grep -o "$ISSUER/auth?[^ ]*" "$RUNS/$name/login/stderr" 2>/dev/null || true)
+        [[ -n $url ]] && break
+        sleep 0.1
+    done
+    local port
+    port=$(sed -E 's/.*redirect_uri=http%3A%2F%2F127\.0\.0\.1%3A([0-9]+).*/\1/' <<<"$url")
+    redirected=$(BROWSER_PRINT_REDIRECT=http://127.0.0.1:$port/ BROWSER_LOG=$T/browser.log \
+        "$HERE/browser.sh" "$url" || true)
+    [[ $redirected == *code=* ]] || problem "the browser did not end at the redirect ($redirected)"
+    echo "$redirected" >&7
+    wait "$pid" || true
+    exec 7>&-
+    remember_tokens
+    rc_is $name/login 0
+    says $name/login stderr "paste it here"
+    conclude $name "$start"
+}
+
+scenario_expiry_between_queued_messages() {
+    local name=token-expires-between-queued-messages start=$EPOCHREALTIME login_done
+    forget_tokens
+    set_ttl 64      # usable for 4 s: smtpsend refreshes a minute before expiry
+    login_by_code $name/login
+    login_done=$EPOCHREALTIME
+    set_ttl 3600
+    rc_is $name/login 0
+    postfix -c "$CONF" stop >/dev/null 2>&1
+    for _ in $(seq 50); do port_in_use "$SUB_PORT" || break; sleep 0.1; done
+    run_client $name/queue-1 -- -t bob@example.net -s 'queued one' -m one --queue </dev/null
+    run_client $name/queue-2 -- -t bob@example.net -s 'queued two' -m two --queue </dev/null
+    rc_is $name/queue-1 75
+    rc_is $name/queue-2 75
+    postfix -c "$CONF" start >/dev/null 2>&1
+    for _ in $(seq 100); do port_in_use "$SUB_PORT" && break; sleep 0.1; done
+    # Past the point where the first access token is too old to use.
+    sleep "$(awk -v a="$login_done" -v b="$EPOCHREALTIME" 'BEGIN { d = 4.5 - (b - a); print (d > 0 ? d : 0) }')"
+    run_client $name/flush -- queue flush --now -v </dev/null
+    remember_tokens
+    rc_is $name/flush 0
+    says $name/flush stderr "refreshed the access token"
+    delivered $name/flush 2
+    grep -rqF 'Subject: queued one' "$RUNS/$name/flush/deliveries" || problem "message one not delivered"
+    grep -rqF 'Subject: queued two' "$RUNS/$name/flush/deliveries" || problem "message two not delivered"
+    conclude $name "$start"
+}
+
+scenario_refresh_token_rotation() {
+    local name=refresh-token-rotation start=$EPOCHREALTIME rt1 rt2
+    forget_tokens
+    set_ttl 30      # shorter than smtpsend's minute of margin: every use is a refresh
+    login_by_code $name/login
+    rc_is $name/login 0
+    rt1=$(stored refresh_token)
+    set_ttl 3600
+    echo hi | run_client $name/send-1 -- -t bob@example.net -s 'rotation one' -v
+    remember_tokens
+    rt2=$(stored refresh_token)
+    rc_is $name/send-1 0
+    says $name/send-1 stderr "the rotated refresh token is stored"
+    delivered $name/send-1 1 'rotation one'
+    [[ $rt1 != "$rt2" ]] || problem "the refresh token did not change"
+    [[ $(introspect "$rt1") == false ]] || problem "the old refresh token is still active"
+    [[ $(introspect "$rt2") == true ]] || problem "the new refresh token is not active"
+    # Twice more, each a refresh (the stored expiry is moved back): still fine.
+    local step
+    for step in 2 3; do
+        jq '.expires_at = 0' "$(token_file)" >"$T/t.json" && cat "$T/t.json" >"$(token_file)"
+        echo hi | run_client $name/send-$step -- -t bob@example.net -s "rotation $step"
+        remember_tokens
+        rc_is $name/send-$step 0
+        delivered $name/send-$step 1 "rotation $step"
+    done
+    [[ $(introspect "$(stored refresh_token)") == true ]] || problem "the last refresh token is not active"
+    conclude $name "$start"
+}
+
+scenario_refused_token_is_refreshed() {
+    local name=server-refuses-token-refresh-and-retry start=$EPOCHREALTIME
+    forget_tokens
+    set_ttl 2
+    login_by_code $name/login
+    rc_is $name/login 0
+    set_ttl 3600
+    # smtpsend believes the token good for an hour; the authorization server let it expire.
+    jq ".expires_at = $(($(date +%s) + 3600))" "$(token_file)" >"$T/t.json" &&
+        cat "$T/t.json" >"$(token_file)"
+    sleep 3
+    echo hi | run_client $name/send -- -t bob@example.net -s 'after a refused token' -v
+    remember_tokens
+    rc_is $name/send 0
+    says $name/send stderr '^< 334 '
+    says $name/send stderr 'the server refused the token: \{.*"status":"401"'
+    says $name/send stderr 'getting a new one and trying again'
+    says $name/send stderr '^< 235 '
+    delivered $name/send 1 'after a refused token'
+    conclude $name "$start"
+}
+
+scenario_revoked_grant() {
+    local name=revoked-grant-exit-77 start=$EPOCHREALTIME
+    forget_tokens
+    login_by_code $name/login
+    rc_is $name/login 0
+    curl -sS -d client_id=smtpsend-test --data-urlencode "token=$(stored refresh_token)" \
+        -d token_type_hint=refresh_token "$ISSUER/token/revocation" >/dev/null
+    echo hi | run_client $name/send -- -t bob@example.net -s 'never sent'
+    rc_is $name/send 77
+    says $name/send stderr 'invalid_grant'
+    says $name/send stderr "$LOGIN_HINT"
+    delivered $name/send 0
+    run_client $name/check -- check work </dev/null
+    rc_is $name/check 77
+    conclude $name "$start"
+}
+
+scenario_check_and_logout() {
+    local name=check-then-logout-revokes start=$EPOCHREALTIME rt
+    forget_tokens
+    login_by_code $name/login
+    rc_is $name/login 0
+    rt=$(stored refresh_token)
+    run_client $name/check -- check work </dev/null
+    rc_is $name/check 0
+    says $name/check stdout '^oauth2 +custom .*access token valid until .*refreshable'
+    run_client $name/check-json -- check work --json </dev/null
+    rc_is $name/check-json 0
+    says $name/check-json stdout '"oauth2": ?"custom .*refreshable'
+    run_client $name/logout -- logout work </dev/null
+    rc_is $name/logout 0
+    says $name/logout stdout 'revoked the grant and removed the OAuth2 tokens'
+    [[ $(introspect "$rt") == false ]] || problem "the refresh token is still active after logout"
+    [[ -z $(token_file) ]] || problem "the token file is still there"
+    run_client $name/check-after -- check work </dev/null
+    says $name/check-after stdout 'needs login'
+    echo hi | run_client $name/send-after -- -t bob@example.net -s 'never sent'
+    rc_is $name/send-after 78
+    says $name/send-after stderr "$LOGIN_HINT"
+    conclude $name "$start"
+}
+
+scenario_no_secret_anywhere() {
+    local name=no-token-or-secret-in-any-output start=$EPOCHREALTIME hits
+    sort -u "$SECRETS" | sed '/^$/d' >"$T/secrets.sorted"
+    if [[ $(wc -l <"$T/secrets.sorted") -lt 10 ]]; then
+        problem "only $(wc -l <"$T/secrets.sorted") secrets were collected"
+    fi
+    # Every stdout, stderr, -v transcript and --json of every run; the outbox and dead letters;
+    # the delivery log; what Postfix delivered.
+    hits=$(grep -rlF -f "$T/secrets.sorted" "$RUNS" "$T/xdg/data" "$T/delivery.log" "$OUT" \
+        2>/dev/null || true)
+    [[ -z $hits ]] || problem "a token or the client secret appears in: $(tr '\n' ' ' <<<"$hits")"
+    [[ -s $T/delivery.log ]] || problem "the delivery log is empty"
+    conclude $name "$start"
+}
+
+
+scenario_keyring_store() {
+    local name=keyring-store-secret-service start=$EPOCHREALTIME stored_json
+    forget_tokens
+    start_keyring || problem "could not start gnome-keyring on a private bus"
+    run_client $name/login "${BROWSE[@]}" DBUS_SESSION_BUS_ADDRESS="$BUS" -- login keyring </dev/null
+    rc_is $name/login 0
+    says $name/login stdout 'the OAuth2 tokens are in the keyring \(service "smtpsend-oauth2-grant:'
+    stored_json=$(DBUS_SESSION_BUS_ADDRESS=$BUS secret-tool lookup service \
+        "smtpsend-oauth2-grant:$ISSUER/token" username "$USER_NAME (smtpsend-test)" 2>/dev/null || true)
+    [[ $stored_json == *refresh_token* ]] || problem "secret-tool finds no tokens in the keyring"
+    jq -r '.access_token // empty, .refresh_token // empty' <<<"$stored_json" >>"$SECRETS" 2>/dev/null || true
+    [[ -z $(find "$T/xdg/state" -name '*.json' 2>/dev/null) ]] || problem "a token file was written too"
+    echo hi | run_client $name/send DBUS_SESSION_BUS_ADDRESS="$BUS" -- --account keyring \
+        -t bob@example.net -s 'tokens from the keyring'
+    rc_is $name/send 0
+    delivered $name/send 1 'tokens from the keyring'
+    run_client $name/logout DBUS_SESSION_BUS_ADDRESS="$BUS" -- logout keyring </dev/null
+    rc_is $name/logout 0
+    says $name/logout stdout 'revoked the grant and removed'
+    stop_keyring
+    conclude $name "$start"
+}
+
+scenario_keyring_absent() {
+    local name=keyring-absent-says-use-file start=$EPOCHREALTIME
+    : >"$T/browser.before"
+    cp "$T/browser.log" "$T/browser.before" 2>/dev/null || true
+    run_client $name/login "${BROWSE[@]}" -- login keyring </dev/null
+    rc_is $name/login 69
+    says $name/login stderr 'oauth2_token_store = "file"'
+    cmp -s "$T/browser.log" "$T/browser.before" || problem "a browser was opened before finding the keyring unusable"
+    conclude $name "$start"
+}
+
+scenario_sendmail_mode() {
+    local name=sendmail-mode-with-oauth2 start=$EPOCHREALTIME
+    forget_tokens
+    login_by_code $name/login
+    jq '.expires_at = 0' "$(token_file)" >"$T/t.json" && cat "$T/t.json" >"$(token_file)"
+    printf 'From: %s@example.org\nTo: carol@example.net\nSubject: from cron\n\nbody\n' "$USER_NAME" |
+        run_client $name/sendmail -- sendmail -t -i
+    remember_tokens
+    rc_is $name/sendmail 0
+    delivered $name/sendmail 1 'from cron'
+    conclude $name "$start"
+}
+
+scenario_concurrent_refreshes() {
+    local name=concurrent-refreshes-keep-the-grant start=$EPOCHREALTIME i pids=()
+    forget_tokens
+    login_by_code $name/login
+    rc_is $name/login 0
+    # Expired for smtpsend: each of four processes wants to refresh at once. A refresh token
+    # used twice is a replay to oidc-provider, which then revokes the whole grant.
+    jq '.expires_at = 0' "$(token_file)" >"$T/t.json" && cat "$T/t.json" >"$(token_file)"
+    for i in 1 2 3 4; do
+        # (Four runs collect Postfix's deliveries at once: who gets which is a race; count all.)
+        run_client $name/send-$i -- -t bob@example.net -s "concurrent $i" -m "$i" </dev/null 2>/dev/null &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || true; done
+    remember_tokens
+    for i in 1 2 3 4; do rc_is $name/send-$i 0; done
+    wait_for_queue || true
+    local n
+    n=$(find "$RUNS/$name" "$OUT" -name '*.eml' | wc -l)
+    [[ $n == 4 ]] || problem "$n of the 4 messages were delivered"
+    find "$OUT" -maxdepth 1 -type f -delete
+    [[ $(introspect "$(stored refresh_token)") == true ]] || problem "the grant did not survive"
+    echo hi | run_client $name/after -- -t bob@example.net -s 'after the race'
+    rc_is $name/after 0
+    conclude $name "$start"
+}
+
+scenario_declined_sign_in() {
+    local name=declined-sign-in-exit-77 start=$EPOCHREALTIME url="" pid
+    forget_tokens
+    run_client $name/code "${BROWSE[@]}" BROWSER_ABORT=1 -- login work </dev/null
+    rc_is $name/code 77
+    says $name/code stderr 'the sign-in was refused: access_denied'
+    run_client $name/device -- login work --device </dev/null &
+    pid=$!
+    for _ in $(seq 100); do
+        url=$(grep -o 'or open [^)]*' "$RUNS/$name/device/stderr" 2>/dev/null | cut -c9- || true)
+        [[ -n $url ]] && break
+        sleep 0.1
+    done
+    BROWSER_ABORT=1 BROWSER_LOG=$T/browser.log "$HERE/browser.sh" "$url" || true
+    wait "$pid" || true
+    rc_is $name/device 77
+    says $name/device stderr 'declined \(access_denied\)'
+    [[ -z $(token_file) ]] || problem "a declined sign-in stored tokens"
+    conclude $name "$start"
+}
+
+# A TCP forwarder to the authorization server, on PROXY_PORT, that can be taken away: the
+# account "proxied" reaches the token endpoint through it.
+PROXY_PID=
+start_proxy() {
+    node -e '
+        const net = require("net");
+        net.createServer((c) => {
+            const u = net.connect(Number(process.argv[2]), "127.0.0.1");
+            c.pipe(u); u.pipe(c);
+            c.on("error", () => u.destroy()); u.on("error", () => c.destroy());
+        }).listen(Number(process.argv[1]), "127.0.0.1");' "$PROXY_PORT" "$OP_PORT" &
+    PROXY_PID=$!
+    for _ in $(seq 50); do port_in_use "$PROXY_PORT" && return 0; sleep 0.1; done
+    problem "the forwarder did not start"
+}
+stop_proxy() {
+    [[ -n $PROXY_PID ]] || return 0
+    kill "$PROXY_PID" 2>/dev/null || true
+    wait "$PROXY_PID" 2>/dev/null || true
+    PROXY_PID=
+}
+
+scenario_unreachable_token_endpoint() {
+    local name=unreachable-token-endpoint-queues start=$EPOCHREALTIME
+    forget_tokens
+    PROXY_PORT=$(free_port "$OP_PORT" "$SUB_PORT")
+    cat >>"$T/xdg/config/smtpsend/config.toml" <<EOT
+
+[accounts.proxied]
+extends = "work"
+from = "$USER_NAME+proxied@example.org"
+oauth2_token_url = "http://127.0.0.1:$PROXY_PORT/token"
+EOT
+    start_proxy
+    login_by_code $name/login proxied
+    rc_is $name/login 0
+    jq '.expires_at = 0' "$(token_file)" >"$T/t.json" && cat "$T/t.json" >"$(token_file)"
+    # The token endpoint is out of reach (connection refused): the message from "cron" waits.
+    stop_proxy
+    printf 'From: %s+proxied@example.org\nTo: carol@example.net\nSubject: waits for the token\n\nbody\n' \
+        "$USER_NAME" | run_client $name/sendmail -- sendmail -t -i
+    rc_is $name/sendmail 75
+    says $name/sendmail stderr "no answer from 127\\.0\\.0\\.1:$PROXY_PORT"
+    says $name/sendmail stderr 'queued as'
+    delivered $name/sendmail 0
+    start_proxy
+    run_client $name/flush -- queue flush --now </dev/null
+    stop_proxy
+    remember_tokens
+    rc_is $name/flush 0
+    delivered $name/flush 1 'waits for the token'
+    conclude $name "$start"
+}
+
+run_scenarios() {
+    : >"$SECRETS"
+    set_ttl 3600
+    write_client_config
+    scenario_code_login_and_xoauth2
+    scenario_oauthbearer_with_client_secret
+    scenario_device_login
+    scenario_paste_login
+    scenario_declined_sign_in
+    scenario_expiry_between_queued_messages
+    scenario_refresh_token_rotation
+    scenario_refused_token_is_refreshed
+    scenario_revoked_grant
+    scenario_check_and_logout
+    scenario_sendmail_mode
+    scenario_unreachable_token_endpoint
+    scenario_concurrent_refreshes
+    write_keyring_account
+    scenario_keyring_absent
+    scenario_keyring_store
+    scenario_no_secret_anywhere
+}
+
+ensure_binary() {
+    [[ -x $BIN ]] && return 0
+    if [[ -n ${SMTPSEND:-} ]]; then setup_failed "SMTPSEND=$SMTPSEND is not an executable file"; fi
+    cargo build --quiet >"$T/cargo.log" 2>&1 || setup_failed "cargo build failed" "$T/cargo.log"
+}
+
+# ---------------------------------------------------------------------------------------------
+case $MODE in
+--serve)
+    setup_servers
+    cat <<EOT
+Servers running from $T
+  authorization server: $ISSUER  (public client: smtpsend-test; any login, any password)
+  submission (STARTTLS, XOAUTH2/OAUTHBEARER checked by Dovecot): 127.0.0.1:$SUB_PORT
+  CA: $CA    deliveries: $OUT    maillog: $MAILLOG    dovecot log: $DV/dovecot.log
+  introspection: curl -u dovecot:$DOVECOT_SECRET -d token=... $ISSUER/token/introspection
+  BROWSER=$HERE/browser.sh
+Ctrl-C stops them and removes $T.
+EOT
+    while :; do sleep 3600 & SERVE_SLEEP=$!; wait "$SERVE_SLEEP" || true; done
+    ;;
+test)
+    TIER_START=$EPOCHREALTIME
+    setup_servers
+    ensure_binary
+    echo "# servers up in $(awk -v a="$TIER_START" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+    run_scenarios
+    if ((FAILED > 0)); then
+        echo "# failed: ${FAILED_NAMES[*]}"
+        for log in "$MAILLOG" "$DV/dovecot.log" "$T/provider.log" "$T/browser.log"; do
+            [[ -s $log ]] || continue
+            echo "# $(basename "$log") (last 30 lines):"
+            tail -n 30 "$log" | indent
+        done
+    fi
+    echo "$PASSED passed, $FAILED failed"
+    ((FAILED == 0))
+    ;;
+*)
+    echo "usage: $0 [--serve]" >&2
+    exit 64
+    ;;
+esac
