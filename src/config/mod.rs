@@ -501,6 +501,12 @@ fn validate(
         None => None,
     };
     let oauth2 = oauth2_keys(&raw, at)?;
+    if let (Some(provider), Some(_)) = (&raw.oauth2_provider, &raw.oauth2_token_command) {
+        return Err(at(
+            provider.span(),
+            "oauth2_provider: give it or oauth2_token_command, not both".into(),
+        ));
+    }
     // A provider's preset server and mechanism, unless the account names its own.
     let endpoint = endpoint.or_else(|| oauth2.preset_server());
     let auth = auth.or_else(|| oauth2.preset_mechanism());
@@ -694,6 +700,22 @@ auth = "login"
     }
 
     #[test]
+    fn a_provider_gives_its_server_and_mechanism_unless_the_account_has_its_own() {
+        let config = parse_text(
+            "[accounts.ms]\noauth2_provider = \"microsoft\"\n\
+             [accounts.gmail]\noauth2_provider = \"google\"\n\
+             [accounts.own]\noauth2_provider = \"google\"\nserver = \"smtp://relay.example\"\nauth = \"oauthbearer\"\n",
+        )
+        .unwrap();
+        let endpoint = |name: &str| config.accounts[name].endpoint.clone().unwrap().url();
+        assert_eq!(endpoint("ms"), "smtp://smtp.office365.com:587");
+        assert_eq!(endpoint("gmail"), "smtps://smtp.gmail.com:465");
+        assert_eq!(endpoint("own"), "smtp://relay.example:587");
+        assert_eq!(config.accounts["ms"].auth, Some(AuthChoice::Xoauth2));
+        assert_eq!(config.accounts["own"].auth, Some(AuthChoice::OAuthBearer));
+    }
+
+    #[test]
     fn selection_by_name_sender_or_default() {
         let config = parse_text(EXAMPLE).unwrap();
         assert_eq!(
@@ -831,6 +853,26 @@ auth = "login"
                 "tls",
             ),
             ("[accounts.a]\nauth = \"cram-md5\"\n", 2, "auth"),
+            (
+                "[accounts.a]\noauth2_provider = \"yahoo\"\n",
+                2,
+                "oauth2_provider",
+            ),
+            (
+                "[accounts.a]\noauth2_provider = \"custom\"\n\noauth2_token_url = \"http://id.example/token\"\n",
+                4,
+                "oauth2_token_url",
+            ),
+            (
+                "[accounts.a]\noauth2_token_store = \"disk\"\n",
+                2,
+                "oauth2_token_store",
+            ),
+            (
+                "[accounts.a]\noauth2_token_command = \"x\"\noauth2_provider = \"google\"\n",
+                3,
+                "not both",
+            ),
             ("default = \"missing\"\n", 1, "default"),
             (
                 "[accounts.a]\nextends = \"b\"\n[accounts.b]\nextends = \"a\"\n",

@@ -302,3 +302,30 @@ fn environment_variables_override_the_account() {
         .is_none()
     );
 }
+
+#[test]
+fn a_refused_token_already_replaced_by_another_process_is_not_refreshed_again() {
+    let dir = tempfile::tempdir().unwrap();
+    // Any request would be answered invalid_grant: none must be made.
+    let server = scripted(vec![(400, error("invalid_grant"), 0)]);
+    let setup = setup_for(server.port, dir.path());
+    setup
+        .resolve()
+        .unwrap()
+        .store
+        .save(&Tokens {
+            access_token: Some(Secret::new("newer".into())),
+            expires_at: Some(unix_now() + 3600),
+            refresh_token: Some(Secret::new("rt-2".into())),
+        })
+        .unwrap();
+    let token = setup
+        .refresh_rejected(&Secret::new("older".into()))
+        .unwrap();
+    assert_eq!(token.expose(), "newer");
+    assert!(server.requests.lock().unwrap().is_empty());
+    // The stored token itself refused: that one is refreshed.
+    let err = setup.refresh_rejected(&token).unwrap_err();
+    assert_eq!(err.exit_code(), 77);
+    assert_eq!(server.requests.lock().unwrap().len(), 1);
+}

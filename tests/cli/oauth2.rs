@@ -59,6 +59,11 @@ fn token_endpoint(responses: Vec<(u16, String)>) -> (u16, Log) {
 /// An SMTP server for two connections: the first refuses the token with an error challenge,
 /// the second accepts whatever token comes and takes the message. Records every line.
 fn refusing_then_accepting() -> (u16, Log) {
+    refusing_with_then_accepting(None)
+}
+
+/// The same, the first connection refusing with `reply` at once (no challenge) when given.
+fn refusing_with_then_accepting(reply: Option<&'static str>) -> (u16, Log) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     let log: Log = Arc::default();
@@ -87,6 +92,12 @@ fn refusing_then_accepting() -> (u16, Log) {
             hear();
             say("250-test\r\n250 AUTH XOAUTH2 OAUTHBEARER\r\n");
             hear();
+            if let (0, Some(reply)) = (connection, reply) {
+                say(reply);
+                hear();
+                say("221 bye\r\n");
+                continue;
+            }
             if connection == 0 {
                 let json = BASE64.encode(
                     r#"{"status":"401","schemes":"bearer","scope":"https://mail.google.com/"}"#,
@@ -550,4 +561,81 @@ oauth2_token_store = "file"
         "{redirect}"
     );
     assert!(requests.lock().unwrap()[0].contains(&format!("redirect_uri={redirect}")));
+}
+
+#[test]
+fn a_token_refused_with_535_5_7_3_or_454_4_7_0_is_refreshed_once() {
+    for refusal in [
+        "535 5.7.3 Authentication unsuccessful\r\n",
+        "454 4.7.0 Temporary authentication failure\r\n",
+    ] {
+        let sandbox = Sandbox::new();
+        let (token_port, requests) = token_endpoint(vec![
+            (
+                200,
+                r#"{"device_code":"dc","user_code":"WDJB-MJHT","verification_uri":"http://127.0.0.1/device","expires_in":600,"interval":1}"#.into(),
+            ),
+            (
+                200,
+                r#"{"access_token":"first","token_type":"Bearer","expires_in":3600,"refresh_token":"r1"}"#.into(),
+            ),
+            (
+                200,
+                r#"{"access_token":"second","token_type":"Bearer","expires_in":3600,"refresh_token":"r2"}"#.into(),
+            ),
+        ]);
+        let (smtp_port, heard) = refusing_with_then_accepting(Some(refusal));
+        config(&sandbox, token_port, smtp_port);
+        run(sandbox
+            .command()
+            .args(["login", "work", "--device", "--no-verify"]))
+        .assert_code(0);
+        let send = run(sandbox
+            .command()
+            .args(["-t", "bob@example.org", "-m", "hi"]));
+        send.assert_code(0);
+        let auth = |token: &str| {
+            BASE64.encode(format!(
+                "user=alice@example.org\x01auth=Bearer {token}\x01\x01"
+            ))
+        };
+        let heard = heard.lock().unwrap().clone();
+        assert!(
+            heard.contains(&format!("0: AUTH XOAUTH2 {}", auth("first"))),
+            "{heard:?}"
+        );
+        assert!(
+            heard.contains(&format!("1: AUTH XOAUTH2 {}", auth("second"))),
+            "{heard:?}"
+        );
+        assert_eq!(requests.lock().unwrap().len(), 3, "{refusal}");
+    }
+}
+
+#[test]
+fn a_token_refused_with_a_bare_535_5_7_8_is_not_refreshed() {
+    let sandbox = Sandbox::new();
+    let (token_port, requests) = token_endpoint(vec![
+        (
+            200,
+            r#"{"device_code":"dc","user_code":"WDJB-MJHT","verification_uri":"http://127.0.0.1/device","expires_in":600,"interval":1}"#.into(),
+        ),
+        (
+            200,
+            r#"{"access_token":"first","token_type":"Bearer","expires_in":3600,"refresh_token":"r1"}"#.into(),
+        ),
+    ]);
+    let (smtp_port, heard) =
+        refusing_with_then_accepting(Some("535 5.7.8 Error: authentication failed\r\n"));
+    config(&sandbox, token_port, smtp_port);
+    run(sandbox
+        .command()
+        .args(["login", "work", "--device", "--no-verify"]))
+    .assert_code(0);
+    let send = run(sandbox
+        .command()
+        .args(["-t", "bob@example.org", "-m", "hi"]));
+    send.assert_code(77);
+    assert_eq!(requests.lock().unwrap().len(), 2);
+    assert!(heard.lock().unwrap().iter().all(|l| l.starts_with("0: ")));
 }

@@ -14,6 +14,16 @@
 #     (smtpd_sasl_type = dovecot) and delivers everything to a recorder, as in tests/postfix;
 #   - browser.sh as $BROWSER: it logs in and consents as a person would.
 #
+# Scenarios: login by code+PKCE and a send with XOAUTH2; a confidential client (secret from
+# oauth2_client_secret_command) with OAUTHBEARER and --json; login by device grant; the
+# --no-browser paste-back; a declined sign-in (both flows); an access token expiring between two
+# queued messages; refresh-token rotation (the old one inactive at the server); a token the
+# server refuses (refreshed, retried on a new connection); a revoked grant (exit 77, the login
+# hint); check, then logout revoking; sendmail mode; a token endpoint out of reach (queued, then
+# flushed); four processes refreshing at once (the grant survives oidc-provider's replay
+# detection); the keyring store on a real Secret Service, and without one; and finally no token,
+# refresh token or client secret in any output, transcript, JSON, log or outbox file.
+#
 # Needs root (it installs dovecot-core, postfix, nodejs/npm, curl, jq, openssl, and for the
 # keyring scenario gnome-keyring, dbus-daemon and libsecret-tools, with apt-get when missing, and
 # starts Postfix and Dovecot as root).
