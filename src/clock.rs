@@ -21,9 +21,30 @@ fn since_epoch() -> std::time::Duration {
 
 /// `2026-11-23T19:27:02Z`: UTC, so lines from machines in different zones sort together.
 pub fn utc_timestamp(seconds: u64) -> String {
-    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
+    let (year, month, day) = civil_date(seconds);
     let rest = seconds % 86_400;
-    // Howard Hinnant's days-to-civil algorithm.
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+/// `2026-12-01 10:20 UTC`, for a person reading when something happens.
+pub fn utc_minute(seconds: u64) -> String {
+    let (year, month, day) = civil_date(seconds);
+    let rest = seconds % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
+        rest / 3600,
+        rest / 60 % 60
+    )
+}
+
+/// The calendar date of a Unix time, in UTC (Howard Hinnant's days-to-civil algorithm).
+fn civil_date(seconds: u64) -> (i64, i64, i64) {
+    let days = i64::try_from(seconds / 86_400).unwrap_or(0);
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -32,13 +53,17 @@ pub fn utc_timestamp(seconds: u64) -> String {
     let mp = (5 * doy + 2) / 153;
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest / 60 % 60,
-        rest % 60
-    )
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// A length of time as a person says it: `5 s`, `10 min`, `3 h`, `3 days`.
+pub fn span(seconds: u64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
 }
 
 /// 64 bits no other process or call can predict or repeat: the standard library's OS-seeded
@@ -61,6 +86,17 @@ mod tests {
         assert_eq!(utc_timestamp(0), "1970-01-01T00:00:00Z");
         assert_eq!(utc_timestamp(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(utc_timestamp(1_795_462_022), "2026-11-23T19:27:02Z");
+        assert_eq!(utc_minute(0), "1970-01-01 00:00 UTC");
+        assert_eq!(utc_minute(1_796_120_237), "2026-12-01 10:17 UTC");
+    }
+
+    #[test]
+    fn spans_read_naturally() {
+        assert_eq!(span(5), "5 s");
+        assert_eq!(span(600), "10 min");
+        assert_eq!(span(3599), "59 min");
+        assert_eq!(span(3 * 3600), "3 h");
+        assert_eq!(span(3 * 86_400), "3 days");
     }
 
     #[test]

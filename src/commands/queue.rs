@@ -49,7 +49,7 @@ pub fn list(env: &Environment) -> Result<(), Error> {
         );
     }
     let clock = clock::unix_now();
-    let age = |orphan: &Orphan| duration(clock.saturating_sub(orphan.created));
+    let age = |orphan: &Orphan| clock::span(clock.saturating_sub(orphan.created));
     for orphan in &orphans {
         outln!(
             "{}  damaged: no description, queued {} ago; `smtpsend queue flush` sends it to the \
@@ -62,13 +62,13 @@ pub fn list(env: &Environment) -> Result<(), Error> {
         let next = if entry.next_attempt <= clock {
             "due now".to_string()
         } else {
-            format!("next try in {}", duration(entry.next_attempt - clock))
+            format!("next try in {}", clock::span(entry.next_attempt - clock))
         };
         // All of it read from a file: escaped, every part.
         let line = format!(
             "{}  queued {} ago, {} attempt{}, {next}  <{}> -> {}",
             entry.id,
-            duration(clock.saturating_sub(entry.created)),
+            clock::span(clock.saturating_sub(entry.created)),
             entry.attempts.len(),
             if entry.attempts.len() == 1 { "" } else { "s" },
             entry.from,
@@ -423,7 +423,7 @@ fn record(
             outln!(
                 "{}: deferred, next try in {}: {}",
                 entry.id,
-                duration(retry_in),
+                clock::span(retry_in),
                 escape(&error.message)
             );
             error
@@ -454,26 +454,4 @@ fn addresses(list: &[String]) -> String {
         .map(|a| format!("<{}>", escape(a)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn duration(seconds: u64) -> String {
-    match seconds {
-        s if s < 120 => format!("{s} s"),
-        s if s < 7200 => format!("{} min", s / 60),
-        s if s < 172_800 => format!("{} h", s / 3600),
-        s => format!("{} days", s / 86_400),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(5), "5 s");
-        assert_eq!(duration(600), "10 min");
-        assert_eq!(duration(3 * 3600), "3 h");
-        assert_eq!(duration(3 * 86_400), "3 days");
-    }
 }

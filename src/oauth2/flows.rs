@@ -15,7 +15,7 @@ use oauth2::{
 
 use super::http::{Http, HttpError};
 use super::store::Tokens;
-use super::{Client, tokens_from, unix_now};
+use super::{Client, tokens_from};
 use crate::error::{Error, Kind};
 
 pub enum FlowError {
@@ -148,7 +148,7 @@ impl CodeFlow<'_> {
             .set_pkce_verifier(verifier)
             .request(http)
             .map_err(|e| FlowError::Token(Box::new(e)))?;
-        Ok(tokens_from(&response, unix_now(), None))
+        Ok(tokens_from(&response, crate::clock::unix_now(), None))
     }
 }
 
@@ -383,7 +383,7 @@ pub fn device(
             },
             other => FlowError::Device(Box::new(other)),
         })?;
-    Ok(tokens_from(&response, unix_now(), None))
+    Ok(tokens_from(&response, crate::clock::unix_now(), None))
 }
 
 #[cfg(test)]

@@ -13,7 +13,9 @@
 
 mod flows;
 mod http;
+mod keys;
 pub mod providers;
+mod sign_in;
 mod store;
 
 use std::path::PathBuf;
@@ -25,9 +27,10 @@ use oauth2::{
     RefreshToken, TokenResponse, TokenUrl,
 };
 
+use crate::clock;
 use crate::credentials::{KeyringEntry, Secret};
 use crate::error::{Error, Kind};
-use crate::server::{AuthChoice, Endpoint};
+pub use keys::AccountKeys;
 pub use providers::Provider;
 use store::{Lock, Store, Tokens};
 
@@ -36,89 +39,6 @@ const REFRESH_MARGIN_SECS: u64 = 60;
 
 /// How long a process waits for another one's refresh.
 const LOCK_PATIENCE: Duration = Duration::from_secs(30);
-
-/// The `oauth2_*` keys of one account, unvalidated beyond their syntax.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AccountKeys {
-    pub provider: Option<String>,
-    pub tenant: Option<String>,
-    pub client_id: Option<String>,
-    pub client_secret_command: Option<String>,
-    pub authorize_url: Option<String>,
-    pub token_url: Option<String>,
-    pub device_authorization_url: Option<String>,
-    pub revocation_url: Option<String>,
-    pub scopes: Option<Vec<String>>,
-    pub token_store: Option<String>,
-}
-
-impl AccountKeys {
-    /// The first key whose value is wrong, and why; for the configuration file's errors.
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
-        if let Some(provider) = &self.provider
-            && Provider::parse(provider).is_none()
-        {
-            return Err((
-                "oauth2_provider",
-                format!("expected \"microsoft\", \"google\" or \"custom\", got {provider:?}"),
-            ));
-        }
-        if let Some(store) = &self.token_store
-            && !matches!(store.as_str(), "keyring" | "file")
-        {
-            return Err((
-                "oauth2_token_store",
-                format!("expected \"keyring\" or \"file\", got {store:?}"),
-            ));
-        }
-        for (key, url) in [
-            ("oauth2_authorize_url", &self.authorize_url),
-            ("oauth2_token_url", &self.token_url),
-            (
-                "oauth2_device_authorization_url",
-                &self.device_authorization_url,
-            ),
-            ("oauth2_revocation_url", &self.revocation_url),
-        ] {
-            if let Some(url) = url {
-                providers::check_endpoint_url(url).map_err(|reason| (key, reason))?;
-            }
-        }
-        Ok(())
-    }
-
-    fn provider(&self) -> Option<Provider> {
-        self.provider.as_deref().and_then(Provider::parse)
-    }
-
-    /// The provider's submission server, for an account that names none.
-    pub fn preset_server(&self) -> Option<Endpoint> {
-        self.provider()?.server()
-    }
-
-    /// The provider's mechanism, for an account that sets no `auth`.
-    pub fn preset_mechanism(&self) -> Option<AuthChoice> {
-        Some(self.provider()?.mechanism())
-    }
-
-    /// `other`'s keys where this one has none (account inheritance).
-    pub fn or(self, base: AccountKeys) -> AccountKeys {
-        AccountKeys {
-            provider: self.provider.or(base.provider),
-            tenant: self.tenant.or(base.tenant),
-            client_id: self.client_id.or(base.client_id),
-            client_secret_command: self.client_secret_command.or(base.client_secret_command),
-            authorize_url: self.authorize_url.or(base.authorize_url),
-            token_url: self.token_url.or(base.token_url),
-            device_authorization_url: self
-                .device_authorization_url
-                .or(base.device_authorization_url),
-            revocation_url: self.revocation_url.or(base.revocation_url),
-            scopes: self.scopes.or(base.scopes),
-            token_store: self.token_store.or(base.token_store),
-        }
-    }
-}
 
 /// How `login` should get the authorization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -278,13 +198,13 @@ impl Setup {
     pub fn access_token(&self) -> Result<(Secret, Option<String>), Error> {
         let r = self.resolve()?;
         let tokens = r.store.load()?.ok_or_else(|| self.not_signed_in())?;
-        if let Some(token) = usable(&tokens, unix_now()) {
+        if let Some(token) = usable(&tokens, clock::unix_now()) {
             return Ok((token, None));
         }
         let _lock = Lock::acquire(&r.lock, LOCK_PATIENCE)?;
         // Another process may have refreshed while this one waited.
         let tokens = r.store.load()?.ok_or_else(|| self.not_signed_in())?;
-        if let Some(token) = usable(&tokens, unix_now()) {
+        if let Some(token) = usable(&tokens, clock::unix_now()) {
             return Ok((
                 token,
                 Some("OAuth2: another smtpsend had just refreshed the token".into()),
@@ -300,7 +220,7 @@ impl Setup {
         let r = self.resolve()?;
         let _lock = Lock::acquire(&r.lock, LOCK_PATIENCE)?;
         let tokens = r.store.load()?.ok_or_else(|| self.not_signed_in())?;
-        if let Some(token) = usable(&tokens, unix_now())
+        if let Some(token) = usable(&tokens, clock::unix_now())
             && token != *rejected
         {
             return Ok(token);
@@ -327,14 +247,15 @@ impl Setup {
             .exchange_refresh_token(&RefreshToken::new(refresh_token.expose().to_string()))
             .request(&http)
             .map_err(|err| self.token_error(r, err, "refreshing the access token"))?;
-        let fresh = tokens_from(&response, unix_now(), tokens.refresh_token.clone());
+        let fresh = tokens_from(&response, clock::unix_now(), tokens.refresh_token.clone());
         r.store.save(&fresh)?;
         let note = format!(
             "OAuth2: refreshed the access token at {}{}{}",
             host_of(&r.token_url),
-            fresh
-                .expires_at
-                .map_or_else(String::new, |at| format!(", valid until {}", utc(at))),
+            fresh.expires_at.map_or_else(String::new, |at| format!(
+                ", valid until {}",
+                clock::utc_minute(at)
+            )),
             if fresh.refresh_token == tokens.refresh_token {
                 ""
             } else {
@@ -382,6 +303,19 @@ impl Setup {
         Ok(client)
     }
 
+    fn client_secret(&self, r: &Resolved) -> Result<Option<Secret>, Error> {
+        r.secret_command
+            .as_ref()
+            .map(|command| {
+                crate::credentials::run_password_command(
+                    command,
+                    "oauth2_client_secret_command",
+                    self.timeout,
+                )
+            })
+            .transpose()
+    }
+
     fn not_signed_in(&self) -> Error {
         Error::new(
             Kind::Config,
@@ -412,7 +346,7 @@ impl Setup {
                 let said = if description.is_empty() {
                     code.to_string()
                 } else {
-                    format!("{code}: {}", first_line(description))
+                    format!("{code}: {}", description.lines().next().unwrap_or_default())
                 };
                 let message = format!("{doing}: the authorization server said {said}");
                 match code {
@@ -449,175 +383,6 @@ impl Setup {
             E::Other(what) => Error::new(Kind::Protocol, format!("{doing}: {what}")),
         }
     }
-
-    /// `smtpsend login`: runs the flow, stores the tokens, returns the access token (for the
-    /// caller to check with the server) and where the tokens went.
-    pub fn login(&self, mode: LoginMode) -> Result<(Secret, String), Error> {
-        let r = self.resolve()?;
-        // Find out that the store cannot take the tokens before sending anyone to a browser.
-        r.store.load().map(|_| ())?;
-        let http = self.http()?;
-        let tokens = match mode {
-            LoginMode::Device => {
-                let client = self.client(&r, None)?;
-                flows::device(&client, &http, &r.scopes, &mut std::io::stderr(), &|d| {
-                    std::thread::sleep(d);
-                })
-                .map_err(|err| self.flow_error(&r, err))?
-            }
-            LoginMode::Browser | LoginMode::Paste => {
-                let flow = flows::CodeFlow {
-                    redirect_host: r.provider.redirect_host(),
-                    scopes: &r.scopes,
-                    extra: r.provider.authorize_params(),
-                    open_browser: mode == LoginMode::Browser,
-                    time_limit: Duration::from_secs(300),
-                };
-                flow.run(&|redirect| self.client(&r, Some(redirect)), &http)
-                    .map_err(|err| self.flow_error(&r, err))?
-            }
-        };
-        let _lock = Lock::acquire(&r.lock, LOCK_PATIENCE)?;
-        r.store.save(&tokens)?;
-        let token = tokens
-            .access_token
-            .clone()
-            .expect("a token response has one");
-        Ok((token, r.store.describe()))
-    }
-
-    fn flow_error(&self, r: &Resolved, err: flows::FlowError) -> Error {
-        match err {
-            flows::FlowError::Token(err) => self.token_error(r, *err, "signing in"),
-            flows::FlowError::Device(err) => self.token_error(r, *err, "signing in"),
-            flows::FlowError::Other(err) => err,
-        }
-    }
-
-    /// `smtpsend logout`: revokes the refresh token where the provider can (RFC 7009), then
-    /// deletes what is stored. Returns what it did, in words.
-    pub fn logout(&self) -> Result<String, Error> {
-        let r = self.resolve()?;
-        let _lock = Lock::acquire(&r.lock, LOCK_PATIENCE)?;
-        let Some(tokens) = r.store.load()? else {
-            return Ok(format!("no OAuth2 sign-in was stored for {}", self.user));
-        };
-        let (revoked, unrevoked) = match (&r.revocation_url, &tokens.refresh_token) {
-            (Some(url), Some(refresh)) => {
-                self.revoke(&r, url, refresh)?;
-                ("revoked the grant and ", "")
-            }
-            (None, Some(_)) => (
-                "",
-                " (the provider has no revocation endpoint: the grant lasts until it expires or \
-                 is revoked in the account's security settings)",
-            ),
-            _ => ("", ""),
-        };
-        r.store.delete()?;
-        Ok(format!(
-            "{revoked}removed the OAuth2 tokens for {} from {}{unrevoked}",
-            self.user,
-            r.store.describe()
-        ))
-    }
-
-    /// RFC 7009 revocation of the refresh token (which ends the grant). Done here rather than
-    /// with the crate, which refuses an http:// endpoint even on loopback.
-    fn revoke(&self, r: &Resolved, url: &str, refresh: &Secret) -> Result<(), Error> {
-        use oauth2::SyncHttpClient;
-        let mut form = oauth2::url::form_urlencoded::Serializer::new(String::new());
-        form.append_pair("token", refresh.expose())
-            .append_pair("token_type_hint", "refresh_token")
-            .append_pair("client_id", &r.client_id);
-        if let Some(secret) = self.client_secret(r)? {
-            form.append_pair("client_secret", secret.expose());
-        }
-        let request = oauth2::http::Request::builder()
-            .method(oauth2::http::Method::POST)
-            .uri(url)
-            .header(
-                oauth2::http::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(oauth2::http::header::ACCEPT, "application/json")
-            .body(form.finish().into_bytes())
-            .map_err(|err| Error::config(format!("oauth2_revocation_url: {err}")))?;
-        let response = self.http()?.call(request).map_err(|err| {
-            Error::new(
-                Kind::Temporary,
-                format!("revoking the grant: no answer from {}: {err}", host_of(url)),
-            )
-            .with_hint("nothing was removed; try `smtpsend logout` again later")
-        })?;
-        if response.status().is_success() {
-            return Ok(());
-        }
-        let json: serde_json::Value = serde_json::from_slice(response.body()).unwrap_or_default();
-        let code = json
-            .get("error")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
-        Err(Error::new(
-            Kind::Unavailable,
-            format!(
-                "revoking the grant: {} answered {} {code}",
-                host_of(url),
-                response.status().as_u16()
-            ),
-        )
-        .with_hint("nothing was removed; the stored tokens stay until the revocation succeeds"))
-    }
-
-    fn client_secret(&self, r: &Resolved) -> Result<Option<Secret>, Error> {
-        r.secret_command
-            .as_ref()
-            .map(|command| {
-                crate::credentials::run_password_command(
-                    command,
-                    "oauth2_client_secret_command",
-                    self.timeout,
-                )
-            })
-            .transpose()
-    }
-
-    /// What `check` says about the stored tokens, never the tokens themselves.
-    pub fn status(&self) -> String {
-        let r = match self.resolve() {
-            Ok(r) => r,
-            Err(err) => return format!("not usable: {}", err.message),
-        };
-        let tokens = match r.store.load() {
-            Ok(Some(tokens)) => tokens,
-            Ok(None) => return format!("needs login ({})", self.relogin()),
-            Err(err) => return format!("unreadable: {}", err.message),
-        };
-        let now = unix_now();
-        let access = match (&tokens.access_token, tokens.expires_at) {
-            (None, _) => "no access token".to_string(),
-            (Some(_), None) => "access token of unknown lifetime".to_string(),
-            (Some(_), Some(at)) if at > now => {
-                format!(
-                    "access token valid until {} (in {})",
-                    utc(at),
-                    span(at - now)
-                )
-            }
-            (Some(_), Some(at)) => format!("access token expired at {}", utc(at)),
-        };
-        let refresh = if tokens.refresh_token.is_some() {
-            "refreshable"
-        } else {
-            "not refreshable"
-        };
-        format!(
-            "{} ({}): {access}, {refresh}; stored in {}",
-            r.provider.name(),
-            host_of(&r.token_url),
-            r.store.describe()
-        )
-    }
 }
 
 /// The stored access token, while it has more than the margin left.
@@ -645,16 +410,6 @@ fn tokens_from(
     }
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or_default()
-}
-
 fn host_of(url: &str) -> String {
     oauth2::url::Url::parse(url)
         .ok()
@@ -672,36 +427,6 @@ fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
-}
-
-/// `2026-12-01 10:20 UTC`.
-fn utc(unix: u64) -> String {
-    let days = i64::try_from(unix / 86_400).unwrap_or(0);
-    let secs = unix % 86_400;
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02} UTC",
-        secs / 3600,
-        secs % 3600 / 60
-    )
-}
-
-fn span(secs: u64) -> String {
-    match secs {
-        0..=119 => format!("{secs} s"),
-        120..=7199 => format!("{} min", secs / 60),
-        7200..=172_799 => format!("{} h", secs / 3600),
-        _ => format!("{} days", secs / 86_400),
-    }
 }
 
 #[cfg(test)]

@@ -17,15 +17,6 @@ fn a_token_is_refreshed_a_minute_before_it_expires() {
     assert!(usable(&Tokens::default(), 1000).is_none());
 }
 
-#[test]
-fn times_are_shown_in_utc() {
-    assert_eq!(utc(0), "1970-01-01 00:00 UTC");
-    assert_eq!(utc(1_796_120_237), "2026-12-01 10:17 UTC");
-    assert_eq!(utc(951_782_400), "2000-02-29 00:00 UTC");
-    assert_eq!(span(59), "59 s");
-    assert_eq!(span(3599), "59 min");
-}
-
 /// A token endpoint on loopback that answers each request with the next scripted response
 /// (status, JSON body, delay), and records every request's first line and body.
 struct Scripted {
@@ -172,7 +163,7 @@ fn store_expired(setup: &Setup, refresh: &str) {
     r.store
         .save(&Tokens {
             access_token: Some(Secret::new("old-access".into())),
-            expires_at: Some(unix_now() + 30),
+            expires_at: Some(crate::clock::unix_now() + 30),
             refresh_token: Some(Secret::new(refresh.into())),
         })
         .unwrap();
@@ -315,7 +306,7 @@ fn a_refused_token_already_replaced_by_another_process_is_not_refreshed_again() 
         .store
         .save(&Tokens {
             access_token: Some(Secret::new("newer".into())),
-            expires_at: Some(unix_now() + 3600),
+            expires_at: Some(crate::clock::unix_now() + 3600),
             refresh_token: Some(Secret::new("rt-2".into())),
         })
         .unwrap();
