@@ -219,7 +219,7 @@ def one_sample(case, timed, server):
         case.cpus.append(sum(r.cpu for r in runs))
 
 
-def run_bench(cases, rounds, server=True, warmup=True):
+def run_bench(cases, rounds, server=True, warmup=True, sink="to the discard sink"):
     rounds = max(3, round(rounds * SCALE))
     log_at = maillog_size() if server else 0
     live = [c for c in cases]
@@ -239,7 +239,7 @@ def run_bench(cases, rounds, server=True, warmup=True):
         sent = len(re.findall(r" status=sent ", log))
         other = re.findall(r" status=(?!sent )\w+ .*", log)
         expected = sum(c.ok_runs * c.deliveries for c in cases)
-        check = f"Postfix logged {sent} deliveries (to the discard sink) for {expected} expected"
+        check = f"Postfix logged {sent} deliveries ({sink}) for {expected} expected"
         if other:
             check += f"; and {len(other)} NOT sent, e.g. `{other[0][:200]}`"
         elif sent != expected:
@@ -736,6 +736,324 @@ def bench_round_trips(t):
 
 
 # ---------------------------------------------------------------------------------------------
+# Bench 7: OAuth2, against the OAuth2 tier's servers (tests/oauth2/run.sh --serve)
+# ---------------------------------------------------------------------------------------------
+def bench_oauth2(t):
+    o = STATE.get("oauth2")
+    if not o:
+        raise RuntimeError("bench 7 needs the OAuth2 tier's servers: benches/run.sh --only 7")
+    d = os.path.join(TMP, "oauth2")
+    xdg = {k: os.path.join(d, k) for k in ("config", "data", "state", "cache", "runtime",
+                                           "fill-config")}
+    for path in xdg.values():
+        os.makedirs(os.path.join(path, "smtpsend"), mode=0o700, exist_ok=True)
+    os.chmod(xdg["runtime"], 0o700)
+    env = dict(ENV, XDG_CONFIG_HOME=xdg["config"], XDG_DATA_HOME=xdg["data"],
+               XDG_STATE_HOME=xdg["state"], XDG_CACHE_HOME=xdg["cache"],
+               XDG_RUNTIME_DIR=xdg["runtime"])
+    pw_env = dict(env, SMTPSEND_PASSWORD=o["password"])
+    issuer, user = o["issuer"], o["user"]
+
+    def config(port):
+        return f"""\
+default = "work"
+
+[accounts.work]
+server = "smtp://{STATE['host']}:{port}"
+ca_file = "{o['ca']}"
+user = "{user}"
+from = "{user}@example.org"
+oauth2_provider = "custom"
+oauth2_client_id = "{o['client_id']}"
+oauth2_authorize_url = "{issuer}/auth"
+oauth2_token_url = "{issuer}/token"
+oauth2_revocation_url = "{issuer}/token/revocation"
+oauth2_scopes = ["smtp", "offline_access"]
+oauth2_token_store = "file"
+
+[accounts.password]
+server = "smtp://{STATE['host']}:{port}"
+ca_file = "{o['ca']}"
+user = "{user}"
+from = "{user}@example.org"
+auth = "plain"
+"""
+
+    write(os.path.join(xdg["config"], "smtpsend", "config.toml"), config(o["sub_port"]))
+    # For filling the outbox (7b): the same accounts, at a closed port.
+    write(os.path.join(xdg["fill-config"], "smtpsend", "config.toml"),
+          config(STATE["closed_port"]))
+    fill_env = dict(pw_env, XDG_CONFIG_HOME=xdg["fill-config"])
+
+    # Sign in once, by code + PKCE, through the tier's scripted browser (untimed).
+    r = spawn([t.smtpsend, "login", "work"], timeout=60,
+              env=dict(env, BROWSER=o["browser"], BROWSER_LOG=os.path.join(d, "browser.log")))
+    if r.rc != 0:
+        raise RuntimeError(f"smtpsend login failed ({r.rc}): {r.stderr[-1500:]}")
+    token_dir = os.path.join(xdg["state"], "smtpsend", "oauth2")
+    files = [f for f in os.listdir(token_dir) if f.endswith(".json")]
+    if len(files) != 1:
+        raise RuntimeError(f"after login, {token_dir} holds {files}, one token file expected")
+    token_file = os.path.join(token_dir, files[0])
+
+    def stored():
+        with open(token_file) as f:
+            return json.load(f)
+
+    def expire():
+        # What smtpsend sees when the access token has run out: the stored expiry is past. The
+        # file is rewritten in place (mode 0600 kept); smtpsend itself replaces it by a rename.
+        tokens = stored()
+        tokens["expires_at"] = 0
+        with open(token_file, "w") as f:
+            json.dump(tokens, f)
+
+    # What the server logged, from here on: no failed AUTH may happen during the bench.
+    log_at = maillog_size_of(o["maillog"])
+    dovecot_at = maillog_size_of(o["dovecot_log"])
+    # The bench's wait_for_queue and delivery count look at the tier's Postfix.
+    saved = {k: STATE[k] for k in ("spool", "maillog")}
+    STATE.update(spool=o["spool"], maillog=o["maillog"])
+    try:
+        _oauth2_one(t, o, env, pw_env, stored, expire)
+        _oauth2_flush(t, o, env, pw_env, fill_env, xdg, stored, expire)
+    finally:
+        STATE.update(saved)
+    time.sleep(0.3)
+    with open(o["maillog"], "rb") as f:
+        f.seek(log_at)
+        mlog = f.read().decode("utf-8", "replace")
+    with open(o["dovecot_log"], "rb") as f:
+        f.seek(dovecot_at)
+        dlog = f.read().decode("utf-8", "replace")
+    failed = re.findall(r"SASL \S+ authentication failed.*", mlog)
+    # smtpd's "disconnect from" line counts the AUTH commands of a connection: auth=1 when it
+    # succeeded, auth=0/1 when it failed.
+    logins = len(re.findall(r"disconnect from .* auth=1 ", mlog))
+    refused = re.findall(r"disconnect from .* auth=\d+/\d+ .*", mlog)
+    dv_bad = [line for line in dlog.splitlines()
+              if re.search(r"failed|mismatch|unknown user|invalid|penalty|error", line, re.I)]
+    bad = failed + refused + dv_bad
+    out(f"Failed logins during bench 7: {len(failed) + len(refused)} in Postfix's log "
+        f"(`authentication failed`, or `auth=0/1` on disconnecting), against {logins} "
+        f"connections whose AUTH succeeded; {len(dv_bad)} failures or errors in Dovecot's log"
+        + (f", e.g. `{bad[0][:200]}`" if bad else "")
+        + ". (With none, neither Dovecot's delay after a failed login (`auth_failure_delay`, "
+        "which the tier sets to 0 anyway) nor its penalty for a client that keeps failing "
+        "(anvil's auth penalty) can slow any run down.)")
+    out()
+    if bad:
+        FAILED.append("7 (failed logins)")
+
+
+def dump_samples(name, cases):
+    """The raw wall times, in round order, for a closer look (BENCH_KEEP=1 keeps them)."""
+    write(os.path.join(TMP, f"{name}-samples.json"),
+          json.dumps({c.name: c.walls for c in cases}, indent=1))
+
+
+def maillog_size_of(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _oauth2_one(t, o, env, pw_env, stored, expire):
+    msg = t.composed("oauth2-one.eml")
+    rcpt = "bob@example.net"
+    send = [t.smtpsend, "-q", "-t", rcpt, "-s", "benchmark", "-m", "Hello from the benchmark."]
+    before = {}
+
+    def remember():
+        before["tokens"] = stored()
+
+    def expire_and_remember():
+        expire()
+        remember()
+
+    def cached_check(r):
+        problem = rc_zero(r)
+        if problem:
+            return problem
+        if stored()["access_token"] != before["tokens"]["access_token"]:
+            return "the access token was refreshed in the cached-token case"
+        return None
+
+    def refresh_check(r):
+        problem = rc_zero(r)
+        if problem:
+            return problem
+        now = stored()
+        if now["refresh_token"] == before["tokens"]["refresh_token"] or \
+                not now.get("expires_at") or now["expires_at"] < time.time() + 600:
+            return "no new access token and rotated refresh token were stored"
+        return None
+
+    rc_msmtp = os.path.join(TMP, "msmtprc-oauth2")
+
+    def msmtp_prepare():
+        remember()
+        write(rc_msmtp, f"""\
+account bench
+host {STATE['host']}
+port {o['sub_port']}
+tls on
+tls_starttls on
+tls_trust_file {o['ca']}
+auth xoauth2
+user {o['user']}
+password {before['tokens']['access_token']}
+from alice@example.org
+""")
+
+    def curl_run():
+        return spawn([t.curl, "-q", "-sS", "--ssl-reqd", "--cacert", o["ca"],
+                      "--user", f"{o['user']}:", "--oauth2-bearer",
+                      before["tokens"]["access_token"], "--login-options", "AUTH=XOAUTH2",
+                      "--mail-from", "alice@example.org", "--mail-rcpt", rcpt,
+                      "--url", f"smtp://{STATE['host']}:{o['sub_port']}", "-T", msg])
+
+    cached = Case("smtpsend, cached token", lambda: spawn(send, env=env), deliveries=1,
+                  prepare=remember, check=cached_check, family="smtpsend")
+    refresh = Case("smtpsend, expired token: refresh, store, send", lambda: spawn(send, env=env),
+                   deliveries=1, prepare=expire_and_remember, check=refresh_check,
+                   family="smtpsend")
+    cases = [
+        cached,
+        refresh,
+        Case("smtpsend --account password (AUTH PLAIN)",
+             lambda: spawn([*send, "--account", "password"], env=pw_env), deliveries=1),
+        Case("msmtp, cached token", lambda: spawn([t.msmtp, "-C", rc_msmtp, "-a", "bench", rcpt],
+                                                  stdin=msg),
+             deliveries=1, prepare=msmtp_prepare, check=cached_check, family="msmtp"),
+        Case("curl, cached token", curl_run, deliveries=1, prepare=remember, check=cached_check,
+             family="curl"),
+    ]
+    rounds, check = run_bench(cases, 150, sink="to the tier's recorder")
+    table("7a. One small message with OAuth2 (XOAUTH2), STARTTLS", cases, rounds, check, what=(
+        f"One process sends one {os.path.getsize(msg)}-byte message to one recipient over "
+        f"loopback, to the OAuth2 tier's Postfix, whose Dovecot introspects every token at "
+        f"oidc-provider; {rounds} runs each, interleaved. *Cached token*: the stored access "
+        "token is valid (the normal case). *Expired token*: before each run (untimed) the "
+        "stored `expires_at` is set to 0, so smtpsend first refreshes at the token endpoint, "
+        "stores the new access token and the rotated refresh token (flock, temporary file, "
+        "fsync, rename, fsync of the directory), then sends. *AUTH PLAIN*: the same Postfix "
+        "and Dovecot, a password from a passwd-file instead of an introspected token. msmtp "
+        "(`auth xoauth2`) and curl (`--oauth2-bearer`, `AUTH=XOAUTH2`) get the current access "
+        "token and the message smtpsend composes; they cannot refresh."))
+    dump_samples("oauth2-7a", cases)
+    cost = refresh_cost(cached, refresh, "one message")
+    if cost:
+        out(cost)
+        out()
+
+
+def fmt_delta(s):
+    return ("+" if s >= 0 else "−") + fmt_time(abs(s))
+
+
+def refresh_cost(cached, refresh, what, split_stalls=True):
+    """What a refresh adds, from the medians; run by run; and apart from Postfix's stall."""
+    if not (cached.walls and refresh.walls):
+        return None
+    mc, mr = statistics.median(cached.walls), statistics.median(refresh.walls)
+    text = (f"**What a refresh costs ({what})**: the medians differ by {fmt_delta(mr - mc)} "
+            f"({fmt_time(mr)} against {fmt_time(mc)} with a cached token: "
+            f"{fmt_ratio(mr, mc)}×)")
+    if len(cached.walls) == len(refresh.walls):
+        diffs = [b - a for a, b in zip(cached.walls, refresh.walls)]
+        text += (f"; run by run (the two runs of a round), the median difference is "
+                 f"{fmt_delta(statistics.median(diffs))}")
+    cpu = statistics.median(refresh.cpus) - statistics.median(cached.cpus)
+    text += f"; smtpsend's own CPU time: {fmt_delta(cpu)}."
+    if not split_stalls:
+        return text
+    # Postfix's ~40 ms stall after STARTTLS (see "Things to know") hits some connections and
+    # not others: split each row into runs with it (slower than the row's fastest + 25 ms)
+    # and without.
+    split = {}
+    for c in (cached, refresh):
+        fast = [w for w in c.walls if w < min(c.walls) + 0.025]
+        split[c.name] = (fast, [w for w in c.walls if w >= min(c.walls) + 0.025])
+    (cf, cs), (rf, rs) = split[cached.name], split[refresh.name]
+    text += (f" The ~40 ms stall after STARTTLS hit {len(cs)} of {len(cached.walls)} cached-token "
+             f"runs and {len(rs)} of {len(refresh.walls)} refresh runs")
+    parts = []
+    if cf and rf:
+        a, b = statistics.median(cf), statistics.median(rf)
+        parts.append(f"without it, the medians are {fmt_time(b)} against {fmt_time(a)}: "
+                     f"{fmt_delta(b - a)}, {fmt_ratio(b, a)}×")
+    if cs and rs:
+        a, b = statistics.median(cs), statistics.median(rs)
+        parts.append(f"with it, {fmt_time(b)} against {fmt_time(a)}: {fmt_delta(b - a)}")
+    return text + ("; " + "; ".join(parts) if parts else "") + "."
+
+
+def _oauth2_flush(t, o, env, pw_env, fill_env, xdg, stored, expire):
+    n = 20
+    outbox = os.path.join(xdg["data"], "smtpsend", "outbox")
+    problems = []
+    before = {}
+
+    def fill(account, then_expire=False):
+        def prepare():
+            shutil.rmtree(outbox, ignore_errors=True)
+            for i in range(n):
+                r = spawn([t.smtpsend, "--account", account, "--queue", "-q",
+                           "-t", "bob@example.net", "-s", f"benchmark {i}",
+                           "-m", "Hello from the benchmark."], env=fill_env)
+                if r.rc != 75 and not problems:
+                    problems.append(f"filling the outbox: exit status {r.rc} (75 expected): "
+                                    f"`{show_cmd(r.argv)}`\nstderr: {mask(r.stderr)[:1500]}")
+            queued = len([f for f in os.listdir(outbox) if f.endswith(".json")]) \
+                if os.path.isdir(outbox) else 0
+            if queued != n and not problems:
+                problems.append(f"the outbox holds {queued} entries after {n} sends")
+            if then_expire:
+                expire()
+            before["tokens"] = stored()
+        return prepare
+
+    def check(refreshed):
+        def run_check(r):
+            if problems:
+                return problems.pop()
+            if r.rc != 0 or not re.search(rf"^{n} delivered, 0 deferred, 0 dead$", r.stdout, re.M):
+                return (f"exit status {r.rc}, `{show_cmd(r.argv)}`; stdout:\n"
+                        + "\n".join(r.stdout.strip().splitlines()[-3:])
+                        + f"\nstderr: {mask(r.stderr)[:1500]}")
+            changed = stored()["refresh_token"] != before["tokens"]["refresh_token"]
+            if changed != refreshed:
+                return "the tokens were " + ("not " if refreshed else "") + "refreshed"
+            return None
+        return run_check
+
+    flush = [t.smtpsend, "queue", "flush", "--now"]
+    cases = [
+        Case(f"smtpsend queue flush, {n} messages, cached token", lambda: spawn(flush, env=env),
+             deliveries=n, prepare=fill("work"), check=check(False)),
+        Case(f"smtpsend queue flush, {n} messages, expired token (one refresh)",
+             lambda: spawn(flush, env=env), deliveries=n, prepare=fill("work", True),
+             check=check(True)),
+        Case(f"smtpsend queue flush, {n} messages, AUTH PLAIN", lambda: spawn(flush, env=pw_env),
+             deliveries=n, prepare=fill("password"), check=check(False)),
+    ]
+    rounds, check_line = run_bench(cases, 20, sink="to the tier's recorder")
+    dump_samples("oauth2-7b", cases)
+    cost = refresh_cost(cases[0], cases[1], f"queue flush of {n} messages", split_stalls=False)
+    table(f"7b. {n} queued messages flushed with OAuth2, STARTTLS", cases, rounds, check_line,
+          what=(f"{n} messages queued beforehand (untimed: `smtpsend --queue` to a closed port), "
+                "then one `smtpsend queue flush --now` delivers them over one connection "
+                f"(one AUTH); only the flush is timed; {rounds} rounds, interleaved. *Expired "
+                "token*: the stored `expires_at` is set to 0 after queueing, so the flush "
+                "refreshes once, for all the messages."))
+    if cost:
+        out(cost)
+        out()
+
+
+# ---------------------------------------------------------------------------------------------
 def describe_machine(t):
     def first_line(argv):
         try:
@@ -797,6 +1115,8 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     only = {int(x) for x in args.only.split(",") if x.strip()} or {1, 2, 3, 4, 5, 6}
+    if not STATE.get("oauth2"):
+        only.discard(7)
     if not args.big and not args.only:
         only.discard(5)
     t = Tools()
@@ -808,7 +1128,7 @@ def main():
     out()
     describe_machine(t)
     benches = [(1, bench_startup), (2, bench_one), (3, bench_batch), (4, bench_rcpts),
-               (5, bench_big), (6, bench_round_trips)]
+               (5, bench_big), (6, bench_round_trips), (7, bench_oauth2)]
     started = time.monotonic()
     for number, fn in benches:
         if number in only:

@@ -7,7 +7,9 @@
 #                                  print Markdown tables and write them to benches/results.md
 #   benches/run.sh --big           also bench 5: a 200 MB attachment, composed and sent
 #   benches/run.sh --quick         a smoke test of the harness: fewer runs, 20 messages in bench 3
-#   benches/run.sh --only 2,6      only these benches (1-6)
+#   benches/run.sh --only 2,6      only these benches (1-7)
+#   benches/run.sh --only 7        bench 7, OAuth2: also starts the OAuth2 tier's servers
+#                                  (tests/oauth2/run.sh --serve) and signs in once
 #   benches/run.sh --serve         only start the server and print how to reach it (Ctrl-C stops)
 #
 # Environment:
@@ -32,12 +34,13 @@ umask 022
 
 MODE=bench
 BENCH_ARGS=()
+ONLY=
 while (($#)); do
     case $1 in
     --serve) MODE=serve ;;
     --big | --quick) BENCH_ARGS+=("$1") ;;
-    --only) BENCH_ARGS+=(--only "$2"); shift ;;
-    --only=*) BENCH_ARGS+=(--only "${1#--only=}") ;;
+    --only) ONLY=${2:-}; BENCH_ARGS+=(--only "$ONLY"); shift ;;
+    --only=*) ONLY=${1#--only=}; BENCH_ARGS+=(--only "$ONLY") ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "usage: $0 [--big] [--quick] [--only 1,2,...] [--serve]" >&2; exit 64 ;;
     esac
@@ -70,12 +73,23 @@ stop_postfix() {
     postfix -c "$CONF" abort >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
 }
 
+# Bench 7's servers: tests/oauth2/run.sh --serve, whose own exit trap stops oidc-provider,
+# Dovecot and its Postfix and removes its temporary directory.
+OAUTH2_SERVE=
+stop_oauth2_servers() {
+    [[ -n $OAUTH2_SERVE ]] || return 0
+    kill -TERM "$OAUTH2_SERVE" 2>/dev/null || true
+    wait "$OAUTH2_SERVE" 2>/dev/null || true
+    OAUTH2_SERVE=
+}
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
     if [[ -n ${SERVE_SLEEP:-} ]]; then kill "$SERVE_SLEEP" 2>/dev/null || true; fi
     if [[ -n ${DRIVER:-} ]]; then kill "$DRIVER" 2>/dev/null || true; wait "$DRIVER" 2>/dev/null || true; fi
     stop_postfix
+    stop_oauth2_servers
     if [[ ${BENCH_KEEP:-} == 1 ]]; then
         echo "# kept $T" >&2
     else
@@ -90,7 +104,7 @@ trap 'exit 143' TERM
 # ---------------------------------------------------------------------------------------------
 # Packages: only what is missing
 # ---------------------------------------------------------------------------------------------
-PACKAGES=(msmtp curl postfix sasl2-bin libsasl2-modules openssl time)
+PACKAGES=(msmtp curl postfix sasl2-bin libsasl2-modules openssl time jq)
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
@@ -257,6 +271,30 @@ EOT
 fi
 
 # ---------------------------------------------------------------------------------------------
+# Bench 7: the OAuth2 tier's servers (oidc-provider; Postfix with Dovecot introspecting every
+# token, and AUTH PLAIN from a passwd-file for the password row), started by the tier itself
+# ---------------------------------------------------------------------------------------------
+OAUTH2_STATE=null
+if [[ ,$ONLY, == *,7,* ]]; then
+    echo "# starting the OAuth2 tier's servers (tests/oauth2/run.sh --serve)" >&2
+    OAUTH2_PASSWORD=$(openssl rand -hex 12)
+    OAUTH2_SERVE_STATE=$T/oauth2-servers.json OAUTH2_TEST_PLAIN_PASSWORD=$OAUTH2_PASSWORD \
+        "$REPO/tests/oauth2/run.sh" --serve >"$T/oauth2-serve.log" 2>&1 </dev/null &
+    OAUTH2_SERVE=$!
+    for _ in $(seq 1200); do
+        [[ -s $T/oauth2-servers.json ]] && break
+        kill -0 "$OAUTH2_SERVE" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [[ ! -s $T/oauth2-servers.json ]]; then
+        tail -n 40 "$T/oauth2-serve.log" >&2
+        die "the OAuth2 tier's servers did not start"
+    fi
+    OAUTH2_STATE=$(jq -c --arg password "$OAUTH2_PASSWORD" '. + {password: $password}' \
+        "$T/oauth2-servers.json")
+fi
+
+# ---------------------------------------------------------------------------------------------
 # The benches (bench.py does the runs, the statistics and the tables)
 # ---------------------------------------------------------------------------------------------
 # A --quick run is a smoke test: its numbers go to stdout only, unless BENCH_OUT says where.
@@ -280,7 +318,8 @@ cat >"$T/state.json" <<EOT
   "maillog": "$MAILLOG",
   "postfix_version": "$(postconf -d -h mail_version 2>/dev/null)",
   "out": "$OUT",
-  "runs_scale": ${BENCH_RUNS_SCALE:-1}
+  "runs_scale": ${BENCH_RUNS_SCALE:-1},
+  "oauth2": $OAUTH2_STATE
 }
 EOT
 chmod 600 "$T/state.json"

@@ -4,7 +4,8 @@
 #
 #   tests/oauth2/run.sh            run every scenario; prints "ok - NAME" / "not ok - NAME: reason"
 #                                  and a closing "N passed, M failed"; exits non-zero on any failure
-#   tests/oauth2/run.sh --serve    only start the servers and print how to reach them (Ctrl-C stops)
+#   tests/oauth2/run.sh --serve    only start the servers and print how to reach them (Ctrl-C stops;
+#                                  benches/run.sh --only 7 uses this for its OAuth2 bench)
 #
 # The parts, all on 127.0.0.1 and free ports, in a fresh temporary directory removed on exit:
 #   - panva's oidc-provider (npm, pinned in package-lock.json; server.js configures it): a public
@@ -30,6 +31,11 @@
 # Environment:
 #   SMTPSEND              binary under test (default target/debug/smtpsend; built if missing)
 #   OAUTH2_TEST_KEEP=1    keep the temporary directory (its path is printed)
+#   OAUTH2_TEST_ACCESS_TTL  the access-token lifetime in seconds (default 3600)
+#   OAUTH2_TEST_PLAIN_PASSWORD  with --serve: Dovecot also offers AUTH PLAIN for alice with this
+#                         password (a passwd-file), for comparing a password login with a token
+#   OAUTH2_SERVE_STATE=FILE  with --serve: once the servers are up, write how to reach them to
+#                         FILE as JSON (written whole, by a rename)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -237,6 +243,23 @@ start_provider() {
     setup_failed "oidc-provider did not start" "$T/provider.log"
 }
 
+# With PLAIN_PASSWORD (--serve only): AUTH PLAIN for $USER_NAME too, from a passwd-file.
+PLAIN_PASSWORD=
+plain_passdb() {
+    [[ -n $PLAIN_PASSWORD ]] || return 0
+    printf '%s:{PLAIN}%s\n' "$USER_NAME" "$PLAIN_PASSWORD" >"$DV/passwd"
+    # Read by the auth process, which runs as Dovecot's internal user (Debian's: dovecot).
+    chgrp dovecot "$DV/passwd"
+    chmod 640 "$DV/passwd"
+    cat <<EOT
+passdb {
+  driver = passwd-file
+  mechanisms = plain
+  args = $DV/passwd
+}
+EOT
+}
+
 start_dovecot() {
     local log=$T/dovecot-start.log
     mkdir -p "$DV/run" "$DV/state"
@@ -250,7 +273,7 @@ listen = 127.0.0.1
 log_path = $DV/dovecot.log
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = xoauth2 oauthbearer
+auth_mechanisms = ${PLAIN_PASSWORD:+plain }xoauth2 oauthbearer
 auth_verbose = yes
 # Refusals answer at once (the default waits 2 s), so the scenarios stay quick.
 auth_failure_delay = 0
@@ -259,6 +282,7 @@ passdb {
   mechanisms = xoauth2 oauthbearer
   args = $DV/oauth2.conf.ext
 }
+$(plain_passdb)
 userdb {
   driver = static
   args = uid=nobody gid=nogroup home=/nonexistent
@@ -936,11 +960,24 @@ ensure_binary() {
 # ---------------------------------------------------------------------------------------------
 case $MODE in
 --serve)
+    PLAIN_PASSWORD=${OAUTH2_TEST_PLAIN_PASSWORD:-}
     setup_servers
+    if [[ -n ${OAUTH2_SERVE_STATE:-} ]]; then
+        jq -n --arg tmp "$T" --arg issuer "$ISSUER" --argjson sub_port "$SUB_PORT" --arg ca "$CA" \
+            --arg spool "$SPOOL" --arg conf "$CONF" --arg maillog "$MAILLOG" \
+            --arg dovecot_log "$DV/dovecot.log" --arg provider_log "$T/provider.log" \
+            --arg deliveries "$OUT" --arg browser "$HERE/browser.sh" --arg user "$USER_NAME" \
+            --arg client_id smtpsend-test --argjson plain "$([[ -n $PLAIN_PASSWORD ]] && echo true || echo false)" \
+            --arg dovecot_version "$(dovecot --version 2>/dev/null)" \
+            --arg provider_version "$(jq -r .version "$T/op/node_modules/oidc-provider/package.json")" \
+            --arg node_version "$(node --version)" --argjson access_ttl "$ACCESS_TTL" \
+            '$ARGS.named' >"$OAUTH2_SERVE_STATE.tmp"
+        mv "$OAUTH2_SERVE_STATE.tmp" "$OAUTH2_SERVE_STATE"
+    fi
     cat <<EOT
 Servers running from $T
   authorization server: $ISSUER  (public client: smtpsend-test; any login, any password)
-  submission (STARTTLS, XOAUTH2/OAUTHBEARER checked by Dovecot): 127.0.0.1:$SUB_PORT
+  submission (STARTTLS, XOAUTH2/OAUTHBEARER checked by Dovecot${PLAIN_PASSWORD:+; PLAIN}): 127.0.0.1:$SUB_PORT
   CA: $CA    deliveries: $OUT    maillog: $MAILLOG    dovecot log: $DV/dovecot.log
   introspection: curl -u dovecot:$DOVECOT_SECRET -d token=... $ISSUER/token/introspection
   BROWSER=$HERE/browser.sh
