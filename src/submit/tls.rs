@@ -5,7 +5,7 @@
 
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -20,13 +20,23 @@ use super::connect::Socket;
 use super::delivery::{Fault, Result, Step, TlsInfo, fault};
 use crate::error::{Error, Kind};
 
+/// The system's trust anchors, read once per process: reading the bundle and the hashed
+/// directory costs milliseconds, and a send that first refreshes an OAuth2 token needs them
+/// twice (the token endpoint, then the SMTP server).
+fn system_roots() -> &'static RootCertStore {
+    static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
+    ROOTS.get_or_init(|| {
+        let mut roots = RootCertStore::empty();
+        roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+        roots
+    })
+}
+
 /// Trust anchors: the system's roots plus `--ca-file`. Verification is never switched off.
 pub(crate) fn tls_config(
     ca_file: Option<&PathBuf>,
 ) -> std::result::Result<Arc<ClientConfig>, Error> {
-    let mut roots = RootCertStore::empty();
-    let system = rustls_native_certs::load_native_certs();
-    roots.add_parsable_certificates(system.certs);
+    let mut roots = system_roots().clone();
     if let Some(path) = ca_file {
         let certs = CertificateDer::pem_file_iter(path)
             .and_then(|iter| iter.collect::<std::result::Result<Vec<_>, _>>())
