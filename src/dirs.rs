@@ -1,7 +1,7 @@
 //! The XDG base directories (the Base Directory Specification 0.8): `$XDG_CONFIG_HOME`,
-//! `$XDG_DATA_HOME` and `$XDG_STATE_HOME`, each falling back under `$HOME` when unset or empty
-//! (the specification says an empty value counts as unset). Read through the environment
-//! function a command was given, so tests and `settings` see the same values.
+//! `$XDG_DATA_HOME` and `$XDG_STATE_HOME`, each falling back under `$HOME` when unset, empty or
+//! relative (the specification says such a value is to be ignored). Read through the
+//! environment function a command was given, so tests and `settings` see the same values.
 
 use std::path::PathBuf;
 
@@ -15,9 +15,14 @@ pub fn data_home(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
     base(var, "XDG_DATA_HOME", ".local/share")
 }
 
+/// `$XDG_STATE_HOME`, else `~/.local/state`.
+pub fn state_home(var: &dyn Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    base(var, "XDG_STATE_HOME", ".local/state")
+}
+
 fn base(var: &dyn Fn(&str) -> Option<String>, key: &str, under_home: &str) -> Option<PathBuf> {
     var(key)
-        .filter(|dir| !dir.is_empty())
+        .filter(|dir| dir.starts_with('/'))
         .map(PathBuf::from)
         .or_else(|| {
             var("HOME")
@@ -44,6 +49,8 @@ mod tests {
         assert_eq!(data_home(&both), Some("/xdg".into()));
         let empty = vars(&[("XDG_CONFIG_HOME", ""), ("HOME", "/home/u")]);
         assert_eq!(config_home(&empty), Some("/home/u/.config".into()));
+        let relative = vars(&[("XDG_STATE_HOME", "state"), ("HOME", "/home/u")]);
+        assert_eq!(state_home(&relative), Some("/home/u/.local/state".into()));
         assert_eq!(data_home(&vars(&[])), None);
     }
 }

@@ -29,6 +29,7 @@ use oauth2::{
 
 use crate::clock;
 use crate::credentials::{KeyringEntry, Secret};
+use crate::dirs;
 use crate::error::{Error, Kind};
 pub use keys::AccountKeys;
 pub use providers::Provider;
@@ -104,11 +105,7 @@ impl Setup {
         }
         .or(keys.clone());
         keys.provider.as_ref()?;
-        let state_dir = var("XDG_STATE_HOME")
-            .filter(|d| d.starts_with('/'))
-            .map(PathBuf::from)
-            .or_else(|| var("HOME").map(|home| PathBuf::from(home).join(".local/state")))
-            .map(|dir| dir.join("smtpsend/oauth2"));
+        let state_dir = dirs::state_home(var).map(|dir| dir.join("smtpsend/oauth2"));
         Some(Setup {
             keys,
             user: user.to_string(),
