@@ -13,6 +13,7 @@ mod credentials;
 mod delivery_log;
 mod dirs;
 mod error;
+mod files;
 mod generate;
 mod oauth2;
 mod outbox;

@@ -5,7 +5,6 @@
 //! refreshing at once and losing a rotated refresh token.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
@@ -13,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::credentials::{KeyringEntry, KeyringProblem, Secret};
 use crate::error::{Error, Kind, io_reason};
+use crate::files::{self, WriteFailure};
 
 /// What one grant has: the refresh token, and the access token with its expiry.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -99,13 +99,25 @@ impl Store {
         let json = Secret::new(tokens.to_json());
         match self {
             Store::Keyring(entry) => entry.set(&json).map_err(|p| keyring_unusable(&p)),
-            Store::File(path) => write_atomically(path, json.expose().as_bytes()).map_err(|err| {
-                Error::config(format!(
-                    "cannot write the OAuth2 tokens to {}: {}",
-                    path.display(),
-                    io_reason(&err)
-                ))
-            }),
+            Store::File(path) => {
+                let cannot = |err: &std::io::Error| {
+                    Error::config(format!(
+                        "cannot write the OAuth2 tokens to {}: {}",
+                        path.display(),
+                        io_reason(err)
+                    ))
+                };
+                let dir = path.parent().unwrap_or(Path::new("."));
+                private_dir(dir).map_err(|err| cannot(&err))?;
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                files::write_atomically(dir, &name, &mut |file| {
+                    file.write_all(json.expose().as_bytes())
+                })
+                .map(drop)
+                .map_err(
+                    |(WriteFailure::Create(_, err) | WriteFailure::Write(_, err))| cannot(&err),
+                )
+            }
         }
     }
 
@@ -141,30 +153,6 @@ fn keyring_unusable(problem: &KeyringProblem) -> Error {
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-}
-
-/// Writes `path` whole or not at all, readable by its owner only.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    private_dir(dir)?;
-    let name = path.file_name().unwrap_or_default().to_string_lossy();
-    let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&temp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    written
 }
 
 /// An exclusive flock(2) on a lock file, held until dropped.

@@ -27,6 +27,7 @@ use crate::compose::Composed;
 use crate::content::{Ascii, Content};
 use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
+use crate::files::{self, WriteFailure};
 use crate::server::{AuthChoice, Endpoint};
 use crate::submit::Delivery;
 
@@ -541,42 +542,16 @@ fn refuse_unless_private(dir: &Path) -> Result<(), Error> {
     .with_hint(format!("{fix}, mode 0700, or set XDG_DATA_HOME elsewhere")))
 }
 
-/// Temporary file, fsync, rename, fsync of the directory; on failure the temporary file is
-/// removed. Gives the file, still open and locked, so the caller can keep others off it
-/// (`store`).
+/// `files::write_atomically` in `dir`, its failures in the outbox's words (73, 74).
 fn write_atomically(
     dir: &Path,
     name: &str,
     write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<File, Error> {
-    let temporary = dir.join(format!(".{name}.tmp"));
-    let target = dir.join(name);
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&temporary)
-        .map_err(|err| cannot_create(&temporary, &err))?;
-    // Locked before it has its name, so no flush can take the message for an orphan.
-    let written = file
-        .lock()
-        .and_then(|()| {
-            let mut buffered = std::io::BufWriter::new(&mut file);
-            write(&mut buffered).and_then(|()| buffered.flush())
-        })
-        .and_then(|()| file.sync_all())
-        .map_err(|err| storage_error("write", &temporary, &err))
-        .and_then(|()| {
-            fs::rename(&temporary, &target).map_err(|err| storage_error("write", &target, &err))
-        });
-    if let Err(error) = written {
-        let _ = fs::remove_file(&temporary);
-        return Err(error);
-    }
-    sync_dir(dir)?;
-    Ok(file)
+    files::write_atomically(dir, name, write).map_err(|failure| match failure {
+        WriteFailure::Create(path, err) => cannot_create(&path, &err),
+        WriteFailure::Write(path, err) => storage_error("write", &path, &err),
+    })
 }
 
 fn sync_dir(dir: &Path) -> Result<(), Error> {
@@ -731,9 +706,8 @@ mod tests {
         assert_eq!(full.exit_code(), 74);
         assert!(
             full.message.starts_with("cannot write ")
-                && full
-                    .message
-                    .ends_with(".x.json.tmp: No space left on device"),
+                && full.message.contains("/.x.json.")
+                && full.message.ends_with(".tmp: No space left on device"),
             "{}",
             full.message
         );

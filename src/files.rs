@@ -1,0 +1,94 @@
+//! Files written whole or not at all: a temporary file, fsync, rename, fsync of the directory,
+//! so a crash or a full disk leaves the old file or the new one, never half of one. Private to
+//! their owner (0600) and never opened through a symbolic link. The outbox's entries and the
+//! OAuth2 token files are written this way.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+/// The step of an atomic write that failed, and the file it was on.
+#[derive(Debug)]
+pub enum WriteFailure {
+    /// The temporary file could not be created.
+    Create(PathBuf, io::Error),
+    /// Writing, syncing or renaming it failed; it has been removed.
+    Write(PathBuf, io::Error),
+}
+
+/// Writes `dir/name` with what `write` writes. The temporary file is locked (flock) before
+/// anything is written and is given back still open and locked, so a reader that takes the
+/// lock sees the whole file or none, and the caller can keep others off it. On failure the
+/// temporary file is removed. The temporary name carries the process id: two processes
+/// writing the same file do not write into one temporary file.
+pub fn write_atomically(
+    dir: &Path,
+    name: &str,
+    write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> Result<File, WriteFailure> {
+    let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let target = dir.join(name);
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&temporary)
+        .map_err(|err| WriteFailure::Create(temporary.clone(), err))?;
+    let written = file
+        .lock()
+        .and_then(|()| {
+            let mut buffered = io::BufWriter::new(&mut file);
+            write(&mut buffered).and_then(|()| buffered.flush())
+        })
+        .and_then(|()| file.sync_all())
+        .map_err(|err| WriteFailure::Write(temporary.clone(), err))
+        .and_then(|()| {
+            fs::rename(&temporary, &target).map_err(|err| WriteFailure::Write(target.clone(), err))
+        });
+    if let Err(failure) = written {
+        let _ = fs::remove_file(&temporary);
+        return Err(failure);
+    }
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|err| WriteFailure::Write(dir.to_path_buf(), err))?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_is_whole_private_and_never_written_through_a_link() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        write_atomically(dir.path(), "a", &mut |f| f.write_all(b"one")).unwrap();
+        let path = dir.path().join("a");
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+
+        // A failed write leaves the old file and no temporary one.
+        let failed = write_atomically(dir.path(), "a", &mut |f| {
+            f.write_all(b"half")?;
+            Err(io::Error::other("disk full"))
+        });
+        assert!(matches!(failed, Err(WriteFailure::Write(..))));
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+
+        // A link planted where the temporary file goes is not followed.
+        let elsewhere = dir.path().join("elsewhere");
+        let planted = dir.path().join(format!(".b.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&elsewhere, &planted).unwrap();
+        let refused = write_atomically(dir.path(), "b", &mut |f| f.write_all(b"x"));
+        assert!(matches!(refused, Err(WriteFailure::Create(..))));
+        assert!(!elsewhere.exists());
+    }
+}
