@@ -15,7 +15,6 @@ mod dirs;
 mod error;
 mod files;
 mod generate;
-mod oauth2;
 mod outbox;
 mod report;
 mod route;
@@ -24,6 +23,7 @@ mod server;
 mod settings;
 mod submit;
 mod terminal;
+mod trust;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;

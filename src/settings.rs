@@ -217,7 +217,7 @@ fn server_settings(
         },
     };
     let login = user.map(|user| {
-        let oauth2 = crate::oauth2::Setup::new(
+        let oauth2 = crate::credentials::oauth2::Setup::new(
             &account.map(|a| a.oauth2.clone()).unwrap_or_default(),
             account.map(|a| a.name.as_str()),
             &user,
@@ -303,7 +303,7 @@ fn server_endpoint(
     // The account's server (or its provider's preset), else the preset of a provider named
     // only in the environment.
     Ok(account.and_then(|a| a.endpoint.clone()).or_else(|| {
-        crate::oauth2::AccountKeys {
+        crate::credentials::oauth2::AccountKeys {
             provider: (env.var)("SMTPSEND_OAUTH2_PROVIDER"),
             ..Default::default()
         }

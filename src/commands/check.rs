@@ -41,7 +41,7 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
             println!("{:<12} {}", "oauth2", escape(&setup.status()));
         }
     };
-    let oauth2_json = || oauth2.map(crate::oauth2::Setup::status);
+    let oauth2_json = || oauth2.map(crate::credentials::oauth2::Setup::status);
     let options =
         session_options(&server, &mut transcript).inspect_err(|_| oauth2_row(args.json))?;
     let outcome = submit::check(&options, &sender, &recipients, &mut transcript);

@@ -103,9 +103,9 @@ fn oauth2_login(
     args: &LoginArgs,
     server: &ServerSettings,
     login: &LoginSettings,
-    oauth2: &crate::oauth2::Setup,
+    oauth2: &crate::credentials::oauth2::Setup,
 ) -> Result<(), Error> {
-    use crate::oauth2::LoginMode;
+    use crate::credentials::oauth2::LoginMode;
     let mode = match (args.device, args.no_browser) {
         (true, _) => LoginMode::Device,
         (false, true) => LoginMode::Paste,

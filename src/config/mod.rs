@@ -37,7 +37,7 @@ pub struct Account {
     /// A command printing an OAuth2 access token, bare or as JSON with its lifetime.
     pub oauth2_token_command: Option<String>,
     /// Built-in OAuth2: the `oauth2_*` keys (`oauth2_provider` and the rest).
-    pub oauth2: crate::oauth2::AccountKeys,
+    pub oauth2: crate::credentials::oauth2::AccountKeys,
     pub timeout: Option<u64>,
     /// sendmail mode: an aliases file for local recipients (`/etc/aliases` syntax).
     pub aliases: Option<PathBuf>,
@@ -566,9 +566,9 @@ fn validate(
 fn oauth2_keys(
     raw: &AccountSyntax,
     at: &dyn Fn(std::ops::Range<usize>, String) -> Error,
-) -> Result<crate::oauth2::AccountKeys, Error> {
+) -> Result<crate::credentials::oauth2::AccountKeys, Error> {
     let text = |value: &Option<Spanned<String>>| value.as_ref().map(|v| v.get_ref().clone());
-    let keys = crate::oauth2::AccountKeys {
+    let keys = crate::credentials::oauth2::AccountKeys {
         provider: text(&raw.oauth2_provider),
         tenant: raw.oauth2_tenant.clone(),
         client_id: raw.oauth2_client_id.clone(),

@@ -10,10 +10,11 @@
 //!
 //! The parts: `command` runs password commands and reads password files within bounds,
 //! `token` takes OAuth2 tokens from a token command and caches them, `keyring` is the OS
-//! keyring.
+//! keyring, and `oauth2` is the built-in OAuth2 that `smtpsend login` signs in with.
 
 mod command;
 mod keyring;
+pub mod oauth2;
 mod token;
 
 use std::fmt;
@@ -66,7 +67,7 @@ pub struct PasswordSources {
     /// The account's `oauth2_token_command`.
     pub oauth2_command: Option<String>,
     /// The account's built-in OAuth2 (`oauth2_provider`), signed in with `smtpsend login`.
-    pub oauth2: Option<crate::oauth2::Setup>,
+    pub oauth2: Option<oauth2::Setup>,
     /// The account's `password`.
     pub account_password: Option<Secret>,
     /// The keyring entry for this user on this server.

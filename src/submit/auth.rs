@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 
 use super::delivery::{Result, Step, fault, refused};
+use super::hints::provider_hint;
 use super::reply::{Extensions, Reply};
 use super::session::Session;
 use super::transcript::Transcript;
@@ -170,20 +171,23 @@ pub(super) fn authenticate(
                 .push_str(&format!(" (the server said {said})"));
         }
         let oauth2 = matches!(choice, AuthChoice::Xoauth2 | AuthChoice::OAuthBearer);
-        if let Some(hint) = fault.reply.as_ref().and_then(|r| {
-            crate::oauth2::providers::smtp_hint(r.enhanced.as_deref(), &r.text, oauth2)
-        }) {
+        if let Some(hint) = fault
+            .reply
+            .as_ref()
+            .and_then(|reply| provider_hint(reply, oauth2))
+        {
             fault.error.hint = Some(hint.into());
         } else if fault.error.kind == Kind::AuthRefused {
-            let hint = auth_refusal_hint(fault.reply.as_ref());
-            fault.error.hint = Some(match (hint, login.source) {
-                (GENERIC_AUTH_HINT, PasswordSource::Keyring) => {
-                    "the password stored in the keyring was refused: store the right one with \
-                     `smtpsend login`"
-                        .into()
+            fault.error.hint = Some(
+                match login.source {
+                    PasswordSource::Keyring => {
+                        "the password stored in the keyring was refused: \
+                                            store the right one with `smtpsend login`"
+                    }
+                    _ => "check the user name and password",
                 }
-                (hint, _) => hint.into(),
-            });
+                .into(),
+            );
         }
         return Err(fault);
     }
@@ -208,25 +212,6 @@ pub(super) fn token_rejected(reply: Option<&Reply>, challenge_error: bool) -> bo
         })
 }
 
-/// Providers that have retired password logins say so with an enhanced status code; turn it
-/// into the fix rather than "check the password".
-pub(super) fn auth_refusal_hint(reply: Option<&Reply>) -> &'static str {
-    let says = |code: &str| {
-        reply.is_some_and(|r| r.enhanced.as_deref() == Some(code) || r.text.contains(code))
-    };
-    if says("5.7.30") {
-        "this server no longer accepts passwords (Microsoft 365): use --auth xoauth2 with an \
-         OAuth2 access token as the password, e.g. from --password-command"
-    } else if says("5.7.9") {
-        "this server wants an application-specific password (Gmail): create one in the \
-         account's security settings, or use --auth xoauth2 with an OAuth2 access token"
-    } else {
-        GENERIC_AUTH_HINT
-    }
-}
-
-pub(super) const GENERIC_AUTH_HINT: &str = "check the user name and password";
-
 /// A password goes over TLS, or in the clear only to this machine's own loopback interface.
 pub(super) fn may_send_password(encrypted: bool, host: &str) -> bool {
     encrypted || crate::server::is_loopback(host)
@@ -237,21 +222,6 @@ mod tests {
     use super::super::reply::reply_from;
     use super::*;
 
-    #[test]
-    fn retired_password_logins_get_a_hint_naming_oauth2() {
-        let reply = |line: &str| reply_from(&[line]);
-        let microsoft = reply(
-            "535 5.7.139 Authentication unsuccessful, basic authentication is disabled. 5.7.30",
-        );
-        assert!(auth_refusal_hint(microsoft.as_ref()).contains("xoauth2"));
-        let gmail = reply("534 5.7.9 Application-specific password required");
-        assert!(auth_refusal_hint(gmail.as_ref()).contains("application-specific"));
-        let plain = reply("535 5.7.8 Error: authentication failed");
-        assert_eq!(
-            auth_refusal_hint(plain.as_ref()),
-            "check the user name and password"
-        );
-    }
     #[test]
     fn an_error_challenge_is_decoded_and_counts_as_a_refused_token() {
         let challenge = BASE64.encode(r#"{"status":"401","schemes":"bearer","scope":"mail"}"#);

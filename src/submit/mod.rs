@@ -38,10 +38,12 @@ use std::time::{Duration, Instant};
 use crate::compose::Composed;
 use crate::error::{Error, Kind};
 use crate::server::{Endpoint, Security};
+use crate::trust::tls_config;
 
 mod auth;
 mod connect;
 mod delivery;
+mod hints;
 mod reply;
 mod session;
 mod tls;
@@ -58,7 +60,6 @@ use reply::Extensions;
 pub use reply::Reply;
 use session::Session;
 use tls::Stream;
-pub(crate) use tls::tls_config;
 use transaction::{probe, recipients_fault, reset, transaction};
 pub use transcript::Transcript;
 

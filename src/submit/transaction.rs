@@ -4,6 +4,7 @@
 //! recipients and what they mean for the exit code; RSET between transactions.
 
 use super::delivery::{Delivery, Fault, RecipientResult, Result, Step, fault, refused};
+use super::hints::provider_hint;
 use super::reply::{Extensions, Reply};
 use super::session::Session;
 use super::transcript::Transcript;
@@ -225,12 +226,7 @@ pub(super) fn transaction(
     };
     if !final_reply.is_positive() {
         // Microsoft's 554 5.2.252 SendAsDenied: the From is not the signed-in mailbox.
-        let hint = crate::oauth2::providers::smtp_hint(
-            final_reply.enhanced.as_deref(),
-            &final_reply.text,
-            false,
-        )
-        .map(String::from);
+        let hint = provider_hint(&final_reply, false).map(String::from);
         let fault = refused(
             Step::Message,
             final_reply,

@@ -184,7 +184,7 @@ impl Setup {
 
     fn http(&self) -> Result<http::Http, Error> {
         Ok(http::Http::new(
-            crate::submit::tls_config(None)?,
+            crate::trust::tls_config(None)?,
             self.timeout,
         ))
     }

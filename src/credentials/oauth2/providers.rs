@@ -161,42 +161,6 @@ pub fn grant_hint(provider: Provider, description: &str, relogin: &str) -> Strin
     }
 }
 
-/// The fix for an SMTP refusal, where a provider's code names one; None for the generic case.
-pub fn smtp_hint(enhanced: Option<&str>, text: &str, oauth2: bool) -> Option<&'static str> {
-    let says = |code: &str| enhanced == Some(code) || text.contains(code);
-    let basic_auth_off = says("5.7.30") || text.contains("basic authentication is disabled");
-    if text.contains("SmtpClientAuthentication") || (says("5.7.139") && !basic_auth_off) {
-        Some(
-            "SMTP AUTH is disabled for this mailbox or tenant (Microsoft 365): an admin must \
-             turn on \"Authenticated SMTP\" for the mailbox (or SmtpClientAuthenticationDisabled \
-             off for the tenant)",
-        )
-    } else if basic_auth_off {
-        Some(
-            "this server no longer accepts passwords (Microsoft 365): set \
-             oauth2_provider = \"microsoft\" in the account and run `smtpsend login` (or use \
-             --auth xoauth2 with a token from --password-command)",
-        )
-    } else if says("5.7.9") {
-        Some(
-            "this server wants an application-specific password or OAuth2 (Gmail): create an \
-             app password, or set oauth2_provider = \"google\" and run `smtpsend login`",
-        )
-    } else if says("5.2.252") || text.contains("SendAsDenied") {
-        Some(
-            "the From address is not the signed-in mailbox (SendAsDenied): send from the \
-             mailbox's own address, or have the admin grant Send As",
-        )
-    } else if oauth2 && says("5.7.3") {
-        Some(
-            "the token was refused: it is for another account than `user`, or the app lacks \
-             consent for sending mail (SMTP.Send): check user, then run `smtpsend login`",
-        )
-    } else {
-        None
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,22 +223,5 @@ mod tests {
             "{google}"
         );
         assert!(hint(Provider::Custom, "").ends_with(relogin));
-    }
-
-    #[test]
-    fn smtp_refusals_name_their_fix() {
-        let hint = |enhanced, text| smtp_hint(enhanced, text, true).unwrap_or("none");
-        assert!(hint(Some("5.7.139"), "Authentication unsuccessful").contains("admin"));
-        let tenant =
-            "Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant";
-        assert!(hint(Some("5.7.139"), tenant).contains("admin"));
-        let basic = "Authentication unsuccessful, basic authentication is disabled.";
-        assert!(hint(Some("5.7.139"), basic).contains("oauth2_provider = \"microsoft\""));
-        assert!(hint(Some("5.7.30"), "Basic authentication").contains("oauth2_provider"));
-        assert!(hint(Some("5.7.9"), "Application-specific").contains("app password"));
-        assert!(hint(Some("5.2.252"), "SendAsDenied; a not allowed").contains("From address"));
-        assert!(hint(Some("5.7.3"), "Authentication unsuccessful").contains("consent"));
-        assert_eq!(smtp_hint(Some("5.7.3"), "", false), None);
-        assert_eq!(hint(Some("5.7.8"), "authentication failed"), "none");
     }
 }

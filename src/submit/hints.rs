@@ -1,0 +1,70 @@
+//! Hints for refusals that name their own fix: the codes and words of the big providers
+//! (Microsoft 365, Gmail) for retired passwords, disabled SMTP AUTH, app passwords and Send As.
+
+use super::reply::Reply;
+
+/// The fix for a refusal whose code or words name one: the big providers' retired passwords,
+/// disabled SMTP AUTH, app passwords, Send As; a refused token (`oauth2`). None otherwise.
+pub(super) fn provider_hint(reply: &Reply, oauth2: bool) -> Option<&'static str> {
+    let text = reply.text.as_str();
+    let says = |code: &str| reply.enhanced.as_deref() == Some(code) || text.contains(code);
+    let basic_auth_off = says("5.7.30") || text.contains("basic authentication is disabled");
+    if text.contains("SmtpClientAuthentication") || (says("5.7.139") && !basic_auth_off) {
+        Some(
+            "SMTP AUTH is disabled for this mailbox or tenant (Microsoft 365): an admin must \
+             turn on \"Authenticated SMTP\" for the mailbox (or SmtpClientAuthenticationDisabled \
+             off for the tenant)",
+        )
+    } else if basic_auth_off {
+        Some(
+            "this server no longer accepts passwords (Microsoft 365): set \
+             oauth2_provider = \"microsoft\" in the account and run `smtpsend login` (or use \
+             --auth xoauth2 with a token from --password-command)",
+        )
+    } else if says("5.7.9") {
+        Some(
+            "this server wants an application-specific password or OAuth2 (Gmail): create an \
+             app password, or set oauth2_provider = \"google\" and run `smtpsend login`",
+        )
+    } else if says("5.2.252") || text.contains("SendAsDenied") {
+        Some(
+            "the From address is not the signed-in mailbox (SendAsDenied): send from the \
+             mailbox's own address, or have the admin grant Send As",
+        )
+    } else if oauth2 && says("5.7.3") {
+        Some(
+            "the token was refused: it is for another account than `user`, or the app lacks \
+             consent for sending mail (SMTP.Send): check user, then run `smtpsend login`",
+        )
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_refusals_name_their_fix() {
+        let reply = |enhanced: Option<&str>, text: &str| Reply {
+            code: 535,
+            enhanced: enhanced.map(String::from),
+            text: text.into(),
+            queue_id: None,
+        };
+        let hint = |enhanced, text| provider_hint(&reply(enhanced, text), true).unwrap_or("none");
+        assert!(hint(Some("5.7.139"), "Authentication unsuccessful").contains("admin"));
+        let tenant =
+            "Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant";
+        assert!(hint(Some("5.7.139"), tenant).contains("admin"));
+        let basic = "Authentication unsuccessful, basic authentication is disabled.";
+        assert!(hint(Some("5.7.139"), basic).contains("oauth2_provider = \"microsoft\""));
+        assert!(hint(Some("5.7.30"), "Basic authentication").contains("oauth2_provider"));
+        assert!(hint(Some("5.7.9"), "Application-specific").contains("app password"));
+        assert!(hint(Some("5.2.252"), "SendAsDenied; a not allowed").contains("From address"));
+        assert!(hint(Some("5.7.3"), "Authentication unsuccessful").contains("consent"));
+        assert_eq!(provider_hint(&reply(Some("5.7.3"), ""), false), None);
+        assert_eq!(hint(Some("5.7.8"), "authentication failed"), "none");
+    }
+}
