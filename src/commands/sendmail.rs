@@ -9,13 +9,13 @@ use clap::Parser;
 
 use crate::cli::SendmailOptions;
 use crate::compose::{Composed, Envelope};
-use crate::config;
+use crate::config::{self, Config};
 use crate::delivery_log;
 use crate::error::{Error, Kind};
 use crate::outbox::{self, policy};
 use crate::report;
 use crate::route::{self, session_options};
-use crate::sendmail;
+use crate::sendmail::{self, Invocation};
 use crate::settings::Environment;
 use crate::submit::Transcript;
 use crate::submit::{self, Delivery, Step};
@@ -37,15 +37,83 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
             )));
         }
     };
-    let verbose = invocation.verbose || options.verbose;
     let config = config::load(options.connection.config.as_deref(), env.var)?;
-    // The caller of sendmail cannot retry: a message the server cannot take now waits in the
-    // outbox unless the account says queue = "never".
-    let relay = |raw: &[u8],
-                 envelope: Option<&Envelope>|
-     -> Result<(Composed, Delivery, Outcome), Error> {
-        let (composed, server) =
-            sendmail::prepare(raw, envelope, &invocation, &options, config.as_ref(), env)?;
+    let relay = Relay {
+        invocation: &invocation,
+        options: &options,
+        config: config.as_ref(),
+        env,
+    };
+    if invocation.smtp_dialogue {
+        let stdin = std::io::stdin();
+        let stdout = std::io::stdout();
+        return sendmail::serve_smtp(
+            &mut stdin.lock(),
+            &mut stdout.lock(),
+            &|message: &[u8], envelope: &Envelope| match relay.relay(message, Some(envelope))? {
+                (_, delivery, Outcome::Sent) => Ok(delivery
+                    .final_reply
+                    .map(|r| r.one_line())
+                    .unwrap_or_default()),
+                // Like any MTA, once it is queued we have taken responsibility for it.
+                (_, _, Outcome::Queued(note)) => Ok(note.message),
+                (_, _, Outcome::Failed(error)) => Err(error),
+            },
+        );
+    }
+    let mut input = Vec::new();
+    std::io::stdin().read_to_end(&mut input).map_err(|err| {
+        Error::new(
+            Kind::NoInput,
+            format!("cannot read the message from standard input: {err}"),
+        )
+    })?;
+    relay.deliver(sendmail::until_lone_dot(&input, invocation.ignore_dots))
+}
+
+/// One message handed to sendmail mode, with its flags and options: what a binary called
+/// `sendmail`, `smtpsend sendmail` and the mailx personality share.
+pub struct Relay<'a> {
+    pub invocation: &'a Invocation,
+    pub options: &'a SendmailOptions,
+    pub config: Option<&'a Config>,
+    pub env: &'a Environment<'a>,
+}
+
+impl Relay<'_> {
+    /// Sends one whole message (or keeps it in the outbox) and reports as sendmail does: by
+    /// exit status, and with --json by one JSON object.
+    pub fn deliver(&self, message: &[u8]) -> Result<(), Error> {
+        let (composed, delivery, outcome) = self.relay(message, None)?;
+        let error = match outcome {
+            Outcome::Sent => None,
+            Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
+        };
+        if self.options.json {
+            report::print_delivery_json(&delivery, &composed, None, error.as_ref());
+        }
+        match error {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
+
+    /// The caller of sendmail cannot retry: a message the server cannot take now waits in the
+    /// outbox unless the account says queue = "never".
+    fn relay(
+        &self,
+        raw: &[u8],
+        envelope: Option<&Envelope>,
+    ) -> Result<(Composed, Delivery, Outcome), Error> {
+        let (composed, server) = sendmail::prepare(
+            raw,
+            envelope,
+            self.invocation,
+            self.options,
+            self.config,
+            self.env,
+        )?;
+        let verbose = self.invocation.verbose || self.options.verbose;
         let mut transcript = Transcript::new(verbose);
         let delivery = match session_options(&server, &mut transcript) {
             Ok(options) => submit::submit(&composed, &options, &mut transcript),
@@ -59,8 +127,8 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
         let outcome = match &delivery.failure {
             None => Outcome::Sent,
             Some((_, error)) if server.queue != Some(false) && policy::should_queue(&delivery) => {
-                let route = route::kept(&server, &options.connection);
-                match outbox::keep_failed(env.var, &composed, &delivery, error, route) {
+                let route = route::kept(&server, &self.options.connection);
+                match outbox::keep_failed(self.env.var, &composed, &delivery, error, route) {
                     Ok(queued) => Outcome::Queued(queued.report(error)),
                     Err(not_kept) => Outcome::Failed(not_kept),
                 }
@@ -79,45 +147,6 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
             error,
         );
         Ok((composed, delivery, outcome))
-    };
-    if invocation.smtp_dialogue {
-        let stdin = std::io::stdin();
-        let stdout = std::io::stdout();
-        return sendmail::serve_smtp(
-            &mut stdin.lock(),
-            &mut stdout.lock(),
-            &|message: &[u8], envelope: &Envelope| match relay(message, Some(envelope))? {
-                (_, delivery, Outcome::Sent) => Ok(delivery
-                    .final_reply
-                    .map(|r| r.one_line())
-                    .unwrap_or_default()),
-                // Like any MTA, once it is queued we have taken responsibility for it.
-                (_, _, Outcome::Queued(note)) => Ok(note.message),
-                (_, _, Outcome::Failed(error)) => Err(error),
-            },
-        );
-    }
-    let mut input = Vec::new();
-    std::io::stdin().read_to_end(&mut input).map_err(|err| {
-        Error::new(
-            Kind::NoInput,
-            format!("cannot read the message from standard input: {err}"),
-        )
-    })?;
-    let (composed, delivery, outcome) = relay(
-        sendmail::until_lone_dot(&input, invocation.ignore_dots),
-        None,
-    )?;
-    let error = match outcome {
-        Outcome::Sent => None,
-        Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
-    };
-    if options.json {
-        report::print_delivery_json(&delivery, &composed, None, error.as_ref());
-    }
-    match error {
-        Some(error) => Err(error),
-        None => Ok(()),
     }
 }
 
