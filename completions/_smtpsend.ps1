@@ -27,8 +27,8 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('--cc', '--cc', [CompletionResultType]::ParameterName, 'A Cc recipient; repeatable')
             [CompletionResult]::new('-b', '-b', [CompletionResultType]::ParameterName, 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message')
             [CompletionResult]::new('--bcc', '--bcc', [CompletionResultType]::ParameterName, 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The From address: `Name <addr>` or `addr`; also the envelope sender')
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The From address: `Name <addr>` or `addr`; also the envelope sender')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The From address: `Name <addr>` or `addr`; also the envelope sender [env: SMTPSEND_FROM]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The From address: `Name <addr>` or `addr`; also the envelope sender [env: SMTPSEND_FROM]')
             [CompletionResult]::new('--envelope-from', '--envelope-from', [CompletionResultType]::ParameterName, 'The envelope sender (MAIL FROM), where it differs from --from: bounces go there')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'The subject')
             [CompletionResult]::new('--subject', '--subject', [CompletionResultType]::ParameterName, 'The subject')
@@ -115,8 +115,8 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
         }
         'smtpsend;check' {
             [CompletionResult]::new('--rcpt', '--rcpt', [CompletionResultType]::ParameterName, 'Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable')
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The sender for --rcpt; the account''s From address without it')
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The sender for --rcpt; the account''s From address without it')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The sender for --rcpt; the account''s From address without it [env: SMTPSEND_FROM]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The sender for --rcpt; the account''s From address without it [env: SMTPSEND_FROM]')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')

@@ -24,8 +24,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --cc 'A Cc recipient; repeatable'
             cand -b 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message'
             cand --bcc 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message'
-            cand -f 'The From address: `Name <addr>` or `addr`; also the envelope sender'
-            cand --from 'The From address: `Name <addr>` or `addr`; also the envelope sender'
+            cand -f 'The From address: `Name <addr>` or `addr`; also the envelope sender [env: SMTPSEND_FROM]'
+            cand --from 'The From address: `Name <addr>` or `addr`; also the envelope sender [env: SMTPSEND_FROM]'
             cand --envelope-from 'The envelope sender (MAIL FROM), where it differs from --from: bounces go there'
             cand -s 'The subject'
             cand --subject 'The subject'
@@ -109,8 +109,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         }
         &'smtpsend;check'= {
             cand --rcpt 'Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable'
-            cand -f 'The sender for --rcpt; the account''s From address without it'
-            cand --from 'The sender for --rcpt; the account''s From address without it'
+            cand -f 'The sender for --rcpt; the account''s From address without it [env: SMTPSEND_FROM]'
+            cand --from 'The sender for --rcpt; the account''s From address without it [env: SMTPSEND_FROM]'
             cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
             cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
             cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'

@@ -27,7 +27,7 @@ end
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s t -l to -d 'A To recipient; repeatable, and a comma-separated list is accepted' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s c -l cc -d 'A Cc recipient; repeatable' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s b -l bcc -d 'A Bcc recipient; repeatable. Used in the envelope only, never written into the message' -r
-complete -c smtpsend -n "__fish_smtpsend_needs_command" -s f -l from -d 'The From address: `Name <addr>` or `addr`; also the envelope sender' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s f -l from -d 'The From address: `Name <addr>` or `addr`; also the envelope sender [env: SMTPSEND_FROM]' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l envelope-from -d 'The envelope sender (MAIL FROM), where it differs from --from: bounces go there' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s s -l subject -d 'The subject' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l reply-to -d 'The Reply-To address' -r
@@ -113,7 +113,7 @@ oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RF
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l rcpt -d 'Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable' -r
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s f -l from -d 'The sender for --rcpt; the account\'s From address without it' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s f -l from -d 'The sender for --rcpt; the account\'s From address without it [env: SMTPSEND_FROM]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l host -d 'The server\'s host name, as an alternative to --server [env: SMTPSEND_HOST]' -r -f -a "(__fish_print_hostnames)"

@@ -236,8 +236,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "ADDR")]
     pub rcpt: Vec<String>,
 
-    /// The sender for --rcpt; the account's From address without it.
-    #[arg(short = 'f', long = "from", value_name = "ADDR", env = "SMTPSEND_FROM")]
+    /// The sender for --rcpt; the account's From address without it [env: SMTPSEND_FROM].
+    #[arg(short = 'f', long = "from", value_name = "ADDR")]
     pub from: Option<String>,
 
     /// Print the SMTP dialogue on standard error, secrets replaced by <redacted>.
@@ -419,12 +419,11 @@ pub struct SendArgs {
     )]
     pub bcc: Vec<String>,
 
-    /// The From address: `Name <addr>` or `addr`; also the envelope sender.
+    /// The From address: `Name <addr>` or `addr`; also the envelope sender [env: SMTPSEND_FROM].
     #[arg(
         short = 'f',
         long = "from",
         value_name = "ADDR",
-        env = "SMTPSEND_FROM",
         help_heading = "Message"
     )]
     pub from: Option<String>,
@@ -528,6 +527,77 @@ pub struct SendArgs {
     /// Print the exact message that would be sent, and connect to nothing.
     #[arg(long, conflicts_with = "json", help_heading = "Output")]
     pub dry_run: bool,
+}
+
+/// The connection settings the environment alone gives (SMTPSEND_USER, SMTPSEND_CA_FILE, ...),
+/// as if no flag had been passed; a value clap refuses is an error naming its variable.
+pub fn connection_from_environment() -> Result<ConnectionArgs, error::Error> {
+    use clap::CommandFactory;
+    #[derive(Parser)]
+    #[command(no_binary_name = true)]
+    struct EnvironmentOnly {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+    }
+    EnvironmentOnly::try_parse_from(std::iter::empty::<OsString>())
+        .map(|only| only.connection)
+        .map_err(|err| {
+            variable_error(&err, &EnvironmentOnly::command(), &[])
+                .unwrap_or_else(|| error::Error::config(err.to_string()))
+        })
+}
+
+/// A value clap refused that came from an SMTPSEND_* variable and not from the command line:
+/// an error naming the variable, since a script that never passed `--timeout` must be told
+/// about SMTPSEND_TIMEOUT. None when the value was on the command line.
+pub fn variable_error(
+    err: &clap::Error,
+    command: &clap::Command,
+    argv: &[OsString],
+) -> Option<error::Error> {
+    use clap::error::{ContextKind, ContextValue};
+    let Some(ContextValue::String(shown)) = err.get(ContextKind::InvalidArg) else {
+        return None;
+    };
+    let long = shown.strip_prefix("--")?.split([' ', '=']).next()?;
+    let arg = find_argument(command, long)?;
+    let variable = arg.get_env()?.to_str()?;
+    let given = argv.iter().filter_map(|word| word.to_str()).any(|word| {
+        word == format!("--{long}")
+            || word.starts_with(&format!("--{long}="))
+            || arg.get_short().is_some_and(|short| {
+                !word.starts_with("--") && word.starts_with(&format!("-{short}"))
+            })
+    });
+    if given {
+        return None;
+    }
+    let rendered = err.to_string();
+    let mut lines = rendered.lines();
+    let first = lines.next()?.trim_start_matches("error: ");
+    let mut message = format!(
+        "{variable}: {}",
+        first.replace(&format!(" for '{shown}'"), "")
+    );
+    if let Some(possible) = lines.find_map(|line| line.trim().strip_prefix("[possible values: ")) {
+        message.push_str(&format!(
+            " (expected one of {}",
+            possible.trim_end_matches(']')
+        ));
+        message.push(')');
+    }
+    Some(error::Error::config(message))
+}
+
+fn find_argument<'c>(command: &'c clap::Command, long: &str) -> Option<&'c clap::Arg> {
+    command
+        .get_arguments()
+        .find(|arg| arg.get_long() == Some(long))
+        .or_else(|| {
+            command
+                .get_subcommands()
+                .find_map(|sub| find_argument(sub, long))
+        })
 }
 
 /// What `--account` and the ACCOUNT arguments complete to: the accounts of the configuration

@@ -29,7 +29,7 @@ use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command, ConfigCommand, QueueCommand};
 use crate::commands::{check, login, queue, send};
@@ -55,6 +55,9 @@ fn main() -> ExitCode {
             .with_hint("only file names may be other than UTF-8")));
         }
         Err(err) => {
+            if let Some(named) = cli::variable_error(&err, &Cli::command(), &argv) {
+                return finish(Err(named));
+            }
             let _ = err.print();
             // Help and --version go to stdout and succeed; a usage error is EX_USAGE.
             return ExitCode::from(if err.use_stderr() {

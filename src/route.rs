@@ -3,7 +3,7 @@
 //! settings of a kept route as the configuration says now. `send`, `sendmail`, `batch`,
 //! `check`, `login` and `queue flush` all connect through here.
 
-use crate::cli::ConnectionArgs;
+use crate::cli::{self, ConnectionArgs};
 use crate::credentials::{self, PasswordSource};
 use crate::error::Error;
 use crate::outbox::Route;
@@ -67,9 +67,15 @@ pub fn kept(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
     }
 }
 
-/// The server settings for a kept route: its account as the configuration says now, or the
-/// server it was sent to.
+/// The server settings for a kept route: its account as the configuration says now; for a
+/// message sent with no account, the server the flush's environment names (a container's
+/// settings are its environment, and may have changed since), else the server it was sent to.
 pub fn resolve_kept(route: &Route, env: &Environment) -> Result<ServerSettings, Error> {
+    if route.account.is_none() && settings::environment_names_server(env) {
+        let connection = cli::connection_from_environment()?;
+        return settings::resolve_connection(None, &connection, None, env)
+            .map(|(_, server)| server);
+    }
     let by_account = route.account.is_some();
     let explicit = |value: Option<String>| if by_account { None } else { value };
     let connection = ConnectionArgs {

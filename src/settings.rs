@@ -87,10 +87,7 @@ pub struct Environment<'a> {
 /// The settings of a send.
 pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
     let config = config::load(args.connection.config.as_deref(), env.var)?;
-    let sender = match &args.from {
-        Some(from) => Some(parse_mailbox(from, "--from")?),
-        None => None,
-    };
+    let sender = flag_or_variable_sender(args.from.as_deref(), env)?;
     let account = choose_account(
         config.as_ref(),
         args.account.as_deref(),
@@ -110,7 +107,7 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
                     endpoint.host
                 ));
             }
-            let mut server = server_settings(&args.connection, account, env, endpoint);
+            let mut server = server_settings(&args.connection, account, env, endpoint)?;
             server.allow_partial = args.allow_partial;
             if args.queue {
                 server.queue = Some(true);
@@ -163,7 +160,7 @@ pub fn resolve_with_config(
 ) -> Result<(Option<Account>, ServerSettings), Error> {
     let account = choose_account(config, named, sender, env)?;
     let endpoint = server_endpoint(connection, account, env)?.ok_or_else(no_server)?;
-    let server = server_settings(connection, account, env, endpoint);
+    let server = server_settings(connection, account, env, endpoint)?;
     Ok((account.cloned(), server))
 }
 
@@ -191,7 +188,7 @@ fn server_settings(
     account: Option<&Account>,
     env: &Environment,
     endpoint: Endpoint,
-) -> ServerSettings {
+) -> Result<ServerSettings, Error> {
     let timeout = Duration::from_secs(
         connection
             .timeout
@@ -246,7 +243,18 @@ fn server_settings(
             mechanism,
         }
     });
-    ServerSettings {
+    let queue = match (env.var)("SMTPSEND_QUEUE") {
+        Some(value) => Some(
+            config::parse_queue(&value)
+                .map_err(|reason| Error::config(format!("SMTPSEND_QUEUE: {reason}")))?,
+        ),
+        None => account.and_then(|a| a.queue),
+    };
+    let log = match (env.var)("SMTPSEND_LOG").filter(|value| !value.is_empty()) {
+        Some(value) => Some(LogTarget::parse(&value)),
+        None => account.and_then(|a| a.log.clone()),
+    };
+    Ok(ServerSettings {
         account: account.map(|a| a.name.clone()),
         ca_file: connection
             .ca_file
@@ -255,11 +263,97 @@ fn server_settings(
         timeout,
         deadline: connection.deadline.map(Duration::from_secs),
         allow_partial: false,
-        queue: account.and_then(|a| a.queue),
-        log: account.and_then(|a| a.log.clone()),
+        queue,
+        log,
         login,
         endpoint,
+    })
+}
+
+/// Whether the environment names a server (SMTPSEND_SERVER, or any of SMTPSEND_HOST,
+/// SMTPSEND_PORT and SMTPSEND_TLS), which then replaces an account's.
+pub fn environment_names_server(env: &Environment) -> bool {
+    [
+        "SMTPSEND_SERVER",
+        "SMTPSEND_HOST",
+        "SMTPSEND_PORT",
+        "SMTPSEND_TLS",
+    ]
+    .iter()
+    .any(|key| (env.var)(key).is_some())
+}
+
+/// The sender a command was given: --from, else SMTPSEND_FROM; an error names the one that
+/// holds what is not an address.
+pub fn flag_or_variable_sender(
+    flag: Option<&str>,
+    env: &Environment,
+) -> Result<Option<Mailbox>, Error> {
+    match (flag, (env.var)("SMTPSEND_FROM").filter(|v| !v.is_empty())) {
+        (Some(from), _) => parse_mailbox(from, "--from").map(Some),
+        (None, Some(from)) => parse_mailbox(&from, "SMTPSEND_FROM")
+            .map(Some)
+            .map_err(|err| Error {
+                kind: crate::error::Kind::Config,
+                ..err
+            }),
+        (None, None) => Ok(None),
     }
+}
+
+/// How sendmail mode turns local names (`root`, `From: root (Cron Daemon)`) into addresses,
+/// and the sender it may add: each from its variable, else from the account.
+#[derive(Debug, Default)]
+pub struct LocalNames {
+    /// SMTPSEND_FROM, else the account's `from`.
+    pub from: Option<Mailbox>,
+    /// SMTPSEND_ALIASES, else the account's `aliases`.
+    pub aliases: Option<AliasSource>,
+    /// SMTPSEND_LOCAL_DOMAIN, else the account's `local_domain`.
+    pub local_domain: Option<String>,
+}
+
+/// Where the aliases come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AliasSource {
+    /// A file in `/etc/aliases` syntax.
+    File(PathBuf),
+    /// SMTPSEND_ALIASES holding the entries themselves: `root: admin@example.com; www-data: root`.
+    Inline(String),
+}
+
+impl AliasSource {
+    /// A value with a colon that is not a path (`root: admin@example.com`) holds the entries;
+    /// anything else names a file.
+    fn from_variable(value: &str) -> AliasSource {
+        let before_colon = value.split(':').next().unwrap_or_default();
+        if value.contains(':') && !before_colon.contains('/') {
+            AliasSource::Inline(value.to_string())
+        } else {
+            AliasSource::File(PathBuf::from(value))
+        }
+    }
+}
+
+pub fn local_names(account: Option<&Account>, env: &Environment) -> Result<LocalNames, Error> {
+    let variable = |key: &str| (env.var)(key).filter(|value| !value.trim().is_empty());
+    let local_domain = match variable("SMTPSEND_LOCAL_DOMAIN") {
+        Some(value) => Some(config::parse_domain(value.trim()).ok_or_else(|| {
+            Error::config(format!("SMTPSEND_LOCAL_DOMAIN: not a domain: {value:?}"))
+        })?),
+        None => account.and_then(|a| a.local_domain.clone()),
+    };
+    Ok(LocalNames {
+        from: match flag_or_variable_sender(None, env)? {
+            Some(from) => Some(from),
+            None => account.and_then(|a| a.from.clone()),
+        },
+        aliases: match variable("SMTPSEND_ALIASES") {
+            Some(value) => Some(AliasSource::from_variable(&value)),
+            None => account.and_then(|a| a.aliases.clone().map(AliasSource::File)),
+        },
+        local_domain,
+    })
 }
 
 fn server_endpoint(

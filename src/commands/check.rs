@@ -19,8 +19,9 @@ use crate::terminal::{self, escape, outln};
 pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     let (account, server) =
         settings::resolve_connection(args.account.as_deref(), &args.connection, None, env)?;
-    let sender = match (&args.from, account.as_ref().and_then(|a| a.from.as_ref())) {
-        (Some(from), _) => parse_mailbox(from, "--from")?.address,
+    let given = settings::flag_or_variable_sender(args.from.as_deref(), env)?;
+    let sender = match (given, account.as_ref().and_then(|a| a.from.as_ref())) {
+        (Some(from), _) => from.address,
         (None, Some(from)) => from.address.clone(),
         // The null sender: what bounces use, accepted for any recipient check.
         (None, None) => String::new(),

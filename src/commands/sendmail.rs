@@ -3,11 +3,10 @@
 //! take now kept in the outbox; the outcome reported.
 
 use std::ffi::OsString;
-use std::io::Read;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 
-use crate::cli::SendmailOptions;
+use crate::cli::{self, SendmailOptions};
 use crate::compose::{Composed, Envelope};
 use crate::config::{self, Config};
 use crate::delivery_log;
@@ -19,11 +18,19 @@ use crate::sendmail::{self, Invocation};
 use crate::settings::Environment;
 use crate::submit::Transcript;
 use crate::submit::{self, Delivery, Step};
+use crate::terminal::outln;
 
 /// The entry point for `smtpsend sendmail ARGS` and for a binary called `sendmail`.
 pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
     let args = sendmail::utf8_arguments(args)?;
     let invocation = sendmail::parse_flags(&args)?;
+    if invocation.version {
+        outln!(
+            "smtpsend {} (sendmail drop-in: submits each message to the configured server)",
+            env!("CARGO_PKG_VERSION")
+        );
+        return Ok(());
+    }
     let options = match SendmailOptions::try_parse_from(&invocation.long_options) {
         Ok(options) => options,
         Err(err) if err.kind() == clap::error::ErrorKind::DisplayHelp => {
@@ -31,10 +38,12 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
             return Ok(());
         }
         Err(err) => {
-            return Err(Error::usage(format!(
-                "sendmail: {}",
-                first_line(&err.to_string())
-            )));
+            let words: Vec<OsString> = invocation.long_options.iter().map(OsString::from).collect();
+            return Err(
+                cli::variable_error(&err, &SendmailOptions::command(), &words).unwrap_or_else(
+                    || Error::usage(format!("sendmail: {}", first_line(&err.to_string()))),
+                ),
+            );
         }
     };
     let config = config::load(options.connection.config.as_deref(), env.var)?;
@@ -61,14 +70,14 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
             },
         );
     }
-    let mut input = Vec::new();
-    std::io::stdin().read_to_end(&mut input).map_err(|err| {
+    let typed = env.stdin_is_terminal && !invocation.ignore_dots;
+    let input = sendmail::read_message(&mut std::io::stdin().lock(), typed).map_err(|err| {
         Error::new(
             Kind::NoInput,
             format!("cannot read the message from standard input: {err}"),
         )
     })?;
-    relay.deliver(sendmail::until_lone_dot(&input, invocation.ignore_dots))
+    relay.deliver(&input)
 }
 
 /// One message handed to sendmail mode, with its flags and options: what a binary called

@@ -435,34 +435,42 @@ fn validate(
         oauth2,
         timeout: raw.timeout.map(Spanned::into_inner),
         queue: match &raw.queue {
-            Some(queue) => Some(match queue.get_ref().as_str() {
-                "on-failure" => true,
-                "never" => false,
-                other => {
-                    return Err(at(
-                        queue.span(),
-                        format!("queue: expected \"on-failure\" or \"never\", got {other:?}"),
-                    ));
-                }
-            }),
+            Some(queue) => Some(
+                parse_queue(queue.get_ref())
+                    .map_err(|reason| at(queue.span(), format!("queue: {reason}")))?,
+            ),
             None => None,
         },
         log: raw.log.as_deref().map(LogTarget::parse),
         aliases: raw.aliases,
         local_domain: match raw.local_domain {
-            Some(domain) => Some(
-                parse_mailbox(&format!("x@{}", domain.get_ref()), "local_domain")
-                    .map(|m| m.domain().to_string())
-                    .map_err(|_| {
-                        at(
-                            domain.span(),
-                            format!("local_domain: not a domain: {:?}", domain.get_ref()),
-                        )
-                    })?,
-            ),
+            Some(domain) => Some(parse_domain(domain.get_ref()).ok_or_else(|| {
+                at(
+                    domain.span(),
+                    format!("local_domain: not a domain: {:?}", domain.get_ref()),
+                )
+            })?),
             None => None,
         },
     })
+}
+
+/// `queue`: whether a message that fails temporarily is kept in the outbox.
+pub fn parse_queue(value: &str) -> Result<bool, String> {
+    match value {
+        "on-failure" => Ok(true),
+        "never" => Ok(false),
+        other => Err(format!(
+            "expected \"on-failure\" or \"never\", got {other:?}"
+        )),
+    }
+}
+
+/// `local_domain`: a domain an address could end in.
+pub fn parse_domain(value: &str) -> Option<String> {
+    parse_mailbox(&format!("x@{value}"), "local_domain")
+        .ok()
+        .map(|m| m.domain().to_string())
 }
 
 /// The `oauth2_*` keys, checked; an error points at the key's value.
@@ -840,10 +848,12 @@ auth = "login"
             default_path(&var).unwrap(),
             Path::new("/xdg/smtpsend/config.toml")
         );
-        let var = |key: &str| (key == "HOME").then(|| "/home/u".to_string());
+        let home = tempfile::tempdir().unwrap();
+        let home_text = home.path().display().to_string();
+        let var = |key: &str| (key == "HOME").then(|| home_text.clone());
         assert_eq!(
             default_path(&var).unwrap(),
-            Path::new("/home/u/.config/smtpsend/config.toml")
+            home.path().join(".config/smtpsend/config.toml")
         );
     }
 

@@ -120,7 +120,13 @@ impl Outbox {
     /// reach into it.
     pub fn open(var: &dyn Fn(&str) -> Option<String>) -> Result<Outbox, Error> {
         let base = dirs::data_home(var)
-            .ok_or_else(|| Error::config("no HOME or XDG_DATA_HOME for the outbox"))?
+            .map_err(|reason| {
+                Error::new(
+                    Kind::CantCreate,
+                    format!("no directory for the outbox: {reason}"),
+                )
+                .with_hint("set XDG_DATA_HOME (or HOME) to a directory smtpsend may write")
+            })?
             .join("smtpsend");
         let outbox = Outbox {
             dir: base.join("outbox"),

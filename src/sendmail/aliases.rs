@@ -1,27 +1,38 @@
 //! The aliases file (`/etc/aliases`) and the expansion of local recipient names through it.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use crate::address::parse_mailbox;
 use crate::error::{Error, io_reason};
+use crate::settings::AliasSource;
 
 /// `/etc/aliases`: `name: target, target`, continuation lines indented, `#` comments.
 #[derive(Debug, Default)]
 pub struct Aliases(BTreeMap<String, Vec<String>>);
 
-pub fn read_aliases(path: &Path) -> Result<Aliases, Error> {
-    let text = std::fs::read_to_string(path).map_err(|err| {
-        Error::config(format!(
-            "cannot read the aliases file {}: {}",
-            path.display(),
-            io_reason(&err)
-        ))
-    })?;
-    parse_aliases(&text, path)
+/// The aliases from where the settings say: a file, or SMTPSEND_ALIASES itself.
+pub fn read_aliases(source: &AliasSource) -> Result<Aliases, Error> {
+    match source {
+        AliasSource::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|err| {
+                Error::config(format!(
+                    "cannot read the aliases file {}: {}",
+                    path.display(),
+                    io_reason(&err)
+                ))
+            })?;
+            parse_aliases(&text, &path.display().to_string())
+        }
+        // One line per entry; a name's targets are separated by commas, so entries by `;`.
+        AliasSource::Inline(entries) => {
+            let lines: Vec<&str> = entries.split(';').map(str::trim_start).collect();
+            parse_aliases(&lines.join("\n"), "SMTPSEND_ALIASES")
+        }
+    }
 }
 
-fn parse_aliases(text: &str, path: &Path) -> Result<Aliases, Error> {
+/// `origin` names the file (or the variable) in errors.
+fn parse_aliases(text: &str, origin: &str) -> Result<Aliases, Error> {
     let mut entries: Vec<(usize, String)> = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or_default();
@@ -39,10 +50,7 @@ fn parse_aliases(text: &str, path: &Path) -> Result<Aliases, Error> {
     let mut aliases = BTreeMap::new();
     for (line, entry) in entries {
         let (name, targets) = entry.split_once(':').ok_or_else(|| {
-            Error::config(format!(
-                "{}:{line}: expected `name: address, ...`",
-                path.display()
-            ))
+            Error::config(format!("{origin}:{line}: expected `name: address, ...`"))
         })?;
         let targets: Vec<String> = targets
             .split(',')
@@ -51,8 +59,7 @@ fn parse_aliases(text: &str, path: &Path) -> Result<Aliases, Error> {
             .collect();
         if let Some(unsupported) = targets.iter().find(|t| t.starts_with(['|', '/', ':'])) {
             return Err(Error::config(format!(
-                "{}:{line}: {unsupported:?}: smtpsend delivers to addresses only, not to commands, files or includes",
-                path.display()
+                "{origin}:{line}: {unsupported:?}: smtpsend delivers to addresses only, not to commands, files or includes"
             )));
         }
         aliases.insert(name.trim().to_ascii_lowercase(), targets);
@@ -99,9 +106,11 @@ pub fn expand_recipients(
                 }
                 (None, None) => {
                     return Err(Error::usage(format!(
-                        "sendmail: {name:?} is a local name with no alias and no local_domain to add"
+                        "sendmail: {name:?} is a local name with no alias and no local domain to add"
                     ))
-                    .with_hint("set aliases = \"/etc/aliases\" or local_domain in the account"));
+                    .with_hint(format!(
+                        "map it with SMTPSEND_ALIASES (e.g. '{name}: you@example.com') or `aliases` in the account, or qualify it with SMTPSEND_LOCAL_DOMAIN or `local_domain`"
+                    )));
                 }
             }
         };
@@ -120,7 +129,7 @@ mod tests {
     fn aliases_expand_recursively_with_default_and_domain() {
         let aliases = parse_aliases(
             "# system\nroot: admin\nadmin: alice@example.org,\n  bob@example.org\npostmaster: root\ndefault: ops@example.org\n",
-            Path::new("/etc/aliases"),
+            "/etc/aliases",
         )
         .unwrap();
         let expand = |names: &[&str], domain| {
@@ -139,7 +148,7 @@ mod tests {
             ["alice@example.org", "bob@example.org", "carol@x.org"]
         );
         assert_eq!(expand(&["www-data"], None).unwrap(), ["ops@example.org"]);
-        let none = parse_aliases("", Path::new("/etc/aliases")).unwrap();
+        let none = parse_aliases("", "/etc/aliases").unwrap();
         assert_eq!(
             expand_recipients(&["backup".into()], &none, Some("host.example")).unwrap(),
             ["backup@host.example"]
@@ -150,9 +159,25 @@ mod tests {
                 .exit_code(),
             64
         );
-        let looped = parse_aliases("a: b\nb: a\n", Path::new("/etc/aliases")).unwrap();
+        let looped = parse_aliases("a: b\nb: a\n", "/etc/aliases").unwrap();
         assert!(expand_recipients(&["a".into()], &looped, None).is_err());
-        assert!(parse_aliases("x: |/usr/bin/procmail\n", Path::new("/etc/aliases")).is_err());
+        assert!(parse_aliases("x: |/usr/bin/procmail\n", "/etc/aliases").is_err());
+    }
+
+    #[test]
+    fn the_variable_holds_entries_separated_by_semicolons() {
+        let source = AliasSource::Inline("root: admin; admin: a@example.org, b@example.org".into());
+        let aliases = read_aliases(&source).unwrap();
+        assert_eq!(
+            expand_recipients(&["root".into()], &aliases, None).unwrap(),
+            ["a@example.org", "b@example.org"]
+        );
+        let err = read_aliases(&AliasSource::Inline("root: admin; nonsense".into())).unwrap_err();
+        assert!(
+            err.message.starts_with("SMTPSEND_ALIASES:2: "),
+            "{}",
+            err.message
+        );
     }
 
     mod properties {
@@ -167,7 +192,7 @@ mod tests {
             #[test]
             fn the_aliases_take_any_bytes(raw in hostile()) {
                 let text = String::from_utf8_lossy(&raw);
-                if let Ok(aliases) = parse_aliases(&text, Path::new("aliases")) {
+                if let Ok(aliases) = parse_aliases(&text, "aliases") {
                     let names: Vec<String> = text.split([',', '\n']).map(str::to_string).collect();
                     let _ = expand_recipients(&names, &aliases, Some("x.org"));
                 }

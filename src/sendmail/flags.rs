@@ -29,6 +29,8 @@ pub struct Invocation {
     pub smtp_dialogue: bool,
     /// -v
     pub verbose: bool,
+    /// -bV or --version: say what this sendmail is, and send nothing.
+    pub version: bool,
     pub recipients: Vec<String>,
     /// The main command's long options, for clap.
     pub long_options: Vec<String>,
@@ -56,6 +58,10 @@ pub fn parse_flags(args: &[String]) -> Result<Invocation, Error> {
         if word == "--" {
             invocation.recipients.extend(words.by_ref().cloned());
             break;
+        }
+        if word == "--version" {
+            invocation.version = true;
+            continue;
         }
         if word.starts_with("--") {
             invocation.long_options.push(word.clone());
@@ -86,7 +92,6 @@ pub fn parse_flags(args: &[String]) -> Result<Invocation, Error> {
                 't' => invocation.recipients_from_headers = true,
                 'i' => invocation.ignore_dots = true,
                 'v' => invocation.verbose = true,
-                // Accepted and ignored: -G (gateway), -U (initial submission; it always is).
                 // Accepted and ignored: -G (gateway), -U (initial submission; it always is),
                 // -m (also to the sender if in an alias: smtpsend never drops the sender).
                 'G' | 'U' | 'm' => {}
@@ -99,9 +104,10 @@ pub fn parse_flags(args: &[String]) -> Result<Invocation, Error> {
                     match &flags[at + 1..] {
                         "m" | "" => {}
                         "s" => invocation.smtp_dialogue = true,
+                        "V" => invocation.version = true,
                         mode => {
                             return Err(Error::usage(format!(
-                                "sendmail: -b{mode} is not supported (only -bm and -bs)"
+                                "sendmail: -b{mode} is not supported (only -bm, -bs and -bV)"
                             )));
                         }
                     }
@@ -229,6 +235,7 @@ mod tests {
         assert_eq!(mailx.envelope_id.as_deref(), Some("env1"));
         assert_eq!(mailx.recipients, ["-odd@x.org"]);
         assert!(flags(&["-bs"]).unwrap().smtp_dialogue);
+        assert!(flags(&["-bV"]).unwrap().version && flags(&["--version"]).unwrap().version);
         let snail = flags(&["-i", "-m", "--", "a@x.org"]).unwrap();
         assert_eq!(snail.recipients, ["a@x.org"]);
         let mutt = flags(&["-R", "hdrs", "-N", "failure", "a@x.org"]).unwrap();

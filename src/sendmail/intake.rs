@@ -3,6 +3,8 @@
 //! endings made CRLF. The envelope comes from the flags (or the `-bs` dialogue) and the
 //! header, local names through the aliases; the server from `settings`.
 
+use std::io::BufRead;
+
 use mail_builder::headers::Header;
 use mail_builder::headers::address::Address as MimeAddress;
 
@@ -16,19 +18,23 @@ use crate::content::{Content, crlf_line_endings};
 use crate::error::Error;
 use crate::settings::{self, Environment, ServerSettings};
 
-/// Without -i, a line holding a lone dot ends the message, as it always has for sendmail.
-pub fn until_lone_dot(input: &[u8], ignore_dots: bool) -> &[u8] {
-    if ignore_dots {
-        return input;
+/// The message on standard input. A line holding a lone dot ends it only when `typed` (a
+/// person at a terminal, without -i): from a pipe such a line is content, since a script's
+/// output that happens to hold one would otherwise be cut short without a word.
+pub fn read_message(input: &mut dyn BufRead, typed: bool) -> std::io::Result<Vec<u8>> {
+    let mut message = Vec::new();
+    if !typed {
+        input.read_to_end(&mut message)?;
+        return Ok(message);
     }
-    let mut start = 0;
-    for line in input.split_inclusive(|&b| b == b'\n') {
-        if matches!(line, b".\n" | b".\r\n" | b".") {
-            return &input[..start];
+    let mut line = Vec::new();
+    while input.read_until(b'\n', &mut line)? > 0 {
+        if matches!(line.as_slice(), b".\n" | b".\r\n" | b".") {
+            break;
         }
-        start += line.len();
+        message.append(&mut line);
     }
-    input
+    Ok(message)
 }
 
 /// The message as it will be sent, its envelope and the server to send it to.
@@ -45,29 +51,17 @@ pub fn prepare(
     // mail-parser wants the blank line that ends a header; a message may have no header at all.
     let header_with_end = [header_block, b"\r\n"].concat();
     let parsed = mail_parser::MessageParser::default().parse_headers(&header_with_end);
-    let has_from_header = parsed
-        .as_ref()
-        .is_some_and(|p| p.header_raw("From").is_some());
-    let header_from = parsed.as_ref().and_then(header_from);
+    let header_from = HeaderFrom::of(parsed.as_ref());
     // Callers pass local names as senders (cron: `-f root`, `From: root (Cron Daemon)`): they
-    // choose no account, and get the local domain, or else the account's address, below.
-    let with_domain = |raw: &str, what: &str| -> Result<Option<Mailbox>, Error> {
-        if raw.contains('@') {
-            parse_mailbox(raw, what).map(Some)
-        } else {
-            Ok(None)
-        }
-    };
+    // choose no account, and get the local domain, or else the configured sender, below.
     let flag_sender = match &invocation.sender {
-        Some(sender) => with_domain(sender, "-f")?,
-        None => None,
+        Some(sender) if sender.contains('@') => Some(parse_mailbox(sender, "-f")?),
+        _ => None,
     };
     let sender_hint = dialogue_envelope
         .and_then(|e| parse_mailbox(&e.from, "MAIL FROM").ok())
         .or(flag_sender.clone())
-        .or(header_from
-            .as_deref()
-            .and_then(|f| parse_mailbox(f, "From").ok()));
+        .or(header_from.address());
     let (account, server) = settings::resolve_with_config(
         config,
         options.account.as_deref(),
@@ -75,49 +69,70 @@ pub fn prepare(
         sender_hint.as_ref(),
         env,
     )?;
-    let local_domain = account.as_ref().and_then(|a| a.local_domain.clone());
-    let qualify = |raw: &str| -> Option<Mailbox> {
-        match (raw.contains('@'), &local_domain) {
-            (true, _) => parse_mailbox(raw, "sender").ok(),
-            (false, Some(domain)) => parse_mailbox(&format!("{raw}@{domain}"), "sender").ok(),
-            (false, None) => None,
-        }
+    let local = settings::local_names(account.as_ref(), env)?;
+    let qualify = |local_part: &str| -> Option<Mailbox> {
+        let domain = local.local_domain.as_ref()?;
+        parse_mailbox(&format!("{local_part}@{domain}"), "sender").ok()
     };
-    let account_from = account.as_ref().and_then(|a| a.from.clone()).or_else(|| {
+    // SMTPSEND_FROM or the account's `from`, else a login name that is an address.
+    let configured_sender = local.from.clone().or_else(|| {
         server
             .login
             .as_ref()
             .and_then(|l| parse_mailbox(&l.user, "user").ok())
     });
-    let flag_sender = flag_sender.or_else(|| invocation.sender.as_deref().and_then(qualify));
-    let header_sender = header_from.as_deref().and_then(qualify);
+    let flag_sender = flag_sender.or_else(|| {
+        let local_part = invocation.sender.as_deref()?;
+        qualify(local_part).or(configured_sender.clone())
+    });
 
-    // A From header only when there is none at all: -F's name with the sender's address.
-    let new_from = if has_from_header {
-        None
-    } else {
-        let address = flag_sender
-            .clone()
-            .or(account_from.clone())
-            .ok_or_else(|| {
-                Error::config("sendmail: the message has no From and there is no sender to add")
-                    .with_hint("give -f ADDR, or set `from` in the account or SMTPSEND_FROM")
-            })?;
-        Some(Mailbox {
-            name: invocation.full_name.clone().or(address.name.clone()),
-            address: address.address,
-        })
+    // A From header is added when there is none, and rewritten when it names no domain: a
+    // server would refuse it, and a receiver could not answer it.
+    let new_from = match &header_from {
+        HeaderFrom::Address(_) => None,
+        HeaderFrom::Absent => {
+            let address = flag_sender
+                .clone()
+                .or(configured_sender.clone())
+                .ok_or_else(|| {
+                    Error::config("sendmail: the message has no From and there is no sender to add")
+                        .with_hint("set SMTPSEND_FROM (or `from` in the account), or give -f ADDR")
+                })?;
+            Some(Mailbox {
+                name: invocation.full_name.clone().or(address.name.clone()),
+                address: address.address,
+            })
+        }
+        HeaderFrom::Local { local_part, name } => {
+            let address = local_part
+                .as_deref()
+                .and_then(qualify)
+                .or(configured_sender.clone())
+                .ok_or_else(|| {
+                    Error::config(format!(
+                        "sendmail: the From header names {:?}, which has no domain",
+                        local_part.as_deref().or(name.as_deref()).unwrap_or_default()
+                    ))
+                    .with_hint(
+                        "set SMTPSEND_LOCAL_DOMAIN (`local_domain`) to qualify local names, or SMTPSEND_FROM (`from`) to send as that address",
+                    )
+                })?;
+            Some(Mailbox {
+                name: name.clone().or(address.name.clone()),
+                address: address.address,
+            })
+        }
     };
     let envelope_from = match dialogue_envelope {
         Some(envelope) => envelope.from.clone(),
         None => flag_sender
-            .or(header_sender)
+            .or(header_from.address())
             .or(new_from.clone())
-            .or(account_from)
+            .or(configured_sender)
             .map(|m| m.address)
             .ok_or_else(|| {
                 Error::config("sendmail: no sender address for the envelope")
-                    .with_hint("give -f ADDR, or set `from` or local_domain in the account")
+                    .with_hint("set SMTPSEND_FROM (or `from` in the account), or give -f ADDR")
             })?,
     };
 
@@ -129,11 +144,11 @@ pub fn prepare(
         recipients.extend(parsed.iter().flat_map(header_recipients));
     }
     // Read only when a local name needs it: most messages name full addresses.
-    let aliases = match account.as_ref().and_then(|a| a.aliases.as_ref()) {
-        Some(path) if recipients.iter().any(|r| !r.contains('@')) => read_aliases(path)?,
+    let aliases = match &local.aliases {
+        Some(source) if recipients.iter().any(|r| !r.contains('@')) => read_aliases(source)?,
         _ => Aliases::default(),
     };
-    let recipients = expand_recipients(&recipients, &aliases, local_domain.as_deref())?;
+    let recipients = expand_recipients(&recipients, &aliases, local.local_domain.as_deref())?;
     if recipients.is_empty() {
         return Err(Error::usage("sendmail: no recipients").with_hint(
             "name them on the command line, or use -t to take them from To, Cc and Bcc",
@@ -165,6 +180,58 @@ pub fn prepare(
         content: Content::from_bytes(bytes),
     };
     Ok((composed, server))
+}
+
+/// What a message's From header says of its sender.
+#[derive(Debug, PartialEq, Eq)]
+enum HeaderFrom {
+    Absent,
+    /// An address with a domain: the header stays as it is.
+    Address(String),
+    /// A local name (`root (Cron Daemon)`, `mdadm monitoring <root>`), a bare word
+    /// (`Logwatch`) or only a display name: the header is rewritten.
+    Local {
+        local_part: Option<String>,
+        name: Option<String>,
+    },
+}
+
+impl HeaderFrom {
+    fn of(parsed: Option<&mail_parser::Message>) -> HeaderFrom {
+        let Some(parsed) = parsed.filter(|p| p.header_raw("From").is_some()) else {
+            return HeaderFrom::Absent;
+        };
+        let first = parsed.from().and_then(|a| a.first());
+        let name = first
+            .and_then(|a| a.name())
+            .map(|n| n.trim().trim_matches(['(', ')']).trim().to_string())
+            .filter(|n| !n.is_empty());
+        match first.and_then(|a| a.address()) {
+            Some(address) if address.contains('@') => HeaderFrom::Address(address.to_string()),
+            Some(local_part) => HeaderFrom::Local {
+                local_part: Some(local_part.to_string()),
+                name,
+            },
+            // `From: Logwatch` parses as a name: one word is a local name.
+            None => match name {
+                Some(word) if !word.contains(char::is_whitespace) => HeaderFrom::Local {
+                    local_part: Some(word.clone()),
+                    name: Some(word),
+                },
+                name => HeaderFrom::Local {
+                    local_part: None,
+                    name,
+                },
+            },
+        }
+    }
+
+    fn address(&self) -> Option<Mailbox> {
+        match self {
+            HeaderFrom::Address(address) => parse_mailbox(address, "From").ok(),
+            _ => None,
+        }
+    }
 }
 
 /// The address of the header's From.
@@ -264,7 +331,8 @@ fn is_field(line: &[u8]) -> bool {
         .is_some_and(|colon| colon > 0 && line[..colon].iter().all(|&b| (33..=126).contains(&b)))
 }
 
-/// Removes Bcc and adds Date, Message-ID and From where missing; the rest passes unchanged.
+/// Removes Bcc, adds Date and Message-ID where missing, and writes `new_from` in place of any
+/// From; the rest passes unchanged.
 fn fix_headers(
     message: &[u8],
     new_from: Option<&Mailbox>,
@@ -315,7 +383,8 @@ fn fix_headers(
         MimeAddress::new_address(from.name.clone(), from.address.clone()).write_header(&mut out, 6);
     }
     for field in &fields {
-        if !matches!(name_of(field).as_str(), "bcc" | "resent-bcc") {
+        let replaced = new_from.is_some() && name_of(field) == "from";
+        if !(replaced || matches!(name_of(field).as_str(), "bcc" | "resent-bcc")) {
             out.extend_from_slice(field);
         }
     }
@@ -329,10 +398,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_lone_dot_ends_the_input_unless_dash_i() {
+    fn a_lone_dot_ends_only_typed_input() {
         let input = b"Subject: x\n\nline\n.\nafter\n";
-        assert_eq!(until_lone_dot(input, false), b"Subject: x\n\nline\n");
-        assert_eq!(until_lone_dot(input, true), input);
+        let read = |typed| read_message(&mut &input[..], typed).unwrap();
+        assert_eq!(read(true), b"Subject: x\n\nline\n");
+        assert_eq!(read(false), input);
     }
 
     #[test]
@@ -370,6 +440,41 @@ mod tests {
         let (fixed, id) = fix_headers(&message, None, "x.org").unwrap();
         assert_eq!(id, "<given@x.org>");
         assert_eq!(fixed, message);
+    }
+
+    #[test]
+    fn local_names_in_from_are_found() {
+        let of = |header: &str| {
+            let header = format!("{header}\r\n\r\n");
+            let parsed = mail_parser::MessageParser::default().parse_headers(header.as_bytes());
+            HeaderFrom::of(parsed.as_ref())
+        };
+        let local = |local_part: Option<&str>, name: Option<&str>| HeaderFrom::Local {
+            local_part: local_part.map(str::to_string),
+            name: name.map(str::to_string),
+        };
+        assert_eq!(of("To: a@x.org"), HeaderFrom::Absent);
+        assert_eq!(
+            of("From: A <a@x.org>"),
+            HeaderFrom::Address("a@x.org".into())
+        );
+        assert_eq!(
+            of("From: root (Cron Daemon)"),
+            local(Some("root"), Some("Cron Daemon"))
+        );
+        assert_eq!(
+            of("From: \"(Cron Daemon)\" <root>"),
+            local(Some("root"), Some("Cron Daemon"))
+        );
+        assert_eq!(
+            of("From: mdadm monitoring <root>"),
+            local(Some("root"), Some("mdadm monitoring"))
+        );
+        assert_eq!(
+            of("From: Logwatch"),
+            local(Some("Logwatch"), Some("Logwatch"))
+        );
+        assert_eq!(of("From: root"), local(Some("root"), Some("root")));
     }
 
     #[test]
@@ -422,7 +527,7 @@ mod tests {
             fn the_intake_takes_any_bytes(raw in hostile(), dash_t in any::<bool>()) {
                 let message = canonical_crlf(&raw);
                 prop_assert!(no_bare_line_breaks(&message));
-                prop_assert!(until_lone_dot(&raw, false).len() <= raw.len());
+                prop_assert!(read_message(&mut &raw[..], true).unwrap().len() <= raw.len());
                 if split_header(&message).is_ok() {
                     let from = Mailbox { name: Some("Robot".into()), address: "r@x.org".into() };
                     let (fixed, _) = fix_headers(&message, Some(&from), "x.org").unwrap();

@@ -18,7 +18,7 @@ mod smtp_server;
 mod strategies;
 
 pub use flags::{Invocation, parse_flags, utf8_arguments};
-pub use intake::{header_envelope, prepare, until_lone_dot};
+pub use intake::{header_envelope, prepare, read_message};
 pub use smtp_server::serve_smtp;
 
 /// Whether the binary was started under the name `sendmail` (a symlink).

@@ -270,7 +270,7 @@ fn environment_variables_override_the_account() {
     let var = |name: &str| match name {
         "SMTPSEND_OAUTH2_CLIENT_ID" => Some("from-env".into()),
         "SMTPSEND_OAUTH2_TENANT" => Some("organizations".into()),
-        "HOME" => Some("/home/u".into()),
+        "XDG_STATE_HOME" => Some("/state".into()),
         _ => None,
     };
     let setup = Setup::new(&keys, None, "u@example.com", &var, Duration::from_secs(1)).unwrap();
@@ -280,7 +280,7 @@ fn environment_variables_override_the_account() {
         r.token_url,
         "https://login.microsoftonline.com/organizations/oauth2/v2.0/token"
     );
-    assert!(r.lock.starts_with("/home/u/.local/state/smtpsend/oauth2"));
+    assert!(r.lock.starts_with("/state/smtpsend/oauth2"));
     // No provider anywhere: no built-in OAuth2.
     assert!(
         Setup::new(
