@@ -165,7 +165,12 @@ pub fn prepare(
                 .unwrap_or_default()
                 .to_string()
         });
-    let (bytes, message_id) = fix_headers(&message, new_from.as_ref(), &domain)?;
+    let (bytes, message_id) = fix_headers(
+        &message,
+        new_from.as_ref(),
+        local.local_domain.as_deref(),
+        &domain,
+    )?;
     let composed = Composed {
         envelope: Envelope {
             from: envelope_from,
@@ -331,11 +336,13 @@ fn is_field(line: &[u8]) -> bool {
         .is_some_and(|colon| colon > 0 && line[..colon].iter().all(|&b| (33..=126).contains(&b)))
 }
 
-/// Removes Bcc, adds Date and Message-ID where missing, and writes `new_from` in place of any
-/// From; the rest passes unchanged.
+/// Removes Bcc, adds Date and Message-ID where missing, writes `new_from` in place of any
+/// From, and gives local names in To and Cc the local domain (a server checking header syntax,
+/// as Exim's `verify = header_syntax` does, refuses `To: root`); the rest passes unchanged.
 fn fix_headers(
     message: &[u8],
     new_from: Option<&Mailbox>,
+    local_domain: Option<&str>,
     domain: &str,
 ) -> Result<(Vec<u8>, String), Error> {
     let (header, body) = split_header(message)?;
@@ -383,14 +390,61 @@ fn fix_headers(
         MimeAddress::new_address(from.name.clone(), from.address.clone()).write_header(&mut out, 6);
     }
     for field in &fields {
-        let replaced = new_from.is_some() && name_of(field) == "from";
-        if !(replaced || matches!(name_of(field).as_str(), "bcc" | "resent-bcc")) {
-            out.extend_from_slice(field);
+        let name = name_of(field);
+        let replaced = new_from.is_some() && name == "from";
+        if replaced || matches!(name.as_str(), "bcc" | "resent-bcc") {
+            continue;
+        }
+        match local_domain.filter(|_| matches!(name.as_str(), "to" | "cc")) {
+            Some(local_domain) => match qualified_field(field, local_domain) {
+                Some(qualified) => out.extend_from_slice(&qualified),
+                None => out.extend_from_slice(field),
+            },
+            None => out.extend_from_slice(field),
         }
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(body);
     Ok((out, message_id))
+}
+
+/// A To or Cc field (`To: root, bob@x.org`) with each local name qualified, or None when it
+/// names none (or is a group, left as it is).
+fn qualified_field(field: &[u8], local_domain: &str) -> Option<Vec<u8>> {
+    let colon = field.iter().position(|&b| b == b':')?;
+    let with_end = [field, b"\r\n"].concat();
+    let parsed = mail_parser::MessageParser::default().parse_headers(&with_end)?;
+    let name = String::from_utf8_lossy(&field[..colon]).into_owned();
+    let list = parsed
+        .header_values(name.as_str())
+        .next()?
+        .as_address()?
+        .as_list()?;
+    let local_part = |addr: &mail_parser::Addr| -> Option<String> {
+        match (addr.address(), addr.name()) {
+            (Some(address), _) if !address.contains('@') => Some(address.to_string()),
+            (None, Some(word)) if !word.contains(char::is_whitespace) => Some(word.to_string()),
+            _ => None,
+        }
+    };
+    if !list.iter().any(|addr| local_part(addr).is_some()) {
+        return None;
+    }
+    let mut entries = Vec::new();
+    for addr in list {
+        let (name, address) = match local_part(addr) {
+            Some(local) => (
+                addr.name().filter(|n| *n != local).map(str::to_string),
+                format!("{local}@{local_domain}"),
+            ),
+            None => (addr.name().map(str::to_string), addr.address()?.to_string()),
+        };
+        entries.push(MimeAddress::new_address(name, address));
+    }
+    let mut out = field[..=colon].to_vec();
+    out.push(b' ');
+    MimeAddress::new_list(entries).write_header(&mut out, colon + 2);
+    Some(out)
 }
 
 #[cfg(test)]
@@ -414,7 +468,7 @@ mod tests {
             name: Some("Cron Daemon".into()),
             address: "root@host.example".into(),
         };
-        let (fixed, id) = fix_headers(&message, Some(&from), "host.example").unwrap();
+        let (fixed, id) = fix_headers(&message, Some(&from), None, "host.example").unwrap();
         let text = String::from_utf8(fixed).unwrap();
         assert!(
             !text.to_ascii_lowercase().contains("\nbcc:")
@@ -437,7 +491,7 @@ mod tests {
     #[test]
     fn present_headers_are_kept() {
         let message = canonical_crlf(b"From: me@x.org\nDate: Mon, 1 Jan 2024 00:00:00 +0000\nMessage-ID: <given@x.org>\n\nbody\n");
-        let (fixed, id) = fix_headers(&message, None, "x.org").unwrap();
+        let (fixed, id) = fix_headers(&message, None, None, "x.org").unwrap();
         assert_eq!(id, "<given@x.org>");
         assert_eq!(fixed, message);
     }
@@ -475,6 +529,23 @@ mod tests {
             local(Some("Logwatch"), Some("Logwatch"))
         );
         assert_eq!(of("From: root"), local(Some("root"), Some("root")));
+    }
+
+    #[test]
+    fn local_names_in_to_and_cc_get_the_local_domain() {
+        let qualify = |field: &str| {
+            qualified_field(field.as_bytes(), "host.example").map(|f| String::from_utf8(f).unwrap())
+        };
+        assert_eq!(
+            qualify("To: root\r\n").as_deref(),
+            Some("To: <root@host.example>\r\n")
+        );
+        assert_eq!(
+            qualify("Cc: Admin <admin>, bob@x.org\r\n").as_deref(),
+            Some("Cc: \"Admin\" <admin@host.example>, <bob@x.org>\r\n")
+        );
+        assert_eq!(qualify("To: bob@x.org\r\n"), None);
+        assert_eq!(qualify("To: undisclosed-recipients:;\r\n"), None);
     }
 
     #[test]
@@ -530,7 +601,7 @@ mod tests {
                 prop_assert!(read_message(&mut &raw[..], true).unwrap().len() <= raw.len());
                 if split_header(&message).is_ok() {
                     let from = Mailbox { name: Some("Robot".into()), address: "r@x.org".into() };
-                    let (fixed, _) = fix_headers(&message, Some(&from), "x.org").unwrap();
+                    let (fixed, _) = fix_headers(&message, Some(&from), Some("x.org"), "x.org").unwrap();
                     let (header, _) = split_header(&fixed).unwrap();
                     let bcc = header.split_inclusive(|&b| b == b'\n').find(|line| {
                         let line = line.to_ascii_lowercase();

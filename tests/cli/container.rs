@@ -80,6 +80,7 @@ fn cron_mail_to_root_through_inline_aliases_and_the_local_domain() {
         raw.contains("From: \"Cron Daemon\" <root@host.example.org>\r\n"),
         "{raw}"
     );
+    assert!(raw.contains("\r\nTo: <root@host.example.org>\r\n"), "{raw}");
 }
 
 #[test]
