@@ -3,6 +3,8 @@
 
 mod accounts;
 mod faults;
+mod install_mta;
+mod mail;
 mod oauth2;
 mod queue;
 mod send;
