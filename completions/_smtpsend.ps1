@@ -71,6 +71,8 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show or import configuration')
             [CompletionResult]::new('sendmail', 'sendmail', [CompletionResultType]::ParameterValue, 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does')
+            [CompletionResult]::new('mail', 'mail', [CompletionResultType]::ParameterValue, 'Send the body on standard input as `mail -s SUBJECT ADDR...` does (bsd-mailx, mailutils)')
+            [CompletionResult]::new('install-mta', 'install-mta', [CompletionResultType]::ParameterValue, 'Make this binary the system''s MTA: sendmail, mail and mailx as symbolic links to it')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Send every message file in a directory over one connection')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
@@ -182,6 +184,16 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
         'smtpsend;sendmail' {
             break
         }
+        'smtpsend;mail' {
+            break
+        }
+        'smtpsend;install-mta' {
+            [CompletionResult]::new('--root', '--root', [CompletionResultType]::ParameterName, 'Create the links below this directory instead of / (for packages and tests)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the links that would be created, and create none')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'smtpsend;batch' {
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'An account from the configuration file')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
@@ -270,6 +282,8 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
             [CompletionResult]::new('config', 'config', [CompletionResultType]::ParameterValue, 'Show or import configuration')
             [CompletionResult]::new('sendmail', 'sendmail', [CompletionResultType]::ParameterValue, 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does')
+            [CompletionResult]::new('mail', 'mail', [CompletionResultType]::ParameterValue, 'Send the body on standard input as `mail -s SUBJECT ADDR...` does (bsd-mailx, mailutils)')
+            [CompletionResult]::new('install-mta', 'install-mta', [CompletionResultType]::ParameterValue, 'Make this binary the system''s MTA: sendmail, mail and mailx as symbolic links to it')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Send every message file in a directory over one connection')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
@@ -297,6 +311,12 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;help;sendmail' {
+            break
+        }
+        'smtpsend;help;mail' {
+            break
+        }
+        'smtpsend;help;install-mta' {
             break
         }
         'smtpsend;help;batch' {

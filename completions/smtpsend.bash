@@ -31,11 +31,17 @@ _smtpsend() {
             smtpsend,help)
                 cmd="smtpsend__subcmd__help"
                 ;;
+            smtpsend,install-mta)
+                cmd="smtpsend__subcmd__install__subcmd__mta"
+                ;;
             smtpsend,login)
                 cmd="smtpsend__subcmd__login"
                 ;;
             smtpsend,logout)
                 cmd="smtpsend__subcmd__logout"
+                ;;
+            smtpsend,mail)
+                cmd="smtpsend__subcmd__mail"
                 ;;
             smtpsend,queue)
                 cmd="smtpsend__subcmd__queue"
@@ -76,11 +82,17 @@ _smtpsend() {
             smtpsend__subcmd__help,help)
                 cmd="smtpsend__subcmd__help__subcmd__help"
                 ;;
+            smtpsend__subcmd__help,install-mta)
+                cmd="smtpsend__subcmd__help__subcmd__install__subcmd__mta"
+                ;;
             smtpsend__subcmd__help,login)
                 cmd="smtpsend__subcmd__help__subcmd__login"
                 ;;
             smtpsend__subcmd__help,logout)
                 cmd="smtpsend__subcmd__help__subcmd__logout"
+                ;;
+            smtpsend__subcmd__help,mail)
+                cmd="smtpsend__subcmd__help__subcmd__mail"
                 ;;
             smtpsend__subcmd__help,queue)
                 cmd="smtpsend__subcmd__help__subcmd__queue"
@@ -143,7 +155,7 @@ _smtpsend() {
 
     case "${cmd}" in
         smtpsend)
-            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --queue --retry --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version login logout check config sendmail batch queue completions help"
+            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --queue --retry --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version login logout check config sendmail mail install-mta batch queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -709,7 +721,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help)
-            opts="login logout check config sendmail batch queue completions help"
+            opts="login logout check config sendmail mail install-mta batch queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -820,6 +832,20 @@ _smtpsend() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smtpsend__subcmd__help__subcmd__install__subcmd__mta)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smtpsend__subcmd__help__subcmd__login)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -835,6 +861,20 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help__subcmd__logout)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__mail)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -925,6 +965,27 @@ _smtpsend() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__install__subcmd__mta)
+            opts="-h --root --dry-run --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --root)
+                    COMPREPLY=()
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o plusdirs
+                    fi
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1085,6 +1146,20 @@ _smtpsend() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__mail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

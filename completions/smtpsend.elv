@@ -68,6 +68,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
             cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+            cand mail 'Send the body on standard input as `mail -s SUBJECT ADDR...` does (bsd-mailx, mailutils)'
+            cand install-mta 'Make this binary the system''s MTA: sendmail, mail and mailx as symbolic links to it'
             cand batch 'Send every message file in a directory over one connection'
             cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
             cand completions 'Print a shell completion script to standard output'
@@ -167,6 +169,14 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         }
         &'smtpsend;sendmail'= {
         }
+        &'smtpsend;mail'= {
+        }
+        &'smtpsend;install-mta'= {
+            cand --root 'Create the links below this directory instead of / (for packages and tests)'
+            cand --dry-run 'Print the links that would be created, and create none'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'smtpsend;batch'= {
             cand --account 'An account from the configuration file'
             cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
@@ -242,6 +252,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
             cand config 'Show or import configuration'
             cand sendmail 'Read a complete message on standard input and send it, as /usr/sbin/sendmail does'
+            cand mail 'Send the body on standard input as `mail -s SUBJECT ADDR...` does (bsd-mailx, mailutils)'
+            cand install-mta 'Make this binary the system''s MTA: sendmail, mail and mailx as symbolic links to it'
             cand batch 'Send every message file in a directory over one connection'
             cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
             cand completions 'Print a shell completion script to standard output'
@@ -262,6 +274,10 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         &'smtpsend;help;config;import-msmtprc'= {
         }
         &'smtpsend;help;sendmail'= {
+        }
+        &'smtpsend;help;mail'= {
+        }
+        &'smtpsend;help;install-mta'= {
         }
         &'smtpsend;help;batch'= {
         }

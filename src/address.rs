@@ -64,7 +64,8 @@ pub fn parse_list(input: &str, what: &str) -> Result<Vec<Mailbox>, Error> {
         .collect()
 }
 
-fn split_list(input: &str) -> Vec<&str> {
+/// The items of a comma-separated list; commas inside quotes or angle brackets do not split.
+pub fn split_list(input: &str) -> Vec<&str> {
     let mut items = Vec::new();
     let (mut start, mut in_quotes, mut in_angle, mut escaped) = (0, false, false, false);
     for (at, c) in input.char_indices() {

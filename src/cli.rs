@@ -86,14 +86,39 @@ pub enum Command {
     /// is changed.
     #[command(disable_help_flag = true)]
     Sendmail {
-        /// sendmail's flags and the recipients.
-        #[arg(
-            value_name = "ARGS",
-            trailing_var_arg = true,
-            allow_hyphen_values = true,
-            num_args = 0..
-        )]
-        args: Vec<OsString>,
+        #[command(flatten)]
+        args: HandParsed,
+    },
+    /// Send the body on standard input as `mail -s SUBJECT ADDR...` does (bsd-mailx, mailutils).
+    ///
+    /// This is also what runs when the binary is called `mail` or `mailx` (a symlink), so
+    /// smartd, Nagios, Icinga 2, fail2ban and unattended-upgrades send through smtpsend. It only
+    /// sends: with no ADDR it is a usage error. Honoured: -s SUBJECT, -c ADDR and -b ADDR
+    /// (comma-separated lists; Bcc stays out of the message), -r FROM (`addr` or `Name <addr>`:
+    /// the From and the envelope sender), -a ARG (an existing file is attached; `Name: value`
+    /// is a header field, From included), -E (an empty body is not sent), -v. Accepted and
+    /// ignored: -n -i -d -N. The long options of `smtpsend sendmail` may follow. The message
+    /// goes through sendmail mode, which adds From, Date and Message-ID and completes local
+    /// names such as `root`. A lone dot ends the body only when typed at a terminal.
+    #[command(disable_help_flag = true)]
+    Mail {
+        #[command(flatten)]
+        args: HandParsed,
+    },
+    /// Make this binary the system's MTA: sendmail, mail and mailx as symbolic links to it.
+    ///
+    /// Creates /usr/sbin/sendmail, /usr/lib/sendmail, /usr/bin/mail and /usr/bin/mailx, and
+    /// their missing directories. A link that already leads to this binary is left as it is.
+    /// Anything else at one of those paths (another MTA's file, an alternatives link) belongs to
+    /// another program: then nothing is created, each such path is named, and the exit status
+    /// is 73.
+    InstallMta {
+        /// Create the links below this directory instead of / (for packages and tests).
+        #[arg(long, value_name = "DIR", value_hint = ValueHint::DirPath)]
+        root: Option<PathBuf>,
+        /// Print the links that would be created, and create none.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Send every message file in a directory over one connection.
     ///
@@ -250,6 +275,20 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+/// The words after `sendmail` or `mail`, parsed by hand: their flags do not follow clap's
+/// grammar (`-oi`, `-FCronDaemon`, `-sSubject`).
+#[derive(Debug, Args)]
+pub struct HandParsed {
+    /// The flags and the recipients.
+    #[arg(
+        value_name = "ARGS",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        num_args = 0..
+    )]
+    pub words: Vec<OsString>,
 }
 
 /// The main command's long options that `sendmail` accepts after its own flags (and `batch`

@@ -20,7 +20,7 @@ use mail_builder::mime::MimePart;
 use crate::address::Mailbox;
 use crate::clock;
 use crate::content::{Content, crlf_line_endings};
-use crate::error::{Error, Kind};
+use crate::error::{Error, Kind, io_reason};
 
 /// Where a body comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,15 +281,53 @@ pub fn build(spec: &MessageSpec, contents: &Contents, message_id: &str) -> Resul
             "<{}>",
             message_id.trim_start_matches('<').trim_end_matches('>')
         ),
-        content: Content::with_base64_files(
-            bytes,
-            &placeholders
-                .into_iter()
-                .zip(&contents.attachments)
-                .map(|(placeholder, a)| (placeholder, a.path.clone(), a.size))
-                .collect::<Vec<_>>(),
-        ),
+        content: spliced(bytes, placeholders, &contents.attachments),
     })
+}
+
+/// The body of a message whose header fields another writes (the mailx personality): its
+/// Content-* fields, a blank line and the content. A text that is UTF-8 is text/plain as in
+/// any message built here; other bytes go as they are, labelled `charset=unknown-8bit`
+/// (RFC 1428) and 8bit, since their charset is not known here either. Attachments make it
+/// multipart/mixed; they are read whole, for the caller wants the bytes.
+pub fn body_with_attachments(text: &[u8], attachments: &[PathBuf]) -> Result<Vec<u8>, Error> {
+    let attachments = attachments
+        .iter()
+        .map(|path| read_attachment(path))
+        .collect::<Result<Vec<_>, _>>()?;
+    let text = match std::str::from_utf8(text) {
+        Ok(text) if !text.contains('\0') => {
+            MimePart::new(utf8_type("text/plain"), canonical_text(text))
+        }
+        _ => MimePart::new(
+            ContentType::new("text/plain").attribute("charset", "unknown-8bit"),
+            crlf_line_endings(text),
+        )
+        .transfer_encoding("8bit"),
+    };
+    let placeholders: Vec<String> = (0..attachments.len()).map(placeholder).collect();
+    let mut bytes = Vec::new();
+    with_attachments(Some(text), &attachments, &placeholders).write_part(&mut bytes);
+    let mut out = Vec::with_capacity(bytes.len());
+    spliced(bytes, placeholders, &attachments)
+        .write_to(&mut out)
+        .map_err(|err| {
+            Error::new(
+                Kind::NoInput,
+                format!("cannot read an attachment: {}", io_reason(&err)),
+            )
+        })?;
+    Ok(out)
+}
+
+/// The bytes of a message with each attachment's base64 where its placeholder stands.
+fn spliced(bytes: Vec<u8>, placeholders: Vec<String>, attachments: &[Attachment]) -> Content {
+    let files: Vec<_> = placeholders
+        .into_iter()
+        .zip(attachments)
+        .map(|(placeholder, a)| (placeholder, a.path.clone(), a.size))
+        .collect();
+    Content::with_base64_files(bytes, &files)
 }
 
 fn mime_address(mailbox: &Mailbox) -> MimeAddress<'static> {
@@ -326,14 +364,22 @@ fn body_part(contents: &Contents, placeholders: &[String]) -> MimePart<'static> 
         (Some(text), Some(html)) => Some(MimePart::new("multipart/alternative", vec![text, html])),
         (text, html) => text.or(html),
     };
-    if contents.attachments.is_empty() {
+    with_attachments(readable, &contents.attachments, placeholders)
+}
+
+/// The readable part alone, or in multipart/mixed with the attachments after it.
+fn with_attachments(
+    readable: Option<MimePart<'static>>,
+    attachments: &[Attachment],
+    placeholders: &[String],
+) -> MimePart<'static> {
+    if attachments.is_empty() {
         return readable.unwrap_or_else(|| MimePart::new(utf8_type("text/plain"), ""));
     }
     let parts = readable
         .into_iter()
         .chain(
-            contents
-                .attachments
+            attachments
                 .iter()
                 .zip(placeholders)
                 .map(|(attachment, placeholder)| attachment_part(attachment, placeholder)),

@@ -20,7 +20,8 @@ pub enum Kind {
     /// 70: a bug in smtpsend.
     Internal,
     /// 73: a file or directory smtpsend must write cannot be created, or is not safe to use
-    /// (the outbox a symbolic link, or writable by others).
+    /// (the outbox a symbolic link, or writable by others), or `install-mta` finds another
+    /// program's file where a link would go.
     CantCreate,
     /// 74: reading or writing a local file failed: a full disk, an I/O error.
     IoError,
@@ -115,10 +116,12 @@ pub const EXIT_STATUSES: [ExitStatus; 13] = [
     },
     ExitStatus {
         kind: Some(Kind::CantCreate),
-        brief: "outbox cannot be created or is unsafe",
+        brief: "outbox or link cannot be created",
         meaning: "The outbox cannot be created, or is not safe to use: a symbolic link, a \
                   directory of another user, or one that others may write to. A message that \
-                  was to be queued was not kept; the error names the directory.",
+                  was to be queued was not kept; the error names the directory. Or \
+                  `install-mta` found another program's file where a link would go, and \
+                  created nothing.",
     },
     ExitStatus {
         kind: Some(Kind::IoError),

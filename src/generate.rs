@@ -189,6 +189,14 @@ mod tests {
             include_str!("../man/sections/smtpsend-config-import-msmtprc.roff"),
         ),
         (
+            "smtpsend-mail",
+            include_str!("../man/sections/smtpsend-mail.roff"),
+        ),
+        (
+            "smtpsend-install-mta",
+            include_str!("../man/sections/smtpsend-install-mta.roff"),
+        ),
+        (
             "smtpsend-batch",
             include_str!("../man/sections/smtpsend-batch.roff"),
         ),

@@ -15,6 +15,7 @@ mod dirs;
 mod error;
 mod files;
 mod generate;
+mod mailx;
 mod outbox;
 mod report;
 mod route;
@@ -41,6 +42,9 @@ fn main() -> ExitCode {
     let argv0 = argv.first().cloned().unwrap_or_default();
     if sendmail::invoked_as_sendmail(&argv0) {
         return finish(commands::sendmail::run(&argv[1..], &environment()));
+    }
+    if mailx::invoked_as_mailx(&argv0) {
+        return finish(commands::mail::run(&argv[1..], &environment()));
     }
     generate::complete_dynamically(); // SMTPSEND_COMPLETE=SHELL: print completions, exit
     let cli = match Cli::try_parse_from(&argv) {
@@ -73,7 +77,11 @@ fn main() -> ExitCode {
         Some(Command::Login(args)) => login::login(args, &env),
         Some(Command::Logout(args)) => login::logout(args, &env),
         Some(Command::Check(args)) => check::run(args, &env),
-        Some(Command::Sendmail { args }) => commands::sendmail::run(args, &env),
+        Some(Command::Sendmail { args }) => commands::sendmail::run(&args.words, &env),
+        Some(Command::Mail { args }) => commands::mail::run(&args.words, &env),
+        Some(Command::InstallMta { root, dry_run }) => {
+            commands::install_mta::run(root.as_deref(), *dry_run)
+        }
         Some(Command::Batch { dir, options }) => commands::batch::run(dir, options, &env),
         Some(Command::Queue(QueueCommand::List)) => queue::list(&env),
         Some(Command::Queue(QueueCommand::Show { id })) => queue::show(id, &env),

@@ -4,7 +4,9 @@
 pub mod batch;
 pub mod check;
 pub mod config;
+pub mod install_mta;
 pub mod login;
+pub mod mail;
 pub mod queue;
 pub mod send;
 pub mod sendmail;

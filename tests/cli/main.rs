@@ -4,6 +4,8 @@
 mod accounts;
 mod container;
 mod faults;
+mod install_mta;
+mod mail;
 mod oauth2;
 mod queue;
 mod send;

@@ -6,7 +6,7 @@ use std::process::Command;
 use crate::support::*;
 
 /// A sandbox whose default account points at `server`, with an aliases file.
-fn configured(server: &MailServer) -> Sandbox {
+pub fn configured(server: &MailServer) -> Sandbox {
     let sandbox = Sandbox::new();
     let aliases = sandbox.write(
         "aliases",
