@@ -17,6 +17,7 @@ mod files;
 mod generate;
 mod mailx;
 mod outbox;
+mod relay;
 mod report;
 mod route;
 mod sendmail;

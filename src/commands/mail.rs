@@ -8,17 +8,16 @@ use std::ffi::OsString;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, SendmailOptions};
-use crate::commands::sendmail::Relay;
 use crate::config;
 use crate::error::{Error, Kind};
 use crate::mailx;
+use crate::relay::Relay;
 use crate::sendmail::{self, Invocation};
 use crate::settings::Environment;
 
 /// The entry point for `smtpsend mail ARGS` and for a binary called `mail` or `mailx`.
 pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
-    let args = sendmail::utf8_arguments(args)
-        .map_err(|err| Error::usage(err.message.replacen("sendmail:", "mail:", 1)))?;
+    let args = sendmail::utf8_arguments("mail", args)?;
     let request = mailx::parse_flags(&args)?;
     if request.help {
         let mut command = Cli::command();
@@ -40,8 +39,8 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
     if env.stdin_is_terminal && env.stderr_is_terminal {
         eprintln!("Type the message; end it with a line holding a lone dot, or with Ctrl-D.");
     }
-    let body =
-        mailx::read_body(&mut std::io::stdin().lock(), env.stdin_is_terminal).map_err(|err| {
+    let body = sendmail::read_message(&mut std::io::stdin().lock(), env.stdin_is_terminal)
+        .map_err(|err| {
             Error::new(
                 Kind::NoInput,
                 format!("cannot read the body from standard input: {err}"),

@@ -7,22 +7,17 @@ use std::ffi::OsString;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{self, SendmailOptions};
-use crate::compose::{Composed, Envelope};
-use crate::config::{self, Config};
-use crate::delivery_log;
+use crate::compose::Envelope;
+use crate::config;
 use crate::error::{Error, Kind};
-use crate::outbox::{self, policy};
-use crate::report;
-use crate::route::{self, session_options};
-use crate::sendmail::{self, Invocation};
+use crate::relay::{Outcome, Relay};
+use crate::sendmail;
 use crate::settings::Environment;
-use crate::submit::Transcript;
-use crate::submit::{self, Delivery, Step};
 use crate::terminal::outln;
 
 /// The entry point for `smtpsend sendmail ARGS` and for a binary called `sendmail`.
 pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
-    let args = sendmail::utf8_arguments(args)?;
+    let args = sendmail::utf8_arguments("sendmail", args)?;
     let invocation = sendmail::parse_flags(&args)?;
     if invocation.version {
         outln!(
@@ -80,85 +75,6 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
     relay.deliver(&input)
 }
 
-/// One message handed to sendmail mode, with its flags and options: what a binary called
-/// `sendmail`, `smtpsend sendmail` and the mailx personality share.
-pub struct Relay<'a> {
-    pub invocation: &'a Invocation,
-    pub options: &'a SendmailOptions,
-    pub config: Option<&'a Config>,
-    pub env: &'a Environment<'a>,
-}
-
-impl Relay<'_> {
-    /// Sends one whole message (or keeps it in the outbox) and reports as sendmail does: by
-    /// exit status, and with --json by one JSON object.
-    pub fn deliver(&self, message: &[u8]) -> Result<(), Error> {
-        let (composed, delivery, outcome) = self.relay(message, None)?;
-        let error = match outcome {
-            Outcome::Sent => None,
-            Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
-        };
-        if self.options.json {
-            report::print_delivery_json(&delivery, &composed, None, error.as_ref());
-        }
-        match error {
-            Some(error) => Err(error),
-            None => Ok(()),
-        }
-    }
-
-    /// The caller of sendmail cannot retry: a message the server cannot take now waits in the
-    /// outbox unless the account says queue = "never".
-    fn relay(
-        &self,
-        raw: &[u8],
-        envelope: Option<&Envelope>,
-    ) -> Result<(Composed, Delivery, Outcome), Error> {
-        let (composed, server) = sendmail::prepare(
-            raw,
-            envelope,
-            self.invocation,
-            self.options,
-            self.config,
-            self.env,
-        )?;
-        let verbose = self.invocation.verbose || self.options.verbose;
-        let mut transcript = Transcript::new(verbose);
-        let delivery = match session_options(&server, &mut transcript) {
-            Ok(options) => submit::submit(&composed, &options, &mut transcript),
-            // Credentials out of reach for now (a token endpoint that does not answer):
-            // queued like any temporary failure.
-            Err(error) if error.kind == Kind::Temporary => {
-                Delivery::not_attempted(&server.endpoint, Step::Credentials, error)
-            }
-            Err(error) => return Err(error),
-        };
-        let outcome = match &delivery.failure {
-            None => Outcome::Sent,
-            Some((_, error)) if server.queue != Some(false) && policy::should_queue(&delivery) => {
-                let route = route::kept(&server, &self.options.connection);
-                match outbox::keep_failed(self.env.var, &composed, &delivery, error, route) {
-                    Ok(queued) => Outcome::Queued(queued.report(error)),
-                    Err(not_kept) => Outcome::Failed(not_kept),
-                }
-            }
-            Some((_, error)) => Outcome::Failed(error.clone()),
-        };
-        let error = match &outcome {
-            Outcome::Sent => None,
-            Outcome::Queued(error) | Outcome::Failed(error) => Some(error),
-        };
-        delivery_log::note(
-            server.log.as_ref(),
-            server.account.as_deref(),
-            &composed,
-            &delivery,
-            error,
-        );
-        Ok((composed, delivery, outcome))
-    }
-}
-
 /// `--help`: what `smtpsend help sendmail` prints, since SendmailOptions knows only the long
 /// options and not sendmail's own flags.
 fn print_help() {
@@ -170,14 +86,6 @@ fn print_help() {
         // As `main` does with clap's own help: a closed standard output is not worth a status.
         let _ = sendmail.print_long_help();
     }
-}
-
-/// What became of a message handed to sendmail mode.
-enum Outcome {
-    Sent,
-    /// Kept in the outbox; the error says where.
-    Queued(Error),
-    Failed(Error),
 }
 
 fn first_line(text: &str) -> &str {

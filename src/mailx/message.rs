@@ -2,8 +2,6 @@
 //! the attachments (`compose::body_with_attachments`). No From unless `-a From:` gives one, no
 //! Bcc, no Date or Message-ID: the intake adds what is missing and keeps Bcc in the envelope.
 
-use std::io::{self, BufRead};
-
 use mail_builder::headers::Header;
 use mail_builder::headers::address::Address as MimeAddress;
 use mail_builder::headers::raw::Raw;
@@ -13,7 +11,6 @@ use super::flags::Mailx;
 use crate::address::{Mailbox, parse_mailbox, split_list};
 use crate::compose;
 use crate::error::Error;
-use crate::sendmail::until_lone_dot;
 use crate::settings::reject_line_breaks;
 
 /// What `build` made: the message, and the envelope the flags give it.
@@ -26,26 +23,6 @@ pub struct Message {
     pub sender: Option<String>,
     /// -r's display name.
     pub full_name: Option<String>,
-}
-
-/// The body as mailx reads it: all of standard input from a pipe, where a line with a lone dot
-/// is text like any other; typed at a terminal, up to such a line (or the end of input).
-pub fn read_body(input: &mut impl BufRead, at_a_terminal: bool) -> io::Result<Vec<u8>> {
-    let mut body = Vec::new();
-    if !at_a_terminal {
-        input.read_to_end(&mut body)?;
-        return Ok(body);
-    }
-    loop {
-        let start = body.len();
-        if input.read_until(b'\n', &mut body)? == 0 {
-            return Ok(body);
-        }
-        if until_lone_dot(&body[start..], false).is_empty() {
-            body.truncate(start);
-            return Ok(body);
-        }
-    }
 }
 
 /// Builds the message of `mailx` with `body`, reading the attachments.
@@ -346,18 +323,5 @@ mod tests {
         }
         let parsed = MessageParser::default().parse(&message.bytes).unwrap();
         assert_eq!(parsed.to().unwrap().iter().count(), 8);
-    }
-
-    #[test]
-    fn a_lone_dot_ends_the_body_only_at_a_terminal() {
-        let input = b"line one\n.\nafter the dot\n";
-        let read = |terminal| read_body(&mut &input[..], terminal).unwrap();
-        assert_eq!(read(false), input);
-        assert_eq!(read(true), b"line one\n");
-        assert_eq!(
-            read_body(&mut &b"no end"[..], true).unwrap(),
-            b"no end",
-            "the end of input ends it too"
-        );
     }
 }

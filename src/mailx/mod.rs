@@ -14,7 +14,7 @@ mod flags;
 mod message;
 
 pub use flags::parse_flags;
-pub use message::{build, read_body};
+pub use message::build;
 
 /// Whether the binary was started under the name `mail` or `mailx` (a symlink).
 pub fn invoked_as_mailx(argv0: &OsStr) -> bool {

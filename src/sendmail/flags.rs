@@ -39,13 +39,14 @@ pub struct Invocation {
 /// Flags that take an argument, attached (`-fme@x`) or as the next word (`-f me@x`).
 const WITH_ARGUMENT: &str = "frFNRVoOBhL";
 
-/// sendmail's arguments as text: one that is not UTF-8 is a usage error.
-pub fn utf8_arguments(args: &[OsString]) -> Result<Vec<String>, Error> {
+/// The arguments of `program` (sendmail, mail) as text: one that is not UTF-8 is a usage
+/// error naming it.
+pub fn utf8_arguments(program: &str, args: &[OsString]) -> Result<Vec<String>, Error> {
     args.iter()
         .map(|arg| {
-            arg.to_str()
-                .map(str::to_string)
-                .ok_or_else(|| Error::usage(format!("sendmail: the argument {arg:?} is not UTF-8")))
+            arg.to_str().map(str::to_string).ok_or_else(|| {
+                Error::usage(format!("{program}: the argument {arg:?} is not UTF-8"))
+            })
         })
         .collect()
 }
@@ -308,9 +309,9 @@ mod tests {
             OsString::from("-t"),
             OsString::from_vec(b"a\xff@x.org".to_vec()),
         ];
-        let err = utf8_arguments(&args).unwrap_err();
+        let err = utf8_arguments("sendmail", &args).unwrap_err();
         assert_eq!(err.exit_code(), 64);
         assert!(err.message.contains("not UTF-8"), "{}", err.message);
-        assert_eq!(utf8_arguments(&args[..1]).unwrap(), ["-t"]);
+        assert_eq!(utf8_arguments("sendmail", &args[..1]).unwrap(), ["-t"]);
     }
 }
