@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_smtpsend_global_optspecs
-    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial queue retry= config= server= host= port= tls= ca-file= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run h/help V/version
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial queue retry= config= server= host= port= tls= ca-file= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run= h/help V/version
 end
 
 function __fish_smtpsend_needs_command
@@ -55,12 +55,14 @@ login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
 oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Show what would be sent, and connect to nothing' -r -f -a "auto\t'Readable on a terminal, raw elsewhere'
+readable\t'The envelope, the decoded header, the text, a line per attachment'
+raw\t'The exact bytes that would be sent'"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l allow-partial -d 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l queue -d 'On a temporary failure, keep the message in the outbox for `smtpsend queue flush`'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s q -l quiet -d 'Print nothing on success'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l json -d 'Print one JSON object on standard output: each recipient\'s reply, the final reply, TLS, timings'
-complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Print the exact message that would be sent, and connect to nothing'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s V -l version -d 'Print version'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -a "login" -d 'Store an account\'s password in the OS keyring, after checking it with the server'

@@ -563,9 +563,21 @@ pub struct SendArgs {
     #[arg(long, help_heading = "Output")]
     pub json: bool,
 
-    /// Print the exact message that would be sent, and connect to nothing.
-    #[arg(long, conflicts_with = "json", help_heading = "Output")]
-    pub dry_run: bool,
+    /// Show what would be sent, and connect to nothing.
+    ///
+    /// On a terminal: the envelope (every RCPT TO, Bcc included), the header decoded, the text
+    /// and one line per attachment. `--dry-run=raw`, and any output that is not a terminal, get
+    /// the exact bytes instead; `--dry-run=readable` the readable form anywhere.
+    #[arg(
+        long,
+        value_name = "FORM",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "auto",
+        conflicts_with = "json",
+        help_heading = "Output"
+    )]
+    pub dry_run: Option<DryRun>,
 }
 
 /// The connection settings the environment alone gives (SMTPSEND_USER, SMTPSEND_CA_FILE, ...),
@@ -637,6 +649,17 @@ fn find_argument<'c>(command: &'c clap::Command, long: &str) -> Option<&'c clap:
                 .get_subcommands()
                 .find_map(|sub| find_argument(sub, long))
         })
+}
+
+/// What `--dry-run` shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DryRun {
+    /// Readable on a terminal, raw elsewhere.
+    Auto,
+    /// The envelope, the decoded header, the text, a line per attachment.
+    Readable,
+    /// The exact bytes that would be sent.
+    Raw,
 }
 
 /// What `--account` and the ACCOUNT arguments complete to: the accounts of the configuration

@@ -112,14 +112,18 @@ pub struct Contents {
 
 /// Reads every input the spec names and builds the message.
 pub fn compose(spec: &MessageSpec) -> Result<Composed, Error> {
-    let contents = read_contents(spec)?;
+    build_from(spec, &read_contents(spec)?)
+}
+
+/// The message of inputs already read, with the Message-ID `-H` gave or a new one.
+pub fn build_from(spec: &MessageSpec, contents: &Contents) -> Result<Composed, Error> {
     let message_id = spec
         .headers
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case("Message-ID"))
         .map(|h| h.value.clone())
         .unwrap_or_else(|| new_message_id(spec.from.domain()));
-    build(spec, &contents, &message_id)
+    build(spec, contents, &message_id)
 }
 
 /// Reads bodies and attachments. Every file is read before anything connects anywhere, so a

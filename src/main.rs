@@ -17,6 +17,7 @@ mod files;
 mod generate;
 mod mailx;
 mod outbox;
+mod preview;
 mod relay;
 mod report;
 mod route;
@@ -112,6 +113,7 @@ fn environment() -> Environment<'static> {
     Environment {
         var: &|key: &str| std::env::var(key).ok(),
         stdin_is_terminal: std::io::stdin().is_terminal(),
+        stdout_is_terminal: std::io::stdout().is_terminal(),
         stderr_is_terminal,
         can_prompt: stderr_is_terminal,
     }

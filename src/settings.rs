@@ -29,7 +29,6 @@ pub struct Settings {
     /// Absent only with --dry-run, which connects to nothing.
     pub server: Option<ServerSettings>,
     pub output: Output,
-    pub dry_run: bool,
     /// Said on standard error before anything is sent.
     pub warnings: Vec<String>,
 }
@@ -79,6 +78,7 @@ impl Output {
 pub struct Environment<'a> {
     pub var: &'a dyn Fn(&str) -> Option<String>,
     pub stdin_is_terminal: bool,
+    pub stdout_is_terminal: bool,
     pub stderr_is_terminal: bool,
     /// A password can be asked for: there is a terminal to ask on.
     pub can_prompt: bool,
@@ -98,7 +98,7 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
     let mut warnings = Vec::new();
     let server = match (
         server_endpoint(&args.connection, account, env)?,
-        args.dry_run,
+        args.dry_run.is_some(),
     ) {
         (Some(endpoint), _) => {
             if endpoint.security == Security::Plain && !is_loopback(&endpoint.host) {
@@ -132,7 +132,6 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
         message,
         server,
         output,
-        dry_run: args.dry_run,
         warnings,
     })
 }
@@ -615,6 +614,7 @@ mod tests {
             &Environment {
                 var: &lookup,
                 stdin_is_terminal: false,
+                stdout_is_terminal: false,
                 stderr_is_terminal: false,
                 can_prompt: false,
             },

@@ -5,11 +5,12 @@
 use std::io::Write;
 use std::time::Duration;
 
-use crate::cli::SendArgs;
+use crate::cli::{DryRun, SendArgs};
 use crate::compose::{self, BodySource, Composed};
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::outbox::{self, Outbox, policy};
+use crate::preview;
 use crate::report::{self, JsonSubject};
 use crate::route;
 use crate::settings::{self, Environment, Output, Settings};
@@ -27,23 +28,39 @@ pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
             .iter()
             .for_each(|w| terminal::print_warning(w));
     }
+    if let Some(form) = args.dry_run {
+        return dry_run(&settings, form, env);
+    }
     let message =
         compose::compose(&settings.message).map_err(|e| json_failure(json, Step::Compose, e))?;
-    if settings.dry_run {
-        // Only reading a file can fail: `Stdout` keeps its own failures for `main`.
-        let mut stdout = std::io::BufWriter::new(terminal::Stdout);
-        return message
-            .content
-            .write_to(&mut stdout)
-            .and_then(|()| stdout.flush())
-            .map_err(|err| {
-                Error::new(
-                    Kind::IoError,
-                    format!("reading the message: {}", io_reason(&err)),
-                )
-            });
-    }
     deliver(args, &settings, &message, env)
+}
+
+/// `--dry-run`: the message shown, readable for a person or as its exact bytes.
+fn dry_run(settings: &Settings, form: DryRun, env: &Environment) -> Result<(), Error> {
+    let contents = compose::read_contents(&settings.message)?;
+    let message = compose::build_from(&settings.message, &contents)?;
+    let readable = match form {
+        DryRun::Auto => env.stdout_is_terminal,
+        DryRun::Readable => true,
+        DryRun::Raw => false,
+    };
+    if readable {
+        outln!("{}", preview::render(&message, &contents).trim_end());
+        return Ok(());
+    }
+    // Only reading a file can fail: `Stdout` keeps its own failures for `main`.
+    let mut stdout = std::io::BufWriter::new(terminal::Stdout);
+    message
+        .content
+        .write_to(&mut stdout)
+        .and_then(|()| stdout.flush())
+        .map_err(|err| {
+            Error::new(
+                Kind::IoError,
+                format!("reading the message: {}", io_reason(&err)),
+            )
+        })
 }
 
 fn deliver(

@@ -620,6 +620,7 @@ mod tests {
                 let env = Environment {
                     var: &|_| None,
                     stdin_is_terminal: false,
+                    stdout_is_terminal: false,
                     stderr_is_terminal: false,
                     can_prompt: false,
                 };

@@ -888,3 +888,56 @@ fn an_argument_that_is_not_utf8_is_named_but_a_file_name_may_be_any_bytes() {
         .unwrap();
     assert_eq!(message.attachment(0).unwrap().contents(), [1u8, 2, 3]);
 }
+
+// Issue 14: a dry run a person can read; the exact bytes for a pipe or `--dry-run=raw`.
+#[test]
+fn a_dry_run_shows_the_envelope_header_text_and_attachments_readably() {
+    let sandbox = Sandbox::new();
+    let attachment = sandbox.write("photo.png", [0x89u8, b'P', b'N', b'G', 0, 1, 2, 3]);
+    let base = [
+        "-f",
+        "Zoë <zoe@example.org>",
+        "-t",
+        "bob@example.org",
+        "-b",
+        "hidden@example.org",
+        "-s",
+        "Grüße",
+        "-m",
+        "line one\nline two",
+    ];
+    let readable = run(sandbox
+        .command()
+        .args(["--dry-run=readable"])
+        .args(base)
+        .arg("-a")
+        .arg(&attachment));
+    readable.assert_code(0);
+    let shown = &readable.stdout;
+    assert!(
+        shown.starts_with(
+            "MAIL FROM:<zoe@example.org>\nRCPT TO:<bob@example.org>\nRCPT TO:<hidden@example.org>\n"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("\nSubject: Grüße\n"), "decoded: {shown}");
+    assert!(
+        shown.contains("\n--- text/plain\nline one\nline two\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("\n--- attachment photo.png, image/png, 8 bytes\n"),
+        "{shown}"
+    );
+    assert!(!shown.contains("=?utf-8?"), "{shown}");
+    // Not a terminal: `--dry-run` alone is the exact bytes, as `--dry-run=raw` is.
+    for form in ["--dry-run", "--dry-run=raw"] {
+        let raw = run(sandbox.command().arg(form).args(base));
+        raw.assert_code(0);
+        let message = mail_parser::MessageParser::default()
+            .parse(raw.stdout.as_bytes())
+            .unwrap();
+        assert_eq!(message.subject(), Some("Grüße"), "{form}");
+        assert!(raw.stdout.contains("\r\n"), "{form}: CRLF as sent");
+    }
+}
