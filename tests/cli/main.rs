@@ -2,6 +2,7 @@
 //! for faults; every test asserts on what the server received.
 
 mod accounts;
+mod downgrade;
 mod faults;
 mod oauth2;
 mod queue;
