@@ -24,6 +24,16 @@ fn assert_seven_bit_in_short_lines(data: &[u8]) {
     );
 }
 
+/// `smtpsend sendmail --server smtp+plain://localhost:PORT ARGS`.
+fn sendmail_to(sandbox: &Sandbox, port: u16, args: &[&str]) -> std::process::Command {
+    let mut command = sandbox.command();
+    command
+        .args(["sendmail", "--server"])
+        .arg(format!("smtp+plain://localhost:{port}"))
+        .args(args);
+    command
+}
+
 fn mail_from(server: &ScriptedServer) -> String {
     server
         .heard()
@@ -49,11 +59,7 @@ fn sendmail_converts_a_cron_mail_for_a_server_without_8bitmime() {
     ]
     .concat();
     let run = run_with_stdin(
-        sandbox
-            .command()
-            .args(["sendmail", "--server"])
-            .arg(format!("smtp+plain://localhost:{}", server.port))
-            .args(["-f", "a@example.org", "-t"]),
+        &mut sendmail_to(&sandbox, server.port, &["-f", "a@example.org", "-t"]),
         Some(&input),
     );
     run.assert_code(0);
@@ -97,11 +103,7 @@ fn a_nul_in_the_body_sends_its_part_base64_even_with_8bitmime() {
     let body = "a\0b ✓\n".as_bytes();
     let input = [b"To: b@example.org\nSubject: nul\n\n".as_slice(), body].concat();
     let run = run_with_stdin(
-        sandbox
-            .command()
-            .args(["sendmail", "--server"])
-            .arg(format!("smtp+plain://localhost:{}", server.port))
-            .args(["-f", "a@example.org", "-t"]),
+        &mut sendmail_to(&sandbox, server.port, &["-f", "a@example.org", "-t"]),
         Some(&input),
     );
     run.assert_code(0);
@@ -175,11 +177,7 @@ fn utf8_in_a_name_is_encoded_but_not_in_an_address() {
     let server = ScriptedServer::start(happy(SEVEN_BIT_EHLO));
     let input = "From: Jörg Müller <a@example.org>\nTo: b@example.org\nSubject: Grüße\n\nhi\n";
     let run = run_with_stdin(
-        sandbox
-            .command()
-            .args(["sendmail", "--server"])
-            .arg(format!("smtp+plain://localhost:{}", server.port))
-            .arg("-t"),
+        &mut sendmail_to(&sandbox, server.port, &["-t"]),
         Some(input.as_bytes()),
     );
     run.assert_code(0);
@@ -195,11 +193,7 @@ fn utf8_in_a_name_is_encoded_but_not_in_an_address() {
     let server = ScriptedServer::start(script([greeted_with(SEVEN_BIT_EHLO), listen()]));
     let input = "From: a@example.org\nTo: b@example.org\nCc: jörg@example.de\n\nhi\n";
     let run = run_with_stdin(
-        sandbox
-            .command()
-            .args(["sendmail", "--server"])
-            .arg(format!("smtp+plain://localhost:{}", server.port))
-            .args(["b@example.org"]),
+        &mut sendmail_to(&sandbox, server.port, &["b@example.org"]),
         Some(input.as_bytes()),
     );
     run.assert_code(69);
