@@ -1,9 +1,11 @@
 //! Composing the message: read the bodies and attachments a `MessageSpec` names, then build the
 //! MIME message with mail-builder in a pure function.
 //!
-//! The result is always 7-bit clean apart from a non-ASCII address (which needs SMTPUTF8
-//! anyway): headers use encoded words, text bodies 7bit, quoted-printable or base64 as
-//! mail-builder judges best, attachments base64 so their bytes survive exactly. Every line
+//! The result is 7-bit clean apart from a non-ASCII address (which needs SMTPUTF8 anyway) and
+//! a body that is not UTF-8: headers use encoded words, text bodies 7bit, quoted-printable or
+//! base64 as mail-builder judges best, attachments base64 so their bytes survive exactly. A
+//! body in no charset we know goes as it is, 8bit, for the session to convert when the server
+//! lacks 8BITMIME (`content::downgrade`). Every line
 //! ends in CRLF, so the bytes `--dry-run` prints are the bytes that go on the wire.
 //! Nothing here touches the network or decides where the message goes.
 
@@ -21,6 +23,7 @@ use crate::address::Mailbox;
 use crate::clock;
 use crate::content::{Content, crlf_line_endings};
 use crate::error::{Error, Kind, io_reason};
+use crate::terminal::print_warning;
 
 /// Where a body comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,11 +105,29 @@ pub struct Attachment {
     pub size: u64,
 }
 
+/// A text body as read: UTF-8, or octets in a charset nobody said, sent as they are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyText {
+    Utf8(String),
+    /// Labelled charset=unknown-8bit (RFC 1428).
+    Unknown8bit(Vec<u8>),
+}
+
+impl BodyText {
+    /// The text for a person to read: bytes that are not UTF-8 as U+FFFD.
+    pub fn lossy(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            BodyText::Utf8(text) => text.as_str().into(),
+            BodyText::Unknown8bit(bytes) => String::from_utf8_lossy(bytes),
+        }
+    }
+}
+
 /// The inputs of a message once every file has been read.
 #[derive(Debug, Clone)]
 pub struct Contents {
-    pub text: Option<String>,
-    pub html: Option<String>,
+    pub text: Option<BodyText>,
+    pub html: Option<BodyText>,
     pub attachments: Vec<Attachment>,
 }
 
@@ -146,10 +167,10 @@ pub fn read_contents(spec: &MessageSpec) -> Result<Contents, Error> {
     })
 }
 
-fn read_body(source: &BodySource, what: &str) -> Result<Option<String>, Error> {
+fn read_body(source: &BodySource, what: &str) -> Result<Option<BodyText>, Error> {
     let bytes = match source {
         BodySource::None => return Ok(None),
-        BodySource::Text(text) => return Ok(Some(text.clone())),
+        BodySource::Text(text) => return Ok(Some(BodyText::Utf8(text.clone()))),
         BodySource::File(path) => {
             std::fs::read(path).map_err(|err| Error::unreadable(what, path, &err))?
         }
@@ -167,19 +188,25 @@ fn read_body(source: &BodySource, what: &str) -> Result<Option<String>, Error> {
             bytes
         }
     };
-    let not_text =
-        |problem: String| Error::bad_message(format!("{what} {problem}; send binary data with -a"));
     // A NUL may appear in neither 7bit nor 8bit data (RFC 2045 2.7, 2.8), and mail-builder
-    // would label such a text part 7bit; sendmail mode refuses it too.
+    // would label such a text part 7bit: a text body with one is no text.
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {
-        return Err(not_text(format!("contains a NUL byte at offset {offset}")));
+        return Err(Error::bad_message(format!(
+            "{what} contains a NUL byte at offset {offset}; send binary data with -a"
+        )));
     }
-    String::from_utf8(bytes).map(Some).map_err(|err| {
-        not_text(format!(
-            "is not UTF-8 text (invalid byte at offset {})",
-            err.utf8_error().valid_up_to()
-        ))
-    })
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(BodyText::Utf8(text))),
+        Err(err) => {
+            if std::io::stderr().is_terminal() {
+                print_warning(&format!(
+                    "the {what} is not UTF-8 (invalid byte at offset {}); it is sent as it is, as charset unknown-8bit",
+                    err.utf8_error().valid_up_to()
+                ));
+            }
+            Ok(Some(BodyText::Unknown8bit(err.into_bytes())))
+        }
+    }
 }
 
 fn read_attachment(path: &Path) -> Result<Attachment, Error> {
@@ -358,12 +385,12 @@ fn content_type(value: &str) -> ContentType<'static> {
 fn body_part(contents: &Contents, placeholders: &[String]) -> MimePart<'static> {
     let text = contents
         .text
-        .as_deref()
-        .map(|text| MimePart::new(utf8_type("text/plain"), canonical_text(text)));
+        .as_ref()
+        .map(|text| text_part("text/plain", text));
     let html = contents
         .html
-        .as_deref()
-        .map(|html| MimePart::new(utf8_type("text/html"), canonical_text(html)));
+        .as_ref()
+        .map(|html| text_part("text/html", html));
     let readable = match (text, html) {
         (Some(text), Some(html)) => Some(MimePart::new("multipart/alternative", vec![text, html])),
         (text, html) => text.or(html),
@@ -390,6 +417,19 @@ fn with_attachments(
         )
         .collect::<Vec<_>>();
     MimePart::new("multipart/mixed", parts)
+}
+
+/// A text part. One in no known charset carries its own Content-Transfer-Encoding, so
+/// mail-builder writes its octets as they are (with CRLF line endings).
+fn text_part(essence: &'static str, body: &BodyText) -> MimePart<'static> {
+    match body {
+        BodyText::Utf8(text) => MimePart::new(utf8_type(essence), canonical_text(text)),
+        BodyText::Unknown8bit(bytes) => MimePart::new(
+            ContentType::new(essence).attribute("charset", "unknown-8bit"),
+            crlf_line_endings(bytes),
+        )
+        .transfer_encoding("8bit"),
+    }
 }
 
 /// The text with CRLF line endings. Only CR and LF bytes change, so the text stays UTF-8.
@@ -475,7 +515,7 @@ mod tests {
 
     fn contents(text: &str) -> Contents {
         Contents {
-            text: Some(text.into()),
+            text: Some(BodyText::Utf8(text.into())),
             html: None,
             attachments: vec![],
         }
@@ -552,8 +592,8 @@ mod tests {
             }
         };
         let contents = Contents {
-            text: Some("see attached".into()),
-            html: Some("<p>see attached</p>".into()),
+            text: Some(BodyText::Utf8("see attached".into())),
+            html: Some(BodyText::Utf8("<p>see attached</p>".into())),
             attachments: vec![
                 attachment("file with spaces.bin", "application/octet-stream", &binary),
                 attachment(
@@ -632,6 +672,34 @@ mod tests {
             content_type_for(Path::new("blob"), &[0, 159, 146, 150]),
             "application/octet-stream"
         );
+    }
+
+    #[test]
+    fn a_body_that_is_not_utf8_goes_as_it_is_labelled_unknown_8bit() {
+        let contents = Contents {
+            text: Some(BodyText::Unknown8bit(b"caf\xe9\nline two\n".to_vec())),
+            html: None,
+            attachments: vec![],
+        };
+        let composed = build(&spec(), &contents, "<id@example.org>").unwrap();
+        let bytes = composed.content.to_vec();
+        assert!(
+            bytes.ends_with(b"\r\n\r\ncaf\xe9\r\nline two\r\n"),
+            "{}",
+            String::from_utf8_lossy(&bytes)
+        );
+        let message = parse(&bytes);
+        let part = &message.parts[0];
+        assert_eq!(
+            part.content_type().and_then(|ct| ct.attribute("charset")),
+            Some("unknown-8bit")
+        );
+        let raw = String::from_utf8_lossy(&bytes).to_ascii_lowercase();
+        assert_eq!(
+            raw.matches("content-transfer-encoding: 8bit\r\n").count(),
+            1
+        );
+        assert!(!composed.content.ascii().message && composed.content.ascii().header);
     }
 
     #[test]

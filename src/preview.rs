@@ -54,12 +54,12 @@ pub fn render(message: &Composed, contents: &Contents) -> String {
     }
     if let Some(text) = &contents.text {
         out.push_str("\n--- text/plain\n");
-        push_lines(&mut out, text);
+        push_lines(&mut out, &text.lossy());
     }
     if let Some(html) = &contents.html {
         out.push_str(&format!(
             "\n--- text/html alternative, {}\n",
-            size(html.len() as u64)
+            size(html.lossy().len() as u64)
         ));
     }
     for attachment in &contents.attachments {

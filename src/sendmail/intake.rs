@@ -302,21 +302,6 @@ fn split_header(message: &[u8]) -> Result<(&[u8], &[u8]), Error> {
     if message.is_empty() {
         return Err(Error::bad_message("sendmail: the message is empty"));
     }
-    if message.contains(&0) {
-        return Err(Error::bad_message(
-            "sendmail: the message contains a NUL byte",
-        ));
-    }
-    // RFC 5321 section 4.5.3.1.6: 1000 octets with the CRLF.
-    if let Some(long) = message
-        .split(|&b| b == b'\n')
-        .position(|line| line.strip_suffix(b"\r").unwrap_or(line).len() > 998)
-    {
-        return Err(Error::bad_message(format!(
-            "sendmail: line {} is longer than SMTP allows (998 octets); it cannot be sent as it is",
-            long + 1
-        )));
-    }
     let mut end = 0;
     for line in message.split_inclusive(|&b| b == b'\n') {
         let continuation = end > 0 && line.starts_with(b" ") || line.starts_with(b"\t");
@@ -326,6 +311,23 @@ fn split_header(message: &[u8]) -> Result<(&[u8], &[u8]), Error> {
         end += line.len();
     }
     let (header, rest) = message.split_at(end);
+    // A NUL or a long line in the body is converted when the message is sent (content::
+    // downgrade); in the header nothing can carry them.
+    if header.contains(&0) {
+        return Err(Error::bad_message(
+            "sendmail: the message contains a NUL byte in its header",
+        ));
+    }
+    // RFC 5321 section 4.5.3.1.6: 1000 octets with the CRLF.
+    if let Some(long) = header
+        .split(|&b| b == b'\n')
+        .position(|line| line.strip_suffix(b"\r").unwrap_or(line).len() > 998)
+    {
+        return Err(Error::bad_message(format!(
+            "sendmail: line {} is longer than SMTP allows (998 octets); it cannot be sent as it is",
+            long + 1
+        )));
+    }
     Ok((header, rest.strip_prefix(b"\r\n").unwrap_or(rest)))
 }
 
@@ -560,11 +562,19 @@ mod tests {
             split_header(b"Subject: a\0b\r\n").unwrap_err().exit_code(),
             65
         );
-        let line = |octets: usize| format!("Subject: x\r\n\r\n{}\r\n", "x".repeat(octets));
-        assert!(split_header(line(998).as_bytes()).is_ok());
-        let err = split_header(line(999).as_bytes()).unwrap_err();
+        let field = |octets: usize| format!("To: a@x.org\r\nSubject: {}\r\n", "x".repeat(octets));
+        assert!(split_header(field(989).as_bytes()).is_ok());
+        let err = split_header(field(990).as_bytes()).unwrap_err();
         assert_eq!(err.exit_code(), 65);
-        assert!(err.message.contains("line 3"), "{}", err.message);
+        assert!(err.message.contains("line 2"), "{}", err.message);
+    }
+
+    #[test]
+    fn nul_and_long_lines_in_the_body_are_left_to_the_downgrade() {
+        let line = |octets: usize| format!("Subject: x\r\n\r\n{}\r\n", "x".repeat(octets));
+        assert!(split_header(line(2000).as_bytes()).is_ok());
+        let (header, body) = split_header(b"Subject: x\r\n\r\na\0b\r\n").unwrap();
+        assert_eq!((header, body), (&b"Subject: x\r\n"[..], &b"a\0b\r\n"[..]));
     }
 
     #[test]

@@ -15,7 +15,7 @@ mod flags;
 mod intake;
 mod smtp_server;
 #[cfg(test)]
-mod strategies;
+pub(crate) mod strategies;
 
 pub use flags::{Invocation, parse_flags, utf8_arguments};
 pub use intake::{header_envelope, prepare, read_message};

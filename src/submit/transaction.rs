@@ -1,7 +1,11 @@
 //! The mail transaction (RFC 5321 section 3.3): MAIL FROM with its parameters (SIZE, SMTPUTF8,
 //! BODY, DSN's RET and ENVID), RCPT TO for each recipient, the message after DATA or BDAT
 //! (RFC 3030), all of it in one flight when the server offers PIPELINING (RFC 2920); refused
-//! recipients and what they mean for the exit code; RSET between transactions.
+//! recipients and what they mean for the exit code; RSET between transactions. A message the
+//! server cannot take as it is (8-bit without 8BITMIME, UTF-8 header without SMTPUTF8, NUL, long
+//! lines, `binary`) is converted first (`content::downgrade`).
+
+use std::borrow::Cow;
 
 use super::delivery::{Delivery, Fault, RecipientResult, Result, Step, fault, refused};
 use super::hints::provider_hint;
@@ -9,6 +13,7 @@ use super::reply::{Extensions, Reply};
 use super::session::Session;
 use super::transcript::Transcript;
 use crate::compose::Composed;
+use crate::content::{Channel, Content, downgrade};
 use crate::error::{Error, Kind};
 
 /// For each of `recipients`, MAIL FROM and RCPT TO, then RSET: whether the server would take
@@ -73,7 +78,9 @@ pub(super) fn transaction(
         (Some(notify), true) => format!(" NOTIFY={notify}"),
         _ => String::new(),
     };
-    let mut envelope = vec![mail_from_command(message, extensions)?];
+    envelope_fits(message, extensions)?;
+    let content = fit_for(message, extensions, transcript)?;
+    let mut envelope = vec![mail_from_command(message, &content, extensions)?];
     envelope.extend(
         message
             .envelope
@@ -84,14 +91,14 @@ pub(super) fn transaction(
     let pipelining = extensions.has("PIPELINING");
     let bdat = extensions
         .has("CHUNKING")
-        .then(|| format!("BDAT {} LAST", message.content.len()));
+        .then(|| format!("BDAT {} LAST", content.len()));
     let data_in_flight = pipelining && (message.envelope.recipients.len() == 1 || allow_partial);
     if pipelining {
         let mut flight = envelope.clone();
         match (&bdat, data_in_flight) {
             (Some(bdat), true) => {
                 flight.push(bdat.clone());
-                session.send_flight(&flight, Some(&message.content), transcript)?;
+                session.send_flight(&flight, Some(&content), transcript)?;
             }
             (None, true) => {
                 flight.push("DATA".into());
@@ -187,11 +194,7 @@ pub(super) fn transaction(
             let data_reply = match (early, &bdat) {
                 (Some(reply), _) => reply,
                 (None, Some(bdat)) => {
-                    session.send_flight(
-                        std::slice::from_ref(bdat),
-                        Some(&message.content),
-                        transcript,
-                    )?;
+                    session.send_flight(std::slice::from_ref(bdat), Some(&content), transcript)?;
                     session
                         .reply(Step::Message, transcript)
                         .map_err(unconfirmed)?
@@ -212,11 +215,8 @@ pub(super) fn transaction(
                         "DATA refused",
                     ));
                 }
-                transcript.client(&format!(
-                    "<{} bytes of message data>",
-                    message.content.len()
-                ));
-                session.send_data(&message.content)?;
+                transcript.client(&format!("<{} bytes of message data>", content.len()));
+                session.send_data(&content)?;
                 transcript.client(".");
                 session
                     .reply(Step::Message, transcript)
@@ -312,9 +312,76 @@ pub(super) fn recipients_fault(results: &[RecipientResult], allow_partial: bool)
     })
 }
 
-fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<String> {
+/// An address that is not ASCII travels only with SMTPUTF8 (RFC 6531); nothing converts it.
+fn envelope_fits(message: &Composed, extensions: &Extensions) -> Result<()> {
+    if !message.envelope.needs_smtputf8() || extensions.has("SMTPUTF8") {
+        return Ok(());
+    }
+    let address = std::iter::once(&message.envelope.from)
+        .chain(&message.envelope.recipients)
+        .find(|a| !a.is_ascii())
+        .expect("one address is not ASCII");
+    Err(fault(
+        Step::MailFrom,
+        Kind::Unavailable,
+        format!("the address <{address}> needs SMTPUTF8, which the server does not offer"),
+    ))
+}
+
+/// The message as this server can take it: as it is when it is 7-bit with short lines and no
+/// NUL (no copy, no file read), else converted for what the EHLO offered, and said so in the
+/// transcript.
+fn fit_for<'a>(
+    message: &'a Composed,
+    extensions: &Extensions,
+    transcript: &mut Transcript,
+) -> Result<Cow<'a, Content>> {
+    if message.content.ascii().plain() {
+        return Ok(Cow::Borrowed(&message.content));
+    }
+    let channel = Channel {
+        eight_bit: extensions.has("8BITMIME"),
+        utf8_header: extensions.has("SMTPUTF8"),
+    };
+    let bytes = message.content.read_all().map_err(|err| {
+        fault(
+            Step::MailFrom,
+            Kind::NoInput,
+            format!("cannot read the message: {err}"),
+        )
+    })?;
+    let converted = downgrade(&bytes, channel).map_err(|error| {
+        Box::new(Fault {
+            step: Step::MailFrom,
+            error,
+            reply: None,
+        })
+    })?;
+    if converted.parts > 0 || converted.fields > 0 {
+        let missing = [
+            (!channel.eight_bit).then_some("8BITMIME"),
+            (!channel.utf8_header).then_some("SMTPUTF8"),
+        ];
+        let missing: Vec<&str> = missing.into_iter().flatten().collect();
+        transcript.info(&format!(
+            "converted for a server without {}: {} body parts re-encoded or relabelled, {} header fields in encoded words",
+            if missing.is_empty() { "BINARYMIME".into() } else { missing.join(" or ") },
+            converted.parts,
+            converted.fields
+        ));
+    }
+    Ok(Cow::Owned(Content::from_bytes(
+        converted.bytes.into_owned(),
+    )))
+}
+
+fn mail_from_command(
+    message: &Composed,
+    content: &Content,
+    extensions: &Extensions,
+) -> Result<String> {
     let mut command = format!("MAIL FROM:<{}>", message.envelope.from);
-    let size = message.content.len();
+    let size = content.len();
     if let Some(limit) = extensions.size_limit()
         && size > limit
     {
@@ -327,41 +394,13 @@ fn mail_from_command(message: &Composed, extensions: &Extensions) -> Result<Stri
     if extensions.has("SIZE") {
         command.push_str(&format!(" SIZE={size}"));
     }
-    let ascii = message.content.ascii();
-    // RFC 6532: UTF-8 in header fields travels only with SMTPUTF8.
-    let utf8_header = !ascii.header;
-    if message.envelope.needs_smtputf8() || utf8_header {
-        if !extensions.has("SMTPUTF8") {
-            let address = std::iter::once(&message.envelope.from)
-                .chain(&message.envelope.recipients)
-                .find(|a| !a.is_ascii());
-            return Err(match address {
-                Some(address) => fault(
-                    Step::MailFrom,
-                    Kind::Unavailable,
-                    format!(
-                        "the address <{address}> needs SMTPUTF8, which the server does not offer"
-                    ),
-                ),
-                None => fault(
-                    Step::MailFrom,
-                    Kind::BadMessage,
-                    "the message has UTF-8 in its header, which needs SMTPUTF8, and the server does not offer it",
-                ),
-            });
-        }
+    let ascii = content.ascii();
+    // RFC 6532: UTF-8 in header fields travels only with SMTPUTF8; `fit_for` saw to it that
+    // it is there only when the server offers it, and 8-bit content only with 8BITMIME.
+    if message.envelope.needs_smtputf8() || !ascii.header {
         command.push_str(" SMTPUTF8");
-        if !ascii.message && extensions.has("8BITMIME") {
-            command.push_str(" BODY=8BITMIME");
-        }
-    } else if !ascii.message {
-        if !extensions.has("8BITMIME") {
-            return Err(fault(
-                Step::MailFrom,
-                Kind::BadMessage,
-                "the message has 8-bit content and the server does not offer 8BITMIME",
-            ));
-        }
+    }
+    if !ascii.message && extensions.has("8BITMIME") {
         command.push_str(" BODY=8BITMIME");
     }
     if extensions.has("DSN") {

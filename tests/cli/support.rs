@@ -610,6 +610,55 @@ impl ScriptedServer {
     pub fn connections(&self) -> usize {
         *self.connections.lock().unwrap()
     }
+
+    /// The message data after DATA, dot-stuffing undone, once the client has said QUIT.
+    pub fn data(&self) -> Vec<u8> {
+        for _ in 0..100 {
+            if self
+                .heard()
+                .last()
+                .is_some_and(|l| l.eq_ignore_ascii_case("QUIT"))
+            {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let heard = self.heard();
+        let start = heard.iter().position(|l| l == "DATA").expect("DATA") + 1;
+        let end = start
+            + heard[start..]
+                .iter()
+                .position(|l| l == ".")
+                .expect("the dot");
+        heard[start..end]
+            .iter()
+            .flat_map(|line| {
+                let line = line.strip_prefix('.').unwrap_or(line);
+                [line.as_bytes(), b"\r\n"].concat()
+            })
+            .collect()
+    }
+}
+
+/// Quoted-printable decoded as RFC 2045 section 6.7 says, to the octet.
+pub fn decode_quoted_printable(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at < input.len() {
+        match input[at] {
+            b'=' if input[at + 1..].starts_with(b"\r\n") => at += 3,
+            b'=' if at + 2 < input.len() => {
+                let hex = std::str::from_utf8(&input[at + 1..at + 3]).unwrap();
+                out.push(u8::from_str_radix(hex, 16).unwrap());
+                at += 3;
+            }
+            byte => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    out
 }
 
 fn play(stream: TcpStream, script: Vec<Act>, heard: &Mutex<Vec<String>>) {

@@ -799,6 +799,46 @@ def check_sendmail_unknown_flag(steps):
     check_refused(64, (r"(?-i:(^|\W)-Z\b)", "name -Z"))(steps["send"])
 
 
+def converted_delivery(run, recipient, encoding):
+    """The one delivery to `recipient`, checked to be 7-bit in short lines with its body in
+    `encoding`; None when there is none."""
+    run.expect_rc(0)
+    d = run.expect_delivered_to([recipient])
+    if d is None:
+        return None
+    run.expect_wire_format(d)
+    given = str(d.msg.get("Content-Transfer-Encoding", "")).lower()
+    if given != encoding:
+        run.fail(f"the body went {given or 'without an encoding'}, expected {encoding}")
+    return d
+
+
+def check_sendmail_nul_body(run):
+    d = converted_delivery(run, "bob@example.net", "base64")
+    if d is None:
+        return
+    body = d.msg.get_payload(decode=True).replace(b"\r\n", b"\n")
+    if body != b"before\0after\n":
+        run.fail(f"the body decodes to {body!r}, expected b'before\\0after\\n'")
+
+
+def check_sendmail_seven_bit(run):
+    d = converted_delivery(run, "someone@example.net", "quoted-printable")
+    if d is None:
+        return
+    subject = str(d.msg.get("Subject", ""))
+    if subject != "Grüße ✓ from cron":
+        run.fail(f"Subject decodes to {subject!r}")
+    charset = d.msg.get_param("charset")
+    if charset != "unknown-8bit":
+        run.fail(f"charset {charset!r} for a body that is not UTF-8, expected unknown-8bit")
+    body = d.msg.get_payload(decode=True).replace(b"\r\n", b"\n")
+    given = fixture("sendmail-seven-bit.eml")
+    want = given.split(b"\n\n", 1)[1]
+    if body != want:
+        run.fail(f"the body decodes to {body[:120]!r}..., expected {want[:120]!r}...")
+
+
 SCENARIOS = {
     "starttls-full": check_starttls_full,
     "implicit-tls-json": check_implicit_tls_json,
@@ -822,7 +862,9 @@ SCENARIOS = {
     "sendmail-bs": check_sendmail_bs,
     "sendmail-no-recipients": check_refused(64, (r"no recipients", "say there are no recipients")),
     "sendmail-unknown-flag": check_sendmail_unknown_flag,
-    "sendmail-malformed": check_refused(65, (r"NUL", "name the NUL byte")),
+    "sendmail-malformed": check_refused(65, (r"NUL byte in its header", "name the NUL byte")),
+    "sendmail-nul-body": check_sendmail_nul_body,
+    "sendmail-seven-bit": check_sendmail_seven_bit,
     "keyring-login": check_keyring_login,
     "keyring-send": check_keyring_send,
     "keyring-wrong-password": check_keyring_wrong_password,

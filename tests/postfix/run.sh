@@ -25,6 +25,8 @@
 #   SMTPSEND                       binary under test (default target/debug/smtpsend; built if missing)
 #   POSTFIX_TEST_SUBMISSION_PORT   STARTTLS submission port on 127.0.0.1 (default: a free one)
 #   POSTFIX_TEST_SMTPS_PORT        implicit-TLS port on 127.0.0.1 (default: a free one)
+#   POSTFIX_TEST_SEVEN_BIT_PORT    STARTTLS submission port that offers neither 8BITMIME nor
+#                                  SMTPUTF8 (default: a free one)
 #   POSTFIX_TEST_KEEP=1            keep the temporary directory (its path is printed)
 set -euo pipefail
 
@@ -37,6 +39,7 @@ HERE=$REPO/tests/postfix
 source "$REPO/tests/lib/private-postfix.sh"
 SUB_PORT=${POSTFIX_TEST_SUBMISSION_PORT:-}
 SMTPS_PORT=${POSTFIX_TEST_SMTPS_PORT:-}
+SEVEN_BIT_PORT=${POSTFIX_TEST_SEVEN_BIT_PORT:-}
 MODE=${1:-test}
 tier_environment        # BIN; PATH, LC_ALL, umask; no SMTPSEND* variables
 
@@ -103,6 +106,8 @@ pick_ports() {
     [[ -n $SUB_PORT ]] || SUB_PORT=$(free_port) || setup_failed "no free port on 127.0.0.1"
     [[ -n $SMTPS_PORT ]] || SMTPS_PORT=$(free_port "$SUB_PORT") ||
         setup_failed "no free port on 127.0.0.1"
+    [[ -n $SEVEN_BIT_PORT ]] || SEVEN_BIT_PORT=$(free_port "$SUB_PORT" "$SMTPS_PORT") ||
+        setup_failed "no free port on 127.0.0.1"
 }
 
 # Debian's Postfix looks for smtpd.conf in $config_directory/sasl whatever cyrus_sasl_config_path
@@ -123,7 +128,8 @@ EOF
 }
 
 # The common directories and main.cf (write_postfix_base), then this tier's: the refused
-# address, the Bcc header check, SASL by cyrus sasldb, and the implicit-TLS port.
+# address, the Bcc header check, SASL by cyrus sasldb, the implicit-TLS port, and a submission
+# port whose EHLO offers neither 8BITMIME nor SMTPUTF8, as an old or strict server's does.
 write_config() {
     write_postfix_base
     # The one address refused at RCPT time, after authentication has succeeded.
@@ -157,15 +163,22 @@ EOF
   -o smtpd_tls_wrappermode=yes
   -o smtpd_sasl_auth_enable=yes
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+127.0.0.1:$SEVEN_BIT_PORT inet n - n - - smtpd
+  -o syslog_name=postfix-test/seven-bit
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_discard_ehlo_keywords=8bitmime,smtputf8
 EOF
 }
 
 # Both ports must be free before Postfix starts (one given in the environment may be taken).
 check_ports_free() {
     local port
-    for port in "$SUB_PORT" "$SMTPS_PORT"; do
+    for port in "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT"; do
         if port_in_use "$port"; then
-            setup_failed "127.0.0.1:$port is already in use (set POSTFIX_TEST_SUBMISSION_PORT / POSTFIX_TEST_SMTPS_PORT)"
+            setup_failed "127.0.0.1:$port is already in use (set POSTFIX_TEST_SUBMISSION_PORT / POSTFIX_TEST_SMTPS_PORT / POSTFIX_TEST_SEVEN_BIT_PORT)"
         fi
     done
 }
@@ -178,7 +191,7 @@ setup_postfix() {
     pick_ports
     write_config
     check_ports_free
-    start_postfix "$SUB_PORT" "$SMTPS_PORT"
+    start_postfix "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -413,6 +426,14 @@ X-Cron-Env: <LOGNAME=root>
 
 backup finished: 3 files ✓
 EOF
+    # A cron job's output as some crons hand it over: labelled binary, UTF-8 in the Subject, a
+    # 2000-octet line and bytes that are not UTF-8 (Latin-1), for a server without 8BITMIME.
+    {
+        printf 'To: someone@example.net\nSubject: Grüße ✓ from cron\n'
+        printf 'Content-Transfer-Encoding: binary\n\nbackup report ✓\n'
+        for _ in $(seq 100); do printf 'é-long-line-------'; done   # one 2000-octet line
+        printf '\nlatin-1: caf\351 cr\350me\n'
+    } >"$FILES/sendmail-seven-bit.eml"
 }
 
 # A throwaway repository with one commit, for git send-email; its log in $SM/git-repo.log.
@@ -503,9 +524,19 @@ $(tail -n 20 "$SM/git-repo.log")"
     run_client sendmail-unknown-flag/send "${sm_env[@]}" -- sendmail -t -Z \
         <"$FILES/sendmail-t-i.eml"
     check sendmail-unknown-flag
-    printf 'To: bob@example.net\nSubject: NUL\n\nbefore\0after\n' |
+    printf 'To: bob@example.net\nSubject: N\0UL\n\nbody\n' |
         run_client sendmail-malformed "${sm_env[@]}" -- sendmail -t || true
     check sendmail-malformed
+
+    # What cannot travel as it is is converted: a NUL in the body sends it base64; a server
+    # without 8BITMIME and SMTPUTF8 gets a cron mail in 7 bits.
+    printf 'To: bob@example.net\nSubject: NUL in the body\n\nbefore\0after\n' |
+        run_client sendmail-nul-body "${sm_env[@]}" -- sendmail -t || true
+    check sendmail-nul-body
+    run_client sendmail-seven-bit "${sm_env[@]}" \
+        SMTPSEND_SERVER="smtp://localhost:$SEVEN_BIT_PORT" -- \
+        sendmail -FCronDaemon -i -t <"$FILES/sendmail-seven-bit.eml"
+    check sendmail-seven-bit
 }
 
 # ---------------------------------------------------------------------------------------------

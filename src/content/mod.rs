@@ -5,6 +5,9 @@
 //! Files are read when the message is written, not before: an attachment base64-encoded on the
 //! fly, or a queued message copied from the outbox. A file that changed size since the message
 //! was composed is an error, never a message shorter or longer than declared.
+//!
+//! `downgrade` turns a message into one the server can take as it is (8-bit or binary parts
+//! encoded, 8-bit header text in encoded words) when the server lacks 8BITMIME or SMTPUTF8.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -15,6 +18,13 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use serde::{Deserialize, Serialize};
 
+mod downgrade;
+mod encoding;
+
+pub use downgrade::{Channel, downgrade};
+
+/// The longest line SMTP carries, without its CRLF (RFC 5321 section 4.5.3.1.6).
+pub const MAX_LINE: usize = 998;
 /// Input bytes per base64 line: 57 make 76 characters, the most RFC 2045 allows.
 const LINE_INPUT: usize = 57;
 /// Base64 is read and written this many lines at a time.
@@ -123,6 +133,7 @@ impl Content {
         Ascii {
             header: scan.header_ascii,
             message: scan.all_ascii,
+            lines: scan.lines && scan.line_length <= MAX_LINE,
         }
     }
 
@@ -138,12 +149,17 @@ impl Content {
         Ok(())
     }
 
+    /// The whole message in memory, files read: only for a message that must be converted.
+    pub fn read_all(&self) -> io::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(usize::try_from(self.len()).unwrap_or(0));
+        self.write_to(&mut out)?;
+        Ok(out)
+    }
+
     /// The message in memory: for tests and small messages only.
     #[cfg(test)]
     pub fn to_vec(&self) -> Vec<u8> {
-        let mut out = Vec::new();
-        self.write_to(&mut out).expect("readable files");
-        out
+        self.read_all().expect("readable files")
     }
 }
 
@@ -153,13 +169,32 @@ pub struct Ascii {
     /// The header fields (up to the first empty line).
     pub header: bool,
     pub message: bool,
+    /// No NUL and no line over 998 octets (RFC 5321 section 4.5.3.1.6): nothing a server without
+    /// BINARYMIME refuses, whatever else it offers. Entries stored before this was recorded
+    /// hold none: sendmail mode refused both then, and composition never makes them.
+    #[serde(default = "stored_before_lines")]
+    pub lines: bool,
+}
+
+impl Ascii {
+    /// Whether the message travels as it is to any server: 7-bit, short lines, no NUL.
+    pub fn plain(self) -> bool {
+        self.message && self.lines
+    }
+}
+
+fn stored_before_lines() -> bool {
+    true
 }
 
 #[derive(Debug)]
 struct AsciiScan {
     header_ascii: bool,
     all_ascii: bool,
+    lines: bool,
     in_header: bool,
+    /// Octets since the last LF.
+    line_length: usize,
     /// The last bytes seen, to find CRLF CRLF across chunk boundaries.
     tail: [u8; 3],
 }
@@ -169,7 +204,9 @@ impl Default for AsciiScan {
         AsciiScan {
             header_ascii: true,
             all_ascii: true,
+            lines: true,
             in_header: true,
+            line_length: 0,
             tail: [0; 3],
         }
     }
@@ -179,6 +216,7 @@ impl AsciiScan {
     /// A whole stored message, header and all.
     fn stored(&mut self, ascii: Ascii) {
         self.all_ascii &= ascii.message;
+        self.lines &= ascii.lines;
         if self.in_header {
             self.header_ascii &= ascii.header;
             self.in_header = false;
@@ -193,8 +231,17 @@ impl AsciiScan {
                     self.header_ascii = false;
                 }
             }
-            if self.in_header && byte == b'\n' && self.tail == [b'\r', b'\n', b'\r'] {
-                self.in_header = false;
+            if byte == b'\n' {
+                if self.in_header && self.tail == [b'\r', b'\n', b'\r'] {
+                    self.in_header = false;
+                }
+                let cr = usize::from(self.tail[2] == b'\r');
+                self.lines &= self.line_length - cr <= MAX_LINE;
+                self.line_length = 0;
+            } else {
+                self.line_length += 1;
+                // The CR of a CRLF may still come.
+                self.lines &= byte != 0 && self.line_length <= MAX_LINE + 1;
             }
             self.tail = [self.tail[1], self.tail[2], byte];
         }
@@ -223,6 +270,14 @@ fn changed(path: &Path) -> io::Error {
     )
 }
 
+/// `bytes` in base64 lines of 76 characters, each ended by CRLF (RFC 2045 section 6.8).
+fn base64_lines(bytes: &[u8], out: &mut String) {
+    for line in bytes.chunks(LINE_INPUT) {
+        BASE64.encode_string(line, out);
+        out.push_str("\r\n");
+    }
+}
+
 fn write_base64(path: &Path, size: u64, out: &mut dyn Write) -> io::Result<()> {
     let mut file = File::open(path)?;
     let mut chunk = vec![0u8; LINE_INPUT * LINES_PER_CHUNK];
@@ -235,10 +290,7 @@ fn write_base64(path: &Path, size: u64, out: &mut dyn Write) -> io::Result<()> {
         file.read_exact(&mut chunk[..want])
             .map_err(|_| changed(path))?;
         encoded.clear();
-        for line in chunk[..want].chunks(LINE_INPUT) {
-            BASE64.encode_string(line, &mut encoded);
-            encoded.push_str("\r\n");
-        }
+        base64_lines(&chunk[..want], &mut encoded);
         out.write_all(encoded.as_bytes())?;
         remaining -= want as u64;
     }
@@ -328,6 +380,7 @@ mod tests {
         let ascii = Ascii {
             header: true,
             message: true,
+            lines: true,
         };
         let stored = Content::from_file(path.clone(), 10, ascii);
         assert!(stored.write_to(&mut Vec::new()).is_err());
@@ -340,21 +393,24 @@ mod tests {
             check(b"A: b\r\n\r\nbody"),
             Ascii {
                 header: true,
-                message: true
+                message: true,
+                lines: true,
             }
         );
         assert_eq!(
             check("A: b\r\n\r\nbödy".as_bytes()),
             Ascii {
                 header: true,
-                message: false
+                message: false,
+                lines: true,
             }
         );
         assert_eq!(
             check("A: ü\r\n\r\nbody".as_bytes()),
             Ascii {
                 header: false,
-                message: false
+                message: false,
+                lines: true,
             }
         );
     }
