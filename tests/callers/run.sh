@@ -343,14 +343,16 @@ run_crons() {
         --bind="$d/crontabs:/var/spool/cron/crontabs" --bind="$d/crontab:/etc/crontab" \
         --bind="$d/empty:/etc/cron.d" --tmpfs=/run --tmpfs=/root -- \
         cron -f -L 15 >"$dir/cron.out" 2>&1 &
-    CRON_PID=$!   # shellcheck disable=SC2034  # stopped by name (stop_job)
+    # shellcheck disable=SC2034  # stopped by name (stop_job)
+    CRON_PID=$!
     if [[ -n $BUSYBOX ]]; then
         env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 "${CALLER_ENV[@]}" \
             unshare --mount --propagation private -- "$HERE/inside.sh" \
             --sendmail="$T/bin/sendmail" --tmpfs=/var/spool/cron --tmpfs=/root -- \
             "$BUSYBOX" crond -f -l 0 -L "$dir/busybox.log" -c "$d/busybox" \
             >"$dir/busybox.out" 2>&1 &
-        BUSYBOX_PID=$!   # shellcheck disable=SC2034  # stopped by name (stop_job)
+        # shellcheck disable=SC2034  # stopped by name (stop_job)
+        BUSYBOX_PID=$!
     fi
     # Until both messages are in (the marker is in each job's output), or CRON_WAIT seconds.
     local want=1 i
