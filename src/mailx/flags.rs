@@ -64,7 +64,7 @@ fn usage(text: String) -> Error {
 /// Parses mailx's command line (everything after the program name or `mail`).
 pub fn parse_flags(args: &[String]) -> Result<Mailx, Error> {
     let mut mailx = Mailx::default();
-    let mut words = args.iter();
+    let mut words = args.iter().peekable();
     while let Some(word) = words.next() {
         match word.as_str() {
             "--" => {
@@ -81,6 +81,19 @@ pub fn parse_flags(args: &[String]) -> Result<Mailx, Error> {
             "-" => return Err(usage("unknown option \"-\"".into())),
             flags if flags.starts_with('-') => {
                 for (at, flag) in flags.char_indices().skip(1) {
+                    // GNU mailutils' `-E COMMAND` runs a mailx command first; fail2ban's
+                    // mail.conf passes `-E 'set escape'`. An address holds no space, so a next
+                    // word with one is that command (which only matters when typing), and
+                    // otherwise -E is bsd-mailx's: no message with an empty body.
+                    if flag == 'E'
+                        && at + 1 == flags.len()
+                        && words
+                            .peek()
+                            .is_some_and(|next| next.contains(char::is_whitespace))
+                    {
+                        words.next();
+                        continue;
+                    }
                     if !WITH_VALUE.contains(flag) {
                         mailx.set(flag, word)?;
                         continue;
@@ -303,6 +316,12 @@ mod tests {
         .unwrap();
         assert_eq!(mailx.subject.as_deref(), Some("Disk full"));
         assert!(mailx.verbose && mailx.skip_empty_body);
+        let fail2ban =
+            flags(&["-E", "set escape", "-s", "[Fail2Ban] sshd: banned", "root"]).unwrap();
+        assert_eq!(
+            (fail2ban.to, fail2ban.skip_empty_body),
+            (vec!["root".to_string()], false)
+        );
         assert_eq!(mailx.cc, ["cc@x.org", "cc2@x.org"]);
         assert_eq!(mailx.bcc, ["bcc@x.org, other@x.org"]);
         assert_eq!(mailx.to, ["a@x.org", "-odd@x.org"]);
