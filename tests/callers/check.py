@@ -29,7 +29,7 @@ addresses, body_parts, fixture = postfix.addresses, postfix.body_parts, postfix.
 FQ = re.compile(r"[^@\s<>]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 ADMIN = "admin@example.net"        # root's alias (SMTPSEND_ALIASES)
 BODY = "body.txt"                  # the fixture most callers send
-NODOT = "body-nodot.txt"           # for callers that pass no -i
+NODOT = "body-nodot.txt"           # for GNU mailutils, which ends its own input at a lone dot
 
 
 def lf(data):
@@ -212,7 +212,7 @@ def check_neomutt(run):
 
 def check_aerc(run):
     expect_mail(run, ["bob@example.net", "carol@example.net"], sender="alice@example.org",
-                from_addr="alice@example.org", subject="aerc ✓", body=NODOT)
+                from_addr="alice@example.org", subject="aerc ✓", body=BODY)
 
 
 def check_mblaze(run):

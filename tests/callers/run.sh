@@ -288,11 +288,11 @@ make_fixtures() {
     caller_environment
     printf '%s\n' "$PASSWORD" >"$FILES/password"
     chmod 600 "$FILES/password"
-    # The body most callers send: UTF-8, a lone dot (callers that pass -i), two dots, a From.
+    # The body most callers send: UTF-8, a lone dot (content from a pipe, -i or not), two dots,
+    # a From.
     printf '%s\n' 'Grüße from a real caller ✓' . 'the line after a lone dot' \
         '..two dots stay two dots' 'From the start of a line' 'last line' >"$FILES/body.txt"
-    # For the callers that pass neither -i nor -t's equivalent: no lone dot (sendmail's rule
-    # would end the message there, as it must).
+    # For GNU mailutils' mail, which itself ends its input at a lone dot: none.
     printf '%s\n' 'Grüße without a lone dot ✓' '..two dots stay two dots' 'last line' \
         >"$FILES/body-nodot.txt"
 }
@@ -457,14 +457,15 @@ run_callers() {
     check neomutt
 
     # aerc: replayed, it has no batch mode (it needs a terminal). Its sendmail is the
-    # configured words and the recipients, no -i and no --: `/usr/sbin/sendmail rcpt...`.
+    # configured words and the recipients, no -i and no --: `/usr/sbin/sendmail rcpt...`; the
+    # lone dot in its body must arrive.
     {
         printf '%s\n' 'From: Alice Example <alice@example.org>' 'To: bob@example.net' \
             'Cc: carol@example.net' 'Subject: aerc ✓' \
             'Date: Mon, 01 Dec 2025 10:00:00 +0000' \
             'Message-ID: <aerc.1733047200.1@alice.example.org>' 'MIME-Version: 1.0' \
             'Content-Type: text/plain; charset=utf-8' 'Content-Transfer-Encoding: 8bit' ''
-        cat "$FILES/body-nodot.txt"
+        cat "$FILES/body.txt"
     } >"$FILES/aerc.eml"
     run_caller aerc sendmail -- /usr/sbin/sendmail bob@example.net carol@example.net \
         <"$FILES/aerc.eml"
