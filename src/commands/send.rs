@@ -10,7 +10,7 @@ use crate::compose::{self, BodySource, Composed};
 use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::outbox::{self, Outbox, policy};
-use crate::report::{self, JsonSubject};
+use crate::report;
 use crate::route;
 use crate::settings::{self, Environment, Output, Settings};
 use crate::submit::Transcript;
@@ -20,15 +20,15 @@ use crate::terminal::{self, outln};
 pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
     let json = args.json;
     let settings =
-        settings::resolve(args, env).map_err(|e| json_failure(json, Step::Compose, e))?;
+        settings::resolve(args, env).map_err(|e| report::json_failure(json, Step::Settings, e))?;
     if settings.output != Output::Quiet {
         settings
             .warnings
             .iter()
             .for_each(|w| terminal::print_warning(w));
     }
-    let message =
-        compose::compose(&settings.message).map_err(|e| json_failure(json, Step::Compose, e))?;
+    let message = compose::compose(&settings.message)
+        .map_err(|e| report::json_failure(json, Step::Compose, e))?;
     if settings.dry_run {
         // Only reading a file can fail: `Stdout` keeps its own failures for `main`.
         let mut stdout = std::io::BufWriter::new(terminal::Stdout);
@@ -82,7 +82,7 @@ fn deliver(
             Delivery::not_attempted(&server.endpoint, Step::Credentials, error),
             server.login.as_ref().map(|l| l.user.clone()),
         ),
-        Err(error) => return Err(json_failure(json, Step::Credentials, error)),
+        Err(error) => return Err(report::json_failure(json, Step::Credentials, error)),
     };
 
     // A failure to keep: the outbox on a temporary one when queueing is on, else dead letters
@@ -146,19 +146,4 @@ fn failed_to_connect(delivery: &Delivery) -> bool {
         error.kind == Kind::Temporary
             && matches!(step, Step::Connect | Step::Greeting | Step::TlsHandshake)
     })
-}
-
-/// With --json, a failure before any connection is still one JSON object on stdout.
-fn json_failure(json: bool, step: Step, error: Error) -> Error {
-    if json {
-        report::print_json(&JsonSubject {
-            delivery: None,
-            message_id: None,
-            envelope_from: None,
-            size: None,
-            user: None,
-            failure: Some((step, &error)),
-        });
-    }
-    error
 }
