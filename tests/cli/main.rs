@@ -3,6 +3,7 @@
 
 mod accounts;
 mod container;
+mod diagnose;
 mod faults;
 mod install_mta;
 mod mail;
