@@ -640,6 +640,34 @@ pub fn variable_error(
     Some(error::Error::config(message))
 }
 
+/// Whether `--json` is among the words before any `--`: then even an error in the command line
+/// is one JSON object on standard output, as well as the text on standard error.
+pub fn asks_for_json(argv: &[OsString]) -> bool {
+    argv.iter()
+        .skip(1)
+        .take_while(|word| *word != "--")
+        .any(|word| word == "--json")
+}
+
+/// Prints a usage error of clap's, every password in a URL among `argv` redacted, and with
+/// `json` its JSON object too; gives the error for the exit status.
+pub fn print_usage_error(err: &clap::Error, argv: &[OsString], json: bool) -> error::Error {
+    let words = || argv.iter().filter_map(|word| word.to_str());
+    let plain = crate::server::redact_passwords(&err.render().to_string(), words());
+    if plain == err.render().to_string() {
+        // Nothing to hide: clap prints it, in colour on a terminal.
+        let _ = err.print();
+    } else {
+        eprint!("{plain}");
+    }
+    let mut lines = plain.lines();
+    let first = lines.next().unwrap_or_default();
+    let tip = lines.find_map(|line| line.trim().strip_prefix("tip: "));
+    let error = error::Error::usage(first.trim_start_matches("error: "))
+        .with_hint(tip.unwrap_or("smtpsend --help lists the options"));
+    crate::report::json_failure(json, crate::submit::Step::Settings, error)
+}
+
 fn find_argument<'c>(command: &'c clap::Command, long: &str) -> Option<&'c clap::Arg> {
     command
         .get_arguments()

@@ -136,7 +136,9 @@ pub const EXIT_STATUSES: [ExitStatus; 13] = [
         brief: "temporary failure, try again later",
         meaning: "Temporary failure, try again later: any 4xx reply, a name lookup the \
                   resolver could not answer for now, connection refused or lost, timeout, \
-                  `--deadline` reached.",
+                  `--deadline` reached. A server that sends no greeting at all within \
+                  `--timeout` may be waiting for TLS from the first byte: the hint names \
+                  `smtps://`.",
     },
     ExitStatus {
         kind: Some(Kind::Protocol),
@@ -152,7 +154,10 @@ pub const EXIT_STATUSES: [ExitStatus; 13] = [
     ExitStatus {
         kind: Some(Kind::Config),
         brief: "configuration error or no credentials",
-        meaning: "Configuration error, or no password from any source.",
+        meaning: "Configuration error, or no password from any source; or the URL's TLS mode \
+                  is not the server's: `smtps://` to a server that speaks plain SMTP first, or \
+                  `smtp://` to port 465, which speaks TLS from the first byte. Nothing is \
+                  queued: only a change of configuration helps.",
     },
 ];
 

@@ -49,28 +49,32 @@ fn main() -> ExitCode {
         return finish(commands::mail::run(&argv[1..], &environment()));
     }
     generate::complete_dynamically(); // SMTPSEND_COMPLETE=SHELL: print completions, exit
+    let json = cli::asks_for_json(&argv);
     let cli = match Cli::try_parse_from(&argv) {
         Ok(cli) => cli,
         // clap does not say which argument it was; only file names may be other than UTF-8.
         Err(err) if err.kind() == clap::error::ErrorKind::InvalidUtf8 => {
             let culprit = argv.iter().skip(1).find(|arg| arg.to_str().is_none());
-            return finish(Err(error::Error::usage(format!(
-                "the argument {:?} is not UTF-8",
-                culprit.cloned().unwrap_or_default()
-            ))
-            .with_hint("only file names may be other than UTF-8")));
+            return finish_settings(
+                json,
+                error::Error::usage(format!(
+                    "the argument {:?} is not UTF-8",
+                    culprit.cloned().unwrap_or_default()
+                ))
+                .with_hint("only file names may be other than UTF-8"),
+            );
         }
         Err(err) => {
             if let Some(named) = cli::variable_error(&err, &Cli::command(), &argv) {
-                return finish(Err(named));
+                return finish_settings(json, named);
             }
-            let _ = err.print();
-            // Help and --version go to stdout and succeed; a usage error is EX_USAGE.
-            return ExitCode::from(if err.use_stderr() {
-                error::Kind::Usage.exit_code()
-            } else {
-                0
-            });
+            if !err.use_stderr() {
+                // Help and --version go to stdout and succeed.
+                let _ = err.print();
+                return ExitCode::SUCCESS;
+            }
+            let usage = cli::print_usage_error(&err, &argv, json);
+            return ExitCode::from(usage.exit_code());
         }
     };
     let env = environment();
@@ -117,6 +121,15 @@ fn environment() -> Environment<'static> {
         stderr_is_terminal,
         can_prompt: stderr_is_terminal,
     }
+}
+
+/// An error in the settings, before any command ran: with `--json`, its object on stdout too.
+fn finish_settings(json: bool, error: error::Error) -> ExitCode {
+    finish(Err(report::json_failure(
+        json,
+        submit::Step::Settings,
+        error,
+    )))
 }
 
 /// Prints a command's error once and gives its exit status.

@@ -107,6 +107,26 @@ pub fn print_delivery_json(
     });
 }
 
+/// `error`, a failure before any connection (the settings, the message, the password), after
+/// printing its JSON object when `json` is asked for.
+pub fn json_failure(json: bool, step: Step, error: Error) -> Error {
+    if json {
+        print_failure_json(step, &error);
+    }
+    error
+}
+
+fn print_failure_json(step: Step, error: &Error) {
+    print_json(&JsonSubject {
+        delivery: None,
+        message_id: None,
+        envelope_from: None,
+        size: None,
+        user: None,
+        failure: Some((step, error)),
+    });
+}
+
 pub fn print_json(subject: &JsonSubject) {
     let delivery = subject.delivery;
     let exit_code = subject.failure.map_or(0, |(_, e)| e.exit_code());

@@ -280,6 +280,23 @@ impl<'de> Deserialize<'de> for AuthChoice {
     }
 }
 
+/// `text` with every password that a URL among `words` carries (`smtp://alice:PW@host`, also
+/// inside `--server=...`) replaced by `<redacted>`: for messages, like clap's, that may quote
+/// a word of the command line whole or in part.
+pub fn redact_passwords<'w>(text: &str, words: impl IntoIterator<Item = &'w str>) -> String {
+    let mut text = text.to_string();
+    for word in words {
+        let Some((_, rest)) = word.split_once("://") else {
+            continue;
+        };
+        let Some((_, password)) = rest.rsplit_once('@').and_then(|(u, _)| u.split_once(':')) else {
+            continue;
+        };
+        text = text.replace(&format!(":{password}@"), ":<redacted>@");
+    }
+    text
+}
+
 /// `url` with the password of its userinfo hidden, `smtp://alice:<redacted>@host`, for any
 /// message that repeats a URL the user gave. The userinfo runs to the last `@`, so a password
 /// with a raw `/` or `@` in it (RFC 3986 section 3.2.1 wants them percent-encoded) is hidden
@@ -359,6 +376,13 @@ mod tests {
         assert_eq!(redact_url("alice:secret@host"), "alice:<redacted>@host");
         assert_eq!(redact_url("smtp://alice@host"), "smtp://alice@host");
         assert_eq!(redact_url("smtp://host:587"), "smtp://host:587");
+        let said =
+            "unexpected value 'smtp://alice:p@ss@host' for '--server=smtp://alice:p@ss@host'";
+        assert_eq!(
+            redact_passwords(said, ["--server=smtp://alice:p@ss@host", "-v"]),
+            "unexpected value 'smtp://alice:<redacted>@host' for \
+             '--server=smtp://alice:<redacted>@host'"
+        );
         let err = Endpoint::parse_url("smtp://alice:secret@host", "--server").unwrap_err();
         assert!(!err.message.contains("secret"), "{}", err.message);
     }

@@ -86,7 +86,24 @@ pub struct Environment<'a> {
 
 /// The settings of a send.
 pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
+    // A mistyped command (`smtpsend chek`) is said first, whatever else is missing.
+    if let Some(typo) = args
+        .recipients
+        .iter()
+        .filter(|word| parse_list(word, "RECIPIENT").is_err())
+        .find_map(|word| mistyped_command(word))
+    {
+        return Err(typo);
+    }
     let config = config::load(args.connection.config.as_deref(), env.var)?;
+    // On a machine never set up, the first thing to do is to set up; a missing sender or
+    // recipient would only be the second thing.
+    if config.is_none()
+        && args.dry_run.is_none()
+        && server_endpoint(&args.connection, None, env)?.is_none()
+    {
+        return Err(not_set_up(args));
+    }
     let sender = flag_or_variable_sender(args.from.as_deref(), env)?;
     let account = choose_account(
         config.as_ref(),
@@ -165,8 +182,26 @@ pub fn resolve_with_config(
 
 fn no_server() -> Error {
     Error::config("no server to send to").with_hint(
-        "give --server smtp://HOST, set SMTPSEND_SERVER, or name an account with a server",
+        "give --server smtp://HOST, set SMTPSEND_SERVER, or name an account with a server \
+         (`smtpsend init ADDRESS` sets one up)",
     )
+}
+
+/// No configuration file and no server in the flags or the environment: nothing is set up.
+fn not_set_up(args: &SendArgs) -> Error {
+    let no_recipients = args.recipients.is_empty()
+        && args.to.is_empty()
+        && args.cc.is_empty()
+        && args.bcc.is_empty();
+    if no_recipients {
+        Error::usage("nothing to send")
+            .with_hint("to get started: smtpsend init ADDRESS; for the options: smtpsend --help")
+    } else {
+        Error::config("no server and no account: smtpsend is not set up yet").with_hint(
+            "run `smtpsend init ADDRESS` to set up an account, or give --server smtp://HOST \
+             (or set SMTPSEND_SERVER)",
+        )
+    }
 }
 
 fn choose_account<'c>(
@@ -450,9 +485,7 @@ fn message_spec(
 
     let mut to = Vec::new();
     for item in &args.recipients {
-        to.extend(
-            parse_list(item, "RECIPIENT").map_err(|err| mistyped_command(item).unwrap_or(err))?,
-        );
+        to.extend(parse_list(item, "RECIPIENT")?);
     }
     for item in &args.to {
         to.extend(parse_list(item, "--to")?);

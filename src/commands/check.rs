@@ -17,9 +17,13 @@ use crate::submit::{self, Delivery, RecipientResult, Reply, Step};
 use crate::terminal::{self, escape, outln};
 
 pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
+    // With --json, an error in the settings is one JSON object too.
+    let settings_failure = |error| report::json_failure(args.json, Step::Settings, error);
     let (account, server) =
-        settings::resolve_connection(args.account.as_deref(), &args.connection, None, env)?;
-    let given = settings::flag_or_variable_sender(args.from.as_deref(), env)?;
+        settings::resolve_connection(args.account.as_deref(), &args.connection, None, env)
+            .map_err(settings_failure)?;
+    let given =
+        settings::flag_or_variable_sender(args.from.as_deref(), env).map_err(settings_failure)?;
     let sender = match (given, account.as_ref().and_then(|a| a.from.as_ref())) {
         (Some(from), _) => from.address,
         (None, Some(from)) => from.address.clone(),
@@ -30,7 +34,8 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
         .rcpt
         .iter()
         .map(|r| parse_mailbox(r, "--rcpt").map(|m| m.address))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(settings_failure)?;
     let mut transcript = Transcript::new(args.verbose);
     // The state of a built-in OAuth2 sign-in, after whatever refresh the check needed.
     let oauth2 = server
@@ -47,10 +52,21 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
         session_options(&server, &mut transcript).inspect_err(|_| oauth2_row(args.json))?;
     let outcome = submit::check(&options, &sender, &recipients, &mut transcript);
     let user = options.login.as_ref().map(|l| l.user.as_str());
+    // A server that offers AUTH to a client that will not log in will likely not relay for it.
+    let login_hint = (user.is_none()
+        && outcome.extensions.iter().any(|e| {
+            e.split_whitespace()
+                .next()
+                .is_some_and(|k| k.eq_ignore_ascii_case("AUTH"))
+        }))
+    .then_some(submit::NO_LOGIN_HINT);
     if args.json {
-        print_json(&outcome, user, oauth2_json());
+        print_json(&outcome, user, oauth2_json(), login_hint);
     } else {
         print_human(&outcome, user);
+    }
+    if let (Some(hint), false) = (login_hint, args.json) {
+        terminal::print_warning(hint);
     }
     oauth2_row(args.json);
     match outcome.failure {
@@ -147,7 +163,12 @@ fn recipient_line(recipient: &RecipientResult) -> String {
     format!("<{}>: {reply}", recipient.address)
 }
 
-fn print_json(outcome: &Delivery, user: Option<&str>, oauth2: Option<String>) {
+fn print_json(
+    outcome: &Delivery,
+    user: Option<&str>,
+    oauth2: Option<String>,
+    login_hint: Option<&str>,
+) {
     #[derive(Serialize)]
     struct Tls<'a> {
         version: &'a str,
@@ -168,6 +189,9 @@ fn print_json(outcome: &Delivery, user: Option<&str>, oauth2: Option<String>) {
         /// The state of a built-in OAuth2 sign-in, never a token.
         #[serde(skip_serializing_if = "Option::is_none")]
         oauth2: Option<String>,
+        /// Said when no user is set and the server offers AUTH.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        login_hint: Option<&'a str>,
     }
     let report = Report {
         status: if outcome.failure.is_some() {
@@ -194,6 +218,7 @@ fn print_json(outcome: &Delivery, user: Option<&str>, oauth2: Option<String>) {
             .as_ref()
             .map(|(step, error)| report::JsonError::of(*step, error)),
         oauth2,
+        login_hint,
     };
     terminal::print_json_value(&report);
 }

@@ -11,7 +11,7 @@ use crate::delivery_log;
 use crate::error::{Error, Kind, io_reason};
 use crate::outbox::{self, Outbox, policy};
 use crate::preview;
-use crate::report::{self, JsonSubject};
+use crate::report;
 use crate::route;
 use crate::settings::{self, Environment, Output, Settings};
 use crate::submit::Transcript;
@@ -21,7 +21,7 @@ use crate::terminal::{self, outln};
 pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
     let json = args.json;
     let settings =
-        settings::resolve(args, env).map_err(|e| json_failure(json, Step::Compose, e))?;
+        settings::resolve(args, env).map_err(|e| report::json_failure(json, Step::Settings, e))?;
     if settings.output != Output::Quiet {
         settings
             .warnings
@@ -31,8 +31,8 @@ pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
     if let Some(form) = args.dry_run {
         return dry_run(&settings, form, env);
     }
-    let message =
-        compose::compose(&settings.message).map_err(|e| json_failure(json, Step::Compose, e))?;
+    let message = compose::compose(&settings.message)
+        .map_err(|e| report::json_failure(json, Step::Compose, e))?;
     deliver(args, &settings, &message, env)
 }
 
@@ -99,7 +99,7 @@ fn deliver(
             Delivery::not_attempted(&server.endpoint, Step::Credentials, error),
             server.login.as_ref().map(|l| l.user.clone()),
         ),
-        Err(error) => return Err(json_failure(json, Step::Credentials, error)),
+        Err(error) => return Err(report::json_failure(json, Step::Credentials, error)),
     };
 
     // A failure to keep: the outbox on a temporary one when queueing is on, else dead letters
@@ -163,19 +163,4 @@ fn failed_to_connect(delivery: &Delivery) -> bool {
         error.kind == Kind::Temporary
             && matches!(step, Step::Connect | Step::Greeting | Step::TlsHandshake)
     })
-}
-
-/// With --json, a failure before any connection is still one JSON object on stdout.
-fn json_failure(json: bool, step: Step, error: Error) -> Error {
-    if json {
-        report::print_json(&JsonSubject {
-            delivery: None,
-            message_id: None,
-            envelope_from: None,
-            size: None,
-            user: None,
-            failure: Some((step, &error)),
-        });
-    }
-    error
 }

@@ -202,8 +202,18 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
     let syntax: FileSyntax = toml::from_str(text).map_err(|err| {
         let span = err.span().unwrap_or(0..0);
         let key = key_on_line(text, span.start);
-        let message = err.message().trim().to_string();
+        let mut message = err.message().trim().to_string();
         let hint = closest_key(&message).map(|known| format!("did you mean `{known}`?"));
+        if let Some((unknown, _)) = message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.split_once('`'))
+        {
+            // serde's list of every expected key buries the one that matters, the hint.
+            message = match enclosing_account(text, span.start) {
+                Some(account) => format!("unknown key `{unknown}` in account `{account}`"),
+                None => format!("unknown key `{unknown}`"),
+            };
+        }
         let error = match key {
             Some(key) if !message.contains(&format!("`{key}`")) => {
                 at(span, format!("{key}: {message}"))
@@ -261,6 +271,21 @@ fn closest_key(message: &str) -> Option<&'static str> {
         .map(|key| (strsim::jaro_winkler(unknown, key), key))
         .max_by(|a, b| a.0.total_cmp(&b.0))?;
     (score > 0.8).then_some(closest)
+}
+
+/// The account whose table holds `offset`: the last `[accounts.NAME]` header before it.
+fn enclosing_account(text: &str, offset: usize) -> Option<String> {
+    let header = text[..offset.min(text.len())]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|line| line.starts_with('['))?;
+    let name = header
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim()
+        .strip_prefix("accounts.")?;
+    Some(name.trim().trim_matches('"').to_string())
 }
 
 /// The key written at the start of the line holding `offset`, for errors about a value.
@@ -659,7 +684,12 @@ auth = "login"
             "{}",
             err.message
         );
-        assert!(err.message.contains("sevrer"), "{}", err.message);
+        assert!(
+            err.message
+                .ends_with(":3: unknown key `sevrer` in account `a`"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

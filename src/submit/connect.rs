@@ -57,18 +57,24 @@ pub(super) fn connect(
         return Err(resolve_fault(&endpoint.host, LookupFailure::NoSuchHost));
     };
     let reason = if err.kind() == io::ErrorKind::TimedOut {
-        "timed out".to_string()
+        format!("no answer within {} s", timeout.as_secs())
     } else {
         crate::error::io_reason(&err).to_lowercase()
     };
     Err(fault(
         Step::Connect,
         Kind::Temporary,
-        format!(
-            "cannot connect to {}:{} ({address}): {reason}",
-            endpoint.host, endpoint.port
-        ),
+        format!("cannot connect to {}: {reason}", tried(endpoint, address)),
     ))
+}
+
+/// The place a connection was tried, said once: `192.0.2.7:587` for an address, and for a
+/// name the address it resolved to as well, `mail.example:587 (192.0.2.7)`.
+fn tried(endpoint: &Endpoint, address: &SocketAddr) -> String {
+    match endpoint.host.parse::<IpAddr>() {
+        Ok(_) => address.to_string(),
+        Err(_) => format!("{}:{} ({})", endpoint.host, endpoint.port, address.ip()),
+    }
 }
 
 /// Why a name did not resolve, told by getaddrinfo's code rather than by its message, which
@@ -194,7 +200,13 @@ pub(super) struct Socket {
     tcp: TcpStream,
     timeout: Duration,
     deadline: Option<Instant>,
+    /// The first bytes read since `record` was called, while recording: what a server said
+    /// where a TLS handshake was due.
+    recording: Option<Vec<u8>>,
 }
+
+/// How much `Socket::record` keeps: enough for a reply code and the start of its text.
+const RECORDED_BYTES: usize = 80;
 
 impl Socket {
     pub(super) fn new(tcp: TcpStream, timeout: Duration, deadline: Option<Instant>) -> Self {
@@ -202,6 +214,39 @@ impl Socket {
             tcp,
             timeout,
             deadline,
+            recording: None,
+        }
+    }
+
+    /// Keeps the first bytes read from now on, until `recorded` takes them.
+    pub(super) fn record(&mut self) {
+        self.recording = Some(Vec::new());
+    }
+
+    pub(super) fn recorded(&mut self) -> Vec<u8> {
+        self.recording.take().unwrap_or_default()
+    }
+
+    /// Whether the server has sent anything, or closed the connection, within `wait` (and
+    /// before the deadline), without reading it: a wait for the greeting that can be told
+    /// apart from the reading of it.
+    pub(super) fn speaks_within(&self, wait: Duration) -> io::Result<bool> {
+        let wait = bounded(wait, self.deadline).ok_or(io::ErrorKind::TimedOut)?;
+        self.tcp.set_read_timeout(Some(wait))?;
+        loop {
+            match self.tcp.peek(&mut [0u8; 1]) {
+                Ok(_) => return Ok(true),
+                Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
+                Err(err)
+                    if matches!(
+                        err.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(false);
+                }
+                Err(err) => return Err(err),
+            }
         }
     }
 
@@ -215,7 +260,12 @@ impl Socket {
 impl Read for Socket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         self.tcp.set_read_timeout(self.wait()?)?;
-        self.tcp.read(buf)
+        let read = self.tcp.read(buf)?;
+        if let Some(recording) = &mut self.recording {
+            let room = RECORDED_BYTES.saturating_sub(recording.len());
+            recording.extend_from_slice(&buf[..read.min(room)]);
+        }
+        Ok(read)
     }
 }
 

@@ -41,6 +41,8 @@ pub struct Timings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
+    /// Reading the command line, the environment and the configuration file.
+    Settings,
     /// Reading inputs and building the message, before any connection.
     Compose,
     /// Getting the password, before any connection.
@@ -60,6 +62,7 @@ pub enum Step {
 impl Step {
     pub fn describe(self) -> &'static str {
         match self {
+            Step::Settings => "reading the settings",
             Step::Compose => "composing the message",
             Step::Credentials => "getting the password",
             Step::Connect => "connecting",

@@ -1,7 +1,24 @@
 //! Hints for refusals that name their own fix: the codes and words of the big providers
-//! (Microsoft 365, Gmail) for retired passwords, disabled SMTP AUTH, app passwords and Send As.
+//! (Microsoft 365, Gmail) for retired passwords, disabled SMTP AUTH, app passwords and Send As;
+//! and the refusal to relay for a client that did not log in.
 
 use super::reply::Reply;
+
+/// What a client that did not log in is told when the server offers AUTH, or refuses to relay.
+pub const NO_LOGIN_HINT: &str = "no user is set, so smtpsend did not log in, and a submission \
+     server will probably refuse to relay: give --user NAME, set SMTPSEND_USER, or set `user` \
+     in the account";
+
+/// Whether a refusal says the server takes mail from this client only after AUTH: 530 5.7.0
+/// "Authentication required" (RFC 4954 section 6), 5.7.1 "Relay access denied" and its kin.
+pub(super) fn wants_login(reply: &Reply) -> bool {
+    let text = reply.text.to_ascii_lowercase();
+    reply.is_permanent()
+        && (reply.code == 530
+            || matches!(reply.enhanced.as_deref(), Some("5.7.0" | "5.7.1"))
+            || text.contains("relay")
+            || text.contains("authentication required"))
+}
 
 /// The fix for a refusal whose code or words name one: the big providers' retired passwords,
 /// disabled SMTP AUTH, app passwords, Send As; a refused token (`oauth2`). None otherwise.
@@ -44,6 +61,29 @@ pub(super) fn provider_hint(reply: &Reply, oauth2: bool) -> Option<&'static str>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refusals_to_relay_want_a_login() {
+        let reply = |code: u16, enhanced: Option<&str>, text: &str| Reply {
+            code,
+            enhanced: enhanced.map(String::from),
+            text: text.into(),
+            queue_id: None,
+        };
+        assert!(wants_login(&reply(
+            554,
+            Some("5.7.1"),
+            "<b@x>: Relay access denied"
+        )));
+        assert!(wants_login(&reply(550, None, "relaying denied")));
+        assert!(wants_login(&reply(
+            530,
+            Some("5.7.0"),
+            "Authentication required"
+        )));
+        assert!(!wants_login(&reply(550, Some("5.1.1"), "no such user")));
+        assert!(!wants_login(&reply(450, Some("4.7.1"), "relay later")));
+    }
 
     #[test]
     fn smtp_refusals_name_their_fix() {

@@ -56,6 +56,7 @@ pub use auth::{Login, Refresher};
 use connect::{Socket, connect, hello_name};
 pub use delivery::{Delivery, RecipientResult, Step, Timings, TlsInfo};
 use delivery::{Fault, Result, fault, millis, refused};
+pub use hints::NO_LOGIN_HINT;
 use reply::Extensions;
 pub use reply::Reply;
 use session::Session;
@@ -124,7 +125,8 @@ fn record(
     let deadline = options.deadline.map(|d| started + d);
     let result = session(deadline, transcript, &mut delivery, started);
     delivery.timings.total_ms = millis(started.elapsed());
-    if let Err(failure) = result {
+    if let Err(mut failure) = result {
+        hint_login(&mut failure.error, failure.reply.as_ref(), &delivery);
         if let Some(reply) = &failure.reply {
             transcript.info(&format!(
                 "{} failed: {}",
@@ -135,6 +137,21 @@ fn record(
         delivery.failure = Some((failure.step, failure.error));
     }
     delivery
+}
+
+/// A refusal to relay, of the sender or of a recipient, when the session did not log in: the
+/// fix is a user to log in as, whatever else the error suggested.
+fn hint_login(error: &mut Error, reply: Option<&Reply>, delivery: &Delivery) {
+    let refused = reply.into_iter().chain(
+        delivery
+            .recipients
+            .iter()
+            .filter(|r| !r.accepted)
+            .filter_map(|r| r.reply.as_ref()),
+    );
+    if delivery.auth_mechanism.is_none() && refused.into_iter().any(hints::wants_login) {
+        error.hint = Some(hints::NO_LOGIN_HINT.to_string());
+    }
 }
 
 /// Connects, secures the connection, greets and logs in: everything before a transaction.
@@ -165,11 +182,11 @@ fn open(
     session.progress = options.progress;
 
     if let (Security::Implicit, Some(config)) = (endpoint.security, &tls_config) {
-        delivery.tls = Some(session.start_tls(config.clone(), &endpoint.host, transcript)?);
+        delivery.tls = Some(session.start_tls(config.clone(), endpoint, transcript)?);
         delivery.timings.tls_ms = Some(millis(started.elapsed()));
     }
 
-    let greeting = session.reply(Step::Greeting, transcript)?;
+    let greeting = session.greeting(endpoint, transcript)?;
     delivery.greeting = Some(greeting.clone());
     if greeting.code != 220 {
         return Err(refused(
@@ -204,7 +221,7 @@ fn open(
                 "STARTTLS refused",
             ));
         }
-        delivery.tls = Some(session.start_tls(config.clone(), &endpoint.host, transcript)?);
+        delivery.tls = Some(session.start_tls(config.clone(), endpoint, transcript)?);
         delivery.timings.tls_ms = Some(millis(started.elapsed()));
         // RFC 3207 section 4.2: forget everything learnt before TLS and ask again.
         extensions = session.ehlo(&hello_name, transcript)?;
@@ -355,7 +372,8 @@ pub fn submit_batch(
         };
         clean = result.is_ok();
         delivery.timings.total_ms = millis(transaction_started.elapsed());
-        if let Err(failure) = result {
+        if let Err(mut failure) = result {
+            hint_login(&mut failure.error, failure.reply.as_ref(), &delivery);
             delivery.failure = Some((failure.step, failure.error));
         }
         settle(index, &delivery);

@@ -16,7 +16,15 @@ use super::transcript::Transcript;
 use super::wire::{WireWriter, write_dot_stuffed};
 use crate::content::Content;
 use crate::error::Kind;
+use crate::server::{Endpoint, Security};
 use crate::terminal::{PROGRESS_FROM_BYTES, UploadProgress};
+
+/// How long a plain connection waits for the greeting before that silence is remarked on, or,
+/// on port 465, taken for a server waiting for a TLS handshake (see `Session::greeting`).
+const GREETING_PATIENCE: Duration = Duration::from_secs(5);
+
+/// The port of submission over TLS from the first byte (RFC 8314 section 7.3).
+const IMPLICIT_TLS_PORT: u16 = 465;
 
 pub(super) struct Session {
     pub(super) stream: Stream,
@@ -48,11 +56,9 @@ impl Session {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if deadline_hit => {
                 format!("--deadline reached while {}", step.describe())
             }
-            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => format!(
-                "no reply within {} s while {}",
-                self.timeout.as_secs(),
-                step.describe()
-            ),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                silence(step, self.timeout.as_secs())
+            }
             io::ErrorKind::UnexpectedEof => {
                 format!("the server closed the connection while {}", step.describe())
             }
@@ -181,6 +187,69 @@ impl Session {
         }
     }
 
+    /// Waits for the greeting and reads it. Over a plain connection the wait is watched: a
+    /// server that says nothing may be waiting for a TLS handshake, the client's first word on
+    /// an implicit-TLS port.
+    ///
+    /// RFC 5321 section 4.5.3.2.1 lets a server take up to five minutes over its greeting, and
+    /// real ones pause a few seconds (greet pauses against spam, a busy server's listen queue),
+    /// so silence alone proves nothing and on most ports the wait runs to the timeout, a
+    /// temporary failure that names the likely fix. Port 465 is the exception: RFC 8314
+    /// (sections 3.3 and 7.3) gives it to submission over TLS from the first byte, so a server
+    /// there that says nothing for `GREETING_PATIENCE` is waiting for a ClientHello, and
+    /// waiting longer only delays a configuration error. Nothing is sent to find out: smtpsend
+    /// tries no other mode on its own.
+    pub(super) fn greeting(
+        &mut self,
+        endpoint: &Endpoint,
+        transcript: &mut Transcript,
+    ) -> Result<Reply> {
+        let step = Step::Greeting;
+        if let Stream::Plain(socket) = &self.stream {
+            let first = GREETING_PATIENCE.min(self.timeout);
+            let mut heard = socket.speaks_within(first);
+            if matches!(heard, Ok(false)) && endpoint.port == IMPLICIT_TLS_PORT {
+                self.broken = true;
+                return Err(fault(
+                    step,
+                    Kind::Config,
+                    format!(
+                        "no greeting from {}:{IMPLICIT_TLS_PORT} within {} s: port \
+                         {IMPLICIT_TLS_PORT} speaks TLS from the first byte (RFC 8314) and \
+                         the server is waiting for a TLS handshake; nothing was sent",
+                        endpoint.host,
+                        first.as_secs()
+                    ),
+                )
+                .hint(&format!(
+                    "use smtps://{}:{IMPLICIT_TLS_PORT}, or smtp://{}:587 for STARTTLS",
+                    endpoint.host, endpoint.host
+                )));
+            }
+            if matches!(heard, Ok(false)) && first < self.timeout {
+                transcript.info(&format!(
+                    "no greeting after {} s; waiting up to {} s in all",
+                    first.as_secs(),
+                    self.timeout.as_secs()
+                ));
+                heard = socket.speaks_within(self.timeout - first);
+            }
+            let silent = match heard {
+                Ok(heard) => !heard,
+                Err(err) => return Err(self.io_fault(step, &err)),
+            };
+            if silent {
+                let fault = self.io_fault(step, &io::Error::from(io::ErrorKind::TimedOut));
+                return Err(fault.hint(&format!(
+                    "a server that says nothing may be waiting for TLS from the first byte: if \
+                     port {} is such a port, use smtps://{}:{}",
+                    endpoint.port, endpoint.host, endpoint.port
+                )));
+            }
+        }
+        self.reply(step, transcript)
+    }
+
     pub(super) fn ehlo(
         &mut self,
         hello_name: &str,
@@ -202,10 +271,11 @@ impl Session {
     pub(super) fn start_tls(
         &mut self,
         config: Arc<ClientConfig>,
-        host: &str,
+        endpoint: &Endpoint,
         transcript: &mut Transcript,
     ) -> Result<TlsInfo> {
         let step = Step::TlsHandshake;
+        let host = endpoint.host.as_str();
         if !self.buffer.is_empty() {
             // Bytes after the 220 to STARTTLS would be read as if they came over TLS (CVE-2011-0411).
             return Err(fault(
@@ -215,19 +285,28 @@ impl Session {
             ));
         }
         let connection = tls::client(config, host)?;
-        let socket = match std::mem::replace(&mut self.stream, Stream::Swapping) {
+        let mut socket = match std::mem::replace(&mut self.stream, Stream::Swapping) {
             Stream::Plain(socket) => socket,
             other => {
                 self.stream = other;
                 return Err(fault(step, Kind::Internal, "TLS started twice"));
             }
         };
+        socket.record();
         let mut secured = StreamOwned::new(connection, socket);
         while secured.conn.is_handshaking() {
             if let Err(err) = secured.conn.complete_io(&mut secured.sock) {
+                let heard = secured.sock.recorded();
+                if endpoint.security == Security::Implicit
+                    && let Some(fault) = plain_smtp_first(endpoint, &heard)
+                {
+                    self.broken = true;
+                    return Err(fault);
+                }
                 return Err(tls_fault(host, &err).unwrap_or_else(|| self.io_fault(step, &err)));
             }
         }
+        secured.sock.recorded();
         let info = tls::negotiated(&secured.conn);
         transcript.info(&format!(
             "TLS established: {}, {}, certificate verified for {host}",
@@ -268,6 +347,45 @@ fn step_of(command: &str) -> Step {
         "QUIT" => Step::Message,
         _ => Step::Auth,
     }
+}
+
+/// The error for a wait at `step` that the timeout ended: what did not come, and for how long.
+fn silence(step: Step, secs: u64) -> String {
+    match step {
+        Step::Greeting => format!("no greeting within {secs} s"),
+        Step::TlsHandshake => format!("no answer within {secs} s during the TLS handshake"),
+        Step::Message => format!("no reply within {secs} s to the message data"),
+        other => format!("no reply within {secs} s to {}", other.describe()),
+    }
+}
+
+/// What a server that speaks plain SMTP first sends where a TLS handshake was due: its
+/// greeting, a reply code and a space or hyphen in ASCII (a TLS record opens with a content
+/// type of 20 to 24). A configuration error, not a TLS failure: the URL asks for the wrong mode.
+fn plain_smtp_first(endpoint: &Endpoint, heard: &[u8]) -> Option<Box<Fault>> {
+    let reply_code = heard.len() >= 4
+        && heard[..3].iter().all(u8::is_ascii_digit)
+        && matches!(heard[3], b' ' | b'-');
+    if !reply_code {
+        return None;
+    }
+    let line = String::from_utf8_lossy(heard);
+    let line = line.lines().next().unwrap_or_default();
+    Some(
+        fault(
+            Step::TlsHandshake,
+            Kind::Config,
+            format!(
+                "{}:{} speaks plain SMTP first (it said {line:?} where a TLS handshake was \
+                 due), not TLS from the first byte; nothing was sent",
+                endpoint.host, endpoint.port
+            ),
+        )
+        .hint(&format!(
+            "this server speaks plain SMTP first: use smtp://{}:{} (STARTTLS)",
+            endpoint.host, endpoint.port
+        )),
+    )
 }
 
 /// What the server sent at `step` is no reply: a protocol error.

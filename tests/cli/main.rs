@@ -3,6 +3,7 @@
 
 mod accounts;
 mod container;
+mod diagnose;
 mod downgrade;
 mod faults;
 mod install_mta;
