@@ -181,6 +181,15 @@ pub fn escape_json(json: &str) -> String {
     out
 }
 
+/// A size as people read it: bytes, KiB or MiB.
+pub fn size(bytes: u64) -> String {
+    match bytes {
+        0..1024 => format!("{bytes} bytes"),
+        1024..1_048_576 => format!("{:.1} KiB", bytes as f64 / 1024.0),
+        _ => format!("{:.1} MiB", bytes as f64 / 1_048_576.0),
+    }
+}
+
 /// The error, once, with the program name; the hint on a line of its own.
 pub fn print_error(error: &Error) {
     let mut stderr = std::io::stderr().lock();
@@ -207,6 +216,12 @@ pub fn print_json_value(value: &impl Serialize) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sizes_read_as_people_read_them() {
+        assert_eq!(size(512), "512 bytes");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(size(12 * 1_048_576 + 400_000), "12.4 MiB");
+    }
     use super::*;
 
     #[test]

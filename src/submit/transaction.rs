@@ -15,6 +15,7 @@ use super::transcript::Transcript;
 use crate::compose::Composed;
 use crate::content::{Channel, Content, downgrade};
 use crate::error::{Error, Kind};
+use crate::terminal;
 
 /// For each of `recipients`, MAIL FROM and RCPT TO, then RSET: whether the server would take
 /// them, with nothing sent. Every recipient's answer lands in `delivery`.
@@ -388,7 +389,11 @@ fn mail_from_command(
         return Err(fault(
             Step::MailFrom,
             Kind::BadMessage,
-            format!("the message is {size} bytes; the server takes at most {limit}"),
+            format!(
+                "the message is {}; the server takes at most {}",
+                terminal::size(size),
+                terminal::size(limit)
+            ),
         ));
     }
     if extensions.has("SIZE") {

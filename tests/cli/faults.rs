@@ -625,7 +625,10 @@ fn a_message_over_the_advertised_size_is_never_offered() {
     let run = run(&mut send(&sandbox, server.port));
     run.assert_code(65);
     let error = error_line(&run);
-    assert!(error.contains("the server takes at most 100"), "{error}");
+    assert!(
+        error.contains("the server takes at most 100 bytes"),
+        "{error}"
+    );
     let heard = heard(&server);
     assert_eq!(verbs(&heard), ["EHLO", "QUIT"], "{heard:?}");
     assert!(!server.heard_command("MAIL"), "{heard:?}");
