@@ -115,21 +115,6 @@ get_busybox_crond() {
 # The private Postfix instance: STARTTLS submission with SASL (as in tests/postfix), the
 # refused address, Bcc headers renamed so that the checker sees any a client sent
 # ---------------------------------------------------------------------------------------------
-make_sasldb() {
-    mkdir -p "$CONF/sasl"
-    cat >"$CONF/sasl/smtpd.conf" <<EOF
-pwcheck_method: auxprop
-auxprop_plugin: sasldb
-mech_list: PLAIN LOGIN
-sasldb_path: $CONF/sasl/sasldb2
-EOF
-    PASSWORD=$(openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24)
-    printf '%s' "$PASSWORD" | saslpasswd2 -p -c -f "$CONF/sasl/sasldb2" -u "$REALM" "$USER_NAME" \
-        >"$T/saslpasswd.log" 2>&1 || setup_failed "saslpasswd2 failed" "$T/saslpasswd.log"
-    chgrp postfix "$CONF/sasl/sasldb2"
-    chmod 640 "$CONF/sasl/sasldb2"
-}
-
 write_config() {
     write_postfix_base
     printf '%s\n' 'refused@example.net 550 5.1.1 refused by test policy' >"$CONF/refused"

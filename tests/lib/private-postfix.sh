@@ -245,3 +245,22 @@ start_postfix() {
         setup_failed "Postfix is not listening on 127.0.0.1:$port" "$log"
     done
 }
+
+# make_sasldb: SASL by cyrus sasldb, one user, USER_NAME in REALM, with a fresh random
+# PASSWORD. Uses CONF, REALM, USER_NAME, T; sets PASSWORD.
+# Debian's Postfix looks for smtpd.conf in $config_directory/sasl whatever cyrus_sasl_config_path
+# says, so the SASL files live there (and cyrus_sasl_config_path points there too).
+make_sasldb() {
+    mkdir -p "$CONF/sasl"
+    cat >"$CONF/sasl/smtpd.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $CONF/sasl/sasldb2
+EOF
+    PASSWORD=$(openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24)
+    printf '%s' "$PASSWORD" | saslpasswd2 -p -c -f "$CONF/sasl/sasldb2" -u "$REALM" "$USER_NAME" \
+        >"$T/saslpasswd.log" 2>&1 || setup_failed "saslpasswd2 failed" "$T/saslpasswd.log"
+    chgrp postfix "$CONF/sasl/sasldb2"
+    chmod 640 "$CONF/sasl/sasldb2"
+}

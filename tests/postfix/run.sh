@@ -110,23 +110,6 @@ pick_ports() {
         setup_failed "no free port on 127.0.0.1"
 }
 
-# Debian's Postfix looks for smtpd.conf in $config_directory/sasl whatever cyrus_sasl_config_path
-# says, so the SASL files live there (and cyrus_sasl_config_path points there too).
-make_sasldb() {
-    mkdir -p "$CONF/sasl"
-    cat >"$CONF/sasl/smtpd.conf" <<EOF
-pwcheck_method: auxprop
-auxprop_plugin: sasldb
-mech_list: PLAIN LOGIN
-sasldb_path: $CONF/sasl/sasldb2
-EOF
-    PASSWORD=$(openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24)
-    printf '%s' "$PASSWORD" | saslpasswd2 -p -c -f "$CONF/sasl/sasldb2" -u "$REALM" "$USER_NAME" \
-        >"$T/saslpasswd.log" 2>&1 || setup_failed "saslpasswd2 failed" "$T/saslpasswd.log"
-    chgrp postfix "$CONF/sasl/sasldb2"
-    chmod 640 "$CONF/sasl/sasldb2"
-}
-
 # The common directories and main.cf (write_postfix_base), then this tier's: the refused
 # address, the Bcc header check, SASL by cyrus sasldb, the implicit-TLS port, and a submission
 # port whose EHLO offers neither 8BITMIME nor SMTPUTF8, as an old or strict server's does.
