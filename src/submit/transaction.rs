@@ -67,6 +67,10 @@ pub(super) fn reset(session: &mut Session, transcript: &mut Transcript) -> bool 
 /// refuses the data by itself when it has nobody to deliver to; with `--allow-partial` the
 /// others get it anyway. With CHUNKING (RFC 3030) that command is `BDAT n LAST` followed by the
 /// message, so MAIL, RCPT and the whole message cost a single round trip.
+///
+/// A server that takes only so many recipients per transaction answers the rest 452 (RFC 5321
+/// section 4.5.3.1.10): the message goes to those it took, and the rest follow in further
+/// transactions on the same session, for as long as each takes some.
 pub(super) fn transaction(
     session: &mut Session,
     extensions: &Extensions,
@@ -75,17 +79,85 @@ pub(super) fn transaction(
     transcript: &mut Transcript,
     delivery: &mut Delivery,
 ) -> Result<()> {
+    envelope_fits(message, extensions)?;
+    let content = fit_for(message, extensions, transcript)?;
+    let mut pending = message.envelope.recipients.clone();
+    let mut put_off: Vec<(String, Reply)> = Vec::new();
+    loop {
+        let later = match one_transaction(
+            session,
+            extensions,
+            message,
+            &content,
+            &pending,
+            allow_partial,
+            transcript,
+            delivery,
+        ) {
+            Ok(later) => later,
+            Err(fault) => {
+                // Put off and then not reached: still owed the message, as their 452 said.
+                for (address, reply) in put_off {
+                    if !delivery.recipients.iter().any(|r| r.address == address) {
+                        delivery.recipients.push(RecipientResult {
+                            address,
+                            accepted: false,
+                            reply: Some(reply),
+                        });
+                    }
+                }
+                return Err(fault);
+            }
+        };
+        if later.is_empty() {
+            break;
+        }
+        transcript.info(&format!(
+            "{} recipient(s) over the server's limit for one transaction: another transaction",
+            later.len()
+        ));
+        pending = later.iter().map(|(address, _)| address.clone()).collect();
+        put_off = later;
+    }
+    // The message went out; those it could not go to are told once, after every transaction.
+    match recipients_fault(&delivery.recipients, allow_partial) {
+        Some(rejection) => Err(Box::new(Fault {
+            step: Step::RcptTo,
+            error: Error::new(
+                rejection.kind,
+                format!("{}; sent to the others", rejection.message),
+            ),
+            reply: None,
+        })),
+        None => Ok(()),
+    }
+}
+
+/// One MAIL, RCPT for each of `recipients`, the message: the recipients the server put off
+/// for too many in this transaction (452, RFC 5321 section 4.5.3.1.10), with that reply, when
+/// it took others, who then got the message. After a first transaction has sent the message,
+/// a later one sends it to whom it can whatever `allow_partial` says: nothing can take back
+/// what went out.
+#[allow(clippy::too_many_arguments)]
+fn one_transaction(
+    session: &mut Session,
+    extensions: &Extensions,
+    message: &Composed,
+    content: &Content,
+    recipients: &[String],
+    allow_partial: bool,
+    transcript: &mut Transcript,
+    delivery: &mut Delivery,
+) -> Result<Vec<(String, Reply)>> {
+    let already_sent = !delivery.recipients.is_empty();
+    let allow_partial = allow_partial || already_sent;
     let notify = match (&message.envelope.dsn.notify, extensions.has("DSN")) {
         (Some(notify), true) => format!(" NOTIFY={notify}"),
         _ => String::new(),
     };
-    envelope_fits(message, extensions)?;
-    let content = fit_for(message, extensions, transcript)?;
-    let mut envelope = vec![mail_from_command(message, &content, extensions)?];
+    let mut envelope = vec![mail_from_command(message, content, extensions)?];
     envelope.extend(
-        message
-            .envelope
-            .recipients
+        recipients
             .iter()
             .map(|address| format!("RCPT TO:<{address}>{notify}")),
     );
@@ -93,13 +165,13 @@ pub(super) fn transaction(
     let bdat = extensions
         .has("CHUNKING")
         .then(|| format!("BDAT {} LAST", content.len()));
-    let data_in_flight = pipelining && (message.envelope.recipients.len() == 1 || allow_partial);
+    let data_in_flight = pipelining && (recipients.len() == 1 || allow_partial);
     if pipelining {
         let mut flight = envelope.clone();
         match (&bdat, data_in_flight) {
             (Some(bdat), true) => {
                 flight.push(bdat.clone());
-                session.send_flight(&flight, Some(&content), transcript)?;
+                session.send_flight(&flight, Some(content), transcript)?;
             }
             (None, true) => {
                 flight.push("DATA".into());
@@ -139,7 +211,16 @@ pub(super) fn transaction(
     }
     let mut replies = replies.into_iter();
     let mail_reply = replies.next().expect("MAIL was sent");
-    for (address, reply) in message.envelope.recipients.iter().zip(replies) {
+    let answered: Vec<(&String, Reply)> = recipients.iter().zip(replies).collect();
+    // Put off for too many only when others were taken: otherwise a 452 is a 452.
+    let some_taken = answered.iter().any(|(_, reply)| reply.is_positive());
+    let mut later = Vec::new();
+    let first_of_this_transaction = delivery.recipients.len();
+    for (address, reply) in answered {
+        if some_taken && too_many_recipients(&reply) {
+            later.push((address.clone(), reply));
+            continue;
+        }
         delivery.recipients.push(RecipientResult {
             address: address.clone(),
             accepted: reply.is_positive(),
@@ -166,9 +247,10 @@ pub(super) fn transaction(
         ));
     }
 
-    let rejected = recipients_fault(&delivery.recipients, allow_partial);
+    let this_transaction = &delivery.recipients[first_of_this_transaction..];
+    let rejected = recipients_fault(this_transaction, allow_partial);
     if let Some(rejection) = &rejected {
-        let nobody_accepted = !delivery.recipients.iter().any(|r| r.accepted);
+        let nobody_accepted = !this_transaction.iter().any(|r| r.accepted);
         if nobody_accepted || !allow_partial {
             if early_data_reply.as_ref().is_some_and(|r| r.code == 354) {
                 // A server that says 354 with nobody to deliver to: the only way not to send
@@ -195,7 +277,7 @@ pub(super) fn transaction(
             let data_reply = match (early, &bdat) {
                 (Some(reply), _) => reply,
                 (None, Some(bdat)) => {
-                    session.send_flight(std::slice::from_ref(bdat), Some(&content), transcript)?;
+                    session.send_flight(std::slice::from_ref(bdat), Some(content), transcript)?;
                     session
                         .reply(Step::Message, transcript)
                         .map_err(unconfirmed)?
@@ -217,7 +299,7 @@ pub(super) fn transaction(
                     ));
                 }
                 transcript.client(&format!("<{} bytes of message data>", content.len()));
-                session.send_data(&content)?;
+                session.send_data(content)?;
                 transcript.client(".");
                 session
                     .reply(Step::Message, transcript)
@@ -244,17 +326,18 @@ pub(super) fn transaction(
     }
     delivery.final_reply = Some(final_reply);
 
-    match rejected {
-        Some(rejection) => Err(Box::new(Fault {
-            step: Step::RcptTo,
-            error: Error::new(
-                rejection.kind,
-                format!("{}; sent to the others", rejection.message),
-            ),
-            reply: None,
-        })),
-        None => Ok(()),
-    }
+    Ok(later)
+}
+
+/// A 452 that says this transaction has all the recipients it can take (RFC 5321 section
+/// 4.5.3.1.10; RFC 3463's 4.5.3 "too many recipients").
+fn too_many_recipients(reply: &Reply) -> bool {
+    reply.code == 452
+        && (reply.enhanced.as_deref() == Some("4.5.3")
+            || reply
+                .text
+                .to_ascii_lowercase()
+                .contains("too many recipients"))
 }
 
 /// No final reply to a message sent in full: say that it may have been accepted.

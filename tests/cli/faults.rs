@@ -1009,3 +1009,62 @@ fn a_refused_sender_in_a_flight_keeps_the_dialogue_in_step() {
         ["EHLO", "MAIL", "RCPT", "DATA", "QUIT"]
     );
 }
+
+// Issue 14: a server that takes only so many recipients per transaction answers the rest 452
+// (RFC 5321 section 4.5.3.1.10): they follow in another transaction, and nobody is dropped.
+#[test]
+fn recipients_over_the_server_limit_go_in_another_transaction() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted(),
+        vec![
+            Act::Hear,
+            Act::Say("250 2.1.0 Ok\r\n"),
+            Act::Hear,
+            Act::Say("250 2.1.5 Ok\r\n"),
+            Act::Hear,
+            Act::Say("250 2.1.5 Ok\r\n"),
+            Act::Hear,
+            Act::Say("452 4.5.3 Error: too many recipients\r\n"),
+            Act::Hear,
+            Act::Say("354 go\r\n"),
+            Act::HearData,
+            Act::Say("250 2.0.0 Ok: queued as A\r\n"),
+        ],
+        envelope_accepted(),
+        data_accepted(),
+    ]));
+    let run = run(bare_send(&sandbox, server.port).args([
+        "-t",
+        "a@example.org,b@example.org,c@example.org",
+        "-m",
+        "hi",
+        "--json",
+    ]));
+    run.assert_code(0);
+    let heard = heard(&server);
+    assert_eq!(
+        verbs(&heard)
+            .into_iter()
+            .filter(|v| ["MAIL", "RCPT", "DATA"].contains(&v.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            "MAIL", "RCPT", "RCPT", "RCPT", "DATA", "MAIL", "RCPT", "DATA"
+        ],
+        "{heard:?}"
+    );
+    let second_rcpt = heard
+        .iter()
+        .filter(|l| l.starts_with("RCPT"))
+        .nth(3)
+        .unwrap();
+    assert_eq!(second_rcpt, "RCPT TO:<c@example.org>");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let accepted: Vec<bool> = json["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["accepted"].as_bool().unwrap())
+        .collect();
+    assert_eq!(accepted, [true, true, true], "{}", run.stdout);
+}

@@ -406,6 +406,26 @@ def check_wrong_password(run):
                                       "the wrong password"))
 
 
+def check_recipient_limit(run):
+    """Five recipients, two per transaction: each delivered once, the same message three
+    times over (one queue id per transaction), and success."""
+    run.expect_rc(0)
+    got = sorted(d.recipient for d in run.deliveries)
+    want = [f"r{n}@example.net" for n in range(1, 6)]
+    if got != want:
+        run.fail(f"envelope recipients delivered {got}, expected each of {want} once")
+    transactions = {d.queue_id for d in run.deliveries}
+    if len(transactions) != 3:
+        run.fail(f"expected 3 transactions of at most 2 recipients, got {len(transactions)}")
+    ids = {d.msg.get("Message-ID") for d in run.deliveries}
+    if len(ids) != 1:
+        run.fail(f"expected one message, got Message-IDs {sorted(map(str, ids))}")
+    for d in run.deliveries:
+        if "X-Test-Client-Sent-Bcc" in d.msg:
+            run.fail("the Bcc header was sent")
+            break
+
+
 def check_refused_recipient(run):
     run.expect_rc(67)
     run.expect_delivered_to([])
@@ -865,6 +885,7 @@ SCENARIOS = {
     "sendmail-malformed": check_refused(65, (r"NUL byte in its header", "name the NUL byte")),
     "sendmail-nul-body": check_sendmail_nul_body,
     "sendmail-seven-bit": check_sendmail_seven_bit,
+    "recipient-limit": check_recipient_limit,
     "keyring-login": check_keyring_login,
     "keyring-send": check_keyring_send,
     "keyring-wrong-password": check_keyring_wrong_password,

@@ -27,6 +27,8 @@
 #   POSTFIX_TEST_SMTPS_PORT        implicit-TLS port on 127.0.0.1 (default: a free one)
 #   POSTFIX_TEST_SEVEN_BIT_PORT    STARTTLS submission port that offers neither 8BITMIME nor
 #                                  SMTPUTF8 (default: a free one)
+#   POSTFIX_TEST_FEW_RCPT_PORT     STARTTLS submission port that takes two recipients per
+#                                  transaction (default: a free one)
 #   POSTFIX_TEST_KEEP=1            keep the temporary directory (its path is printed)
 set -euo pipefail
 
@@ -40,6 +42,7 @@ source "$REPO/tests/lib/private-postfix.sh"
 SUB_PORT=${POSTFIX_TEST_SUBMISSION_PORT:-}
 SMTPS_PORT=${POSTFIX_TEST_SMTPS_PORT:-}
 SEVEN_BIT_PORT=${POSTFIX_TEST_SEVEN_BIT_PORT:-}
+FEW_RCPT_PORT=${POSTFIX_TEST_FEW_RCPT_PORT:-}
 MODE=${1:-test}
 tier_environment        # BIN; PATH, LC_ALL, umask; no SMTPSEND* variables
 
@@ -108,11 +111,15 @@ pick_ports() {
         setup_failed "no free port on 127.0.0.1"
     [[ -n $SEVEN_BIT_PORT ]] || SEVEN_BIT_PORT=$(free_port "$SUB_PORT" "$SMTPS_PORT") ||
         setup_failed "no free port on 127.0.0.1"
+    [[ -n $FEW_RCPT_PORT ]] ||
+        FEW_RCPT_PORT=$(free_port "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT") ||
+        setup_failed "no free port on 127.0.0.1"
 }
 
 # The common directories and main.cf (write_postfix_base), then this tier's: the refused
 # address, the Bcc header check, SASL by cyrus sasldb, the implicit-TLS port, and a submission
-# port whose EHLO offers neither 8BITMIME nor SMTPUTF8, as an old or strict server's does.
+# port whose EHLO offers neither 8BITMIME nor SMTPUTF8, as an old or strict server's does, and
+# one that takes two recipients per transaction and answers the rest 452 4.5.3.
 write_config() {
     write_postfix_base
     # The one address refused at RCPT time, after authentication has succeeded.
@@ -153,15 +160,22 @@ EOF
   -o smtpd_tls_auth_only=yes
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o smtpd_discard_ehlo_keywords=8bitmime,smtputf8
+127.0.0.1:$FEW_RCPT_PORT inet n - n - - smtpd
+  -o syslog_name=postfix-test/few-rcpt
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_auth_only=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+  -o smtpd_recipient_limit=2
 EOF
 }
 
 # Both ports must be free before Postfix starts (one given in the environment may be taken).
 check_ports_free() {
     local port
-    for port in "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT"; do
+    for port in "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT" "$FEW_RCPT_PORT"; do
         if port_in_use "$port"; then
-            setup_failed "127.0.0.1:$port is already in use (set POSTFIX_TEST_SUBMISSION_PORT / POSTFIX_TEST_SMTPS_PORT / POSTFIX_TEST_SEVEN_BIT_PORT)"
+            setup_failed "127.0.0.1:$port is already in use (set POSTFIX_TEST_SUBMISSION_PORT / POSTFIX_TEST_SMTPS_PORT / POSTFIX_TEST_SEVEN_BIT_PORT / POSTFIX_TEST_FEW_RCPT_PORT)"
         fi
     done
 }
@@ -174,7 +188,7 @@ setup_postfix() {
     pick_ports
     write_config
     check_ports_free
-    start_postfix "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT"
+    start_postfix "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT" "$FEW_RCPT_PORT"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -297,6 +311,14 @@ run_scenarios() {
         --server "$srv_sub" "${auth[@]}" \
         -f alice@example.org -t bob@example.net -s 'Wrong password' -m 'never sent' </dev/null
     check wrong-password
+
+    # Five recipients to a server that takes two per transaction (452 4.5.3 for the rest,
+    # RFC 5321 section 4.5.3.1.10): three transactions on one session, each recipient once.
+    run_client recipient-limit SMTPSEND_PASSWORD="$PASSWORD" -- \
+        --server "smtp://localhost:$FEW_RCPT_PORT" "${auth[@]}" -f alice@example.org \
+        -t r1@example.net,r2@example.net,r3@example.net -c r4@example.net -b r5@example.net \
+        -s 'Recipient limit' -m 'to five, two at a time' </dev/null
+    check recipient-limit
 
     # e. One recipient refused at RCPT: nothing sent; with --allow-partial, sent to the other.
     run_client refused-recipient SMTPSEND_PASSWORD="$PASSWORD" -- \
