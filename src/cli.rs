@@ -180,12 +180,19 @@ pub enum ConfigCommand {
 pub enum QueueCommand {
     /// List the queued messages and the dead letters.
     List,
-    /// Show one entry: envelope, attempts, where its message is.
+    /// Show one entry: envelope (Bcc recipients too), times, attempts, where its message is.
     Show {
         #[arg(value_name = "ID")]
         id: String,
+        /// Print the stored description as JSON, with the path of the message file.
+        #[arg(long)]
+        json: bool,
     },
     /// Deliver what is due, one connection per server.
+    ///
+    /// Silent when all is well and no terminal is watching, so cron mails nothing: it prints
+    /// only when a message was deferred, became a dead letter or could not be tried. On a
+    /// terminal, or with -v, it says what it delivered and when the next waiting message is due.
     Flush {
         /// Only the messages queued for this account.
         #[arg(long, value_name = "NAME")]
@@ -193,9 +200,26 @@ pub enum QueueCommand {
         /// Try every message now, whatever its next attempt time.
         #[arg(long)]
         now: bool,
-        /// Print the SMTP dialogue on standard error, secrets replaced by <redacted>.
+        /// Print nothing on success, even on a terminal; what failed still goes to standard error.
+        #[arg(short = 'q', long, conflicts_with = "verbose")]
+        quiet: bool,
+        /// Say what was delivered and what waits, and print the SMTP dialogue on standard
+        /// error, secrets replaced by <redacted>.
         #[arg(short = 'v', long)]
         verbose: bool,
+    },
+    /// Queue dead letters again, due now, for the next flush.
+    ///
+    /// Each gets a fresh schedule: its attempts and reason are cleared and its five days start
+    /// again. Use it once what refused the message has been fixed (a mailbox created, a login
+    /// repaired).
+    Retry {
+        /// The dead letter's id, as `smtpsend queue list` shows it.
+        #[arg(value_name = "ID", required_unless_present = "all_dead")]
+        id: Option<String>,
+        /// Every dead letter.
+        #[arg(long, conflicts_with = "id")]
+        all_dead: bool,
     },
     /// Delete a queued message or a dead letter for good.
     Drop {
