@@ -650,12 +650,16 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__config__subcmd__show)
-            opts="-h --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
+            opts="-h --account --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then

@@ -138,6 +138,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'smtpsend;config;show'= {
+            cand --account 'The account, as the main command takes it; an ACCOUNT argument wins over it'
             cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
             cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
             cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'

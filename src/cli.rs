@@ -156,6 +156,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the effective settings of an account and where each value comes from.
+    ///
+    /// Every setting is shown, set or not: an unset one with the places it would come from, so
+    /// this works on a machine with nothing configured yet.
     Show {
         /// The account; the default account without it.
         #[arg(
@@ -163,8 +166,17 @@ pub enum ConfigCommand {
             add = clap_complete::ArgValueCandidates::new(account_candidates)
         )]
         account: Option<String>,
+        /// The account, as the main command takes it; an ACCOUNT argument wins over it.
+        #[arg(
+            long = "account",
+            value_name = "NAME",
+            env = "SMTPSEND_ACCOUNT",
+            add = clap_complete::ArgValueCandidates::new(account_candidates)
+        )]
+        account_flag: Option<String>,
+        // Boxed: the flags would make this variant much larger than the other.
         #[command(flatten)]
-        connection: ConnectionArgs,
+        connection: Box<ConnectionArgs>,
     },
     /// Convert an msmtp configuration file into smtpsend accounts, printed on standard output.
     ///

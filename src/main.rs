@@ -105,8 +105,12 @@ fn main() -> ExitCode {
         }
         Some(Command::Config(ConfigCommand::Show {
             account,
+            account_flag,
             connection,
-        })) => commands::config::show(account.as_deref(), connection, &env),
+        })) => {
+            let named = account.as_deref().or(account_flag.as_deref());
+            commands::config::show(named, connection, &env)
+        }
         Some(Command::Config(ConfigCommand::ImportMsmtprc { path })) => {
             commands::config::import_msmtprc(path.as_deref(), &env)
         }
