@@ -422,11 +422,12 @@ fn an_imported_msmtp_configuration_sends() {
     let msmtprc = sandbox.write(
         "msmtprc",
         format!(
-            "defaults\ntls on\ntls_trust_file {ca}\nlogfile ~/.msmtp.log\n\n\
+            "defaults\ntls on\ntls_trust_file {ca}\nlogfile {log}\n\n\
              account work\nhost localhost\nport {port}\nfrom me@example.org\nauth on\n\
              user {USER}\npasswordeval \"echo '{PASSWORD}'\"\n\naccount default : work\n",
             ca = server.ca_file().display(),
             port = server.port,
+            log = sandbox.path("msmtp.log").display(),
         ),
     );
     let imported = run(sandbox
@@ -435,8 +436,8 @@ fn an_imported_msmtp_configuration_sends() {
         .arg(&msmtprc));
     imported.assert_code(0);
     assert!(
-        imported.stderr.contains("logfile"),
-        "unsupported settings are listed: {}",
+        imported.stderr.contains("logfile") && imported.stderr.contains("carried over as log"),
+        "notes are listed: {}",
         imported.stderr
     );
     let config = write_config(&sandbox, &imported.stdout);
@@ -448,6 +449,12 @@ fn an_imported_msmtp_configuration_sends() {
     ]))
     .assert_code(0);
     assert_eq!(server.only_message().from, "me@example.org");
+    // msmtp's logfile is smtpsend's delivery log now.
+    let log = std::fs::read_to_string(sandbox.path("msmtp.log")).unwrap();
+    assert!(
+        log.contains("from=<me@example.org> to=<bob@example.net>") && log.contains(" exit=0"),
+        "{log}"
+    );
 }
 
 #[test]
