@@ -140,7 +140,8 @@ pub enum Command {
     /// A send with --queue (or an account with queue = "on-failure", or sendmail mode) keeps a
     /// message the server could not take right now; `smtpsend queue flush` from cron or a
     /// systemd timer delivers it later, backing off from a minute to four hours between tries.
-    /// After five days, or a permanent refusal, it becomes a dead letter, kept and listed.
+    /// After five days, or a permanent refusal, it becomes a dead letter, kept and listed;
+    /// `smtpsend queue retry` queues it again.
     #[command(subcommand)]
     Queue(QueueCommand),
     /// Print a shell completion script to standard output.

@@ -1,6 +1,6 @@
-//! `queue list`, `show`, `drop` and `flush`: the outbox as a person or a cron job sees it.
-//! Storage and the decisions about an entry are `outbox`'s; the session is `submit`'s; this
-//! only puts them in order and says what happened to each entry.
+//! `queue list`, `show`, `drop`, `retry` and `flush`: the outbox as a person or a cron job
+//! sees it. Storage and the decisions about an entry are `outbox`'s; the session is `submit`'s;
+//! this only puts them in order and says what happened to each entry.
 
 use std::collections::HashMap;
 
