@@ -146,6 +146,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;config;show' {
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'The account, as the main command takes it; an ACCOUNT argument wins over it')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
             [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)')
             [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]')
@@ -218,8 +219,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the queued messages and the dead letters')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one entry: envelope, attempts, where its message is')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one entry: envelope (Bcc recipients too), times, attempts, where its message is')
             [CompletionResult]::new('flush', 'flush', [CompletionResultType]::ParameterValue, 'Deliver what is due, one connection per server')
+            [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Queue dead letters again, due now, for the next flush')
             [CompletionResult]::new('drop', 'drop', [CompletionResultType]::ParameterValue, 'Delete a queued message or a dead letter for good')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -230,6 +232,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;queue;show' {
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print the stored description as JSON, with the path of the message file')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -237,10 +240,18 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
         'smtpsend;queue;flush' {
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'Only the messages queued for this account')
             [CompletionResult]::new('--now', '--now', [CompletionResultType]::ParameterName, 'Try every message now, whatever its next attempt time')
-            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
-            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing on success, even on a terminal; what failed still goes to standard error')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing on success, even on a terminal; what failed still goes to standard error')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Say what was delivered and what waits, and print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Say what was delivered and what waits, and print the SMTP dialogue on standard error, secrets replaced by <redacted>')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'smtpsend;queue;retry' {
+            [CompletionResult]::new('--all-dead', '--all-dead', [CompletionResultType]::ParameterName, 'Every dead letter')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'smtpsend;queue;drop' {
@@ -250,8 +261,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
         }
         'smtpsend;queue;help' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the queued messages and the dead letters')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one entry: envelope, attempts, where its message is')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one entry: envelope (Bcc recipients too), times, attempts, where its message is')
             [CompletionResult]::new('flush', 'flush', [CompletionResultType]::ParameterValue, 'Deliver what is due, one connection per server')
+            [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Queue dead letters again, due now, for the next flush')
             [CompletionResult]::new('drop', 'drop', [CompletionResultType]::ParameterValue, 'Delete a queued message or a dead letter for good')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -263,6 +275,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;queue;help;flush' {
+            break
+        }
+        'smtpsend;queue;help;retry' {
             break
         }
         'smtpsend;queue;help;drop' {
@@ -324,8 +339,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
         }
         'smtpsend;help;queue' {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'List the queued messages and the dead letters')
-            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one entry: envelope, attempts, where its message is')
+            [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show one entry: envelope (Bcc recipients too), times, attempts, where its message is')
             [CompletionResult]::new('flush', 'flush', [CompletionResultType]::ParameterValue, 'Deliver what is due, one connection per server')
+            [CompletionResult]::new('retry', 'retry', [CompletionResultType]::ParameterValue, 'Queue dead letters again, due now, for the next flush')
             [CompletionResult]::new('drop', 'drop', [CompletionResultType]::ParameterValue, 'Delete a queued message or a dead letter for good')
             break
         }
@@ -336,6 +352,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;help;queue;flush' {
+            break
+        }
+        'smtpsend;help;queue;retry' {
             break
         }
         'smtpsend;help;queue;drop' {

@@ -115,6 +115,9 @@ _smtpsend() {
             smtpsend__subcmd__help__subcmd__queue,list)
                 cmd="smtpsend__subcmd__help__subcmd__queue__subcmd__list"
                 ;;
+            smtpsend__subcmd__help__subcmd__queue,retry)
+                cmd="smtpsend__subcmd__help__subcmd__queue__subcmd__retry"
+                ;;
             smtpsend__subcmd__help__subcmd__queue,show)
                 cmd="smtpsend__subcmd__help__subcmd__queue__subcmd__show"
                 ;;
@@ -130,6 +133,9 @@ _smtpsend() {
             smtpsend__subcmd__queue,list)
                 cmd="smtpsend__subcmd__queue__subcmd__list"
                 ;;
+            smtpsend__subcmd__queue,retry)
+                cmd="smtpsend__subcmd__queue__subcmd__retry"
+                ;;
             smtpsend__subcmd__queue,show)
                 cmd="smtpsend__subcmd__queue__subcmd__show"
                 ;;
@@ -144,6 +150,9 @@ _smtpsend() {
                 ;;
             smtpsend__subcmd__queue__subcmd__help,list)
                 cmd="smtpsend__subcmd__queue__subcmd__help__subcmd__list"
+                ;;
+            smtpsend__subcmd__queue__subcmd__help,retry)
+                cmd="smtpsend__subcmd__queue__subcmd__help__subcmd__retry"
                 ;;
             smtpsend__subcmd__queue__subcmd__help,show)
                 cmd="smtpsend__subcmd__queue__subcmd__help__subcmd__show"
@@ -645,12 +654,16 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__config__subcmd__show)
-            opts="-h --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
+            opts="-h --account --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     local oldifs
                     if [ -n "${IFS+x}" ]; then
@@ -893,7 +906,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help__subcmd__queue)
-            opts="list show flush drop"
+            opts="list show flush retry drop"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -935,6 +948,20 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help__subcmd__queue__subcmd__list)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__queue__subcmd__retry)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1172,7 +1199,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__queue)
-            opts="-h --help list show flush drop help"
+            opts="-h --help list show flush retry drop help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1200,7 +1227,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__queue__subcmd__flush)
-            opts="-v -h --account --now --verbose --help"
+            opts="-q -v -h --account --now --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1218,7 +1245,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__queue__subcmd__help)
-            opts="list show flush drop help"
+            opts="list show flush retry drop help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1287,6 +1314,20 @@ _smtpsend() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smtpsend__subcmd__queue__subcmd__help__subcmd__retry)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smtpsend__subcmd__queue__subcmd__help__subcmd__show)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -1315,8 +1356,22 @@ _smtpsend() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        smtpsend__subcmd__queue__subcmd__retry)
+            opts="-h --all-dead --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         smtpsend__subcmd__queue__subcmd__show)
-            opts="-h --help"
+            opts="-h --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -138,6 +138,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'smtpsend;config;show'= {
+            cand --account 'The account, as the main command takes it; an ACCOUNT argument wins over it'
             cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
             cand --server 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)'
             cand --host 'The server''s host name, as an alternative to --server [env: SMTPSEND_HOST]'
@@ -200,8 +201,9 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand list 'List the queued messages and the dead letters'
-            cand show 'Show one entry: envelope, attempts, where its message is'
+            cand show 'Show one entry: envelope (Bcc recipients too), times, attempts, where its message is'
             cand flush 'Deliver what is due, one connection per server'
+            cand retry 'Queue dead letters again, due now, for the next flush'
             cand drop 'Delete a queued message or a dead letter for good'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -210,16 +212,24 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --help 'Print help'
         }
         &'smtpsend;queue;show'= {
+            cand --json 'Print the stored description as JSON, with the path of the message file'
             cand -h 'Print help'
             cand --help 'Print help'
         }
         &'smtpsend;queue;flush'= {
             cand --account 'Only the messages queued for this account'
             cand --now 'Try every message now, whatever its next attempt time'
-            cand -v 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
-            cand --verbose 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand -q 'Print nothing on success, even on a terminal; what failed still goes to standard error'
+            cand --quiet 'Print nothing on success, even on a terminal; what failed still goes to standard error'
+            cand -v 'Say what was delivered and what waits, and print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand --verbose 'Say what was delivered and what waits, and print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'smtpsend;queue;retry'= {
+            cand --all-dead 'Every dead letter'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'smtpsend;queue;drop'= {
             cand -h 'Print help'
@@ -227,8 +237,9 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         }
         &'smtpsend;queue;help'= {
             cand list 'List the queued messages and the dead letters'
-            cand show 'Show one entry: envelope, attempts, where its message is'
+            cand show 'Show one entry: envelope (Bcc recipients too), times, attempts, where its message is'
             cand flush 'Deliver what is due, one connection per server'
+            cand retry 'Queue dead letters again, due now, for the next flush'
             cand drop 'Delete a queued message or a dead letter for good'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -237,6 +248,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         &'smtpsend;queue;help;show'= {
         }
         &'smtpsend;queue;help;flush'= {
+        }
+        &'smtpsend;queue;help;retry'= {
         }
         &'smtpsend;queue;help;drop'= {
         }
@@ -283,8 +296,9 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         }
         &'smtpsend;help;queue'= {
             cand list 'List the queued messages and the dead letters'
-            cand show 'Show one entry: envelope, attempts, where its message is'
+            cand show 'Show one entry: envelope (Bcc recipients too), times, attempts, where its message is'
             cand flush 'Deliver what is due, one connection per server'
+            cand retry 'Queue dead letters again, due now, for the next flush'
             cand drop 'Delete a queued message or a dead letter for good'
         }
         &'smtpsend;help;queue;list'= {
@@ -292,6 +306,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         &'smtpsend;help;queue;show'= {
         }
         &'smtpsend;help;queue;flush'= {
+        }
+        &'smtpsend;help;queue;retry'= {
         }
         &'smtpsend;help;queue;drop'= {
         }

@@ -140,7 +140,8 @@ pub enum Command {
     /// A send with --queue (or an account with queue = "on-failure", or sendmail mode) keeps a
     /// message the server could not take right now; `smtpsend queue flush` from cron or a
     /// systemd timer delivers it later, backing off from a minute to four hours between tries.
-    /// After five days, or a permanent refusal, it becomes a dead letter, kept and listed.
+    /// After five days, or a permanent refusal, it becomes a dead letter, kept and listed;
+    /// `smtpsend queue retry` queues it again.
     #[command(subcommand)]
     Queue(QueueCommand),
     /// Print a shell completion script to standard output.
@@ -156,6 +157,9 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum ConfigCommand {
     /// Print the effective settings of an account and where each value comes from.
+    ///
+    /// Every setting is shown, set or not: an unset one with the places it would come from, so
+    /// this works on a machine with nothing configured yet.
     Show {
         /// The account; the default account without it.
         #[arg(
@@ -163,8 +167,17 @@ pub enum ConfigCommand {
             add = clap_complete::ArgValueCandidates::new(account_candidates)
         )]
         account: Option<String>,
+        /// The account, as the main command takes it; an ACCOUNT argument wins over it.
+        #[arg(
+            long = "account",
+            value_name = "NAME",
+            env = "SMTPSEND_ACCOUNT",
+            add = clap_complete::ArgValueCandidates::new(account_candidates)
+        )]
+        account_flag: Option<String>,
+        // Boxed: the flags would make this variant much larger than the other.
         #[command(flatten)]
-        connection: ConnectionArgs,
+        connection: Box<ConnectionArgs>,
     },
     /// Convert an msmtp configuration file into smtpsend accounts, printed on standard output.
     ///
@@ -180,12 +193,19 @@ pub enum ConfigCommand {
 pub enum QueueCommand {
     /// List the queued messages and the dead letters.
     List,
-    /// Show one entry: envelope, attempts, where its message is.
+    /// Show one entry: envelope (Bcc recipients too), times, attempts, where its message is.
     Show {
         #[arg(value_name = "ID")]
         id: String,
+        /// Print the stored description as JSON, with the path of the message file.
+        #[arg(long)]
+        json: bool,
     },
     /// Deliver what is due, one connection per server.
+    ///
+    /// Silent when all is well and no terminal is watching, so cron mails nothing: it prints
+    /// only when a message was deferred, became a dead letter or could not be tried. On a
+    /// terminal, or with -v, it says what it delivered and when the next waiting message is due.
     Flush {
         /// Only the messages queued for this account.
         #[arg(long, value_name = "NAME")]
@@ -193,9 +213,26 @@ pub enum QueueCommand {
         /// Try every message now, whatever its next attempt time.
         #[arg(long)]
         now: bool,
-        /// Print the SMTP dialogue on standard error, secrets replaced by <redacted>.
+        /// Print nothing on success, even on a terminal; what failed still goes to standard error.
+        #[arg(short = 'q', long, conflicts_with = "verbose")]
+        quiet: bool,
+        /// Say what was delivered and what waits, and print the SMTP dialogue on standard
+        /// error, secrets replaced by <redacted>.
         #[arg(short = 'v', long)]
         verbose: bool,
+    },
+    /// Queue dead letters again, due now, for the next flush.
+    ///
+    /// Each gets a fresh schedule: its attempts and reason are cleared and its five days start
+    /// again. Use it once what refused the message has been fixed (a mailbox created, a login
+    /// repaired).
+    Retry {
+        /// The dead letter's id, as `smtpsend queue list` shows it.
+        #[arg(value_name = "ID", required_unless_present = "all_dead")]
+        id: Option<String>,
+        /// Every dead letter.
+        #[arg(long, conflicts_with = "id")]
+        all_dead: bool,
     },
     /// Delete a queued message or a dead letter for good.
     Drop {

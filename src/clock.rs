@@ -42,6 +42,42 @@ pub fn utc_minute(seconds: u64) -> String {
     )
 }
 
+/// `2026-11-23T20:27:02+01:00`: RFC 3339 in the local time zone (`TZ`), for a person reading
+/// when something happened or will (`queue show`, `queue flush`).
+pub fn local_timestamp(seconds: u64) -> String {
+    let offset = local_offset(seconds);
+    let local = seconds.saturating_add_signed(offset);
+    let (year, month, day) = civil_date(local);
+    let rest = local % 86_400;
+    let minutes = offset.unsigned_abs() / 60;
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{}{:02}:{:02}",
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60,
+        if offset < 0 { '-' } else { '+' },
+        minutes / 60,
+        minutes % 60
+    )
+}
+
+/// Seconds east of UTC in the local time zone at that time; UTC when it cannot be told.
+fn local_offset(seconds: u64) -> i64 {
+    let Ok(time) = libc::time_t::try_from(seconds) else {
+        return 0;
+    };
+    // SAFETY: an all-zero `tm` is a valid value of a plain C struct; localtime_r writes only
+    // into the struct it is given and reads only `time`.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    let converted = unsafe { libc::localtime_r(&raw const time, &raw mut tm) };
+    if converted.is_null() {
+        0
+    } else {
+        // c_long: i64 on 64-bit targets, i32 on others.
+        tm.tm_gmtoff as i64
+    }
+}
+
 /// The calendar date of a Unix time, in UTC (Howard Hinnant's days-to-civil algorithm).
 fn civil_date(seconds: u64) -> (i64, i64, i64) {
     let days = i64::try_from(seconds / 86_400).unwrap_or(0);

@@ -242,7 +242,21 @@ fn read_attachment(path: &Path) -> Result<Attachment, Error> {
 /// How much of an attachment is read to guess its type.
 const SNIFF_BYTES: usize = 8192;
 
-/// The content type from the extension, else from the content: UTF-8 text or octets.
+/// Types told by a file's first bytes, for a file whose name has no known extension. A
+/// document that is a ZIP inside (docx, xlsx, odt, jar) stays application/zip here.
+const MAGIC: &[(&[u8], &str)] = &[
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"PK\x05\x06", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+];
+
+/// The content type from the extension, else from the content: a type its first bytes tell
+/// ([`MAGIC`]), UTF-8 text, or octets.
 fn content_type_for(path: &Path, head: &[u8]) -> String {
     // UTF-8 up to the end of what was read, where a character may be cut short.
     let is_utf8_text = || {
@@ -257,8 +271,11 @@ fn content_type_for(path: &Path, head: &[u8]) -> String {
             format!("{}; charset=utf-8", guess.essence_str())
         }
         Some(guess) => guess.essence_str().to_string(),
-        None if is_utf8_text() => "text/plain; charset=utf-8".to_string(),
-        None => "application/octet-stream".to_string(),
+        None => match MAGIC.iter().find(|(magic, _)| head.starts_with(magic)) {
+            Some((_, essence)) => (*essence).to_string(),
+            None if is_utf8_text() => "text/plain; charset=utf-8".to_string(),
+            None => "application/octet-stream".to_string(),
+        },
     }
 }
 
@@ -444,14 +461,56 @@ fn utf8_type(essence: &'static str) -> ContentType<'static> {
 /// Attachments are base64-encoded here rather than by mail-builder, which would pick 7bit for a
 /// short text file and so hand the receiver CRLF where the file had LF: a file must arrive byte
 /// for byte. A part that carries its own Content-Transfer-Encoding is written as given.
+///
+/// mail-builder gives a non-ASCII file name as RFC 2231 `filename*=` on Content-Disposition,
+/// which older clients (Outlook before 2016, some webmail) do not read; they read Content-Type's
+/// `name=` with RFC 2047 encoded words instead, so that is written too, as Thunderbird does.
 fn attachment_part(attachment: &Attachment, placeholder: &str) -> MimePart<'static> {
     // As bytes: mail-builder would give a text body a charset, meaningless on application/pdf.
-    MimePart::new(
+    let mut part = MimePart::new(
         content_type(&attachment.content_type),
         format!("{placeholder}\r\n").into_bytes(),
     )
     .transfer_encoding("base64")
-    .attachment(attachment.file_name.clone())
+    .attachment(attachment.file_name.clone());
+    if !attachment.file_name.is_ascii() {
+        let value = format!(
+            "{}; name=\"{}\"",
+            attachment.content_type,
+            encoded_words(&attachment.file_name)
+        );
+        // Written as given and folded between the words: mail-builder would write RFC 2231
+        // continuations for a long value, which those clients do not read either.
+        if let Some((_, header)) = part
+            .headers
+            .iter_mut()
+            .find(|(name, _)| name == "Content-Type")
+        {
+            *header = Raw::new(value).into();
+        }
+    }
+    part
+}
+
+/// `text` as RFC 2047 "B" encoded words of UTF-8, each at most 75 characters (RFC 2047 2),
+/// split between characters, separated by spaces, which a decoder drops (RFC 2047 6.2).
+fn encoded_words(text: &str) -> String {
+    use base64::Engine as _;
+    // 42 bytes are 56 characters of base64; with `=?utf-8?b?` and `?=`, 68: a word and
+    // ` name="` fit a line of 78.
+    const BYTES_PER_WORD: usize = 42;
+    let mut words = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let mut end = (start + BYTES_PER_WORD).min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&text[start..end]);
+        words.push(format!("=?utf-8?b?{encoded}?="));
+        start = end;
+    }
+    words.join(" ")
 }
 
 /// A token no input can contain (random, and kept out of everything the user wrote), standing
@@ -672,6 +731,90 @@ mod tests {
             content_type_for(Path::new("blob"), &[0, 159, 146, 150]),
             "application/octet-stream"
         );
+    }
+
+    /// Issue "a newcomer's first hour": a file without an extension gets its type from its
+    /// first bytes; the extension still wins when there is one.
+    #[test]
+    fn a_file_without_an_extension_is_typed_by_its_content() {
+        for (head, expected) in [
+            (&b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"[..], "application/pdf"),
+            (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "image/png"),
+            (b"\xff\xd8\xff\xe0\0\x10JFIF\0", "image/jpeg"),
+            (b"GIF89a\x01\0\x01\0", "image/gif"),
+            (b"GIF87a\x01\0\x01\0", "image/gif"),
+            (
+                b"PK\x03\x04\x14\0\x06\0[Content_Types].xml",
+                "application/zip",
+            ),
+            (b"\x1f\x8b\x08\0\0\0\0\0", "application/gzip"),
+            ("Grüße\nline two\n".as_bytes(), "text/plain; charset=utf-8"),
+            (b"\x00\x01\x02\x03", "application/octet-stream"),
+        ] {
+            assert_eq!(
+                content_type_for(Path::new("scan"), head),
+                expected,
+                "{head:?}"
+            );
+        }
+        assert_eq!(
+            content_type_for(Path::new("report.docx"), b"PK\x03\x04"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        );
+        assert_eq!(
+            content_type_for(Path::new("notes.txt"), b"%PDF-1.7"),
+            "text/plain; charset=utf-8"
+        );
+    }
+
+    #[test]
+    fn a_non_ascii_file_name_is_also_an_encoded_name_on_content_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = format!(
+            "Jahresabschluß {} Übersicht der Änderungen.pdf",
+            "ü".repeat(30)
+        );
+        let names = ["naïve résumé.pdf", long.as_str(), "plain name.pdf"];
+        let attachments = names
+            .iter()
+            .map(|name| {
+                let path = dir.path().join(name);
+                std::fs::write(&path, b"%PDF-1.7\n").unwrap();
+                Attachment {
+                    file_name: (*name).into(),
+                    content_type: "application/pdf".into(),
+                    path,
+                    size: 9,
+                }
+            })
+            .collect();
+        let contents = Contents {
+            text: Some("see attached".into()),
+            html: None,
+            attachments,
+        };
+        let bytes = build(&spec(), &contents, "<id@example.org>")
+            .unwrap()
+            .content
+            .to_vec();
+        assert!(bytes.is_ascii());
+        let raw = String::from_utf8(bytes.clone()).unwrap();
+        assert!(raw.lines().all(|line| line.len() <= 78), "{raw}");
+        let message = parse(&bytes);
+        for (index, name) in names.iter().enumerate() {
+            let part = message.attachment(index as u32).unwrap();
+            let content_type = part.content_type().unwrap();
+            assert_eq!(content_type.ctype(), "application");
+            assert_eq!(content_type.subtype(), Some("pdf"));
+            assert_eq!(part.attachment_name(), Some(*name));
+            let disposition = part.content_disposition().unwrap();
+            assert_eq!(disposition.attribute("filename"), Some(*name));
+            let expected = if name.is_ascii() { None } else { Some(*name) };
+            assert_eq!(content_type.attribute("name"), expected, "{raw}");
+            assert_eq!(part.contents(), b"%PDF-1.7\n");
+        }
+        assert!(raw.contains("name=\"=?utf-8?b?"), "{raw}");
+        assert!(raw.contains("filename*"), "{raw}");
     }
 
     #[test]

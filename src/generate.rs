@@ -221,6 +221,10 @@ mod tests {
             include_str!("../man/sections/smtpsend-queue-drop.roff"),
         ),
         (
+            "smtpsend-queue-retry",
+            include_str!("../man/sections/smtpsend-queue-retry.roff"),
+        ),
+        (
             "smtpsend-completions",
             include_str!("../man/sections/smtpsend-completions.roff"),
         ),

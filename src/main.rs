@@ -90,17 +90,32 @@ fn main() -> ExitCode {
         }
         Some(Command::Batch { dir, options }) => commands::batch::run(dir, options, &env),
         Some(Command::Queue(QueueCommand::List)) => queue::list(&env),
-        Some(Command::Queue(QueueCommand::Show { id })) => queue::show(id, &env),
+        Some(Command::Queue(QueueCommand::Show { id, json })) => queue::show(id, *json, &env),
         Some(Command::Queue(QueueCommand::Drop { id })) => queue::drop(id, &env),
+        Some(Command::Queue(QueueCommand::Retry { id, all_dead })) => {
+            queue::retry(id.as_deref(), *all_dead, &env)
+        }
         Some(Command::Queue(QueueCommand::Flush {
             account,
             now,
+            quiet,
             verbose,
-        })) => queue::flush(account.as_deref(), *now, *verbose, &env),
+        })) => {
+            let talk = match (*quiet, *verbose || std::io::stdout().is_terminal()) {
+                (true, _) => queue::Talk::Quiet,
+                (false, true) => queue::Talk::Always,
+                (false, false) => queue::Talk::WhenFailed,
+            };
+            queue::flush(account.as_deref(), *now, *verbose, talk, &env)
+        }
         Some(Command::Config(ConfigCommand::Show {
             account,
+            account_flag,
             connection,
-        })) => commands::config::show(account.as_deref(), connection, &env),
+        })) => {
+            let named = account.as_deref().or(account_flag.as_deref());
+            commands::config::show(named, connection, &env)
+        }
         Some(Command::Config(ConfigCommand::ImportMsmtprc { path })) => {
             commands::config::import_msmtprc(path.as_deref(), &env)
         }

@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::server::{AuthChoice, Endpoint, Security, is_loopback};
 
 /// The timeout for the connection and each reply when nothing sets one.
-const DEFAULT_TIMEOUT_SECS: u64 = 60;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
 
 /// Everything one send needs, validated.
 #[derive(Debug)]
@@ -180,6 +180,24 @@ pub fn resolve_with_config(
     Ok((account.cloned(), server))
 }
 
+/// What `config show` describes, on a machine with nothing configured too: the account a send
+/// would choose (by name, by SMTPSEND_FROM or the default), and the server settings when there
+/// is a server.
+pub fn resolve_for_show(
+    named: Option<&str>,
+    connection: &ConnectionArgs,
+    env: &Environment,
+) -> Result<(Option<Account>, Option<ServerSettings>), Error> {
+    let config = config::load(connection.config.as_deref(), env.var)?;
+    let sender = flag_or_variable_sender(None, env)?;
+    let account = choose_account(config.as_ref(), named, sender.as_ref(), env)?;
+    let server = match server_endpoint(connection, account, env)? {
+        Some(endpoint) => Some(server_settings(connection, account, env, endpoint)?),
+        None => None,
+    };
+    Ok((account.cloned(), server))
+}
+
 fn no_server() -> Error {
     Error::config("no server to send to").with_hint(
         "give --server smtp://HOST, set SMTPSEND_SERVER, or name an account with a server \
@@ -277,17 +295,7 @@ fn server_settings(
             mechanism,
         }
     });
-    let queue = match (env.var)("SMTPSEND_QUEUE") {
-        Some(value) => Some(
-            config::parse_queue(&value)
-                .map_err(|reason| Error::config(format!("SMTPSEND_QUEUE: {reason}")))?,
-        ),
-        None => account.and_then(|a| a.queue),
-    };
-    let log = match (env.var)("SMTPSEND_LOG").filter(|value| !value.is_empty()) {
-        Some(value) => Some(LogTarget::parse(&value)),
-        None => account.and_then(|a| a.log.clone()),
-    };
+    let (queue, log) = queue_and_log(account, env)?;
     Ok(ServerSettings {
         account: account.map(|a| a.name.clone()),
         ca_file: connection
@@ -302,6 +310,25 @@ fn server_settings(
         login,
         endpoint,
     })
+}
+
+/// `queue` and `log`: SMTPSEND_QUEUE and SMTPSEND_LOG, else the account's.
+pub fn queue_and_log(
+    account: Option<&Account>,
+    env: &Environment,
+) -> Result<(Option<bool>, Option<LogTarget>), Error> {
+    let queue = match (env.var)("SMTPSEND_QUEUE") {
+        Some(value) => Some(
+            config::parse_queue(&value)
+                .map_err(|reason| Error::config(format!("SMTPSEND_QUEUE: {reason}")))?,
+        ),
+        None => account.and_then(|a| a.queue),
+    };
+    let log = match (env.var)("SMTPSEND_LOG").filter(|value| !value.is_empty()) {
+        Some(value) => Some(LogTarget::parse(&value)),
+        None => account.and_then(|a| a.log.clone()),
+    };
+    Ok((queue, log))
 }
 
 /// Whether the environment names a server (SMTPSEND_SERVER, or any of SMTPSEND_HOST,

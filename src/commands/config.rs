@@ -5,22 +5,25 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::ConnectionArgs;
-use crate::config::{AccountKey, msmtprc};
+use crate::config::{AccountKey, LogTarget, msmtprc};
 use crate::credentials::KeyringProblem;
 use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
-use crate::settings::{self, Environment};
+use crate::settings::{self, AliasSource, Environment};
 use crate::terminal::{self, escape, outln};
 
-/// Prints the effective settings of an account, each with where its value comes from; the
-/// password itself never, only which source would give it.
+/// Prints the effective settings of an account, each with where its value comes from, or, when
+/// it is not set, where it would come from; the password itself never, only which source would
+/// give it.
 pub fn show(
     named: Option<&str>,
     connection: &ConnectionArgs,
     env: &Environment,
 ) -> Result<(), Error> {
-    let (account, server) = settings::resolve_connection(named, connection, None, env)?;
-    let var = |key: &str| (env.var)(key);
+    let (account, server) = settings::resolve_for_show(named, connection, env)?;
+    let names = settings::local_names(account.as_ref(), env)?;
+    let (queue, log) = settings::queue_and_log(account.as_ref(), env)?;
+    let var = |key: &str| (env.var)(key).filter(|value| !value.trim().is_empty());
     let from_account = |has: bool| match (&account, has) {
         (Some(account), true) => format!("account {}", account.name),
         _ => "default".to_string(),
@@ -31,40 +34,68 @@ pub fn show(
         Some(_) => "command line".to_string(),
         None => from_account(account_has),
     };
+    let env_or_account = |key: &str| match var(key) {
+        Some(_) => format!("environment {key}"),
+        None => from_account(true),
+    };
+    let account_has =
+        |pick: fn(&crate::config::Account) -> bool| account.as_ref().is_some_and(pick);
     // Every row but the account's own is named by the key it shows.
-    let account_row = account.as_ref().map(|account| {
-        (
+    let account_row = match &account {
+        Some(account) => (
             "account",
             account.name.clone(),
             account.file.display().to_string(),
-        )
-    });
-    let mut rows: Vec<(AccountKey, String, String)> = Vec::new();
-    let endpoint = &server.endpoint;
-    let server_origin = if connection.server.is_some()
-        || connection.host.is_some()
-        || connection.port.is_some()
-        || connection.tls.is_some()
-    {
-        "command line".to_string()
-    } else if [
-        "SMTPSEND_SERVER",
-        "SMTPSEND_HOST",
-        "SMTPSEND_PORT",
-        "SMTPSEND_TLS",
-    ]
-    .iter()
-    .any(|key| var(key).is_some())
-    {
-        "environment".to_string()
-    } else {
-        from_account(true)
+        ),
+        None => {
+            let file = connection
+                .config
+                .clone()
+                .or_else(|| crate::config::default_path(env.var));
+            let file = match file {
+                Some(file) if file.exists() => format!("no default in {}", file.display()),
+                Some(file) => format!("no configuration file {}", file.display()),
+                None => "no configuration file".to_string(),
+            };
+            (
+                "account",
+                "(none)".to_string(),
+                format!("{file}; --account, SMTPSEND_ACCOUNT or `default` choose one"),
+            )
+        }
     };
-    rows.push((AccountKey::Server, endpoint.url(), server_origin));
-    let account_has =
-        |pick: fn(&crate::config::Account) -> bool| account.as_ref().is_some_and(pick);
-    match &server.login {
-        Some(login) => rows.push((
+    let mut rows: Vec<(AccountKey, String, String)> = Vec::new();
+    let unset = |key: AccountKey, sources: &str| {
+        (
+            key,
+            "(not set)".to_string(),
+            format!("would come from {sources}"),
+        )
+    };
+    match &server {
+        Some(server) => {
+            let server_origin = if connection.server.is_some()
+                || connection.host.is_some()
+                || connection.port.is_some()
+                || connection.tls.is_some()
+            {
+                "command line".to_string()
+            } else if settings::environment_names_server(env) {
+                "environment".to_string()
+            } else {
+                from_account(true)
+            };
+            rows.push((AccountKey::Server, server.endpoint.url(), server_origin));
+        }
+        None => rows.push(unset(
+            AccountKey::Server,
+            "--server (or --host, --port, --tls), SMTPSEND_SERVER (or SMTPSEND_HOST, \
+             SMTPSEND_PORT, SMTPSEND_TLS) or the account's server",
+        )),
+    }
+    let login = server.as_ref().and_then(|server| server.login.as_ref());
+    match (login, &connection.user) {
+        (Some(login), _) => rows.push((
             AccountKey::User,
             login.user.clone(),
             flag_or_env(
@@ -73,34 +104,59 @@ pub fn show(
                 account_has(|a| a.user.is_some()),
             ),
         )),
-        None => rows.push((AccountKey::User, "(none: no login)".into(), String::new())),
+        // No server, so no login settings: the user as given.
+        (None, Some(user)) => rows.push((
+            AccountKey::User,
+            user.clone(),
+            flag_or_env(Some(user.clone()), "SMTPSEND_USER", false),
+        )),
+        (None, None) => match account.as_ref().and_then(|a| a.user.clone()) {
+            Some(user) => rows.push((AccountKey::User, user, from_account(true))),
+            None => rows.push(unset(
+                AccountKey::User,
+                "--user, SMTPSEND_USER or the account's user; without it, no login",
+            )),
+        },
     }
-    if let Some(from) = var("SMTPSEND_FROM") {
-        rows.push((AccountKey::From, from, "environment SMTPSEND_FROM".into()));
-    } else if let Some(from) = account.as_ref().and_then(|a| a.from.as_ref()) {
-        rows.push((AccountKey::From, from.to_string(), from_account(true)));
+    match &names.from {
+        Some(from) => rows.push((
+            AccountKey::From,
+            from.to_string(),
+            env_or_account("SMTPSEND_FROM"),
+        )),
+        None => rows.push(unset(
+            AccountKey::From,
+            "-f/--from, SMTPSEND_FROM or the account's from",
+        )),
     }
-    if let Some(login) = &server.login {
-        rows.push((
-            AccountKey::Auth,
-            login.mechanism.name().to_string(),
-            flag_or_env(
-                connection
-                    .auth
-                    .and_then(|a| clap::ValueEnum::to_possible_value(&a))
-                    .map(|value| value.get_name().to_string()),
-                "SMTPSEND_AUTH",
-                account_has(|a| a.auth.is_some()),
-            ),
-        ));
-        rows.push((
+    match login {
+        Some(login) => {
+            rows.push((
+                AccountKey::Auth,
+                login.mechanism.name().to_string(),
+                flag_or_env(
+                    connection
+                        .auth
+                        .and_then(|a| clap::ValueEnum::to_possible_value(&a))
+                        .map(|value| value.get_name().to_string()),
+                    "SMTPSEND_AUTH",
+                    account_has(|a| a.auth.is_some()),
+                ),
+            ));
+            rows.push((
+                AccountKey::Password,
+                password_source(&login.passwords),
+                String::new(),
+            ));
+        }
+        None => rows.push((
             AccountKey::Password,
-            password_source(&login.passwords),
+            "(none needed: no login without a user and a server)".to_string(),
             String::new(),
-        ));
+        )),
     }
-    if let Some(ca_file) = &server.ca_file {
-        rows.push((
+    match server.as_ref().and_then(|server| server.ca_file.as_ref()) {
+        Some(ca_file) => rows.push((
             AccountKey::CaFile,
             ca_file.display().to_string(),
             flag_or_env(
@@ -108,25 +164,90 @@ pub fn show(
                 "SMTPSEND_CA_FILE",
                 account_has(|a| a.ca_file.is_some()),
             ),
-        ));
+        )),
+        None => rows.push(unset(
+            AccountKey::CaFile,
+            "--ca-file, SMTPSEND_CA_FILE or the account's ca_file; the system's CAs are \
+             trusted in any case",
+        )),
     }
+    let timeout = server.as_ref().map_or_else(
+        || {
+            connection
+                .timeout
+                .or(account.as_ref().and_then(|a| a.timeout))
+                .unwrap_or(settings::DEFAULT_TIMEOUT_SECS)
+        },
+        |server| server.timeout.as_secs(),
+    );
     rows.push((
         AccountKey::Timeout,
-        format!("{} s", server.timeout.as_secs()),
+        format!("{timeout} s"),
         flag_or_env(
             connection.timeout.map(|t| t.to_string()),
             "SMTPSEND_TIMEOUT",
             account_has(|a| a.timeout.is_some()),
         ),
     ));
+    match queue {
+        Some(queue) => rows.push((
+            AccountKey::Queue,
+            if queue { "on-failure" } else { "never" }.to_string(),
+            env_or_account("SMTPSEND_QUEUE"),
+        )),
+        None => rows.push(unset(
+            AccountKey::Queue,
+            "SMTPSEND_QUEUE or the account's queue; unset, only --queue and sendmail mode \
+             keep what fails for now",
+        )),
+    }
+    match &log {
+        Some(target) => rows.push((
+            AccountKey::Log,
+            match target {
+                LogTarget::File(path) => path.display().to_string(),
+                LogTarget::Syslog => "syslog".to_string(),
+            },
+            env_or_account("SMTPSEND_LOG"),
+        )),
+        None => rows.push(unset(
+            AccountKey::Log,
+            "SMTPSEND_LOG or the account's log; unset, no delivery log",
+        )),
+    }
+    match &names.aliases {
+        Some(aliases) => rows.push((
+            AccountKey::Aliases,
+            match aliases {
+                AliasSource::File(path) => path.display().to_string(),
+                AliasSource::Inline(entries) => entries.clone(),
+            },
+            env_or_account("SMTPSEND_ALIASES"),
+        )),
+        None => rows.push(unset(
+            AccountKey::Aliases,
+            "SMTPSEND_ALIASES or the account's aliases (sendmail mode's local names)",
+        )),
+    }
+    match &names.local_domain {
+        Some(domain) => rows.push((
+            AccountKey::LocalDomain,
+            domain.clone(),
+            env_or_account("SMTPSEND_LOCAL_DOMAIN"),
+        )),
+        None => rows.push(unset(
+            AccountKey::LocalDomain,
+            "SMTPSEND_LOCAL_DOMAIN or the account's local_domain (sendmail mode's local names)",
+        )),
+    }
     let rows = rows
         .into_iter()
         .map(|(key, value, origin)| (key.name(), value, origin));
-    for (key, value, origin) in account_row.into_iter().chain(rows) {
+    for (key, value, origin) in std::iter::once(account_row).chain(rows) {
         if origin.is_empty() {
-            outln!("{key:<10} {}", escape(&value));
+            outln!("{key:<12} {}", escape(&value));
         } else {
-            outln!("{key:<10} {:<40} ({})", escape(&value), escape(&origin));
+            outln!("{key:<12} {:<40} ({})", escape(&value), escape(&origin));
         }
     }
     Ok(())

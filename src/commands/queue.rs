@@ -1,6 +1,6 @@
-//! `queue list`, `show`, `drop` and `flush`: the outbox as a person or a cron job sees it.
-//! Storage and the decisions about an entry are `outbox`'s; the session is `submit`'s; this
-//! only puts them in order and says what happened to each entry.
+//! `queue list`, `show`, `drop`, `retry` and `flush`: the outbox as a person or a cron job
+//! sees it. Storage and the decisions about an entry are `outbox`'s; the session is `submit`'s;
+//! this only puts them in order and says what happened to each entry.
 
 use std::collections::HashMap;
 
@@ -102,15 +102,173 @@ pub fn list(env: &Environment) -> Result<(), Error> {
     Ok(())
 }
 
-pub fn show(id: &str, env: &Environment) -> Result<(), Error> {
+/// One entry for a person: its envelope (Bcc recipients too: the envelope has them, the
+/// message does not), its times as dates, where it goes and each attempt; with `--json`, its
+/// stored description and the path of its message.
+pub fn show(id: &str, json: bool, env: &Environment) -> Result<(), Error> {
     let outbox = Outbox::open(env.var)?;
     let (entry, message) = outbox.find(id)?;
-    let json = serde_json::to_string_pretty(&entry)
-        .map_err(|err| Error::new(Kind::Internal, err.to_string()))?;
-    // The stored replies are the server's text: escaped, and still JSON.
-    outln!("{}", escape_json(&json));
-    outln!("message: {}", escape(&message.display().to_string()));
+    if json {
+        let mut value = serde_json::to_value(&entry)
+            .map_err(|err| Error::new(Kind::Internal, err.to_string()))?;
+        value["message_file"] = message.display().to_string().into();
+        let json = serde_json::to_string_pretty(&value)
+            .map_err(|err| Error::new(Kind::Internal, err.to_string()))?;
+        // The stored replies are the server's text: escaped, and still JSON.
+        outln!("{}", escape_json(&json));
+        return Ok(());
+    }
+    let now = clock::unix_now();
+    let in_header = outbox
+        .message_head(&message)
+        .ok()
+        .and_then(|head| sendmail::header_envelope(&head).ok())
+        .map(|header| header_addresses(&header.recipients))
+        .unwrap_or_default();
+    // All of it read from a file: escaped, every part.
+    let row = |key: &str, value: &str| outln!("{key:<12} {}", escape(value));
+    row("id", &entry.id);
+    row(
+        "state",
+        match &entry.reason {
+            Some(_) => "dead letter (`smtpsend queue retry` queues it again)",
+            None if entry.next_attempt <= now => "queued, due now",
+            None => "queued",
+        },
+    );
+    if let Some(reason) = &entry.reason {
+        row("reason", reason);
+    }
+    row("message-id", &entry.message_id);
+    row("from", &format!("<{}>", entry.from));
+    for recipient in &entry.recipients {
+        let bcc = !in_header.is_empty() && !in_header.contains(&recipient.to_ascii_lowercase());
+        let note = if bcc { " (Bcc: not in the header)" } else { "" };
+        row("to", &format!("<{recipient}>{note}"));
+    }
+    for (key, value) in [
+        ("dsn notify", &entry.dsn_notify),
+        ("dsn envid", &entry.dsn_envid),
+        ("dsn ret", &entry.dsn_ret),
+    ] {
+        if let Some(value) = value {
+            row(key, value);
+        }
+    }
+    row("route", &route_text(&entry.route));
+    row("queued", &when(entry.created, now));
+    if entry.reason.is_none() {
+        row("next try", &when(entry.next_attempt, now));
+    }
+    for attempt in &entry.attempts {
+        row(
+            "attempt",
+            &format!(
+                "{}  exit {}  {}",
+                clock::local_timestamp(attempt.at),
+                attempt.exit_code,
+                attempt.result
+            ),
+        );
+    }
+    row("message", &message.display().to_string());
     Ok(())
+}
+
+/// A time as a local date, and how long ago or ahead it is.
+fn when(at: u64, now: u64) -> String {
+    let date = clock::local_timestamp(at);
+    if at > now {
+        format!("{date} (in {})", clock::span(at - now))
+    } else {
+        format!("{date} ({} ago)", clock::span(now - at))
+    }
+}
+
+/// The addresses of To and Cc fields, lower case.
+fn header_addresses(fields: &[String]) -> Vec<String> {
+    fields
+        .iter()
+        .filter_map(|raw| parse_mailbox(raw, "To").ok())
+        .map(|mailbox| mailbox.address.to_ascii_lowercase())
+        .collect()
+}
+
+/// Where a flush sends the entry: its account, or the server it was given.
+fn route_text(route: &Route) -> String {
+    let mut parts = Vec::new();
+    if let Some(account) = &route.account {
+        parts.push(format!("account {account}"));
+    }
+    if let Some(config) = &route.config {
+        parts.push(format!("in {}", config.display()));
+    }
+    if let Some(server) = &route.server {
+        parts.push(server.url());
+    }
+    if let Some(user) = &route.user {
+        parts.push(format!("user {user}"));
+    }
+    if parts.is_empty() {
+        "the default account".to_string()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Moves dead letters back into the outbox, due now, for the next flush.
+pub fn retry(id: Option<&str>, all_dead: bool, env: &Environment) -> Result<(), Error> {
+    let outbox = Outbox::open(env.var)?;
+    let ids: Vec<String> = match id {
+        Some(id) if !all_dead => vec![id.to_string()],
+        _ => outbox
+            .dead_entries()?
+            .entries
+            .into_iter()
+            .map(|entry| entry.id)
+            .collect(),
+    };
+    if ids.is_empty() {
+        outln!("no dead letters");
+        return Ok(());
+    }
+    let mut worst = None;
+    let mut revived = 0;
+    for id in &ids {
+        match outbox.revive(id) {
+            Ok(entry) => {
+                revived += 1;
+                outln!(
+                    "{}: queued again, due now: <{}> -> {}",
+                    escape(&entry.id),
+                    escape(&entry.from),
+                    addresses(&entry.recipients)
+                );
+            }
+            // With --all-dead, one that cannot be moved is said, and the others still go.
+            Err(error) if all_dead => {
+                eprintln!("smtpsend: {}: {}", escape(id), escape(&error.message));
+                Error::keep_worst(&mut worst, error);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    if revived > 0 {
+        let them = if revived == 1 { "it" } else { "them" };
+        outln!("`smtpsend queue flush` sends {them}");
+    }
+    match worst {
+        Some(worst) => Err(Error {
+            message: format!(
+                "{} of {} dead letters not queued again",
+                ids.len() - revived,
+                ids.len()
+            ),
+            hint: None,
+            ..worst
+        }),
+        None => Ok(()),
+    }
 }
 
 pub fn drop(id: &str, env: &Environment) -> Result<(), Error> {
@@ -119,34 +277,56 @@ pub fn drop(id: &str, env: &Environment) -> Result<(), Error> {
     Ok(())
 }
 
+/// How much a flush says. Cron mails whatever a job prints, so a flush that nobody watches
+/// says nothing while all is well.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Talk {
+    /// `-q`: nothing on success; what failed on standard error.
+    Quiet,
+    /// No terminal, as under cron: nothing, unless something failed or was deferred; then the
+    /// whole report, what went out included.
+    WhenFailed,
+    /// `-v` or a terminal: each line as it happens, the count, what waits.
+    #[default]
+    Always,
+}
+
 /// Delivers what is due: one session per server, each message in it in turn.
 pub fn flush(
     account: Option<&str>,
     all_now: bool,
     verbose: bool,
+    talk: Talk,
     env: &Environment,
 ) -> Result<(), Error> {
     let outbox = Outbox::open(env.var)?;
     outbox.finish_interrupted_removals()?;
-    let mut tally = Tally::default();
+    let mut tally = Tally {
+        talk,
+        ..Tally::default()
+    };
     adopt_orphans(&outbox, account, &mut tally)?;
     let clock = clock::unix_now();
     let mut groups: Vec<(Route, Vec<Entry>)> = Vec::new();
     let mut index: HashMap<Route, usize> = HashMap::new();
+    let mut waiting: Vec<u64> = Vec::new();
     let Listing { entries, damaged } = outbox.entries()?;
     for entry in &damaged {
         // Its envelope cannot be trusted: a person must look at it.
-        outln!(
+        tally.warn(format!(
             "{}: left in the outbox: {}",
             escape(&entry.id),
             escape(&entry.problem)
-        );
+        ));
         tally.deferred += 1;
         tally.failed(Error::bad_message(entry.problem.clone()));
     }
     for entry in entries {
         let due = all_now || entry.next_attempt <= clock;
         let wanted = account.is_none_or(|a| entry.route.account.as_deref() == Some(a));
+        if wanted && !due {
+            waiting.push(entry.next_attempt);
+        }
         if due && wanted {
             let at = *index.entry(entry.route.clone()).or_insert_with(|| {
                 groups.push((entry.route.clone(), Vec::new()));
@@ -158,16 +338,22 @@ pub fn flush(
     for (route, entries) in groups {
         flush_group(&outbox, &route, entries, verbose, env, &mut tally)?;
     }
-    outln!(
+    tally.say(format!(
         "{} delivered, {} deferred, {} dead",
-        tally.delivered,
-        tally.deferred,
-        tally.dead
-    );
-    match tally.worst {
-        Some(error) => Err(error),
-        None => Ok(()),
+        tally.delivered, tally.deferred, tally.dead
+    ));
+    if let Some(next) = waiting.iter().min() {
+        let count = waiting.len();
+        tally.say(format!(
+            "{count} message{} waiting, the next due {} (in {}); `smtpsend queue flush --now` \
+             sends {} now",
+            if count == 1 { "" } else { "s" },
+            clock::local_timestamp(*next),
+            clock::span(next.saturating_sub(clock)),
+            if count == 1 { "it" } else { "them" },
+        ));
     }
+    tally.finish()
 }
 
 /// Completes the entries a crash left without a description, so this flush delivers them: the
@@ -229,12 +415,12 @@ fn adopt_orphans(outbox: &Outbox, account: Option<&str>, tally: &mut Tally) -> R
         match problem {
             None => {
                 outbox.save(&entry)?;
-                outln!(
+                tally.say(format!(
                     "{}: damaged entry (no description) recovered from its header: <{}> -> {}",
                     escape(&entry.id),
                     escape(&entry.from),
                     addresses(&entry.recipients)
-                );
+                ));
             }
             Some(problem) => {
                 let reason = format!("damaged entry (no description), and {problem}");
@@ -250,14 +436,15 @@ fn adopt_orphans(outbox: &Outbox, account: Option<&str>, tally: &mut Tally) -> R
 /// Counts and says that an entry is now a dead letter.
 fn buried(tally: &mut Tally, id: &str, path: &std::path::Path, reason: &str) {
     tally.dead += 1;
-    outln!(
+    tally.warn(format!(
         "{}: dead letter, kept in {}: {}",
         escape(id),
         path.display(),
         escape(reason)
-    );
+    ));
 }
 
+/// What a flush did, and what it says about it (see [`Talk`]).
 #[derive(Default)]
 struct Tally {
     delivered: usize,
@@ -265,11 +452,41 @@ struct Tally {
     dead: usize,
     /// The error that decides the exit status (`Error::keep_worst`).
     worst: Option<Error>,
+    talk: Talk,
+    /// The lines said only if something fails (`Talk::WhenFailed`).
+    held_back: Vec<String>,
 }
 
 impl Tally {
     fn failed(&mut self, error: Error) {
         Error::keep_worst(&mut self.worst, error);
+    }
+
+    /// A line about what went well, or about the whole flush.
+    fn say(&mut self, line: String) {
+        match self.talk {
+            Talk::Always => outln!("{line}"),
+            Talk::WhenFailed => self.held_back.push(line),
+            Talk::Quiet => {}
+        }
+    }
+
+    /// A line about what went wrong with an entry.
+    fn warn(&mut self, line: String) {
+        match self.talk {
+            Talk::Quiet => eprintln!("smtpsend: {line}"),
+            _ => self.say(line),
+        }
+    }
+
+    /// Says what was held back if something failed, and gives the exit status.
+    fn finish(self) -> Result<(), Error> {
+        if self.worst.is_some() {
+            for line in &self.held_back {
+                outln!("{line}");
+            }
+        }
+        self.worst.map_or(Ok(()), Err)
     }
 }
 
@@ -293,11 +510,11 @@ fn flush_group(
             Ok(None) => {}
             // Its message cannot be opened (a symbolic link, say): it waits, and the rest go.
             Err(error) => {
-                outln!(
+                tally.warn(format!(
                     "{}: left in the outbox: {}",
                     escape(&entry.id),
                     escape(&error.message)
-                );
+                ));
                 tally.deferred += 1;
                 tally.failed(error);
             }
@@ -390,7 +607,11 @@ fn record(
     let attempts = entry.attempts.len() + 1;
     let settlement = policy::settle(message, delivery, entry.created, attempts, now);
     if delivery.accepted() && settlement != Settlement::Delivered {
-        outln!("{}: delivered to some: {}", entry.id, escape(&reply));
+        tally.warn(format!(
+            "{}: delivered to some: {}",
+            entry.id,
+            escape(&reply)
+        ));
     }
     if let Some((_, error)) = &delivery.failure {
         entry.attempts.push(Attempt {
@@ -403,12 +624,12 @@ fn record(
         Settlement::Delivered => {
             outbox.remove(&entry.id)?;
             tally.delivered += 1;
-            outln!(
+            tally.say(format!(
                 "{}: delivered to {}: {}",
                 entry.id,
                 addresses(&entry.recipients),
                 escape(&reply)
-            );
+            ));
             return Ok(None);
         }
         Settlement::Deferred {
@@ -420,22 +641,22 @@ fn record(
             entry.next_attempt = now + retry_in;
             outbox.save(entry)?;
             tally.deferred += 1;
-            outln!(
+            tally.warn(format!(
                 "{}: deferred, next try in {}: {}",
                 entry.id,
                 clock::span(retry_in),
                 escape(&error.message)
-            );
+            ));
             error
         }
         Settlement::RefusedForTheRest(error) => {
             outbox.remove(&entry.id)?;
             tally.delivered += 1;
-            outln!(
+            tally.warn(format!(
                 "{}: refused for the others: {}",
                 entry.id,
                 escape(&error.message)
-            );
+            ));
             error
         }
         Settlement::Dead { reason, error } => {

@@ -258,6 +258,16 @@ impl Outbox {
         .with_hint("`smtpsend queue list` shows the ids"))
     }
 
+    /// The start of an entry's message (its header, unless that is longer than 64 KiB), read
+    /// never through a symbolic link, for `queue show`.
+    pub fn message_head(&self, path: &Path) -> Result<Vec<u8>, Error> {
+        let mut head = Vec::new();
+        open_entry_file(path)
+            .and_then(|file| file.take(64 * 1024).read_to_end(&mut head))
+            .map_err(|err| storage_error("read", path, &err))?;
+        Ok(head)
+    }
+
     /// A queued message, read from its file as it is sent.
     pub fn message(&self, entry: &Entry, held: &Held) -> Result<Content, Error> {
         let path = self.dir.join(format!("{}.eml", entry.id));
@@ -319,7 +329,9 @@ impl Outbox {
         sync_dir(&self.dir)
     }
 
-    /// Completes removals and burials a crash interrupted: descriptions whose message is gone.
+    /// Completes removals, burials and retries a crash interrupted: descriptions whose message
+    /// is gone are removed, and a message moved back from the dead letters without its
+    /// description gets it, from the description it left there.
     pub fn finish_interrupted_removals(&self) -> Result<(), Error> {
         let listing =
             fs::read_dir(&self.dir).map_err(|err| storage_error("read", &self.dir, &err))?;
@@ -330,7 +342,23 @@ impl Outbox {
                 remove_file(&path)?;
             }
         }
-        sync_dir(&self.dir)
+        sync_dir(&self.dir)?;
+        for orphan in self.orphans()? {
+            let left = self.dead.join(format!("{}.json", orphan.id));
+            if !left.exists() || self.dead.join(format!("{}.eml", orphan.id)).exists() {
+                continue;
+            }
+            // Being retried right now, or completed since the listing.
+            let Some(_held) = self.hold_orphan(&orphan.id)? else {
+                continue;
+            };
+            if let Ok(entry) = read_entry(&left) {
+                self.save(&fresh(entry))?;
+                remove_file(&left)?;
+                sync_dir(&self.dead)?;
+            }
+        }
+        Ok(())
     }
 
     /// Moves an entry to the dead letters with the reason it will not be delivered.
@@ -344,6 +372,58 @@ impl Outbox {
         remove_file(&self.dir.join(format!("{}.json", entry.id)))?;
         sync_dir(&self.dir)?;
         Ok(to)
+    }
+
+    /// Moves a dead letter back into the outbox, due now and with a fresh schedule, as if it
+    /// had just been queued: the attempts and the reason are cleared, and its five days start
+    /// again. The message is moved while locked, as `store` writes one, so no flush takes it for
+    /// an orphan; then its description is written, then the old one removed. A crash between
+    /// the move and the description is completed by `finish_interrupted_removals`.
+    pub fn revive(&self, id: &str) -> Result<Entry, Error> {
+        let no_such = || {
+            Error::usage(format!("no dead letter {id:?}"))
+                .with_hint("`smtpsend queue list` shows the ids")
+        };
+        let from = self.dead.join(format!("{id}.eml"));
+        let description = self.dead.join(format!("{id}.json"));
+        if id.is_empty() || id.starts_with('.') || id.contains('/') {
+            return Err(no_such());
+        }
+        if !description.exists() && self.dir.join(format!("{id}.json")).exists() {
+            return Err(Error::usage(format!("{id} is queued, not a dead letter"))
+                .with_hint("`smtpsend queue flush --now` sends it now"));
+        }
+        let file = match open_entry_file(&from) {
+            Ok(file) => file,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Err(no_such()),
+            Err(err) => return Err(storage_error("open", &from, &err)),
+        };
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(Error::new(
+                    Kind::Temporary,
+                    format!("{id} is being retried right now; try again in a moment"),
+                ));
+            }
+            Err(std::fs::TryLockError::Error(err)) => {
+                return Err(storage_error("lock", &from, &err));
+            }
+        }
+        // Retried by another process between the open and the lock: the file is queued now.
+        if !from.exists() || !description.exists() {
+            return Err(no_such());
+        }
+        let entry = fresh(read_entry(&description)?);
+        let to = self.dir.join(format!("{id}.eml"));
+        fs::rename(&from, &to).map_err(|err| storage_error("move", &from, &err))?;
+        sync_dir(&self.dir)?;
+        sync_dir(&self.dead)?;
+        self.save(&entry)?;
+        remove_file(&description)?;
+        sync_dir(&self.dead)?;
+        drop(file);
+        Ok(entry)
     }
 
     /// Deletes a queued entry or a dead letter for good, or an orphan.
@@ -426,6 +506,18 @@ pub fn keep_failed(
             ),
             ..storage
         })
+}
+
+/// A dead letter as a queued entry starts: due now, no attempts, no reason.
+fn fresh(entry: Entry) -> Entry {
+    let now = clock::unix_now();
+    Entry {
+        created: now,
+        attempts: Vec::new(),
+        next_attempt: now,
+        reason: None,
+        ..entry
+    }
 }
 
 /// A sortable, unique id: the time, then random hex.
@@ -760,5 +852,50 @@ mod tests {
         drop(held);
         assert!(outbox.orphans().unwrap().is_empty());
         assert!(outbox.hold_orphan(&entry.id).unwrap().is_none());
+    }
+
+    #[test]
+    fn a_revived_dead_letter_is_queued_due_now_and_a_revival_cut_short_is_completed() {
+        let (_dir, outbox) = outbox();
+        let mut entry = outbox
+            .enqueue(
+                &message(),
+                &["c@y.org".into()],
+                Route::default(),
+                attempt(),
+                u64::MAX,
+            )
+            .unwrap();
+        outbox.bury(&mut entry, "550 no").unwrap();
+        let revived = outbox.revive(&entry.id).unwrap();
+        assert!(revived.attempts.is_empty() && revived.reason.is_none());
+        assert!(revived.next_attempt <= clock::unix_now());
+        let queued = outbox.entries().unwrap().entries;
+        assert_eq!(queued.len(), 1);
+        assert_eq!(queued[0].recipients, ["c@y.org"]);
+        assert!(
+            names_in(&outbox.dead).is_empty(),
+            "{:?}",
+            names_in(&outbox.dead)
+        );
+        assert_eq!(outbox.revive(&entry.id).unwrap_err().exit_code(), 64);
+        assert_eq!(outbox.revive("../outbox/x").unwrap_err().exit_code(), 64);
+
+        // Killed between moving the message and writing its description.
+        let mut entry = queued[0].clone();
+        outbox.bury(&mut entry, "550 no").unwrap();
+        let eml = format!("{}.eml", entry.id);
+        fs::rename(outbox.dead.join(&eml), outbox.dir.join(&eml)).unwrap();
+        assert_eq!(outbox.orphans().unwrap().len(), 1);
+        outbox.finish_interrupted_removals().unwrap();
+        assert!(outbox.orphans().unwrap().is_empty());
+        let queued = outbox.entries().unwrap().entries;
+        assert_eq!(queued[0].recipients, ["c@y.org"]);
+        assert!(queued[0].reason.is_none());
+        assert!(
+            names_in(&outbox.dead).is_empty(),
+            "{:?}",
+            names_in(&outbox.dead)
+        );
     }
 }

@@ -276,7 +276,7 @@ fn config_show_gives_each_value_and_its_origin_but_no_secret() {
         .env("SMTPSEND_USER", "other@example.org")
         .args(["config", "show", "--timeout", "7"]));
     run.assert_code(0);
-    assert!(run.stdout.contains("account    work"), "{}", run.stdout);
+    assert!(run.stdout.contains("account      work"), "{}", run.stdout);
     assert!(
         run.stdout
             .contains(&format!("smtp://localhost:{}", server.port)),
@@ -295,6 +295,126 @@ fn config_show_gives_each_value_and_its_origin_but_no_secret() {
     assert!(run.stdout.contains("password_command"), "{}", run.stdout);
 }
 
+/// The value and origin of one row of `config show`.
+fn shown<'a>(stdout: &'a str, key: &str) -> (&'a str, &'a str) {
+    let line = stdout
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{key:<12} ")))
+        .unwrap_or_else(|| panic!("no {key} row: {stdout}"));
+    match line.split_once("  ") {
+        Some((value, origin)) => (value, origin.trim_start()),
+        None => (line, ""),
+    }
+}
+
+/// Issue "a newcomer's first hour": on a fresh machine `config show` says what is unset and
+/// where each value would come from, instead of failing for want of a server.
+#[test]
+fn config_show_on_a_fresh_machine_says_what_is_unset_and_where_it_would_come_from() {
+    let sandbox = Sandbox::new();
+    let run = run(sandbox.command().args(["config", "show"]));
+    run.assert_code(0);
+    assert_eq!(run.stderr, "");
+    let (value, origin) = shown(&run.stdout, "account");
+    assert_eq!(value, "(none)");
+    assert!(
+        origin.contains(&format!(
+            "no configuration file {}",
+            sandbox.path("config/smtpsend/config.toml").display()
+        )),
+        "{origin}"
+    );
+    for (key, source) in [
+        ("server", "SMTPSEND_SERVER"),
+        ("user", "SMTPSEND_USER"),
+        ("from", "SMTPSEND_FROM"),
+        ("ca_file", "SMTPSEND_CA_FILE"),
+        ("queue", "SMTPSEND_QUEUE"),
+        ("log", "SMTPSEND_LOG"),
+        ("aliases", "SMTPSEND_ALIASES"),
+        ("local_domain", "SMTPSEND_LOCAL_DOMAIN"),
+    ] {
+        let (value, origin) = shown(&run.stdout, key);
+        assert_eq!(value, "(not set)", "{key}");
+        assert!(
+            origin.starts_with("(would come from ") && origin.contains(source),
+            "{key}: {origin}"
+        );
+    }
+    assert_eq!(shown(&run.stdout, "timeout"), ("60 s", "(default)"));
+}
+
+#[test]
+fn config_show_gives_the_sendmail_keys_and_the_variables_that_override_them() {
+    let sandbox = Sandbox::new();
+    write_config(
+        &sandbox,
+        "[accounts.work]\nserver = \"smtp://mail.example.org\"\nfrom = \"me@example.org\"\n\
+         queue = \"on-failure\"\nlog = \"/var/log/smtpsend.log\"\naliases = \"/etc/aliases\"\n\
+         local_domain = \"example.org\"\n\n[accounts.home]\nserver = \"smtp://mail.home.example\"\n",
+    );
+    for args in [
+        &["config", "show", "work"][..],
+        &["config", "show", "--account", "work"],
+    ] {
+        let run = run(sandbox.command().args(args));
+        run.assert_code(0);
+        assert_eq!(shown(&run.stdout, "account").0, "work", "{args:?}");
+        for (key, value) in [
+            ("from", "me@example.org"),
+            ("queue", "on-failure"),
+            ("log", "/var/log/smtpsend.log"),
+            ("aliases", "/etc/aliases"),
+            ("local_domain", "example.org"),
+        ] {
+            assert_eq!(
+                shown(&run.stdout, key),
+                (value, "(account work)"),
+                "{args:?}"
+            );
+        }
+    }
+    // SMTPSEND_ACCOUNT picks the account as it does for a send; the argument wins over it.
+    let chosen = run(sandbox
+        .command()
+        .env("SMTPSEND_ACCOUNT", "home")
+        .args(["config", "show"]));
+    assert_eq!(shown(&chosen.stdout, "account").0, "home");
+    let argument = run(sandbox
+        .command()
+        .env("SMTPSEND_ACCOUNT", "home")
+        .args(["config", "show", "work"]));
+    assert_eq!(shown(&argument.stdout, "account").0, "work");
+
+    let overridden = run(sandbox
+        .command()
+        .env("SMTPSEND_QUEUE", "never")
+        .env("SMTPSEND_LOG", "syslog")
+        .env("SMTPSEND_ALIASES", "root: admin@example.com")
+        .env("SMTPSEND_LOCAL_DOMAIN", "example.net")
+        .env("SMTPSEND_FROM", "other@example.org")
+        .args(["config", "show", "--account", "work"]));
+    overridden.assert_code(0);
+    for (key, value, variable) in [
+        ("from", "other@example.org", "SMTPSEND_FROM"),
+        ("queue", "never", "SMTPSEND_QUEUE"),
+        ("log", "syslog", "SMTPSEND_LOG"),
+        ("aliases", "root: admin@example.com", "SMTPSEND_ALIASES"),
+        ("local_domain", "example.net", "SMTPSEND_LOCAL_DOMAIN"),
+    ] {
+        assert_eq!(
+            shown(&overridden.stdout, key),
+            (value, format!("(environment {variable})").as_str())
+        );
+    }
+    let bad = run(sandbox
+        .command()
+        .env("SMTPSEND_QUEUE", "sometimes")
+        .args(["config", "show"]));
+    bad.assert_code(78);
+    assert!(bad.stderr.contains("SMTPSEND_QUEUE"), "{}", bad.stderr);
+}
+
 #[test]
 fn an_imported_msmtp_configuration_sends() {
     let sandbox = Sandbox::new();
@@ -302,11 +422,12 @@ fn an_imported_msmtp_configuration_sends() {
     let msmtprc = sandbox.write(
         "msmtprc",
         format!(
-            "defaults\ntls on\ntls_trust_file {ca}\nlogfile ~/.msmtp.log\n\n\
+            "defaults\ntls on\ntls_trust_file {ca}\nlogfile {log}\n\n\
              account work\nhost localhost\nport {port}\nfrom me@example.org\nauth on\n\
              user {USER}\npasswordeval \"echo '{PASSWORD}'\"\n\naccount default : work\n",
             ca = server.ca_file().display(),
             port = server.port,
+            log = sandbox.path("msmtp.log").display(),
         ),
     );
     let imported = run(sandbox
@@ -315,8 +436,8 @@ fn an_imported_msmtp_configuration_sends() {
         .arg(&msmtprc));
     imported.assert_code(0);
     assert!(
-        imported.stderr.contains("logfile"),
-        "unsupported settings are listed: {}",
+        imported.stderr.contains("logfile") && imported.stderr.contains("carried over as log"),
+        "notes are listed: {}",
         imported.stderr
     );
     let config = write_config(&sandbox, &imported.stdout);
@@ -328,6 +449,12 @@ fn an_imported_msmtp_configuration_sends() {
     ]))
     .assert_code(0);
     assert_eq!(server.only_message().from, "me@example.org");
+    // msmtp's logfile is smtpsend's delivery log now.
+    let log = std::fs::read_to_string(sandbox.path("msmtp.log")).unwrap();
+    assert!(
+        log.contains("from=<me@example.org> to=<bob@example.net>") && log.contains(" exit=0"),
+        "{log}"
+    );
 }
 
 #[test]

@@ -39,6 +39,18 @@ fn queued_ids(sandbox: &Sandbox) -> Vec<String> {
     ids
 }
 
+/// A server on `port` that refuses the sender of the first message for good (550).
+fn refusing_sender(port: u16) -> ScriptedServer {
+    ScriptedServer::start_on(
+        port,
+        script([
+            greeted(),
+            vec![Act::Hear, Act::Say("550 5.7.1 Sender rejected\r\n")],
+            listen(),
+        ]),
+    )
+}
+
 /// How many times the server received each Message-ID.
 fn deliveries_by_id(server: &MailServer) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
@@ -76,11 +88,8 @@ fn a_message_sent_while_the_server_is_down_goes_out_with_the_next_flush() {
     let server = MailServer::start_on(port);
     let flushed = flush(&sandbox);
     flushed.assert_code(0);
-    assert!(
-        flushed.stdout.contains("1 delivered, 0 deferred, 0 dead"),
-        "{}",
-        flushed.stdout
-    );
+    // All went out: nothing for cron to mail.
+    assert_eq!((&*flushed.stdout, &*flushed.stderr), ("", ""));
     let received = server.only_message();
     assert_eq!(received.recipients, ["b@example.org"]);
     assert_eq!(received.parsed().subject(), Some("message 1"));
@@ -108,14 +117,11 @@ fn a_4xx_is_queued_and_a_flush_before_its_time_leaves_it_alone() {
     );
     assert_eq!(server.connections(), 1);
 
-    // Not due for a minute: a plain flush does nothing.
+    // Not due for a minute: a plain flush does nothing, and says nothing.
     let early = run(sandbox.command().args(["queue", "flush"]));
     early.assert_code(0);
-    assert!(
-        early.stdout.contains("0 delivered, 0 deferred, 0 dead"),
-        "{}",
-        early.stdout
-    );
+    assert_eq!((&*early.stdout, &*early.stderr), ("", ""));
+    assert_eq!(server.connections(), 1);
 
     let server = MailServer::start_on(port);
     flush(&sandbox).assert_code(0);
@@ -194,14 +200,7 @@ fn a_permanent_refusal_in_a_flush_makes_a_dead_letter() {
     let port = closed_port();
     run(&mut queued_send(&sandbox, port, 4)).assert_code(75);
     let id = queued_ids(&sandbox).remove(0);
-    let _server = ScriptedServer::start_on(
-        port,
-        script([
-            greeted(),
-            vec![Act::Hear, Act::Say("550 5.7.1 Sender rejected\r\n")],
-            listen(),
-        ]),
-    );
+    let _server = refusing_sender(port);
     let flushed = flush(&sandbox);
     flushed.assert_code(65);
     assert!(
@@ -229,10 +228,10 @@ fn a_permanent_refusal_in_a_flush_makes_a_dead_letter() {
         listed.stdout
     );
 
-    // Reported once: a second flush has nothing to do with it.
+    // Reported once: a second flush has nothing to do with it, and says nothing.
     let again = flush(&sandbox);
     again.assert_code(0);
-    assert!(again.stdout.contains("0 delivered, 0 deferred, 0 dead"));
+    assert_eq!((&*again.stdout, &*again.stderr), ("", ""));
     run(sandbox.command().args(["queue", "drop", &id])).assert_code(0);
     assert!(
         !sandbox
@@ -268,7 +267,7 @@ fn show_gives_the_envelope_and_never_a_password() {
         .env("SMTPSEND_PASSWORD", "s3cret-pw"))
     .assert_code(75);
     let id = queued_ids(&sandbox).remove(0);
-    let shown = run(sandbox.command().args(["queue", "show", &id]));
+    let shown = run(sandbox.command().args(["queue", "show", "--json", &id]));
     shown.assert_code(0);
     assert!(shown.stdout.contains("\"recipients\""), "{}", shown.stdout);
     assert!(
@@ -552,7 +551,7 @@ fn queue_show_and_list_escape_a_hostile_stored_reply() {
     stored["attempts"][0]["result"] = reply.into();
     std::fs::write(&path, serde_json::to_vec(&stored).unwrap()).unwrap();
 
-    let shown = run(sandbox.command().args(["queue", "show", &id]));
+    let shown = run(sandbox.command().args(["queue", "show", "--json", &id]));
     shown.assert_code(0);
     assert!(!shown.stdout.contains(HOSTILE), "{:?}", shown.stdout);
     assert!(
@@ -562,11 +561,20 @@ fn queue_show_and_list_escape_a_hostile_stored_reply() {
         "{}",
         shown.stdout
     );
-    let json = shown.stdout.rsplit_once("message: ").unwrap().0;
-    let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
     assert_eq!(
         parsed["attempts"][0]["result"], reply,
         "still the same JSON"
+    );
+    let shown = run(sandbox.command().args(["queue", "show", &id]));
+    shown.assert_code(0);
+    assert!(!shown.stdout.contains(HOSTILE), "{:?}", shown.stdout);
+    assert!(
+        shown
+            .stdout
+            .contains(r"451 \u{202e}detavitca\u{2066}x\u{200f}y\u{85}z\u{9b}2J"),
+        "{}",
+        shown.stdout
     );
 
     let listed = run(sandbox.command().args(["queue", "list"]));
@@ -609,7 +617,7 @@ fn a_message_without_its_description_is_listed_and_delivered_from_its_header() {
     let flushed = run(sandbox
         .command()
         .env("SMTPSEND_SERVER", format!("smtp+plain://localhost:{port}"))
-        .args(["queue", "flush"]));
+        .args(["queue", "flush", "-v"]));
     flushed.assert_code(0);
     assert!(
         flushed.stdout.contains(&format!(
@@ -811,4 +819,293 @@ fn a_damaged_description_is_left_alone_and_the_others_go() {
     );
     assert!(description(&ids[0]).exists() && description(&ids[1]).exists());
     assert!(!sandbox.path("escape.eml").exists() && !sandbox.path("data/escape.eml").exists());
+}
+
+/// Issue "a newcomer's first hour": `*/5 * * * * smtpsend queue flush` in a crontab must mail
+/// its owner nothing while all is well, since cron mails whatever a job prints.
+#[test]
+fn a_flush_with_nothing_due_says_nothing_unless_asked() {
+    let sandbox = Sandbox::new();
+    for quiet in [&["queue", "flush"][..], &["queue", "flush", "-q"]] {
+        let flushed = run(sandbox.command().args(quiet));
+        flushed.assert_code(0);
+        assert_eq!((&*flushed.stdout, &*flushed.stderr), ("", ""), "{quiet:?}");
+    }
+    let told = run(sandbox.command().args(["queue", "flush", "-v"]));
+    told.assert_code(0);
+    assert_eq!(told.stdout, "0 delivered, 0 deferred, 0 dead\n");
+    let both = run(sandbox.command().args(["queue", "flush", "-q", "-v"]));
+    both.assert_code(64);
+}
+
+#[test]
+fn a_flush_before_anything_is_due_says_when_only_with_verbose() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    run(&mut queued_send(&sandbox, port, 1)).assert_code(75);
+    run(&mut queued_send(&sandbox, port, 2)).assert_code(75);
+
+    let early = run(sandbox.command().args(["queue", "flush"]));
+    early.assert_code(0);
+    assert_eq!((&*early.stdout, &*early.stderr), ("", ""));
+
+    // TZ=XYZ-2 is two hours east of UTC, in POSIX's spelling.
+    let told = run(sandbox
+        .command()
+        .env("TZ", "XYZ-2")
+        .args(["queue", "flush", "-v"]));
+    told.assert_code(0);
+    let line = told.stdout.lines().nth(1).unwrap_or_default();
+    let (date, rest) = line
+        .strip_prefix("2 messages waiting, the next due ")
+        .and_then(|rest| rest.split_once(' '))
+        .unwrap_or_else(|| panic!("{}", told.stdout));
+    assert!(
+        date.len() == 25 && date.as_bytes()[10] == b'T' && date.ends_with("+02:00"),
+        "{date}"
+    );
+    assert!(
+        rest.starts_with("(in ")
+            && rest.ends_with("); `smtpsend queue flush --now` sends them now"),
+        "{rest}"
+    );
+    assert_eq!(queued_ids(&sandbox).len(), 2);
+}
+
+#[test]
+fn a_quiet_flush_says_nothing_on_success_and_what_failed_on_stderr() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    run(&mut queued_send(&sandbox, port, 1)).assert_code(75);
+    let server = MailServer::start_on(port);
+    let flushed = run(sandbox.command().args(["queue", "flush", "-q", "--now"]));
+    flushed.assert_code(0);
+    assert_eq!((&*flushed.stdout, &*flushed.stderr), ("", ""));
+    assert_eq!(server.messages().len(), 1);
+    drop(server);
+
+    let port = closed_port();
+    run(&mut queued_send(&sandbox, port, 2)).assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    let _server = refusing_sender(port);
+    let flushed = run(sandbox.command().args(["queue", "flush", "-q", "--now"]));
+    flushed.assert_code(65);
+    assert_eq!(flushed.stdout, "");
+    assert!(
+        flushed
+            .stderr
+            .contains(&format!("smtpsend: {id}: dead letter, kept in ")),
+        "{}",
+        flushed.stderr
+    );
+}
+
+/// A failure under cron is worth a mail: then the whole report, what went out included.
+#[test]
+fn an_unwatched_flush_reports_everything_when_something_is_deferred() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    run(&mut queued_send(&sandbox, port, 1)).assert_code(75);
+    let mut deferred = queued_send(&sandbox, port, 2);
+    deferred.args(["-t", "deferred@example.org"]);
+    run(&mut deferred).assert_code(75);
+    let _server = MailServer::start_on(port);
+    let flushed = flush(&sandbox);
+    flushed.assert_code(75);
+    assert!(
+        flushed
+            .stdout
+            .contains(": delivered to <b@example.org>: 250"),
+        "{}",
+        flushed.stdout
+    );
+    assert!(
+        flushed.stdout.contains(": deferred, next try in "),
+        "{}",
+        flushed.stdout
+    );
+    assert!(
+        flushed.stdout.contains("1 delivered, 1 deferred, 0 dead"),
+        "{}",
+        flushed.stdout
+    );
+}
+
+#[test]
+fn a_retried_dead_letter_goes_with_the_next_flush_exactly_once() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    run(queued_send(&sandbox, port, 1).args(["-b", "hidden@example.org"])).assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    let refusing = refusing_sender(port);
+    flush(&sandbox).assert_code(65);
+    drop(refusing);
+    assert!(queued_ids(&sandbox).is_empty());
+
+    let unknown = run(sandbox.command().args(["queue", "retry", "1-nosuch"]));
+    unknown.assert_code(64);
+    assert!(
+        unknown.stderr.contains("no dead letter \"1-nosuch\""),
+        "{}",
+        unknown.stderr
+    );
+    run(sandbox.command().args(["queue", "retry"])).assert_code(64);
+
+    let retried = run(sandbox.command().args(["queue", "retry", &id]));
+    retried.assert_code(0);
+    assert!(
+        retried.stdout.contains(&format!(
+            "{id}: queued again, due now: <a@example.org> -> <b@example.org>, \
+             <hidden@example.org>\n`smtpsend queue flush` sends it\n"
+        )),
+        "{}",
+        retried.stdout
+    );
+    assert_eq!(queued_ids(&sandbox), std::slice::from_ref(&id));
+    assert!(
+        !sandbox
+            .path(&format!("data/smtpsend/dead/{id}.eml"))
+            .exists()
+    );
+    let shown = run(sandbox.command().args(["queue", "show", "--json", &id]));
+    let entry: serde_json::Value = serde_json::from_str(&shown.stdout).unwrap();
+    assert_eq!(entry["attempts"].as_array().map(Vec::len), Some(0));
+    assert_eq!(entry["reason"], serde_json::Value::Null);
+    let again = run(sandbox.command().args(["queue", "retry", &id]));
+    again.assert_code(64);
+    assert!(again.stderr.contains("is queued, not a dead letter"));
+
+    let server = MailServer::start_on(port);
+    // Due now: a plain flush, as cron runs it, sends it, and says nothing.
+    let flushed = run(sandbox.command().args(["queue", "flush"]));
+    flushed.assert_code(0);
+    assert_eq!((&*flushed.stdout, &*flushed.stderr), ("", ""));
+    run(sandbox.command().args(["queue", "flush", "--now"])).assert_code(0);
+    let received = server.only_message();
+    assert_eq!(received.recipients, ["b@example.org", "hidden@example.org"]);
+    assert_eq!(received.parsed().subject(), Some("message 1"));
+    assert!(queued_ids(&sandbox).is_empty());
+
+    let none = run(sandbox.command().args(["queue", "retry", "--all-dead"]));
+    none.assert_code(0);
+    assert_eq!(none.stdout, "no dead letters\n");
+}
+
+#[test]
+fn retry_all_dead_queues_every_dead_letter() {
+    let sandbox = Sandbox::new();
+    let port = closed_port();
+    queue_many(&sandbox, port, 3);
+    let refusing = ScriptedServer::start_on(
+        port,
+        script([
+            greeted(),
+            vec![Act::Hear, Act::Say("550 5.7.1 Sender rejected\r\n")],
+            vec![Act::Hear, Act::Say("250 2.0.0 Reset\r\n")],
+            vec![Act::Hear, Act::Say("550 5.7.1 Sender rejected\r\n")],
+            vec![Act::Hear, Act::Say("250 2.0.0 Reset\r\n")],
+            vec![Act::Hear, Act::Say("550 5.7.1 Sender rejected\r\n")],
+            listen(),
+        ]),
+    );
+    flush(&sandbox).assert_code(65);
+    drop(refusing);
+    assert!(queued_ids(&sandbox).is_empty());
+    let retried = run(sandbox.command().args(["queue", "retry", "--all-dead"]));
+    retried.assert_code(0);
+    assert_eq!(
+        retried.stdout.matches(": queued again, due now: ").count(),
+        3,
+        "{}",
+        retried.stdout
+    );
+    assert!(
+        retried
+            .stdout
+            .ends_with("`smtpsend queue flush` sends them\n")
+    );
+    let server = MailServer::start_on(port);
+    flush(&sandbox).assert_code(0);
+    assert_eq!(
+        deliveries_by_id(&server)
+            .values()
+            .copied()
+            .collect::<Vec<_>>(),
+        [1, 1, 1]
+    );
+}
+
+#[test]
+fn show_prints_dates_and_the_bcc_recipients() {
+    let sandbox = Sandbox::new();
+    run(queued_send(&sandbox, closed_port(), 1).args([
+        "-c",
+        "cc@example.org",
+        "-b",
+        "hidden@example.org",
+    ]))
+    .assert_code(75);
+    let id = queued_ids(&sandbox).remove(0);
+    let shown = run(sandbox
+        .command()
+        .env("TZ", "XYZ-2")
+        .args(["queue", "show", &id]));
+    shown.assert_code(0);
+    let row = |key: &str| -> Vec<&str> {
+        shown
+            .stdout
+            .lines()
+            .filter_map(|line| line.strip_prefix(&format!("{key:<12} ")))
+            .collect()
+    };
+    assert_eq!(row("id"), [id.as_str()]);
+    assert_eq!(row("from"), ["<a@example.org>"]);
+    assert_eq!(
+        row("to"),
+        [
+            "<b@example.org>",
+            "<cc@example.org>",
+            "<hidden@example.org> (Bcc: not in the header)"
+        ],
+        "{}",
+        shown.stdout
+    );
+    let queued = row("queued");
+    assert!(
+        queued.len() == 1 && queued[0].contains("+02:00 (") && queued[0].ends_with(" ago)"),
+        "{}",
+        shown.stdout
+    );
+    let next = row("next try");
+    assert!(
+        next.len() == 1 && next[0].contains("+02:00 (in "),
+        "{}",
+        shown.stdout
+    );
+    let attempt = row("attempt");
+    assert!(
+        attempt.len() == 1
+            && attempt[0].contains("+02:00  exit 75  ")
+            && attempt[0].contains("connection refused"),
+        "{}",
+        shown.stdout
+    );
+    assert!(!shown.stdout.contains("\"created\""), "{}", shown.stdout);
+
+    let json = run(sandbox.command().args(["queue", "show", "--json", &id]));
+    json.assert_code(0);
+    let entry: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(entry["id"], id.as_str());
+    assert_eq!(
+        entry["recipients"],
+        serde_json::json!(["b@example.org", "cc@example.org", "hidden@example.org"])
+    );
+    assert!(entry["created"].is_u64());
+    assert_eq!(
+        entry["message_file"],
+        sandbox
+            .path(&format!("data/smtpsend/outbox/{id}.eml"))
+            .display()
+            .to_string()
+    );
 }

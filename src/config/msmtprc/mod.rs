@@ -141,7 +141,7 @@ mod testing {
 #[cfg(test)]
 mod tests {
     use super::testing::{account, convert, text};
-    use super::unsupported::NO_LOG_FILE;
+    use super::unsupported::LOG_CARRIED_OVER;
     use super::*;
 
     const GMAIL: &str = "\
@@ -175,21 +175,26 @@ account default : gmail
             text(gmail, "password_command"),
             Some("pass show google/app-password")
         );
-        assert_eq!(gmail.len(), 5, "{gmail:#?}");
+        assert_eq!(
+            text(gmail, "log"),
+            Some("~/.msmtp.log"),
+            "carried over, with a note on the ~"
+        );
+        assert_eq!(gmail.len(), 6, "{gmail:#?}");
         assert_eq!(table["accounts"].as_table().unwrap().len(), 1);
 
-        assert_eq!(
-            imported.notes,
-            vec![Note {
-                line: 6,
-                account: None,
-                command: "logfile".to_string(),
-                reason: NO_LOG_FILE.to_string(),
-            }]
+        assert_eq!(imported.notes.len(), 1, "{:?}", imported.notes);
+        let note = &imported.notes[0];
+        assert_eq!((note.line, note.command.as_str()), (6, "logfile"));
+        assert!(note.account.is_none());
+        assert!(
+            note.reason.starts_with(LOG_CARRIED_OVER) && note.reason.contains("full path"),
+            "{}",
+            note.reason
         );
         assert!(
             imported.toml.starts_with(
-                "# Imported from an msmtp configuration: 1 setting not carried over, 0 other notes.\n"
+                "# Imported from an msmtp configuration: 0 settings not carried over, 1 other note.\n"
             ),
             "{}",
             imported.toml

@@ -6,9 +6,10 @@
 //! not carried over are `unsupported`'s.
 
 use super::unsupported::{
-    CERTIFICATES_ALWAYS_CHECKED, FROM_ALWAYS_OVERRIDDEN, NO_EMPTY_SENDER, NO_EMPTY_TRUST_FILE,
-    NO_FROM_PATTERNS, NO_LMTP, SUPPORTED_MECHANISMS, UNSUPPORTED, UNSUPPORTED_MECHANISMS,
-    from_is_pattern, unsupported_mechanism,
+    CERTIFICATES_ALWAYS_CHECKED, FROM_ALWAYS_OVERRIDDEN, LOG_CARRIED_OVER, NO_EMPTY_SENDER,
+    NO_EMPTY_TRUST_FILE, NO_FROM_PATTERNS, NO_LMTP, NO_LOG_TO_STDOUT, SUPPORTED_MECHANISMS,
+    SYSLOG_FACILITIES, UNSUPPORTED, UNSUPPORTED_MECHANISMS, from_is_pattern, syslog_facility,
+    unsupported_mechanism,
 };
 use super::{ImportError, Note};
 
@@ -40,9 +41,11 @@ enum Field {
     PasswordEval,
     Trust,
     Timeout,
+    LogFile,
+    Syslog,
 }
 
-const FIELDS: [Field; 13] = [
+const FIELDS: [Field; 15] = [
     Field::Host,
     Field::Port,
     Field::Tls,
@@ -56,6 +59,8 @@ const FIELDS: [Field; 13] = [
     Field::PasswordEval,
     Field::Trust,
     Field::Timeout,
+    Field::LogFile,
+    Field::Syslog,
 ];
 
 impl Field {
@@ -101,6 +106,10 @@ pub(super) struct Values {
     pub(super) password_eval: Option<String>,
     pub(super) trust: Trust,
     pub(super) timeout: Option<u32>,
+    /// `logfile`: the file msmtp logs to (`-`, standard output, is not carried over).
+    pub(super) logfile: Option<String>,
+    /// `syslog` on, with any facility.
+    pub(super) syslog: bool,
     /// The fields this section set itself or took from an account it copies. msmtp copies only
     /// these from a parent; everything else comes from the defaults current at the child.
     pub(super) set: u16,
@@ -122,6 +131,8 @@ impl Default for Values {
             password_eval: None,
             trust: Trust::System,
             timeout: None,
+            logfile: None,
+            syslog: false,
             set: 0,
         }
     }
@@ -152,6 +163,8 @@ impl Values {
             Field::PasswordEval => self.password_eval.clone_from(&other.password_eval),
             Field::Trust => self.trust.clone_from(&other.trust),
             Field::Timeout => self.timeout = other.timeout,
+            Field::LogFile => self.logfile.clone_from(&other.logfile),
+            Field::Syslog => self.syslog = other.syslog,
         }
     }
 }
@@ -454,6 +467,22 @@ impl Reader {
                 let password = (!arg.is_empty()).then(|| arg.to_string());
                 self.set(Field::Password, |v| v.password = password);
             }
+            "logfile" => self.logfile(line, command, arg),
+            "syslog" => {
+                let syslog = match arg {
+                    "" | "on" | "LOG_MAIL" => true,
+                    "off" => false,
+                    facility if SYSLOG_FACILITIES.contains(&facility) => {
+                        self.note(line, command, syslog_facility(facility), false);
+                        true
+                    }
+                    _ => return Err(invalid()),
+                };
+                if matches!(arg, "" | "on") {
+                    self.note(line, command, syslog_facility("LOG_USER"), false);
+                }
+                self.set(Field::Syslog, |v| v.syslog = syslog);
+            }
             "passwordeval" => {
                 let command = (!arg.is_empty()).then(|| arg.to_string());
                 self.set(Field::PasswordEval, |v| v.password_eval = command);
@@ -470,6 +499,30 @@ impl Reader {
             }
         }
         Ok(())
+    }
+
+    /// `logfile PATH` becomes `log`; an empty argument turns msmtp's log off, and `-`
+    /// (standard output) has no smtpsend equivalent.
+    fn logfile(&mut self, line: usize, command: &str, arg: &str) {
+        let logfile = match arg {
+            "" => None,
+            "-" => {
+                self.note(line, command, NO_LOG_TO_STDOUT, true);
+                None
+            }
+            path => {
+                let mut reason = String::from(LOG_CARRIED_OVER);
+                if path.starts_with('~') {
+                    reason.push_str(
+                        "; msmtp replaces the leading ~ with your home directory and smtpsend \
+                         does not, so write the full path",
+                    );
+                }
+                self.note(line, command, reason, false);
+                Some(path.to_string())
+            }
+        };
+        self.set(Field::LogFile, |v| v.logfile = logfile);
     }
 
     fn trust_file(&mut self, line: usize, command: &str, arg: &str) {
@@ -685,6 +738,47 @@ passwordeval "gpg -q -d \"$HOME/my mail.gpg\" | sed 's/\\n$//'"
 
         assert_eq!(failure("account a\nhost h\ntimeout 0\n").line, 3);
         assert_eq!(failure("account a\nhost h\ntimeout\n").line, 3);
+    }
+
+    #[test]
+    fn logfile_and_syslog_become_log() {
+        for (msmtp, log, noted) in [
+            (
+                "logfile /var/log/msmtp.log",
+                Some("/var/log/msmtp.log"),
+                true,
+            ),
+            ("logfile ~/.msmtp.log", Some("~/.msmtp.log"), true),
+            ("logfile", None, false),
+            ("logfile -", None, true),
+            ("syslog LOG_MAIL", Some("syslog"), false),
+            ("syslog on", Some("syslog"), true),
+            ("syslog", Some("syslog"), true),
+            ("syslog LOG_LOCAL3", Some("syslog"), true),
+            ("syslog off", None, false),
+        ] {
+            let (imported, table) = convert(&format!("account a\nhost h\n{msmtp}\n"));
+            assert_eq!(text(account(&table, "a"), "log"), log, "{msmtp}");
+            assert_eq!(
+                !imported.notes.is_empty(),
+                noted,
+                "{msmtp}: {:?}",
+                imported.notes
+            );
+        }
+        let (imported, _) = convert("account a\nhost h\nlogfile /var/log/msmtp.log\n");
+        assert!(!imported.notes[0].reason.contains('~'));
+        let (imported, _) = convert("account a\nhost h\nsyslog LOG_LOCAL3\n");
+        assert!(imported.notes[0].reason.contains("not LOG_LOCAL3"));
+        assert_eq!(failure("account a\nhost h\nsyslog LOG_KERN\n").line, 3);
+
+        // Inherited from the defaults; one place only when msmtp has both.
+        let (imported, table) =
+            convert("defaults\nsyslog LOG_MAIL\nlogfile /l\naccount a\nhost h\n");
+        assert_eq!(text(account(&table, "a"), "log"), Some("/l"));
+        assert_eq!(commands(&imported.notes), [(3, "logfile"), (4, "syslog")]);
+        let (_, table) = convert("defaults\nsyslog LOG_MAIL\naccount a\nhost h\nsyslog off\n");
+        assert_eq!(text(account(&table, "a"), "log"), None);
     }
 
     #[test]

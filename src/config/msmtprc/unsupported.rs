@@ -8,8 +8,12 @@
 
 pub(super) const CERTIFICATES_ALWAYS_CHECKED: &str =
     "smtpsend always verifies certificates; use ca_file for a private CA";
-pub(super) const NO_LOG_FILE: &str =
-    "smtpsend keeps no log file; use --json or -v and keep their output";
+pub(super) const LOG_CARRIED_OVER: &str =
+    "carried over as log: one line per message, in smtpsend's own format rather than msmtp's";
+pub(super) const NO_LOG_TO_STDOUT: &str = "smtpsend's log is a file or syslog, not standard \
+     output; -v or --json print what happened";
+pub(super) const NO_LOG_TIME_FORMAT: &str =
+    "smtpsend's log lines always begin with the time in UTC, in RFC 3339 form";
 pub(super) const NO_SENDER_BUILDING: &str =
     "smtpsend does not build sender addresses; set from instead";
 pub(super) const NO_DSN: &str = "smtpsend does not request delivery status notifications (DSN)";
@@ -34,9 +38,7 @@ pub(super) const NO_EMPTY_TRUST_FILE: &str = "an empty tls_trust_file (trust no 
 
 /// msmtp commands smtpsend has no equivalent for, whatever their argument.
 pub(super) const UNSUPPORTED: &[(&str, &str)] = &[
-    ("logfile", NO_LOG_FILE),
-    ("logfile_time_format", NO_LOG_FILE),
-    ("syslog", "smtpsend does not log to syslog"),
+    ("logfile_time_format", NO_LOG_TIME_FORMAT),
     (
         "aliases",
         "smtpsend does not expand local aliases; give full addresses",
@@ -108,6 +110,25 @@ pub(super) const UNSUPPORTED: &[(&str, &str)] = &[
     ),
 ];
 
+/// The facilities msmtp's `syslog` takes.
+pub(super) const SYSLOG_FACILITIES: &[&str] = &[
+    "LOG_USER",
+    "LOG_MAIL",
+    "LOG_LOCAL0",
+    "LOG_LOCAL1",
+    "LOG_LOCAL2",
+    "LOG_LOCAL3",
+    "LOG_LOCAL4",
+    "LOG_LOCAL5",
+    "LOG_LOCAL6",
+    "LOG_LOCAL7",
+];
+
+/// The note for `syslog` with a facility other than mail.
+pub(super) fn syslog_facility(facility: &str) -> String {
+    format!("carried over as log = \"syslog\", which logs to the mail facility, not {facility}")
+}
+
 /// Authentication mechanisms msmtp knows and smtpsend does not.
 pub(super) const UNSUPPORTED_MECHANISMS: &[&str] = &[
     "cram-md5",
@@ -146,9 +167,8 @@ mod tests {
     #[test]
     fn every_unsupported_command_gets_a_note_on_its_line() {
         let unsupported = [
-            "logfile ~/.msmtp.log",
             "logfile_time_format %F",
-            "syslog LOG_MAIL",
+            "logfile -",
             "aliases /etc/aliases",
             "domain client.example",
             "maildomain example.com",

@@ -73,6 +73,14 @@ pub(super) fn write(mut reader: Reader) -> Imported {
         if values.from_full_name.is_some() && values.from.is_none() {
             note("from_full_name", NO_FROM_FOR_FULL_NAME, true);
         }
+        if values.logfile.is_some() && values.syslog {
+            note(
+                "syslog",
+                "msmtp logs both to its logfile and to syslog; smtpsend's log is one place, \
+                 the file",
+                true,
+            );
+        }
     }
     // Stable: notes about the same line keep the order they were found in.
     reader.notes.sort_by_key(|noted| noted.note.line);
@@ -131,7 +139,7 @@ fn summary(dropped: usize, others: usize) -> String {
 }
 
 /// smtpsend's account keys after `extends`, in the order they are written.
-const KEYS: [AccountKey; 8] = [
+const KEYS: [AccountKey; 9] = [
     AccountKey::Server,
     AccountKey::User,
     AccountKey::From,
@@ -140,10 +148,11 @@ const KEYS: [AccountKey; 8] = [
     AccountKey::PasswordCommand,
     AccountKey::Password,
     AccountKey::Timeout,
+    AccountKey::Log,
 ];
 
 /// One account's resolved smtpsend keys, indexed like [`KEYS`].
-type Keys = [Option<Value>; 8];
+type Keys = [Option<Value>; 9];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Value {
@@ -189,6 +198,11 @@ fn resolve(values: &Values) -> Keys {
         values.password_eval.as_deref().and_then(text),
         values.password.as_deref().and_then(text),
         values.timeout.map(Value::Number),
+        match (&values.logfile, values.syslog) {
+            (Some(path), _) => text(path),
+            (None, true) => text("syslog"),
+            (None, false) => None,
+        },
     ]
 }
 
