@@ -789,7 +789,7 @@ mod tests {
             })
             .collect();
         let contents = Contents {
-            text: Some("see attached".into()),
+            text: Some(BodyText::Utf8("see attached".into())),
             html: None,
             attachments,
         };
