@@ -90,7 +90,10 @@ fn smartd_mail_to_root_reaches_a_person_and_a_piped_lone_dot_is_text() {
         assert_eq!(from.name(), Some("Host Robot"));
         assert!(parsed.date().is_some() && parsed.message_id().is_some());
         let raw = String::from_utf8(message.data.clone()).unwrap();
-        assert!(raw.contains("\r\nTo: <root@host.example>\r\n"), "the local domain: {raw}");
+        assert!(
+            raw.contains("\r\nTo: <root@host.example>\r\n"),
+            "the local domain: {raw}"
+        );
         assert_eq!(body_of(message), body);
     }
 }
