@@ -4,6 +4,7 @@
 mod accounts;
 mod container;
 mod faults;
+mod init;
 mod install_mta;
 mod mail;
 mod oauth2;
