@@ -105,23 +105,6 @@ pick_ports() {
         setup_failed "no free port on 127.0.0.1"
 }
 
-# Debian's Postfix looks for smtpd.conf in $config_directory/sasl whatever cyrus_sasl_config_path
-# says, so the SASL files live there (and cyrus_sasl_config_path points there too).
-make_sasldb() {
-    mkdir -p "$CONF/sasl"
-    cat >"$CONF/sasl/smtpd.conf" <<EOF
-pwcheck_method: auxprop
-auxprop_plugin: sasldb
-mech_list: PLAIN LOGIN
-sasldb_path: $CONF/sasl/sasldb2
-EOF
-    PASSWORD=$(openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24)
-    printf '%s' "$PASSWORD" | saslpasswd2 -p -c -f "$CONF/sasl/sasldb2" -u "$REALM" "$USER_NAME" \
-        >"$T/saslpasswd.log" 2>&1 || setup_failed "saslpasswd2 failed" "$T/saslpasswd.log"
-    chgrp postfix "$CONF/sasl/sasldb2"
-    chmod 640 "$CONF/sasl/sasldb2"
-}
-
 # The common directories and main.cf (write_postfix_base), then this tier's: the refused
 # address, the Bcc header check, SASL by cyrus sasldb, and the implicit-TLS port.
 write_config() {
@@ -140,24 +123,12 @@ smtpd_tls_loglevel = 1
 # Bcc headers renamed (see header_checks above).
 header_checks = regexp:$CONF/header_checks
 
-# SASL via cyrus sasldb. The login name is the bare user; the realm comes from here.
-smtpd_sasl_type = cyrus
-smtpd_sasl_path = smtpd
-cyrus_sasl_config_path = $CONF/sasl
-smtpd_sasl_local_domain = $REALM
-
-smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = check_recipient_access texthash:$CONF/refused
 EOF
+    write_sasl_main_cf
 
     write_master_cf postfix-test
-    cat >>"$CONF/master.cf" <<EOF
-127.0.0.1:$SMTPS_PORT inet n - n - - smtpd
-  -o syslog_name=postfix-test/smtps
-  -o smtpd_tls_wrappermode=yes
-  -o smtpd_sasl_auth_enable=yes
-  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
-EOF
+    write_smtps_listener postfix-test
 }
 
 # Both ports must be free before Postfix starts (one given in the environment may be taken).
