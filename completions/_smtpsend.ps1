@@ -66,6 +66,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up an account from an e-mail address: find its server, check it, store the secret')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Store an account''s password in the OS keyring, after checking it with the server')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove an account''s password from the OS keyring (OAuth2: revoke the sign-in, then forget it)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
@@ -77,6 +78,23 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;init' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The account''s name [default: from the address''s domain, e.g. `example` for me@example.com]')
+            [CompletionResult]::new('--server', '--server', [CompletionResultType]::ParameterName, 'The server, instead of searching: smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT]')
+            [CompletionResult]::new('--provider', '--provider', [CompletionResultType]::ParameterName, 'A built-in provider or sending service, for a domain the table does not know (a Google Workspace or Microsoft 365 domain) or a service chosen by name: ses, sendgrid, mailgun, postmark, brevo, google, microsoft, ...')
+            [CompletionResult]::new('--region', '--region', [CompletionResultType]::ParameterName, 'The region of --provider ses (e.g. eu-west-1) or mailgun (us or eu)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'The login name [default: what the server''s description says, else the address]')
+            [CompletionResult]::new('--oauth2-client-id', '--oauth2-client-id', [CompletionResultType]::ParameterName, 'OAuth2 providers: the client ID of your own application registration, written into the account (see smtpsend-login(1))')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file to add the account to [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
+            [CompletionResult]::new('--ca-file', '--ca-file', [CompletionResultType]::ParameterName, 'Extra trust anchors (PEM) for the server and the autoconfiguration document')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Seconds to wait for each DNS, HTTPS and SMTP answer [default: 15]')
+            [CompletionResult]::new('--no-login', '--no-login', [CompletionResultType]::ParameterName, 'Store no password and start no sign-in: only find, check and write the account')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Take a server outside the address''s domain without asking')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Take a server outside the address''s domain without asking')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'smtpsend;login' {
@@ -292,6 +310,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Set up an account from an e-mail address: find its server, check it, store the secret')
             [CompletionResult]::new('login', 'login', [CompletionResultType]::ParameterValue, 'Store an account''s password in the OS keyring, after checking it with the server')
             [CompletionResult]::new('logout', 'logout', [CompletionResultType]::ParameterValue, 'Remove an account''s password from the OS keyring (OAuth2: revoke the sign-in, then forget it)')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing')
@@ -303,6 +322,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'smtpsend;help;init' {
             break
         }
         'smtpsend;help;login' {

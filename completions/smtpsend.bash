@@ -31,6 +31,9 @@ _smtpsend() {
             smtpsend,help)
                 cmd="smtpsend__subcmd__help"
                 ;;
+            smtpsend,init)
+                cmd="smtpsend__subcmd__init"
+                ;;
             smtpsend,install-mta)
                 cmd="smtpsend__subcmd__install__subcmd__mta"
                 ;;
@@ -81,6 +84,9 @@ _smtpsend() {
                 ;;
             smtpsend__subcmd__help,help)
                 cmd="smtpsend__subcmd__help__subcmd__help"
+                ;;
+            smtpsend__subcmd__help,init)
+                cmd="smtpsend__subcmd__help__subcmd__init"
                 ;;
             smtpsend__subcmd__help,install-mta)
                 cmd="smtpsend__subcmd__help__subcmd__install__subcmd__mta"
@@ -164,7 +170,7 @@ _smtpsend() {
 
     case "${cmd}" in
         smtpsend)
-            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --queue --retry --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version login logout check config sendmail mail install-mta batch queue completions help"
+            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --queue --retry --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version init login logout check config sendmail mail install-mta batch queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -738,7 +744,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help)
-            opts="login logout check config sendmail mail install-mta batch queue completions help"
+            opts="init login logout check config sendmail mail install-mta batch queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -836,6 +842,20 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -996,6 +1016,78 @@ _smtpsend() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__init)
+            opts="-y -h --name --server --provider --region --user --no-login --yes --oauth2-client-id --config --ca-file --timeout --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --server)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --provider)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --region)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --oauth2-client-id)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --ca-file)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

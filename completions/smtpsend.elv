@@ -63,6 +63,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand init 'Set up an account from an e-mail address: find its server, check it, store the secret'
             cand login 'Store an account''s password in the OS keyring, after checking it with the server'
             cand logout 'Remove an account''s password from the OS keyring (OAuth2: revoke the sign-in, then forget it)'
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
@@ -74,6 +75,22 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;init'= {
+            cand --name 'The account''s name [default: from the address''s domain, e.g. `example` for me@example.com]'
+            cand --server 'The server, instead of searching: smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT]'
+            cand --provider 'A built-in provider or sending service, for a domain the table does not know (a Google Workspace or Microsoft 365 domain) or a service chosen by name: ses, sendgrid, mailgun, postmark, brevo, google, microsoft, ...'
+            cand --region 'The region of --provider ses (e.g. eu-west-1) or mailgun (us or eu)'
+            cand --user 'The login name [default: what the server''s description says, else the address]'
+            cand --oauth2-client-id 'OAuth2 providers: the client ID of your own application registration, written into the account (see smtpsend-login(1))'
+            cand --config 'The configuration file to add the account to [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
+            cand --ca-file 'Extra trust anchors (PEM) for the server and the autoconfiguration document'
+            cand --timeout 'Seconds to wait for each DNS, HTTPS and SMTP answer [default: 15]'
+            cand --no-login 'Store no password and start no sign-in: only find, check and write the account'
+            cand -y 'Take a server outside the address''s domain without asking'
+            cand --yes 'Take a server outside the address''s domain without asking'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'smtpsend;login'= {
             cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
@@ -260,6 +277,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'smtpsend;help'= {
+            cand init 'Set up an account from an e-mail address: find its server, check it, store the secret'
             cand login 'Store an account''s password in the OS keyring, after checking it with the server'
             cand logout 'Remove an account''s password from the OS keyring (OAuth2: revoke the sign-in, then forget it)'
             cand check 'Connect, show TLS, the certificate and the server''s extensions, and try AUTH; send nothing'
@@ -271,6 +289,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'smtpsend;help;init'= {
         }
         &'smtpsend;help;login'= {
         }

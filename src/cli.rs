@@ -51,6 +51,19 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Set up an account from an e-mail address: find its server, check it, store the secret.
+    ///
+    /// The submission server is found without guessing, in this order: a built-in table of the
+    /// big providers (by the address's domain, or --provider), the domain's SRV records
+    /// (_submissions._tcp before _submission._tcp, RFC 6186 and RFC 8314), then its
+    /// autoconfiguration document over HTTPS (autoconfig.DOMAIN, then DOMAIN/.well-known).
+    /// --server skips the search. Only servers with TLS are taken; one outside the address's
+    /// domain is shown with a warning and taken only when confirmed (or --yes). The server is
+    /// checked (TLS, EHLO, the AUTH offered) before any secret is asked for; the password is then
+    /// checked with the server and stored in the OS keyring, or an OAuth2 provider's sign-in is
+    /// started. The account is added to the configuration file, whose comments and layout are
+    /// kept; an account of the same name is never replaced.
+    Init(InitArgs),
     /// Store an account's password in the OS keyring, after checking it with the server.
     ///
     /// The password is asked for without echo, or read from standard input with
@@ -270,6 +283,61 @@ pub struct LoginArgs {
 
     #[command(flatten)]
     pub connection: ConnectionArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The e-mail address; asked for on a terminal when not given.
+    #[arg(value_name = "ADDRESS")]
+    pub address: Option<String>,
+
+    /// The account's name [default: from the address's domain, e.g. `example` for
+    /// me@example.com].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// The server, instead of searching: smtp://HOST[:PORT] (STARTTLS) or smtps://HOST[:PORT].
+    #[arg(long, value_name = "URL", value_hint = ValueHint::Url, conflicts_with = "provider")]
+    pub server: Option<String>,
+
+    /// A built-in provider or sending service, for a domain the table does not know (a Google
+    /// Workspace or Microsoft 365 domain) or a service chosen by name: ses, sendgrid, mailgun,
+    /// postmark, brevo, google, microsoft, ...
+    #[arg(long, value_name = "NAME")]
+    pub provider: Option<String>,
+
+    /// The region of --provider ses (e.g. eu-west-1) or mailgun (us or eu).
+    #[arg(long, value_name = "REGION", requires = "provider")]
+    pub region: Option<String>,
+
+    /// The login name [default: what the server's description says, else the address].
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+
+    /// Store no password and start no sign-in: only find, check and write the account.
+    #[arg(long)]
+    pub no_login: bool,
+
+    /// Take a server outside the address's domain without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+
+    /// OAuth2 providers: the client ID of your own application registration, written into the
+    /// account (see smtpsend-login(1)).
+    #[arg(long, value_name = "ID")]
+    pub oauth2_client_id: Option<String>,
+
+    /// The configuration file to add the account to [default: $XDG_CONFIG_HOME/smtpsend/config.toml].
+    #[arg(long, value_name = "PATH", env = "SMTPSEND_CONFIG", value_hint = ValueHint::FilePath)]
+    pub config: Option<PathBuf>,
+
+    /// Extra trust anchors (PEM) for the server and the autoconfiguration document.
+    #[arg(long, value_name = "PEM", env = "SMTPSEND_CA_FILE", value_hint = ValueHint::FilePath)]
+    pub ca_file: Option<PathBuf>,
+
+    /// Seconds to wait for each DNS, HTTPS and SMTP answer [default: 15].
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]

@@ -165,6 +165,10 @@ mod tests {
             include_str!("../man/sections/smtpsend-sendmail.roff"),
         ),
         (
+            "smtpsend-init",
+            include_str!("../man/sections/smtpsend-init.roff"),
+        ),
+        (
             "smtpsend-login",
             include_str!("../man/sections/smtpsend-login.roff"),
         ),

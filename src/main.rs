@@ -12,6 +12,7 @@ mod content;
 mod credentials;
 mod delivery_log;
 mod dirs;
+mod discover;
 mod error;
 mod files;
 mod generate;
@@ -80,6 +81,7 @@ fn main() -> ExitCode {
     let env = environment();
     let result = match &cli.command {
         None => send::run(&cli.send, &env),
+        Some(Command::Init(args)) => commands::init::run(args, &env),
         Some(Command::Login(args)) => login::login(args, &env),
         Some(Command::Logout(args)) => login::logout(args, &env),
         Some(Command::Check(args)) => check::run(args, &env),

@@ -1,13 +1,14 @@
 //! Between resolved settings and a session, both ways: the session's options with the password
 //! fetched, the route an outbox entry keeps (everything but the password), and the server
 //! settings of a kept route as the configuration says now. `send`, `sendmail`, `batch`,
-//! `check`, `login` and `queue flush` all connect through here.
+//! `check`, `login`, `init` and `queue flush` all connect through here; `login` and `init`
+//! check a new password here and put it into the keyring.
 
 use crate::cli::{self, ConnectionArgs};
-use crate::credentials::{self, PasswordSource};
-use crate::error::Error;
+use crate::credentials::{self, KeyringEntry, KeyringProblem, PasswordSource, Secret};
+use crate::error::{Error, Kind};
 use crate::outbox::Route;
-use crate::settings::{self, Environment, ServerSettings};
+use crate::settings::{self, Environment, LoginSettings, ServerSettings};
 use crate::submit::{self, Transcript};
 
 /// The session's options, the password fetched if there is a login.
@@ -97,4 +98,56 @@ pub fn resolve_kept(route: &Route, env: &Environment) -> Result<ServerSettings, 
     };
     settings::resolve_connection(route.account.as_deref(), &connection, None, env)
         .map(|(_, server)| server)
+}
+
+/// Logs in once with a new password or token, so a typo is caught now rather than at 3 a.m.
+/// The error says that nothing was stored.
+pub fn verify_login(
+    server: &ServerSettings,
+    login: &LoginSettings,
+    secret: &Secret,
+) -> Result<(), Error> {
+    let options = submit::Options {
+        endpoint: server.endpoint.clone(),
+        ca_file: server.ca_file.clone(),
+        timeout: server.timeout,
+        deadline: server.deadline,
+        allow_partial: false,
+        login: Some(submit::Login {
+            user: login.user.clone(),
+            mechanism: login.mechanism,
+            password: secret.clone(),
+            source: PasswordSource::Login,
+            refresh: None,
+        }),
+        progress: false,
+    };
+    let outcome = submit::check(&options, "", &[], &mut Transcript::new(false));
+    match outcome.failure {
+        Some((_, error)) => Err(Error {
+            message: format!("{}; nothing was stored", error.message),
+            ..error
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The keyring entry for `user` at `host`, once it is known that the keyring can be used:
+/// asked before any password is, so nobody types one that cannot be kept.
+pub fn usable_keyring_entry(host: &str, user: &str) -> Result<KeyringEntry, Error> {
+    let entry = KeyringEntry::new(host, user);
+    entry.lookup().map_err(keyring_unusable)?;
+    Ok(entry)
+}
+
+pub fn store_password(entry: &KeyringEntry, secret: &Secret) -> Result<(), Error> {
+    entry.set(secret).map_err(keyring_unusable)
+}
+
+fn keyring_unusable(problem: KeyringProblem) -> Error {
+    Error::new(
+        Kind::Unavailable,
+        format!("cannot store the password in the keyring: {problem}"),
+    )
+    .with_hint("set password_command in the account, or SMTPSEND_PASSWORD_FILE, instead")
 }

@@ -1,6 +1,7 @@
-//! What a TLS connection trusts, for the SMTP session and the OAuth2 token endpoint alike: the
-//! system's roots plus `--ca-file`, and the certificate check webpki leaves out (keyUsage on
-//! intermediates, RFC 5280 4.2.1.3). Verification is never switched off.
+//! What a TLS connection trusts, for the SMTP session, the OAuth2 token endpoint and the
+//! autoconfiguration documents alike: the system's roots plus `--ca-file`, and the certificate
+//! check webpki leaves out (keyUsage on intermediates, RFC 5280 4.2.1.3). Verification is never
+//! switched off.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -23,6 +24,19 @@ fn system_roots() -> &'static RootCertStore {
         roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
         roots
     })
+}
+
+/// An HTTPS client trusting what SMTP trusts: for the OAuth2 endpoints and the mail client
+/// autoconfiguration documents alike. It follows no redirect (whoever answers is the one the
+/// caller asked) and every request is bounded in time.
+pub fn https_agent(tls: Arc<ClientConfig>, timeout: std::time::Duration) -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .redirects(0)
+        .timeout_connect(timeout)
+        .timeout(timeout)
+        .tls_config(tls)
+        .user_agent(concat!("smtpsend/", env!("CARGO_PKG_VERSION")))
+        .build()
 }
 
 /// Trust anchors: the system's roots plus `--ca-file`. Verification is never switched off.

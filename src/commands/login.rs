@@ -5,11 +5,10 @@
 use std::io::{BufRead, Read};
 
 use crate::cli::{LoginArgs, LogoutArgs};
-use crate::credentials::{self, KeyringEntry, KeyringProblem, PasswordSource, Secret};
+use crate::credentials::{self, KeyringEntry, Secret};
 use crate::error::{Error, Kind};
+use crate::route;
 use crate::settings::{self, Environment, LoginSettings, ServerSettings};
-use crate::submit;
-use crate::submit::Transcript;
 use crate::terminal::outln;
 
 pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
@@ -42,20 +41,11 @@ pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
     if secret.expose().is_empty() {
         return Err(Error::usage("the password is empty"));
     }
-    let entry = KeyringEntry::new(&server.endpoint.host, &login.user);
-    let unusable = |problem: KeyringProblem| {
-        Error::new(
-            Kind::Unavailable,
-            format!("cannot store the password in the keyring: {problem}"),
-        )
-        .with_hint("set password_command in the account, or SMTPSEND_PASSWORD_FILE, instead")
-    };
-    // Find out that the keyring cannot take it before asking the server anything.
-    entry.lookup().map_err(unusable)?;
+    let entry = route::usable_keyring_entry(&server.endpoint.host, &login.user)?;
     if !args.no_verify {
-        verify(&server, login, &secret)?;
+        route::verify_login(&server, login, &secret)?;
     }
-    entry.set(&secret).map_err(unusable)?;
+    route::store_password(&entry, &secret)?;
     outln!(
         "stored the password for {} at {} in the keyring (service {:?}, user {:?})",
         login.user,
@@ -117,7 +107,7 @@ fn oauth2_login(
         login.user
     );
     if !args.no_verify {
-        verify(server, login, &token).map_err(|err| Error {
+        route::verify_login(server, login, &token).map_err(|err| Error {
             message: err.message.replace("; nothing was stored", ""),
             ..err
         })?;
@@ -149,31 +139,4 @@ fn read_stdin_password() -> Result<Secret, Error> {
         return Err(credentials::too_much("standard input"));
     }
     Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
-}
-
-/// Logs in once with the new password, so a typo is caught now rather than at 3 a.m.
-fn verify(server: &ServerSettings, login: &LoginSettings, secret: &Secret) -> Result<(), Error> {
-    let options = submit::Options {
-        endpoint: server.endpoint.clone(),
-        ca_file: server.ca_file.clone(),
-        timeout: server.timeout,
-        deadline: server.deadline,
-        allow_partial: false,
-        login: Some(submit::Login {
-            user: login.user.clone(),
-            mechanism: login.mechanism,
-            password: secret.clone(),
-            source: PasswordSource::Login,
-            refresh: None,
-        }),
-        progress: false,
-    };
-    let outcome = submit::check(&options, "", &[], &mut Transcript::new(false));
-    match outcome.failure {
-        Some((_, error)) => Err(Error {
-            message: format!("{}; nothing was stored", error.message),
-            ..error
-        }),
-        None => Ok(()),
-    }
 }

@@ -4,6 +4,7 @@
 pub mod batch;
 pub mod check;
 pub mod config;
+pub mod init;
 pub mod install_mta;
 pub mod login;
 pub mod mail;

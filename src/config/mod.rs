@@ -7,6 +7,7 @@
 //! [`AccountKey`] is the one list of the account keys' names. It does not decide precedence against flags and the
 //! environment (that is `settings`), and it never touches the network or the keyring.
 
+pub mod edit;
 mod keys;
 pub mod msmtprc;
 

@@ -6,6 +6,7 @@ mod container;
 mod diagnose;
 mod downgrade;
 mod faults;
+mod init;
 mod install_mta;
 mod mail;
 mod oauth2;

@@ -125,17 +125,18 @@ free_port() {
     return 1
 }
 
-# make_certificates: a throwaway CA and a server certificate for localhost and 127.0.0.1 (P-256,
-# two days) in $T/tls (server.key, server.pem); setup_failed when openssl fails. Uses T; sets CA
-# (the CA certificate's path).
+# make_certificates: a throwaway CA and a server certificate for localhost and 127.0.0.1 (and
+# EXTRA_NAMES, e.g. "DNS:mail.x.test, DNS:y.test", when set) (P-256, two days) in $T/tls
+# (server.key, server.pem); setup_failed when openssl fails. Uses T, EXTRA_NAMES; sets CA (the
+# CA certificate's path).
 make_certificates() {
     local d=$T/tls log=$T/openssl.log
     mkdir -p "$d"
-    cat >"$d/server.ext" <<'EOF'
+    cat >"$d/server.ext" <<EOF
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectAltName = DNS:localhost, IP:127.0.0.1${EXTRA_NAMES:+, $EXTRA_NAMES}
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 EOF
@@ -152,6 +153,25 @@ EOF
     chmod 600 "$d/ca.key" "$d/server.key"   # smtpd reads its key as root, before dropping privileges
     # shellcheck disable=SC2034  # CA is for the tier
     CA=$d/ca.pem
+}
+
+# make_sasldb: a cyrus sasldb with USER_NAME in REALM and a fresh random PASSWORD, PLAIN and LOGIN
+# only, in $CONF/sasl: Debian's Postfix looks for smtpd.conf in $config_directory/sasl whatever
+# cyrus_sasl_config_path says, so the SASL files live there (and cyrus_sasl_config_path points
+# there too). Uses CONF, REALM, USER_NAME, T; sets PASSWORD.
+make_sasldb() {
+    mkdir -p "$CONF/sasl"
+    cat >"$CONF/sasl/smtpd.conf" <<EOF
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $CONF/sasl/sasldb2
+EOF
+    PASSWORD=$(openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24)
+    printf '%s' "$PASSWORD" | saslpasswd2 -p -c -f "$CONF/sasl/sasldb2" -u "$REALM" "$USER_NAME" \
+        >"$T/saslpasswd.log" 2>&1 || setup_failed "saslpasswd2 failed" "$T/saslpasswd.log"
+    chgrp postfix "$CONF/sasl/sasldb2"
+    chmod 640 "$CONF/sasl/sasldb2"
 }
 
 # write_postfix_base: the instance's directories (the queue, Postfix's data, OUT for the
@@ -234,6 +254,35 @@ recorder  unix       - n n -    - pipe
 EOF
 }
 
+# write_sasl_main_cf: append to $CONF/main.cf SASL by the cyrus sasldb make_sasldb writes (the
+# login name is the bare user; the realm comes from here), and relaying for authenticated
+# clients only. Uses CONF, REALM.
+write_sasl_main_cf() {
+    cat >>"$CONF/main.cf" <<EOF
+
+# SASL via cyrus sasldb. The login name is the bare user; the realm comes from here.
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+cyrus_sasl_config_path = $CONF/sasl
+smtpd_sasl_local_domain = $REALM
+
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+EOF
+}
+
+# write_smtps_listener SYSLOG_NAME: append to $CONF/master.cf the implicit-TLS port on
+# 127.0.0.1:$SMTPS_PORT (AUTH, only authenticated clients relay; logging as SYSLOG_NAME/smtps).
+# Uses CONF, SMTPS_PORT.
+write_smtps_listener() {
+    cat >>"$CONF/master.cf" <<EOF
+127.0.0.1:$SMTPS_PORT inet n - n - - smtpd
+  -o syslog_name=$1/smtps
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
+EOF
+}
+
 # start_postfix PORT...: postfix check and start, then wait up to 10 s for each PORT on
 # 127.0.0.1 to listen; setup_failed (with $T/postfix-start.log) when any of it fails. Uses CONF, T.
 start_postfix() {
@@ -244,23 +293,4 @@ start_postfix() {
         for _ in $(seq 100); do port_in_use "$port" && continue 2; sleep 0.1; done
         setup_failed "Postfix is not listening on 127.0.0.1:$port" "$log"
     done
-}
-
-# make_sasldb: SASL by cyrus sasldb, one user, USER_NAME in REALM, with a fresh random
-# PASSWORD. Uses CONF, REALM, USER_NAME, T; sets PASSWORD.
-# Debian's Postfix looks for smtpd.conf in $config_directory/sasl whatever cyrus_sasl_config_path
-# says, so the SASL files live there (and cyrus_sasl_config_path points there too).
-make_sasldb() {
-    mkdir -p "$CONF/sasl"
-    cat >"$CONF/sasl/smtpd.conf" <<EOF
-pwcheck_method: auxprop
-auxprop_plugin: sasldb
-mech_list: PLAIN LOGIN
-sasldb_path: $CONF/sasl/sasldb2
-EOF
-    PASSWORD=$(openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24)
-    printf '%s' "$PASSWORD" | saslpasswd2 -p -c -f "$CONF/sasl/sasldb2" -u "$REALM" "$USER_NAME" \
-        >"$T/saslpasswd.log" 2>&1 || setup_failed "saslpasswd2 failed" "$T/saslpasswd.log"
-    chgrp postfix "$CONF/sasl/sasldb2"
-    chmod 640 "$CONF/sasl/sasldb2"
 }

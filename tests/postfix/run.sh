@@ -136,23 +136,13 @@ smtpd_tls_loglevel = 1
 # Bcc headers renamed (see header_checks above).
 header_checks = regexp:$CONF/header_checks
 
-# SASL via cyrus sasldb. The login name is the bare user; the realm comes from here.
-smtpd_sasl_type = cyrus
-smtpd_sasl_path = smtpd
-cyrus_sasl_config_path = $CONF/sasl
-smtpd_sasl_local_domain = $REALM
-
-smtpd_relay_restrictions = permit_sasl_authenticated, reject
 smtpd_recipient_restrictions = check_recipient_access texthash:$CONF/refused
 EOF
+    write_sasl_main_cf
 
     write_master_cf postfix-test
+    write_smtps_listener postfix-test
     cat >>"$CONF/master.cf" <<EOF
-127.0.0.1:$SMTPS_PORT inet n - n - - smtpd
-  -o syslog_name=postfix-test/smtps
-  -o smtpd_tls_wrappermode=yes
-  -o smtpd_sasl_auth_enable=yes
-  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
 127.0.0.1:$SEVEN_BIT_PORT inet n - n - - smtpd
   -o syslog_name=postfix-test/seven-bit
   -o smtpd_tls_security_level=encrypt

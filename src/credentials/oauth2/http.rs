@@ -32,14 +32,9 @@ impl std::error::Error for HttpError {}
 
 impl Http {
     pub fn new(tls: Arc<rustls::ClientConfig>, timeout: Duration) -> Self {
-        let agent = ureq::AgentBuilder::new()
-            .redirects(0)
-            .timeout_connect(timeout)
-            .timeout(timeout)
-            .tls_config(tls)
-            .user_agent(concat!("smtpsend/", env!("CARGO_PKG_VERSION")))
-            .build();
-        Http { agent }
+        Http {
+            agent: crate::trust::https_agent(tls, timeout),
+        }
     }
 }
 
