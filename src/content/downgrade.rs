@@ -29,14 +29,11 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use mail_builder::headers::Header;
-use mail_builder::headers::address::Address as MimeAddress;
-use mail_builder::headers::text::Text;
 use mail_parser::MimeHeaders;
 
 use super::MAX_LINE;
-use super::encoding::{base64, quoted_printable, requote, rewrap_base64, unknown_8bit_words};
-use crate::error::{Error, Kind};
+use super::encoding::{base64, encoded_field, quoted_printable, requote, rewrap_base64};
+use crate::error::Error;
 
 /// Deeper multiparts and embedded messages are taken as leaves.
 const MAX_DEPTH: usize = 16;
@@ -561,121 +558,6 @@ fn declared(input: &[u8], fields: &[Field]) -> Declared {
         "base64" => Declared::Base64,
         _ => Declared::Identity,
     }
-}
-
-/// Fields whose value is a list of addresses: their display names are encoded.
-const ADDRESS_FIELDS: [&str; 11] = [
-    "from",
-    "sender",
-    "reply-to",
-    "to",
-    "cc",
-    "bcc",
-    "resent-from",
-    "resent-sender",
-    "resent-to",
-    "resent-cc",
-    "resent-bcc",
-];
-
-/// Structured fields with no place for encoded words.
-const STRUCTURED_FIELDS: [&str; 14] = [
-    "date",
-    "message-id",
-    "in-reply-to",
-    "references",
-    "received",
-    "return-path",
-    "mime-version",
-    "content-type",
-    "content-disposition",
-    "content-transfer-encoding",
-    "content-id",
-    "resent-date",
-    "resent-message-id",
-    "dkim-signature",
-];
-
-/// An 8-bit field (`field` is the whole of it, name to CRLF) written in 7-bit.
-fn encoded_field(name: &str, field: &[u8]) -> Result<Vec<u8>, Error> {
-    let lower = name.to_ascii_lowercase();
-    let raw_value = &field[name.len() + 1..];
-    // Unfolded: the CRLF before each continuation line goes, its white space stays.
-    let mut value = Vec::with_capacity(raw_value.len());
-    let mut at = 0;
-    while at < raw_value.len() {
-        if raw_value[at..].starts_with(b"\r\n") {
-            at += 2;
-            continue;
-        }
-        value.push(raw_value[at]);
-        at += 1;
-    }
-    let value = value.trim_ascii();
-    let mut out = format!("{name}: ").into_bytes();
-    let column = out.len();
-    if ADDRESS_FIELDS.contains(&lower.as_str()) {
-        address_list(name, value)?.write_header(&mut out, column);
-    } else if STRUCTURED_FIELDS.contains(&lower.as_str()) {
-        return Err(Error::bad_message(format!(
-            "the {name} header field has 8-bit text, which needs SMTPUTF8, and the server does not offer it"
-        )));
-    } else {
-        match std::str::from_utf8(value) {
-            Ok(text) => Text::new(text).write_header(&mut out, column),
-            Err(_) => unknown_8bit_words(value, column, &mut out),
-        }
-    }
-    Ok(out)
-}
-
-/// The addresses of an address field, to write again with encoded display names.
-fn address_list(name: &str, value: &[u8]) -> Result<MimeAddress<'static>, Error> {
-    let raw = [name.as_bytes(), b": ", value, b"\r\n\r\n"].concat();
-    let parsed = mail_parser::MessageParser::default().parse_headers(&raw);
-    let unparsable = || {
-        Error::bad_message(format!(
-            "the {name} header field has 8-bit text that is not a list of addresses; it needs SMTPUTF8, and the server does not offer it"
-        ))
-    };
-    let Some(mail_parser::HeaderValue::Address(list)) =
-        parsed.as_ref().and_then(|p| p.header(name))
-    else {
-        return Err(unparsable());
-    };
-    let mailbox = |addr: &mail_parser::Addr| -> Result<MimeAddress<'static>, Error> {
-        let address = addr.address().ok_or_else(unparsable)?;
-        if !address.is_ascii() {
-            return Err(Error::new(
-                Kind::Unavailable,
-                format!(
-                    "the address <{address}> in the {name} field needs SMTPUTF8, which the server does not offer"
-                ),
-            ));
-        }
-        Ok(MimeAddress::new_address(
-            addr.name().map(str::to_string),
-            address.to_string(),
-        ))
-    };
-    let items = match list {
-        mail_parser::Address::List(addrs) => addrs.iter().map(mailbox).collect::<Result<_, _>>()?,
-        mail_parser::Address::Group(groups) => groups
-            .iter()
-            .map(|group| {
-                let members = group
-                    .addresses
-                    .iter()
-                    .map(mailbox)
-                    .collect::<Result<_, _>>()?;
-                Ok(MimeAddress::new_group(
-                    group.name.as_ref().map(|n| n.to_string()),
-                    members,
-                ))
-            })
-            .collect::<Result<_, Error>>()?,
-    };
-    Ok(MimeAddress::new_list(items))
 }
 
 #[cfg(test)]
