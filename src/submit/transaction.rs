@@ -70,7 +70,10 @@ pub(super) fn reset(session: &mut Session, transcript: &mut Transcript) -> bool 
 ///
 /// A server that takes only so many recipients per transaction answers the rest 452 (RFC 5321
 /// section 4.5.3.1.10): the message goes to those it took, and the rest follow in further
-/// transactions on the same session, for as long as each takes some.
+/// transactions on the same session, for as long as each takes some. A server that says its
+/// limits beforehand (LIMITS RCPTMAX and RCPTDOMAINMAX, RFC 9422 section 4) gets no more per
+/// transaction than it said, the rest following the same way; a 452 still puts off whomever
+/// it names.
 pub(super) fn transaction(
     session: &mut Session,
     extensions: &Extensions,
@@ -81,9 +84,15 @@ pub(super) fn transaction(
 ) -> Result<()> {
     envelope_fits(message, extensions)?;
     let content = fit_for(message, extensions, transcript)?;
-    let mut pending = message.envelope.recipients.clone();
+    let limits = extensions.limits();
+    // Recipients not yet in a transaction: those the server put off come first, then those
+    // its LIMITS keep for later.
+    let mut waiting = message.envelope.recipients.clone();
     let mut put_off: Vec<(String, Reply)> = Vec::new();
     loop {
+        let pending: Vec<String> = waiting
+            .drain(..limits.recipients_per_transaction(&waiting))
+            .collect();
         let later = match one_transaction(
             session,
             extensions,
@@ -96,27 +105,39 @@ pub(super) fn transaction(
         ) {
             Ok(later) => later,
             Err(fault) => {
-                // Put off and then not reached: still owed the message, as their 452 said.
-                for (address, reply) in put_off {
+                // Put off or kept for later, then not reached: still owed the message, as a 452
+                // said or as nobody asked the server about them yet.
+                let unreached = put_off
+                    .into_iter()
+                    .map(|(address, reply)| (address, Some(reply)))
+                    .chain(waiting.into_iter().map(|address| (address, None)));
+                for (address, reply) in unreached {
                     if !delivery.recipients.iter().any(|r| r.address == address) {
                         delivery.recipients.push(RecipientResult {
                             address,
                             accepted: false,
-                            reply: Some(reply),
+                            reply,
                         });
                     }
                 }
                 return Err(fault);
             }
         };
-        if later.is_empty() {
+        if later.is_empty() && waiting.is_empty() {
             break;
         }
-        transcript.info(&format!(
-            "{} recipient(s) over the server's limit for one transaction: another transaction",
-            later.len()
-        ));
-        pending = later.iter().map(|(address, _)| address.clone()).collect();
+        if later.is_empty() {
+            transcript.info(&format!(
+                "{} recipient(s) beyond the server's LIMITS for one transaction: another transaction",
+                waiting.len()
+            ));
+        } else {
+            transcript.info(&format!(
+                "{} recipient(s) over the server's limit for one transaction: another transaction",
+                later.len()
+            ));
+        }
+        waiting.splice(0..0, later.iter().map(|(address, _)| address.clone()));
         put_off = later;
     }
     // The message went out; those it could not go to are told once, after every transaction.

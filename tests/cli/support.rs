@@ -577,17 +577,29 @@ impl ScriptedServer {
 
     /// The script on a given port (0 for any); the port is free again after the connection.
     pub fn start_on(port: u16, script: Vec<Act>) -> Self {
+        Self::serve(port, vec![script])
+    }
+
+    /// One script for each connection, in the order they come, each played to its end (and
+    /// the client gone) before the next connection is taken; what every one heard in one list.
+    pub fn start_sessions(scripts: Vec<Vec<Act>>) -> Self {
+        Self::serve(0, scripts)
+    }
+
+    fn serve(port: u16, scripts: Vec<Vec<Act>>) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let heard = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(Mutex::new(0));
         let (heard_by_server, connections_seen) = (heard.clone(), connections.clone());
         std::thread::spawn(move || {
-            let Ok((stream, _)) = listener.accept() else {
-                return;
-            };
-            *connections_seen.lock().unwrap() += 1;
-            play(stream, script, &heard_by_server);
+            for script in scripts {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                *connections_seen.lock().unwrap() += 1;
+                play(stream, script, &heard_by_server);
+            }
         });
         ScriptedServer {
             port,
