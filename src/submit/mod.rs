@@ -71,6 +71,8 @@ pub struct Options {
     pub timeout: Duration,
     pub deadline: Option<Duration>,
     pub allow_partial: bool,
+    /// MAIL FROM with REQUIRETLS (RFC 8689); a server without it, or no TLS, sends nothing.
+    pub require_tls: bool,
     pub login: Option<Login>,
     /// Show a progress bar for large uploads (stderr is a terminal and output is for a person).
     pub progress: bool,
@@ -174,6 +176,18 @@ fn open(
         })?),
     };
 
+    // RFC 8689 section 4.1: REQUIRETLS is only ever asked for over TLS.
+    if options.require_tls && endpoint.security == Security::Plain {
+        return Err(fault(
+            Step::Connect,
+            Kind::Unavailable,
+            format!(
+                "--require-tls needs TLS, and {} is smtp+plain://; nothing was sent",
+                endpoint.host
+            ),
+        )
+        .hint("smtp:// (STARTTLS) or smtps:// to a server that offers REQUIRETLS"));
+    }
     let tcp = connect(endpoint, options.timeout, deadline, transcript)?;
     delivery.timings.connect_ms = Some(millis(started.elapsed()));
     let hello_name = hello_name(&tcp);
@@ -227,6 +241,18 @@ fn open(
         extensions = session.ehlo(&hello_name, transcript)?;
     }
     delivery.extensions = extensions.keywords();
+    if options.require_tls && !extensions.has("REQUIRETLS") {
+        session.quit(transcript);
+        return Err(fault(
+            Step::Ehlo,
+            Kind::Unavailable,
+            format!(
+                "{} does not offer REQUIRETLS (RFC 8689), which --require-tls asks for; nothing was sent",
+                endpoint.host
+            ),
+        )
+        .hint("without --require-tls (or require_tls in the account) the message may cross a hop in the clear"));
+    }
 
     if let Some(login) = &options.login {
         let mut challenge_error = None;
@@ -313,6 +339,7 @@ fn run_session(
         &extensions,
         message,
         options.allow_partial,
+        options.require_tls,
         transcript,
         delivery,
     );
@@ -393,6 +420,7 @@ pub fn submit_batch(
                 extensions,
                 message,
                 options.allow_partial,
+                options.require_tls,
                 transcript,
                 &mut delivery,
             )

@@ -79,6 +79,7 @@ pub(super) fn transaction(
     extensions: &Extensions,
     message: &Composed,
     allow_partial: bool,
+    require_tls: bool,
     transcript: &mut Transcript,
     delivery: &mut Delivery,
 ) -> Result<()> {
@@ -100,6 +101,7 @@ pub(super) fn transaction(
             &content,
             &pending,
             allow_partial,
+            require_tls,
             transcript,
             delivery,
         ) {
@@ -167,6 +169,7 @@ fn one_transaction(
     content: &Content,
     recipients: &[String],
     allow_partial: bool,
+    require_tls: bool,
     transcript: &mut Transcript,
     delivery: &mut Delivery,
 ) -> Result<Vec<(String, Reply)>> {
@@ -176,7 +179,12 @@ fn one_transaction(
         (Some(notify), true) => format!(" NOTIFY={notify}"),
         _ => String::new(),
     };
-    let mut envelope = vec![mail_from_command(message, content, extensions)?];
+    let mut envelope = vec![mail_from_command(
+        message,
+        content,
+        extensions,
+        require_tls,
+    )?];
     envelope.extend(
         recipients
             .iter()
@@ -484,6 +492,7 @@ fn mail_from_command(
     message: &Composed,
     content: &Content,
     extensions: &Extensions,
+    require_tls: bool,
 ) -> Result<String> {
     let mut command = format!("MAIL FROM:<{}>", message.envelope.from);
     let size = content.len();
@@ -511,6 +520,10 @@ fn mail_from_command(
     }
     if !ascii.message && extensions.has("8BITMIME") {
         command.push_str(" BODY=8BITMIME");
+    }
+    // RFC 8689 section 4.1; `open` saw to it that the server offers it, over TLS.
+    if require_tls {
+        command.push_str(" REQUIRETLS");
     }
     if extensions.has("DSN") {
         if let Some(ret) = &message.envelope.dsn.ret {

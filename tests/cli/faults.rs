@@ -1261,3 +1261,157 @@ fn check_shows_the_limits_a_server_announces() {
     assert_eq!(json["limits"]["mail_max"], 3, "{json}");
     assert!(json["limits"].get("rcpt_domain_max").is_none(), "{json}");
 }
+
+/// A send over implicit TLS to a scripted server with `pki`'s certificate.
+fn tls_send(sandbox: &Sandbox, pki: &Pki, port: u16) -> Command {
+    let mut command = sandbox.command();
+    command
+        .args(send_args("smtps", port))
+        .arg("--ca-file")
+        .arg(&pki.ca_file)
+        .args(["-f", "a@example.org", "-t", "b@example.org", "-m", "hi"]);
+    command
+}
+
+const REQUIRETLS_OFFERED: &str = "250-test\r\n250-8BITMIME\r\n250 REQUIRETLS\r\n";
+
+// RFC 8689 section 4.1: with REQUIRETLS offered, MAIL FROM asks for it.
+#[test]
+fn require_tls_asks_for_requiretls_in_mail_from() {
+    let sandbox = Sandbox::new();
+    let pki = Pki::localhost();
+    let server = ScriptedServer::start_tls(&pki, vec![happy(REQUIRETLS_OFFERED)]);
+    let run = run(tls_send(&sandbox, &pki, server.port).arg("--require-tls"));
+    run.assert_code(0);
+    let heard = heard(&server);
+    assert!(
+        heard
+            .iter()
+            .any(|l| l == "MAIL FROM:<a@example.org> REQUIRETLS"),
+        "{heard:?}"
+    );
+}
+
+#[test]
+fn require_tls_to_a_server_without_requiretls_sends_nothing() {
+    let sandbox = Sandbox::new();
+    let pki = Pki::localhost();
+    let server = ScriptedServer::start_tls(&pki, vec![script([greeted(), listen()])]);
+    let run = run(tls_send(&sandbox, &pki, server.port).arg("--require-tls"));
+    run.assert_code(69);
+    let error = error_line(&run);
+    assert!(
+        error.contains("does not offer REQUIRETLS") && error.contains("nothing was sent"),
+        "{error}"
+    );
+    let heard = heard(&server);
+    assert_eq!(verbs(&heard), ["EHLO", "QUIT"], "{heard:?}");
+}
+
+#[test]
+fn require_tls_never_goes_over_plain_text() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(happy("250-test\r\n250 REQUIRETLS\r\n"));
+    let run = run(send(&sandbox, server.port).arg("--require-tls"));
+    run.assert_code(69);
+    assert!(
+        error_line(&run).contains("--require-tls needs TLS"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.connections(), 0);
+
+    let both = run_with_stdin(
+        send(&sandbox, server.port).args(["--require-tls", "--ignore-tls-policy"]),
+        None,
+    );
+    both.assert_code(64);
+}
+
+// --require-tls holds for a message the outbox kept: the flush asks for it too.
+#[test]
+fn require_tls_is_kept_with_a_queued_message() {
+    let sandbox = Sandbox::new();
+    let pki = Pki::localhost();
+    let server = ScriptedServer::start_tls(
+        &pki,
+        vec![
+            vec![Act::Say("421 4.3.2 busy, try later\r\n"), Act::Hear],
+            happy(REQUIRETLS_OFFERED),
+        ],
+    );
+    let queued = run(tls_send(&sandbox, &pki, server.port).args(["--require-tls", "--queue"]));
+    queued.assert_code(75);
+    let flushed = run(sandbox.command().args(["queue", "flush", "--now"]));
+    flushed.assert_code(0);
+    let heard = heard(&server);
+    assert!(
+        heard
+            .iter()
+            .any(|l| l == "MAIL FROM:<a@example.org> REQUIRETLS"),
+        "{heard:?}\n{}",
+        flushed.stderr
+    );
+}
+
+#[test]
+fn an_account_can_require_tls() {
+    let sandbox = Sandbox::new();
+    let pki = Pki::localhost();
+    let server = ScriptedServer::start_tls(&pki, vec![script([greeted(), listen()])]);
+    std::fs::create_dir_all(sandbox.path("config/smtpsend")).unwrap();
+    sandbox.write(
+        "config/smtpsend/config.toml",
+        format!(
+            "[accounts.strict]\nserver = \"smtps://localhost:{}\"\nca_file = \"{}\"\n\
+             from = \"a@example.org\"\nrequire_tls = true\ntimeout = 10\n",
+            server.port,
+            pki.ca_file.display()
+        ),
+    );
+    let sent =
+        run(sandbox
+            .command()
+            .args(["--account", "strict", "-t", "b@example.org", "-m", "hi"]));
+    sent.assert_code(69);
+    assert!(
+        error_line(&sent).contains("does not offer REQUIRETLS"),
+        "{}",
+        sent.stderr
+    );
+    assert!(!heard(&server).iter().any(|l| l.starts_with("MAIL")));
+
+    let shown = run(sandbox.command().args(["config", "show", "strict"]));
+    shown.assert_code(0);
+    assert!(
+        shown
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("require_tls  true") && l.contains("(account strict)")),
+        "{}",
+        shown.stdout
+    );
+    let garbled = run(sandbox
+        .command()
+        .env("SMTPSEND_REQUIRE_TLS", "maybe")
+        .args(["config", "show", "strict"]));
+    garbled.assert_code(78);
+    assert!(
+        garbled.stderr.contains("SMTPSEND_REQUIRE_TLS"),
+        "{}",
+        garbled.stderr
+    );
+}
+
+// RFC 8689 section 5: the sender's request that recipient-side TLS policy be ignored.
+#[test]
+fn ignore_tls_policy_adds_the_tls_required_no_field() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(happy(EHLO_REPLY));
+    let run = run(send(&sandbox, server.port).arg("--ignore-tls-policy"));
+    run.assert_code(0);
+    let data = String::from_utf8(server.data()).unwrap();
+    let header = data.split("\r\n\r\n").next().unwrap();
+    assert!(header.lines().any(|l| l == "TLS-Required: No"), "{header}");
+    assert!(!heard(&server).iter().any(|l| l.contains("REQUIRETLS")));
+}
