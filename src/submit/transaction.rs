@@ -1,5 +1,6 @@
 //! The mail transaction (RFC 5321 section 3.3): MAIL FROM with its parameters (SIZE, SMTPUTF8,
-//! BODY, DSN's RET and ENVID), RCPT TO for each recipient, the message after DATA or BDAT
+//! BODY, DSN's RET and ENVID, REQUIRETLS), RCPT TO for each recipient, no more per transaction
+//! than the server's LIMITS allow, the message after DATA or BDAT
 //! (RFC 3030), all of it in one flight when the server offers PIPELINING (RFC 2920); refused
 //! recipients and what they mean for the exit code; RSET between transactions. A message the
 //! server cannot take as it is (8-bit without 8BITMIME, UTF-8 header without SMTPUTF8, NUL, long
