@@ -53,6 +53,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --password-command 'A command whose first line of output is the password, e.g. ''pass show smtp'''
             cand --dry-run 'Show what would be sent, and connect to nothing'
             cand --allow-partial 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
+            cand --require-tls 'Ask that the message travel over TLS on every hop to the recipient, or not at all'
+            cand --ignore-tls-policy 'Add `TLS-Required: No`: relays may deliver without the TLS a recipient''s policy asks for'
             cand --queue 'On a temporary failure, keep the message in the outbox for `smtpsend queue flush`'
             cand -q 'Print nothing on success'
             cand --quiet 'Print nothing on success'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_smtpsend_global_optspecs
-    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial queue retry= config= server= host= port= tls= ca-file= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run= h/help V/version
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run= h/help V/version
 end
 
 function __fish_smtpsend_needs_command
@@ -59,6 +59,8 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Show what
 readable\t'The envelope, the decoded header, the text, a line per attachment'
 raw\t'The exact bytes that would be sent'"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l allow-partial -d 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l require-tls -d 'Ask that the message travel over TLS on every hop to the recipient, or not at all'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l ignore-tls-policy -d 'Add `TLS-Required: No`: relays may deliver without the TLS a recipient\'s policy asks for'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l queue -d 'On a temporary failure, keep the message in the outbox for `smtpsend queue flush`'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s q -l quiet -d 'Print nothing on success'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'

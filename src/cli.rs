@@ -642,6 +642,23 @@ pub struct SendArgs {
     #[arg(long, help_heading = "Server")]
     pub allow_partial: bool,
 
+    /// Ask that the message travel over TLS on every hop to the recipient, or not at all.
+    ///
+    /// MAIL FROM carries REQUIRETLS (RFC 8689): a relay that cannot deliver it over verified TLS
+    /// returns it rather than sending it in the clear. A server that does not offer REQUIRETLS,
+    /// or a connection without TLS, is exit 69 with nothing sent. Also set by require_tls = true
+    /// in the account or SMTPSEND_REQUIRE_TLS=true.
+    #[arg(long, conflicts_with = "ignore_tls_policy", help_heading = "Server")]
+    pub require_tls: bool,
+
+    /// Add `TLS-Required: No`: relays may deliver without the TLS a recipient's policy asks for.
+    ///
+    /// RFC 8689 section 5: MTA-STS and DANE failures do not stop the message, e.g. to reach a
+    /// postmaster whose certificate has expired. It still goes over TLS to the submission
+    /// server. Overrides require_tls in the account.
+    #[arg(long, help_heading = "Server")]
+    pub ignore_tls_policy: bool,
+
     /// On a temporary failure, keep the message in the outbox for `smtpsend queue flush`.
     ///
     /// Also set by queue = "on-failure" in the account. The command still exits 75, saying

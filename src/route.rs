@@ -49,6 +49,7 @@ pub fn session_options(
         timeout: server.timeout,
         deadline: server.deadline,
         allow_partial: server.allow_partial,
+        require_tls: server.require_tls,
         login,
         progress: false,
     })
@@ -65,6 +66,7 @@ pub fn kept(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
         user: server.login.as_ref().map(|l| l.user.clone()),
         auth: server.login.as_ref().map(|l| l.mechanism),
         timeout: Some(server.timeout.as_secs()),
+        require_tls: Some(server.require_tls),
     }
 }
 
@@ -72,6 +74,15 @@ pub fn kept(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
 /// message sent with no account, the server the flush's environment names (a container's
 /// settings are its environment, and may have changed since), else the server it was sent to.
 pub fn resolve_kept(route: &Route, env: &Environment) -> Result<ServerSettings, Error> {
+    let mut server = resolve_route_server(route, env)?;
+    // As it was sent; an entry from before the setting existed follows the account.
+    if let Some(require_tls) = route.require_tls {
+        server.require_tls = require_tls;
+    }
+    Ok(server)
+}
+
+fn resolve_route_server(route: &Route, env: &Environment) -> Result<ServerSettings, Error> {
     if route.account.is_none() && settings::environment_names_server(env) {
         let connection = cli::connection_from_environment()?;
         return settings::resolve_connection(None, &connection, None, env)
@@ -113,6 +124,7 @@ pub fn verify_login(
         timeout: server.timeout,
         deadline: server.deadline,
         allow_partial: false,
+        require_tls: false,
         login: Some(submit::Login {
             user: login.user.clone(),
             mechanism: login.mechanism,

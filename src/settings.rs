@@ -42,6 +42,8 @@ pub struct ServerSettings {
     pub timeout: Duration,
     pub deadline: Option<Duration>,
     pub allow_partial: bool,
+    /// MAIL FROM with REQUIRETLS (RFC 8689): only to a server that offers it, only over TLS.
+    pub require_tls: bool,
     /// Keep the message in the outbox after a temporary failure; None when nothing said.
     pub queue: Option<bool>,
     pub log: Option<LogTarget>,
@@ -126,6 +128,9 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
             }
             let mut server = server_settings(&args.connection, account, env, endpoint)?;
             server.allow_partial = args.allow_partial;
+            // The flags win over the account; --ignore-tls-policy asks the opposite.
+            server.require_tls =
+                (server.require_tls || args.require_tls) && !args.ignore_tls_policy;
             if args.queue {
                 server.queue = Some(true);
             }
@@ -305,11 +310,27 @@ fn server_settings(
         timeout,
         deadline: connection.deadline.map(Duration::from_secs),
         allow_partial: false,
+        require_tls: require_tls(account, env)?.unwrap_or(false),
         queue,
         log,
         login,
         endpoint,
     })
+}
+
+/// `require_tls`: SMTPSEND_REQUIRE_TLS (`true` or `false`), else the account's; None when
+/// neither says.
+pub fn require_tls(account: Option<&Account>, env: &Environment) -> Result<Option<bool>, Error> {
+    match (env.var)("SMTPSEND_REQUIRE_TLS").filter(|value| !value.trim().is_empty()) {
+        Some(value) => match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Ok(Some(true)),
+            "false" | "no" | "0" => Ok(Some(false)),
+            _ => Err(Error::config(format!(
+                "SMTPSEND_REQUIRE_TLS: expected true or false, got {value:?}"
+            ))),
+        },
+        None => Ok(account.and_then(|a| a.require_tls)),
+    }
 }
 
 /// `queue` and `log`: SMTPSEND_QUEUE and SMTPSEND_LOG, else the account's.
@@ -530,11 +551,14 @@ fn message_spec(
     if let Some(subject) = &args.subject {
         reject_line_breaks(subject, "--subject")?;
     }
-    let headers = args
+    let mut headers = args
         .headers
         .iter()
         .map(|h| parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
+    if args.ignore_tls_policy {
+        headers.push(parse_header("TLS-Required: No")?);
+    }
 
     let is_stdin = |path: &PathBuf| path.as_os_str() == "-";
     if args.body_file.as_ref().is_some_and(is_stdin) && args.html.as_ref().is_some_and(is_stdin) {

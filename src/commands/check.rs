@@ -1,7 +1,7 @@
 //! `smtpsend check`: what a user runs when mail does not go out. It connects the way a send
-//! would, shows the greeting, TLS, the certificate and the server's extensions, logs in, and
-//! with `--rcpt` asks MAIL FROM and RCPT TO before RSET; it never sends a message. The exit
-//! status is that of the step that failed.
+//! would, shows the greeting, TLS, the certificate and the server's extensions (its LIMITS in
+//! words), logs in, and with `--rcpt` asks MAIL FROM and RCPT TO before RSET; it never sends a
+//! message. The exit status is that of the step that failed.
 
 use serde::Serialize;
 
@@ -13,7 +13,7 @@ use crate::report;
 use crate::route::session_options;
 use crate::settings::{self, Environment};
 use crate::submit::Transcript;
-use crate::submit::{self, Delivery, RecipientResult, Reply, Step};
+use crate::submit::{self, Delivery, Limits, RecipientResult, Reply, Step};
 use crate::terminal::{self, escape, outln};
 
 pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
@@ -134,6 +134,9 @@ fn print_human(outcome: &Delivery, user: Option<&str>) {
     if !outcome.extensions.is_empty() {
         row("extensions", &outcome.extensions.join(", "));
     }
+    if let Some(limits) = Limits::of_keywords(&outcome.extensions).describe() {
+        row("limits", &limits);
+    }
     match (outcome.auth_mechanism, user) {
         (Some(mechanism), Some(user)) => row("auth", &format!("{mechanism} as {user}: accepted")),
         (None, Some(user)) if failed_at(outcome, Step::Auth) => {
@@ -183,6 +186,9 @@ fn print_json(
         greeting: Option<&'a Reply>,
         tls: Option<Tls<'a>>,
         extensions: &'a [String],
+        /// What the server's LIMITS keyword says (RFC 9422), when it offers one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        limits: Option<Limits>,
         auth: Option<report::JsonAuth<'a>>,
         recipients: &'a [RecipientResult],
         error: Option<report::JsonError<'a>>,
@@ -208,6 +214,7 @@ fn print_json(
             certificate: tls.certificate.as_deref().and_then(certificate_summary),
         }),
         extensions: &outcome.extensions,
+        limits: Some(Limits::of_keywords(&outcome.extensions)).filter(|l| *l != Limits::default()),
         auth: outcome
             .auth_mechanism
             .zip(user)

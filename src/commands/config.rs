@@ -215,6 +215,18 @@ pub fn show(
             "SMTPSEND_LOG or the account's log; unset, no delivery log",
         )),
     }
+    match settings::require_tls(account.as_ref(), env)? {
+        Some(require_tls) => rows.push((
+            AccountKey::RequireTls,
+            require_tls.to_string(),
+            env_or_account("SMTPSEND_REQUIRE_TLS"),
+        )),
+        None => rows.push(unset(
+            AccountKey::RequireTls,
+            "SMTPSEND_REQUIRE_TLS or the account's require_tls (a send's --require-tls); \
+             unset, no REQUIRETLS",
+        )),
+    }
     match &names.aliases {
         Some(aliases) => rows.push((
             AccountKey::Aliases,

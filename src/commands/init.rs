@@ -266,6 +266,7 @@ fn probe_first(
             timeout,
             deadline: Some(timeout * 4),
             allow_partial: false,
+            require_tls: false,
             login: None,
             progress: false,
         };
@@ -364,6 +365,7 @@ fn server_settings(
         timeout,
         deadline: None,
         allow_partial: false,
+        require_tls: false,
         queue: None,
         log: None,
         login: Some(LoginSettings {

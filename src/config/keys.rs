@@ -32,11 +32,12 @@ pub enum AccountKey {
     LocalDomain,
     Queue,
     Log,
+    RequireTls,
 }
 
 impl AccountKey {
     /// Every key, in the order of `AccountSyntax`'s fields.
-    pub const ALL: [AccountKey; 27] = [
+    pub const ALL: [AccountKey; 28] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -64,6 +65,7 @@ impl AccountKey {
         AccountKey::LocalDomain,
         AccountKey::Queue,
         AccountKey::Log,
+        AccountKey::RequireTls,
     ];
 
     /// The key as it is written in the file.
@@ -96,6 +98,7 @@ impl AccountKey {
             AccountKey::LocalDomain => "local_domain",
             AccountKey::Queue => "queue",
             AccountKey::Log => "log",
+            AccountKey::RequireTls => "require_tls",
         }
     }
 }

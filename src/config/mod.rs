@@ -52,6 +52,8 @@ pub struct Account {
     pub queue: Option<bool>,
     /// A delivery log: a file, or "syslog".
     pub log: Option<LogTarget>,
+    /// Send with REQUIRETLS (RFC 8689): TLS on every hop to the recipient, or no delivery.
+    pub require_tls: Option<bool>,
 }
 
 #[derive(Debug)]
@@ -120,6 +122,7 @@ struct AccountSyntax {
     local_domain: Option<Spanned<String>>,
     queue: Option<Spanned<String>>,
     log: Option<String>,
+    require_tls: Option<bool>,
 }
 
 /// Where the configuration file is when nobody says otherwise.
@@ -375,6 +378,7 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         local_domain: child.local_domain.or(base.local_domain),
         queue: child.queue.or(base.queue),
         log: child.log.or(base.log),
+        require_tls: child.require_tls.or(base.require_tls),
     }
 }
 
@@ -468,6 +472,7 @@ fn validate(
             None => None,
         },
         log: raw.log.as_deref().map(LogTarget::parse),
+        require_tls: raw.require_tls,
         aliases: raw.aliases,
         local_domain: match raw.local_domain {
             Some(domain) => Some(parse_domain(domain.get_ref()).ok_or_else(|| {
@@ -767,6 +772,7 @@ auth = "login"
         let values = |key: &str| match key {
             "port" | "timeout" => "25",
             "oauth2_scopes" => "[\"x\"]",
+            "require_tls" => "true",
             _ => "\"x\"",
         };
         let text = names

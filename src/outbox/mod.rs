@@ -42,6 +42,9 @@ pub struct Route {
     pub user: Option<String>,
     pub auth: Option<AuthChoice>,
     pub timeout: Option<u64>,
+    /// REQUIRETLS as the message was sent with (RFC 8689); absent in older entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub require_tls: Option<bool>,
 }
 
 /// One attempt to deliver, as the entry's history keeps it.

@@ -58,7 +58,7 @@ pub use delivery::{Delivery, RecipientResult, Step, Timings, TlsInfo};
 use delivery::{Fault, Result, fault, millis, refused};
 pub use hints::NO_LOGIN_HINT;
 use reply::Extensions;
-pub use reply::Reply;
+pub use reply::{Limits, Reply};
 use session::Session;
 use tls::Stream;
 use transaction::{probe, recipients_fault, reset, transaction};
@@ -71,6 +71,8 @@ pub struct Options {
     pub timeout: Duration,
     pub deadline: Option<Duration>,
     pub allow_partial: bool,
+    /// MAIL FROM with REQUIRETLS (RFC 8689); a server without it, or no TLS, sends nothing.
+    pub require_tls: bool,
     pub login: Option<Login>,
     /// Show a progress bar for large uploads (stderr is a terminal and output is for a person).
     pub progress: bool,
@@ -174,6 +176,18 @@ fn open(
         })?),
     };
 
+    // RFC 8689 section 4.1: REQUIRETLS is only ever asked for over TLS.
+    if options.require_tls && endpoint.security == Security::Plain {
+        return Err(fault(
+            Step::Connect,
+            Kind::Unavailable,
+            format!(
+                "--require-tls needs TLS, and {} is smtp+plain://; nothing was sent",
+                endpoint.host
+            ),
+        )
+        .hint("smtp:// (STARTTLS) or smtps:// to a server that offers REQUIRETLS"));
+    }
     let tcp = connect(endpoint, options.timeout, deadline, transcript)?;
     delivery.timings.connect_ms = Some(millis(started.elapsed()));
     let hello_name = hello_name(&tcp);
@@ -227,6 +241,18 @@ fn open(
         extensions = session.ehlo(&hello_name, transcript)?;
     }
     delivery.extensions = extensions.keywords();
+    if options.require_tls && !extensions.has("REQUIRETLS") {
+        session.quit(transcript);
+        return Err(fault(
+            Step::Ehlo,
+            Kind::Unavailable,
+            format!(
+                "{} does not offer REQUIRETLS (RFC 8689), which --require-tls asks for; nothing was sent",
+                endpoint.host
+            ),
+        )
+        .hint("without --require-tls (or require_tls in the account) the message may cross a hop in the clear"));
+    }
 
     if let Some(login) = &options.login {
         let mut challenge_error = None;
@@ -313,6 +339,7 @@ fn run_session(
         &extensions,
         message,
         options.allow_partial,
+        options.require_tls,
         transcript,
         delivery,
     );
@@ -324,7 +351,9 @@ fn run_session(
 /// transactions per session), one `Delivery` each, in order, each handed to `settle` as soon as
 /// its transaction ends, before the next begins: an outbox can then forget a message the moment
 /// the server has it. A message refused does not stop the others; a lost connection marks every
-/// message not yet sent as a temporary failure.
+/// message not yet sent as a temporary failure. A server that says how many transactions one
+/// session may hold (LIMITS MAILMAX, RFC 9422 section 4.1) gets no more: before a message that
+/// would go past it, QUIT, and the rest go over a new session, logged in the same way.
 pub fn submit_batch(
     messages: &[Composed],
     options: &Options,
@@ -333,23 +362,45 @@ pub fn submit_batch(
 ) -> Vec<Delivery> {
     let started = Instant::now();
     let deadline = options.deadline.map(|d| started + d);
-    let mut base = Delivery::new(&options.endpoint);
-    let opened = open(options, deadline, transcript, &mut base, started);
-    let (mut session, extensions) = match opened {
-        Ok(opened) => opened,
-        Err(fault) => {
-            base.failure = Some((fault.step, fault.error));
-            let deliveries: Vec<Delivery> = messages.iter().map(|_| base.clone()).collect();
-            deliveries
-                .iter()
-                .enumerate()
-                .for_each(|(i, d)| settle(i, d));
-            return deliveries;
-        }
-    };
     let mut deliveries = Vec::with_capacity(messages.len());
+    // The open session, what its EHLO offered, the record it starts each delivery from, and
+    // how many transactions it has held.
+    let mut current: Option<(Session, Extensions, Delivery, usize)> = None;
     let mut clean = true;
     for (index, message) in messages.iter().enumerate() {
+        if let Some((session, extensions, _, held)) = &mut current {
+            let limits = extensions.limits();
+            let needed = limits.transactions_for(&message.envelope.recipients);
+            if let Some(most) = limits.mail_max
+                && *held > 0
+                && *held + needed > most
+                && !session.broken
+            {
+                transcript.info(&format!(
+                    "the server takes at most {most} transactions per session (LIMITS MAILMAX): a new session"
+                ));
+                session.quit(transcript);
+                current = None;
+                clean = true;
+            }
+        }
+        let (session, extensions, base, held) = match &mut current {
+            Some(current) => current,
+            None => {
+                let mut base = Delivery::new(&options.endpoint);
+                match open(options, deadline, transcript, &mut base, started) {
+                    Ok((session, extensions)) => current.insert((session, extensions, base, 0)),
+                    Err(fault) => {
+                        base.failure = Some((fault.step, fault.error));
+                        for later in index..messages.len() {
+                            settle(later, &base);
+                            deliveries.push(base.clone());
+                        }
+                        return deliveries;
+                    }
+                }
+            }
+        };
         let mut delivery = base.clone();
         let transaction_started = Instant::now();
         let result = if session.broken {
@@ -358,14 +409,18 @@ pub fn submit_batch(
                 Kind::Temporary,
                 "not attempted: the connection was lost before this message",
             ))
-        } else if !clean && !reset(&mut session, transcript) {
+        } else if !clean && !reset(session, transcript) {
             Err(fault(Step::MailFrom, Kind::Temporary, "RSET failed"))
         } else {
+            *held += extensions
+                .limits()
+                .transactions_for(&message.envelope.recipients);
             transaction(
-                &mut session,
-                &extensions,
+                session,
+                extensions,
                 message,
                 options.allow_partial,
+                options.require_tls,
                 transcript,
                 &mut delivery,
             )
@@ -379,6 +434,8 @@ pub fn submit_batch(
         settle(index, &delivery);
         deliveries.push(delivery);
     }
-    session.quit(transcript);
+    if let Some((mut session, ..)) = current {
+        session.quit(transcript);
+    }
     deliveries
 }

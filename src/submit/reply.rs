@@ -100,6 +100,118 @@ impl Extensions {
     pub(super) fn size_limit(&self) -> Option<u64> {
         self.params("SIZE")?.parse().ok().filter(|n| *n > 0)
     }
+
+    /// What the LIMITS keyword says (RFC 9422); nothing when it is not offered.
+    pub(super) fn limits(&self) -> Limits {
+        self.params("LIMITS").map(Limits::parse).unwrap_or_default()
+    }
+}
+
+/// The limits a server announces with the LIMITS keyword (RFC 9422 section 4): how many
+/// transactions one session may hold, how many recipients, and of how many domains, one
+/// transaction may have. `None` is no limit said.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Limits {
+    /// MAILMAX (section 4.1): transactions per session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mail_max: Option<usize>,
+    /// RCPTMAX (section 4.2): recipients per transaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rcpt_max: Option<usize>,
+    /// RCPTDOMAINMAX (section 4.3): distinct recipient domains per transaction.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rcpt_domain_max: Option<usize>,
+}
+
+impl Limits {
+    /// The parameter of LIMITS, `RCPTMAX=100 MAILMAX=1000`, names case-insensitive (RFC 9422
+    /// section 3). A limit that is unknown, has no value, or whose value is not a positive
+    /// number is left out: a client cannot keep to a limit it cannot read, and obeying a
+    /// garbled one (a 0) would stop it sending at all. Of a limit said twice, the first counts.
+    pub fn parse(params: &str) -> Self {
+        let mut limits = Limits::default();
+        for field in params.split_ascii_whitespace() {
+            let Some((name, value)) = field.split_once('=') else {
+                continue;
+            };
+            let Some(value) = value.parse::<usize>().ok().filter(|n| *n > 0) else {
+                continue;
+            };
+            let slot = match name.to_ascii_uppercase().as_str() {
+                "MAILMAX" => &mut limits.mail_max,
+                "RCPTMAX" => &mut limits.rcpt_max,
+                "RCPTDOMAINMAX" => &mut limits.rcpt_domain_max,
+                _ => continue,
+            };
+            slot.get_or_insert(value);
+        }
+        limits
+    }
+
+    /// The limits, from the extensions as `Delivery::extensions` lists them.
+    pub fn of_keywords(keywords: &[String]) -> Self {
+        keywords
+            .iter()
+            .find_map(|keyword| {
+                let (name, params) = keyword.split_once(' ')?;
+                name.eq_ignore_ascii_case("LIMITS").then_some(params)
+            })
+            .map(Limits::parse)
+            .unwrap_or_default()
+    }
+
+    /// The limits in words, for `check`; None when there are none.
+    pub fn describe(&self) -> Option<String> {
+        let said: Vec<String> = [
+            self.rcpt_max
+                .map(|n| format!("{n} recipients per transaction")),
+            self.rcpt_domain_max
+                .map(|n| format!("{n} recipient domains per transaction")),
+            self.mail_max
+                .map(|n| format!("{n} transactions per session")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        (!said.is_empty()).then(|| format!("at most {}", said.join(", ")))
+    }
+
+    /// How many transactions `recipients` take under these limits, if the server puts none off.
+    pub(super) fn transactions_for(&self, recipients: &[String]) -> usize {
+        let mut rest = recipients;
+        let mut transactions = 0;
+        while !rest.is_empty() {
+            rest = &rest[self.recipients_per_transaction(rest)..];
+            transactions += 1;
+        }
+        transactions.max(1)
+    }
+
+    /// How many of `recipients`, from the first, one transaction may take: at most RCPTMAX, and
+    /// no more than RCPTDOMAINMAX domains among them. Both limits are positive, so it is at
+    /// least one whenever there is a recipient.
+    pub(super) fn recipients_per_transaction(&self, recipients: &[String]) -> usize {
+        let most = self.rcpt_max.unwrap_or(usize::MAX).min(recipients.len());
+        let Some(domain_max) = self.rcpt_domain_max else {
+            return most;
+        };
+        let mut domains: Vec<String> = Vec::new();
+        let mut taken = 0;
+        for address in &recipients[..most] {
+            let domain = address
+                .rsplit_once('@')
+                .map_or("", |(_, domain)| domain)
+                .to_ascii_lowercase();
+            if !domains.contains(&domain) {
+                if domains.len() == domain_max {
+                    break;
+                }
+                domains.push(domain);
+            }
+            taken += 1;
+        }
+        taken
+    }
 }
 
 /// Longest reply line accepted; RFC 5321 section 4.5.3.1.5 allows 512 octets, servers are
@@ -361,6 +473,66 @@ mod tests {
         ) {
             let _ = read_all(&bytes, chunk);
         }
+    }
+
+    #[test]
+    fn limits_are_read_and_malformed_ones_ignored() {
+        let reply = reply_from(&[
+            "250-mail.example.com",
+            "250-LIMITS RCPTMAX=2 mailmax=3 RCPTDOMAINMAX=x FUTURE=1",
+            "250 PIPELINING",
+        ])
+        .unwrap();
+        let limits = Extensions::parse(&reply).limits();
+        assert_eq!(
+            limits,
+            Limits {
+                mail_max: Some(3),
+                rcpt_max: Some(2),
+                rcpt_domain_max: None,
+            }
+        );
+        assert_eq!(
+            limits.describe().as_deref(),
+            Some("at most 2 recipients per transaction, 3 transactions per session")
+        );
+        for garbled in [
+            "RCPTMAX=0",
+            "RCPTMAX=-1",
+            "RCPTMAX",
+            "RCPTMAX=2x",
+            "RCPTMAX= MAILMAX",
+        ] {
+            assert_eq!(Limits::parse(garbled), Limits::default(), "{garbled}");
+        }
+        assert_eq!(Limits::parse("RCPTMAX=5 RCPTMAX=1").rcpt_max, Some(5));
+        assert_eq!(
+            Limits::of_keywords(&["SIZE 10".into(), "LIMITS MAILMAX=7".into()]).mail_max,
+            Some(7)
+        );
+        assert_eq!(Limits::default().describe(), None);
+        assert_eq!(Extensions::default().limits(), Limits::default());
+    }
+
+    #[test]
+    fn a_transaction_takes_as_many_recipients_as_the_limits_allow() {
+        let recipients: Vec<String> = ["a@x", "b@x", "c@Y", "d@y", "e@z"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        let take = |limits: &str| Limits::parse(limits).recipients_per_transaction(&recipients);
+        assert_eq!(take(""), 5);
+        assert_eq!(take("RCPTMAX=2"), 2);
+        assert_eq!(take("RCPTMAX=9"), 5);
+        assert_eq!(take("RCPTDOMAINMAX=2"), 4);
+        assert_eq!(take("RCPTDOMAINMAX=1 RCPTMAX=1"), 1);
+        assert_eq!(take("RCPTDOMAINMAX=2 RCPTMAX=3"), 3);
+        assert_eq!(Limits::default().recipients_per_transaction(&[]), 0);
+        let transactions = |limits: &str| Limits::parse(limits).transactions_for(&recipients);
+        assert_eq!(transactions(""), 1);
+        assert_eq!(transactions("RCPTMAX=2"), 3);
+        assert_eq!(transactions("RCPTDOMAINMAX=1"), 3);
+        assert_eq!(Limits::default().transactions_for(&[]), 1);
     }
 
     #[test]

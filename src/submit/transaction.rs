@@ -1,5 +1,6 @@
 //! The mail transaction (RFC 5321 section 3.3): MAIL FROM with its parameters (SIZE, SMTPUTF8,
-//! BODY, DSN's RET and ENVID), RCPT TO for each recipient, the message after DATA or BDAT
+//! BODY, DSN's RET and ENVID, REQUIRETLS), RCPT TO for each recipient, no more per transaction
+//! than the server's LIMITS allow, the message after DATA or BDAT
 //! (RFC 3030), all of it in one flight when the server offers PIPELINING (RFC 2920); refused
 //! recipients and what they mean for the exit code; RSET between transactions. A message the
 //! server cannot take as it is (8-bit without 8BITMIME, UTF-8 header without SMTPUTF8, NUL, long
@@ -70,20 +71,30 @@ pub(super) fn reset(session: &mut Session, transcript: &mut Transcript) -> bool 
 ///
 /// A server that takes only so many recipients per transaction answers the rest 452 (RFC 5321
 /// section 4.5.3.1.10): the message goes to those it took, and the rest follow in further
-/// transactions on the same session, for as long as each takes some.
+/// transactions on the same session, for as long as each takes some. A server that says its
+/// limits beforehand (LIMITS RCPTMAX and RCPTDOMAINMAX, RFC 9422 section 4) gets no more per
+/// transaction than it said, the rest following the same way; a 452 still puts off whomever
+/// it names.
 pub(super) fn transaction(
     session: &mut Session,
     extensions: &Extensions,
     message: &Composed,
     allow_partial: bool,
+    require_tls: bool,
     transcript: &mut Transcript,
     delivery: &mut Delivery,
 ) -> Result<()> {
     envelope_fits(message, extensions)?;
     let content = fit_for(message, extensions, transcript)?;
-    let mut pending = message.envelope.recipients.clone();
+    let limits = extensions.limits();
+    // Recipients not yet in a transaction: those the server put off come first, then those
+    // its LIMITS keep for later.
+    let mut waiting = message.envelope.recipients.clone();
     let mut put_off: Vec<(String, Reply)> = Vec::new();
     loop {
+        let pending: Vec<String> = waiting
+            .drain(..limits.recipients_per_transaction(&waiting))
+            .collect();
         let later = match one_transaction(
             session,
             extensions,
@@ -91,32 +102,45 @@ pub(super) fn transaction(
             &content,
             &pending,
             allow_partial,
+            require_tls,
             transcript,
             delivery,
         ) {
             Ok(later) => later,
             Err(fault) => {
-                // Put off and then not reached: still owed the message, as their 452 said.
-                for (address, reply) in put_off {
+                // Put off or kept for later, then not reached: still owed the message, as a 452
+                // said or as nobody asked the server about them yet.
+                let unreached = put_off
+                    .into_iter()
+                    .map(|(address, reply)| (address, Some(reply)))
+                    .chain(waiting.into_iter().map(|address| (address, None)));
+                for (address, reply) in unreached {
                     if !delivery.recipients.iter().any(|r| r.address == address) {
                         delivery.recipients.push(RecipientResult {
                             address,
                             accepted: false,
-                            reply: Some(reply),
+                            reply,
                         });
                     }
                 }
                 return Err(fault);
             }
         };
-        if later.is_empty() {
+        if later.is_empty() && waiting.is_empty() {
             break;
         }
-        transcript.info(&format!(
-            "{} recipient(s) over the server's limit for one transaction: another transaction",
-            later.len()
-        ));
-        pending = later.iter().map(|(address, _)| address.clone()).collect();
+        if later.is_empty() {
+            transcript.info(&format!(
+                "{} recipient(s) beyond the server's LIMITS for one transaction: another transaction",
+                waiting.len()
+            ));
+        } else {
+            transcript.info(&format!(
+                "{} recipient(s) over the server's limit for one transaction: another transaction",
+                later.len()
+            ));
+        }
+        waiting.splice(0..0, later.iter().map(|(address, _)| address.clone()));
         put_off = later;
     }
     // The message went out; those it could not go to are told once, after every transaction.
@@ -146,6 +170,7 @@ fn one_transaction(
     content: &Content,
     recipients: &[String],
     allow_partial: bool,
+    require_tls: bool,
     transcript: &mut Transcript,
     delivery: &mut Delivery,
 ) -> Result<Vec<(String, Reply)>> {
@@ -155,7 +180,12 @@ fn one_transaction(
         (Some(notify), true) => format!(" NOTIFY={notify}"),
         _ => String::new(),
     };
-    let mut envelope = vec![mail_from_command(message, content, extensions)?];
+    let mut envelope = vec![mail_from_command(
+        message,
+        content,
+        extensions,
+        require_tls,
+    )?];
     envelope.extend(
         recipients
             .iter()
@@ -463,6 +493,7 @@ fn mail_from_command(
     message: &Composed,
     content: &Content,
     extensions: &Extensions,
+    require_tls: bool,
 ) -> Result<String> {
     let mut command = format!("MAIL FROM:<{}>", message.envelope.from);
     let size = content.len();
@@ -490,6 +521,10 @@ fn mail_from_command(
     }
     if !ascii.message && extensions.has("8BITMIME") {
         command.push_str(" BODY=8BITMIME");
+    }
+    // RFC 8689 section 4.1; `open` saw to it that the server offers it, over TLS.
+    if require_tls {
+        command.push_str(" REQUIRETLS");
     }
     if extensions.has("DSN") {
         if let Some(ret) = &message.envelope.dsn.ret {

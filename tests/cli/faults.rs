@@ -1068,3 +1068,350 @@ fn recipients_over_the_server_limit_go_in_another_transaction() {
         .collect();
     assert_eq!(accepted, [true, true, true], "{}", run.stdout);
 }
+
+/// One transaction without PIPELINING: MAIL, `recipients` RCPTs and DATA accepted, the
+/// message read and queued.
+fn transaction_of(recipients: usize) -> Vec<Act> {
+    let mut acts = vec![Act::Hear, Act::Say("250 2.1.0 Ok\r\n")];
+    for _ in 0..recipients {
+        acts.extend([Act::Hear, Act::Say("250 2.1.5 Ok\r\n")]);
+    }
+    acts.extend([
+        Act::Hear,
+        Act::Say("354 go\r\n"),
+        Act::HearData,
+        Act::Say("250 2.0.0 Ok: queued as X\r\n"),
+    ]);
+    acts
+}
+
+fn quit() -> Vec<Act> {
+    vec![Act::Hear, Act::Say("221 bye\r\n")]
+}
+
+// A server that announces RCPTMAX (RFC 9422) gets no more recipients per transaction than it
+// said, from the first transaction on: nothing is sent to it that it would have to put off.
+#[test]
+fn rcptmax_splits_the_recipients_before_anything_is_sent() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250-8BITMIME\r\n250 LIMITS RCPTMAX=2 MAILMAX=10\r\n"),
+        transaction_of(2),
+        transaction_of(2),
+        transaction_of(1),
+        quit(),
+    ]));
+    let run = run(bare_send(&sandbox, server.port).args([
+        "-t",
+        "a@example.org,b@example.org,c@example.org,d@example.org,e@example.org",
+        "-m",
+        "hi",
+        "--json",
+    ]));
+    run.assert_code(0);
+    let heard = heard(&server);
+    let envelope: Vec<&str> = heard
+        .iter()
+        .map(String::as_str)
+        .filter(|l| l.starts_with("MAIL") || l.starts_with("RCPT"))
+        .collect();
+    assert_eq!(
+        envelope,
+        [
+            "MAIL FROM:<a@example.org>",
+            "RCPT TO:<a@example.org>",
+            "RCPT TO:<b@example.org>",
+            "MAIL FROM:<a@example.org>",
+            "RCPT TO:<c@example.org>",
+            "RCPT TO:<d@example.org>",
+            "MAIL FROM:<a@example.org>",
+            "RCPT TO:<e@example.org>",
+        ],
+        "{heard:?}"
+    );
+    assert_eq!(count_verb(&heard, "DATA"), 3, "{heard:?}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let recipients = json["recipients"].as_array().unwrap();
+    assert_eq!(recipients.len(), 5, "{}", run.stdout);
+    assert!(
+        recipients.iter().all(|r| r["accepted"] == true),
+        "{}",
+        run.stdout
+    );
+}
+
+// Kept for a later transaction by RCPTMAX and never reached: reported as not sent to, with
+// the rest, and the exit status of the refusal that stopped it.
+#[test]
+fn recipients_kept_for_a_later_transaction_are_reported_when_the_first_fails() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250 LIMITS RCPTMAX=1\r\n"),
+        vec![
+            Act::Hear,
+            Act::Say("550 5.7.1 sender refused\r\n"),
+            Act::Hear,
+            Act::Say("250 ok\r\n"),
+        ],
+        listen(),
+    ]));
+    let run = run(bare_send(&sandbox, server.port).args([
+        "-t",
+        "a@example.org,b@example.org",
+        "-m",
+        "hi",
+        "--json",
+    ]));
+    run.assert_code(65);
+    let heard = heard(&server);
+    assert_eq!(count_verb(&heard, "MAIL"), 1, "{heard:?}");
+    assert!(!heard.iter().any(|l| l == "DATA"), "{heard:?}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let addresses: Vec<&str> = json["recipients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["accepted"] == false)
+        .map(|r| r["address"].as_str().unwrap())
+        .collect();
+    assert!(addresses.contains(&"b@example.org"), "{}", run.stdout);
+}
+
+// MAILMAX (RFC 9422): a batch of five over a server that takes two transactions per session
+// goes in three sessions, each ended with QUIT, every message delivered and reported.
+#[test]
+fn mailmax_starts_a_new_session_for_the_rest_of_a_batch() {
+    let sandbox = Sandbox::new();
+    let ehlo = "250-test\r\n250-8BITMIME\r\n250 LIMITS MAILMAX=2\r\n";
+    let session = |messages: usize| {
+        let mut acts = greeted_with(ehlo);
+        for _ in 0..messages {
+            acts.extend(transaction_of(1));
+        }
+        acts.extend(quit());
+        acts
+    };
+    let server = ScriptedServer::start_sessions(vec![session(2), session(2), session(1)]);
+    let dir = sandbox.path("outgoing");
+    std::fs::create_dir(&dir).unwrap();
+    for n in 0..5 {
+        std::fs::write(
+            dir.join(format!("{n:02}.eml")),
+            format!("From: a@example.org\nTo: r{n}@example.net\nSubject: m{n}\n\nbody {n}\n"),
+        )
+        .unwrap();
+    }
+    let run = run(sandbox
+        .command()
+        .arg("batch")
+        .args(send_args("smtp+plain", server.port))
+        .arg(&dir));
+    run.assert_code(0);
+    assert_eq!(server.connections(), 3, "{}", run.stderr);
+    let heard = heard(&server);
+    assert_eq!(count_verb(&heard, "EHLO"), 3, "{heard:?}");
+    assert_eq!(count_verb(&heard, "QUIT"), 3, "{heard:?}");
+    let rcpts: Vec<&str> = heard
+        .iter()
+        .map(String::as_str)
+        .filter(|l| l.starts_with("RCPT"))
+        .collect();
+    assert_eq!(
+        rcpts,
+        (0..5)
+            .map(|n| format!("RCPT TO:<r{n}@example.net>"))
+            .collect::<Vec<_>>(),
+        "{heard:?}"
+    );
+    assert_eq!(run.stdout.lines().count(), 5, "{}", run.stdout);
+}
+
+#[test]
+fn check_shows_the_limits_a_server_announces() {
+    let sandbox = Sandbox::new();
+    let session = || {
+        script([
+            greeted_with("250-test\r\n250 LIMITS RCPTMAX=50 MAILMAX=3 RCPTDOMAINMAX=oops\r\n"),
+            quit(),
+        ])
+    };
+    let server = ScriptedServer::start_sessions(vec![session(), session()]);
+    let check = |json: bool| {
+        let mut command = sandbox.command();
+        command
+            .arg("check")
+            .args(send_args("smtp+plain", server.port));
+        if json {
+            command.arg("--json");
+        }
+        run(&mut command)
+    };
+    let human = check(false);
+    human.assert_code(0);
+    assert!(
+        human.stdout.lines().any(|l| l.starts_with("limits ")
+            && l.ends_with("at most 50 recipients per transaction, 3 transactions per session")),
+        "{}",
+        human.stdout
+    );
+    let json = check(true);
+    json.assert_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["limits"]["rcpt_max"], 50, "{json}");
+    assert_eq!(json["limits"]["mail_max"], 3, "{json}");
+    assert!(json["limits"].get("rcpt_domain_max").is_none(), "{json}");
+}
+
+/// A send over implicit TLS to a scripted server with `pki`'s certificate.
+fn tls_send(sandbox: &Sandbox, pki: &Pki, port: u16) -> Command {
+    let mut command = sandbox.command();
+    command
+        .args(send_args("smtps", port))
+        .arg("--ca-file")
+        .arg(&pki.ca_file)
+        .args(["-f", "a@example.org", "-t", "b@example.org", "-m", "hi"]);
+    command
+}
+
+const REQUIRETLS_OFFERED: &str = "250-test\r\n250-8BITMIME\r\n250 REQUIRETLS\r\n";
+
+// RFC 8689 section 4.1: with REQUIRETLS offered, MAIL FROM asks for it.
+#[test]
+fn require_tls_asks_for_requiretls_in_mail_from() {
+    let sandbox = Sandbox::new();
+    let pki = Pki::localhost();
+    let server = ScriptedServer::start_tls(&pki, vec![happy(REQUIRETLS_OFFERED)]);
+    let run = run(tls_send(&sandbox, &pki, server.port).arg("--require-tls"));
+    run.assert_code(0);
+    let heard = heard(&server);
+    assert!(
+        heard
+            .iter()
+            .any(|l| l == "MAIL FROM:<a@example.org> REQUIRETLS"),
+        "{heard:?}"
+    );
+}
+
+#[test]
+fn require_tls_to_a_server_without_requiretls_sends_nothing() {
+    let sandbox = Sandbox::new();
+    let pki = Pki::localhost();
+    let server = ScriptedServer::start_tls(&pki, vec![script([greeted(), listen()])]);
+    let run = run(tls_send(&sandbox, &pki, server.port).arg("--require-tls"));
+    run.assert_code(69);
+    let error = error_line(&run);
+    assert!(
+        error.contains("does not offer REQUIRETLS") && error.contains("nothing was sent"),
+        "{error}"
+    );
+    let heard = heard(&server);
+    assert_eq!(verbs(&heard), ["EHLO", "QUIT"], "{heard:?}");
+}
+
+#[test]
+fn require_tls_never_goes_over_plain_text() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(happy("250-test\r\n250 REQUIRETLS\r\n"));
+    let run = run(send(&sandbox, server.port).arg("--require-tls"));
+    run.assert_code(69);
+    assert!(
+        error_line(&run).contains("--require-tls needs TLS"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(server.connections(), 0);
+
+    let both = run_with_stdin(
+        send(&sandbox, server.port).args(["--require-tls", "--ignore-tls-policy"]),
+        None,
+    );
+    both.assert_code(64);
+}
+
+// --require-tls holds for a message the outbox kept: the flush asks for it too.
+#[test]
+fn require_tls_is_kept_with_a_queued_message() {
+    let sandbox = Sandbox::new();
+    let pki = Pki::localhost();
+    let server = ScriptedServer::start_tls(
+        &pki,
+        vec![
+            vec![Act::Say("421 4.3.2 busy, try later\r\n"), Act::Hear],
+            happy(REQUIRETLS_OFFERED),
+        ],
+    );
+    let queued = run(tls_send(&sandbox, &pki, server.port).args(["--require-tls", "--queue"]));
+    queued.assert_code(75);
+    let flushed = run(sandbox.command().args(["queue", "flush", "--now"]));
+    flushed.assert_code(0);
+    let heard = heard(&server);
+    assert!(
+        heard
+            .iter()
+            .any(|l| l == "MAIL FROM:<a@example.org> REQUIRETLS"),
+        "{heard:?}\n{}",
+        flushed.stderr
+    );
+}
+
+#[test]
+fn an_account_can_require_tls() {
+    let sandbox = Sandbox::new();
+    let pki = Pki::localhost();
+    let server = ScriptedServer::start_tls(&pki, vec![script([greeted(), listen()])]);
+    std::fs::create_dir_all(sandbox.path("config/smtpsend")).unwrap();
+    sandbox.write(
+        "config/smtpsend/config.toml",
+        format!(
+            "[accounts.strict]\nserver = \"smtps://localhost:{}\"\nca_file = \"{}\"\n\
+             from = \"a@example.org\"\nrequire_tls = true\ntimeout = 10\n",
+            server.port,
+            pki.ca_file.display()
+        ),
+    );
+    let sent =
+        run(sandbox
+            .command()
+            .args(["--account", "strict", "-t", "b@example.org", "-m", "hi"]));
+    sent.assert_code(69);
+    assert!(
+        error_line(&sent).contains("does not offer REQUIRETLS"),
+        "{}",
+        sent.stderr
+    );
+    assert!(!heard(&server).iter().any(|l| l.starts_with("MAIL")));
+
+    let shown = run(sandbox.command().args(["config", "show", "strict"]));
+    shown.assert_code(0);
+    assert!(
+        shown
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("require_tls  true") && l.contains("(account strict)")),
+        "{}",
+        shown.stdout
+    );
+    let garbled = run(sandbox
+        .command()
+        .env("SMTPSEND_REQUIRE_TLS", "maybe")
+        .args(["config", "show", "strict"]));
+    garbled.assert_code(78);
+    assert!(
+        garbled.stderr.contains("SMTPSEND_REQUIRE_TLS"),
+        "{}",
+        garbled.stderr
+    );
+}
+
+// RFC 8689 section 5: the sender's request that recipient-side TLS policy be ignored.
+#[test]
+fn ignore_tls_policy_adds_the_tls_required_no_field() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(happy(EHLO_REPLY));
+    let run = run(send(&sandbox, server.port).arg("--ignore-tls-policy"));
+    run.assert_code(0);
+    let data = String::from_utf8(server.data()).unwrap();
+    let header = data.split("\r\n\r\n").next().unwrap();
+    assert!(header.lines().any(|l| l == "TLS-Required: No"), "{header}");
+    assert!(!heard(&server).iter().any(|l| l.contains("REQUIRETLS")));
+}

@@ -228,7 +228,7 @@ impl Pki {
         }
     }
 
-    fn server_config(&self) -> Arc<rustls::ServerConfig> {
+    pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
         Arc::new(
@@ -577,17 +577,49 @@ impl ScriptedServer {
 
     /// The script on a given port (0 for any); the port is free again after the connection.
     pub fn start_on(port: u16, script: Vec<Act>) -> Self {
+        Self::serve(port, vec![script], None)
+    }
+
+    /// One script for each connection, in the order they come, each played to its end (and
+    /// the client gone) before the next connection is taken; what every one heard in one list.
+    pub fn start_sessions(scripts: Vec<Vec<Act>>) -> Self {
+        Self::serve(0, scripts, None)
+    }
+
+    /// `start_sessions` over implicit TLS (`smtps://`), with `pki`'s certificate.
+    pub fn start_tls(pki: &Pki, scripts: Vec<Vec<Act>>) -> Self {
+        install_crypto_provider();
+        Self::serve(0, scripts, Some(pki.server_config()))
+    }
+
+    fn serve(port: u16, scripts: Vec<Vec<Act>>, tls: Option<Arc<rustls::ServerConfig>>) -> Self {
         let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let heard = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(Mutex::new(0));
         let (heard_by_server, connections_seen) = (heard.clone(), connections.clone());
         std::thread::spawn(move || {
-            let Ok((stream, _)) = listener.accept() else {
-                return;
-            };
-            *connections_seen.lock().unwrap() += 1;
-            play(stream, script, &heard_by_server);
+            for script in scripts {
+                let Ok((stream, _)) = listener.accept() else {
+                    return;
+                };
+                *connections_seen.lock().unwrap() += 1;
+                let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
+                let closer = stream.try_clone().unwrap();
+                let hang = move || {
+                    let _ = closer.shutdown(Shutdown::Both);
+                };
+                match &tls {
+                    Some(config) => {
+                        let Ok(connection) = rustls::ServerConnection::new(config.clone()) else {
+                            return;
+                        };
+                        let stream = rustls::StreamOwned::new(connection, stream);
+                        play(stream, hang, script, &heard_by_server);
+                    }
+                    None => play(stream, hang, script, &heard_by_server),
+                }
+            }
         });
         ScriptedServer {
             port,
@@ -661,14 +693,23 @@ pub fn decode_quoted_printable(input: &[u8]) -> Vec<u8> {
     out
 }
 
-fn play(stream: TcpStream, script: Vec<Act>, heard: &Mutex<Vec<String>>) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(20)));
-    let mut writer = stream.try_clone().unwrap();
+/// Plays `script` over `stream`, plain or TLS; `hang` drops the connection under it.
+fn play(
+    stream: impl Read + Write,
+    hang: impl FnOnce(),
+    script: Vec<Act>,
+    heard: &Mutex<Vec<String>>,
+) {
     let mut reader = BufReader::new(stream);
     for act in script {
         match act {
             Act::Say(text) => {
-                if writer.write_all(text.as_bytes()).is_err() {
+                let writer = reader.get_mut();
+                if writer
+                    .write_all(text.as_bytes())
+                    .and_then(|()| writer.flush())
+                    .is_err()
+                {
                     return;
                 }
             }
@@ -716,7 +757,7 @@ fn play(stream: TcpStream, script: Vec<Act>, heard: &Mutex<Vec<String>>) {
             }
             Act::Pause(duration) => std::thread::sleep(duration),
             Act::Hang => {
-                let _ = writer.shutdown(Shutdown::Both);
+                hang();
                 return;
             }
         }
