@@ -170,7 +170,7 @@ _smtpsend() {
 
     case "${cmd}" in
         smtpsend)
-            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --queue --retry --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version init login logout check config sendmail mail install-mta batch queue completions help"
+            opts="-t -c -b -f -s -H -m -a -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --queue --retry --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --timeout --deadline --user --auth --password-command --quiet --verbose --json --dry-run --help --version init login logout check config sendmail mail install-mta batch queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -354,6 +354,18 @@ _smtpsend() {
                     fi
                     return 0
                     ;;
+                --tls-pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -386,7 +398,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__batch)
-            opts="-v -h --account --json --verbose --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
+            opts="-v -h --account --json --verbose --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --timeout --deadline --user --auth --password-command --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -442,6 +454,18 @@ _smtpsend() {
                     fi
                     return 0
                     ;;
+                --tls-pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -470,7 +494,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__check)
-            opts="-f -v -h --rcpt --from --verbose --json --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
+            opts="-f -v -h --rcpt --from --verbose --json --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --timeout --deadline --user --auth --password-command --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -532,6 +556,18 @@ _smtpsend() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --tls-pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -660,7 +696,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__config__subcmd__show)
-            opts="-h --account --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
+            opts="-h --account --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --timeout --deadline --user --auth --password-command --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -714,6 +750,18 @@ _smtpsend() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --tls-pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -1117,7 +1165,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__login)
-            opts="-h --password-stdin --no-verify --device --no-browser --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
+            opts="-h --password-stdin --no-verify --device --no-browser --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --timeout --deadline --user --auth --password-command --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1167,6 +1215,18 @@ _smtpsend() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --tls-pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)
@@ -1197,7 +1257,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__logout)
-            opts="-h --config --server --host --port --tls --ca-file --timeout --deadline --user --auth --password-command --help"
+            opts="-h --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --timeout --deadline --user --auth --password-command --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1247,6 +1307,18 @@ _smtpsend() {
                     if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
                         compopt -o filenames
                     fi
+                    return 0
+                    ;;
+                --tls-pin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tls-server-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --timeout)

@@ -10,6 +10,7 @@ use crate::error::{Error, Kind};
 use crate::outbox::Route;
 use crate::settings::{self, Environment, LoginSettings, ServerSettings};
 use crate::submit::{self, Transcript};
+use crate::trust::TlsOptions;
 
 /// The session's options, the password fetched if there is a login.
 pub fn session_options(
@@ -46,6 +47,7 @@ pub fn session_options(
     Ok(submit::Options {
         endpoint: server.endpoint.clone(),
         ca_file: server.ca_file.clone(),
+        tls: server.tls.clone(),
         timeout: server.timeout,
         deadline: server.deadline,
         allow_partial: server.allow_partial,
@@ -62,6 +64,7 @@ pub fn kept(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
         config: connection.config.clone(),
         server: Some(server.endpoint.clone()),
         ca_file: server.ca_file.clone(),
+        tls: server.tls.clone(),
         user: server.login.as_ref().map(|l| l.user.clone()),
         auth: server.login.as_ref().map(|l| l.mechanism),
         timeout: Some(server.timeout.as_secs()),
@@ -90,6 +93,7 @@ pub fn resolve_kept(route: &Route, env: &Environment) -> Result<ServerSettings, 
         } else {
             route.ca_file.clone()
         },
+        tls_options: tls_flags(&route.tls, by_account),
         timeout: route.timeout,
         deadline: None,
         user: explicit(route.user.clone()),
@@ -98,6 +102,22 @@ pub fn resolve_kept(route: &Route, env: &Environment) -> Result<ServerSettings, 
     };
     settings::resolve_connection(route.account.as_deref(), &connection, None, env)
         .map(|(_, server)| server)
+}
+
+/// The TLS flags a kept route stands for; none for an account, whose file says them now, as
+/// for its `ca_file`.
+fn tls_flags(tls: &TlsOptions, by_account: bool) -> cli::TlsArgs {
+    let tls = if by_account {
+        TlsOptions::default()
+    } else {
+        tls.clone()
+    };
+    cli::TlsArgs {
+        tls_pin: tls.pins,
+        tls_pin_only: tls.pin_only,
+        tls_min: tls.min_version,
+        tls_server_name: tls.server_name,
+    }
 }
 
 /// Logs in once with a new password or token, so a typo is caught now rather than at 3 a.m.
@@ -110,6 +130,7 @@ pub fn verify_login(
     let options = submit::Options {
         endpoint: server.endpoint.clone(),
         ca_file: server.ca_file.clone(),
+        tls: server.tls.clone(),
         timeout: server.timeout,
         deadline: server.deadline,
         allow_partial: false,

@@ -18,6 +18,7 @@ use crate::config::{self, Account, Config, LogTarget};
 use crate::credentials::{PasswordSources, Secret};
 use crate::error::Error;
 use crate::server::{AuthChoice, Endpoint, Security, is_loopback};
+use crate::trust::TlsOptions;
 
 /// The timeout for the connection and each reply when nothing sets one.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
@@ -39,6 +40,7 @@ pub struct ServerSettings {
     pub account: Option<String>,
     pub endpoint: Endpoint,
     pub ca_file: Option<PathBuf>,
+    pub tls: TlsOptions,
     pub timeout: Duration,
     pub deadline: Option<Duration>,
     pub allow_partial: bool,
@@ -302,6 +304,7 @@ fn server_settings(
             .ca_file
             .clone()
             .or_else(|| account.and_then(|a| a.ca_file.clone())),
+        tls: tls_options(&connection.tls_options, account)?,
         timeout,
         deadline: connection.deadline.map(Duration::from_secs),
         allow_partial: false,
@@ -309,6 +312,32 @@ fn server_settings(
         log,
         login,
         endpoint,
+    })
+}
+
+/// The TLS flags (or their variables), else the account's keys, one by one; pins given on the
+/// command line replace the account's.
+fn tls_options(
+    flags: &crate::cli::TlsArgs,
+    account: Option<&Account>,
+) -> Result<TlsOptions, Error> {
+    let kept = account.map(|a| a.tls.clone()).unwrap_or_default();
+    let (pins, kept_pin_only) = if flags.tls_pin.is_empty() {
+        (kept.pins, kept.pin_only)
+    } else {
+        (flags.tls_pin.clone(), false)
+    };
+    if flags.tls_pin_only && pins.is_empty() {
+        return Err(Error::usage(
+            "--tls-pin-only (SMTPSEND_TLS_PIN_ONLY) needs pins to trust: give --tls-pin sha256//... or the account's tls_pin",
+        )
+        .with_hint("`smtpsend check` prints the server's pin"));
+    }
+    Ok(TlsOptions {
+        pin_only: flags.tls_pin_only || kept_pin_only,
+        pins,
+        min_version: flags.tls_min.or(kept.min_version),
+        server_name: flags.tls_server_name.clone().or(kept.server_name),
     })
 }
 

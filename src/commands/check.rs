@@ -15,6 +15,7 @@ use crate::settings::{self, Environment};
 use crate::submit::Transcript;
 use crate::submit::{self, Delivery, RecipientResult, Reply, Step};
 use crate::terminal::{self, escape, outln};
+use crate::trust::Pin;
 
 pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     // With --json, an error in the settings is one JSON object too.
@@ -82,6 +83,8 @@ struct CertificateSummary {
     issuer: String,
     not_after: String,
     days_left: i64,
+    /// The public key's pin, as `tls_pin` takes it.
+    pin: String,
 }
 
 fn certificate_summary(der: &[u8]) -> Option<CertificateSummary> {
@@ -93,6 +96,7 @@ fn certificate_summary(der: &[u8]) -> Option<CertificateSummary> {
         issuer: certificate.issuer().to_string(),
         not_after: not_after.to_string(),
         days_left: (not_after.timestamp() - now).div_euclid(86_400),
+        pin: Pin::of_certificate(der)?.to_string(),
     })
 }
 
@@ -129,6 +133,7 @@ fn print_human(outcome: &Delivery, user: Option<&str>) {
                     }
                 ),
             );
+            row("pin", &format!("tls_pin = \"{}\"", summary.pin));
         }
     }
     if !outcome.extensions.is_empty() {

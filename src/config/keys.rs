@@ -14,6 +14,10 @@ pub enum AccountKey {
     From,
     Auth,
     CaFile,
+    TlsPin,
+    TlsPinOnly,
+    TlsMin,
+    TlsServerName,
     PasswordCommand,
     Password,
     Oauth2TokenCommand,
@@ -36,7 +40,7 @@ pub enum AccountKey {
 
 impl AccountKey {
     /// Every key, in the order of `AccountSyntax`'s fields.
-    pub const ALL: [AccountKey; 27] = [
+    pub const ALL: [AccountKey; 31] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -46,6 +50,10 @@ impl AccountKey {
         AccountKey::From,
         AccountKey::Auth,
         AccountKey::CaFile,
+        AccountKey::TlsPin,
+        AccountKey::TlsPinOnly,
+        AccountKey::TlsMin,
+        AccountKey::TlsServerName,
         AccountKey::PasswordCommand,
         AccountKey::Password,
         AccountKey::Oauth2TokenCommand,
@@ -78,6 +86,10 @@ impl AccountKey {
             AccountKey::From => "from",
             AccountKey::Auth => "auth",
             AccountKey::CaFile => "ca_file",
+            AccountKey::TlsPin => "tls_pin",
+            AccountKey::TlsPinOnly => "tls_pin_only",
+            AccountKey::TlsMin => "tls_min",
+            AccountKey::TlsServerName => "tls_server_name",
             AccountKey::PasswordCommand => "password_command",
             AccountKey::Password => "password",
             AccountKey::Oauth2TokenCommand => "oauth2_token_command",

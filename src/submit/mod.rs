@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use crate::compose::Composed;
 use crate::error::{Error, Kind};
 use crate::server::{Endpoint, Security};
-use crate::trust::tls_config;
+use crate::trust::{TlsOptions, server_tls_config};
 
 mod auth;
 mod connect;
@@ -68,6 +68,7 @@ pub use transcript::Transcript;
 pub struct Options {
     pub endpoint: Endpoint,
     pub ca_file: Option<PathBuf>,
+    pub tls: TlsOptions,
     pub timeout: Duration,
     pub deadline: Option<Duration>,
     pub allow_partial: bool,
@@ -165,15 +166,18 @@ fn open(
     let endpoint = &options.endpoint;
     let tls_config = match endpoint.security {
         Security::Plain => None,
-        _ => Some(tls_config(options.ca_file.as_ref()).map_err(|error| {
-            Box::new(Fault {
-                step: Step::Connect,
-                error,
-                reply: None,
-            })
-        })?),
+        _ => Some(
+            server_tls_config(options.ca_file.as_ref(), &options.tls).map_err(|error| {
+                Box::new(Fault {
+                    step: Step::Connect,
+                    error,
+                    reply: None,
+                })
+            })?,
+        ),
     };
 
+    let server_name = options.tls.server_name.as_deref().unwrap_or(&endpoint.host);
     let tcp = connect(endpoint, options.timeout, deadline, transcript)?;
     delivery.timings.connect_ms = Some(millis(started.elapsed()));
     let hello_name = hello_name(&tcp);
@@ -182,7 +186,8 @@ fn open(
     session.progress = options.progress;
 
     if let (Security::Implicit, Some(config)) = (endpoint.security, &tls_config) {
-        delivery.tls = Some(session.start_tls(config.clone(), endpoint, transcript)?);
+        delivery.tls =
+            Some(session.start_tls(config.clone(), endpoint, server_name, transcript)?);
         delivery.timings.tls_ms = Some(millis(started.elapsed()));
     }
 
@@ -221,7 +226,8 @@ fn open(
                 "STARTTLS refused",
             ));
         }
-        delivery.tls = Some(session.start_tls(config.clone(), endpoint, transcript)?);
+        delivery.tls =
+            Some(session.start_tls(config.clone(), endpoint, server_name, transcript)?);
         delivery.timings.tls_ms = Some(millis(started.elapsed()));
         // RFC 3207 section 4.2: forget everything learnt before TLS and ask again.
         extensions = session.ehlo(&hello_name, transcript)?;
@@ -294,6 +300,7 @@ fn retry_with_new_token(
         }),
         endpoint: options.endpoint.clone(),
         ca_file: options.ca_file.clone(),
+        tls: options.tls.clone(),
         ..*options
     };
     open(&retry, deadline, transcript, delivery, started)

@@ -272,10 +272,11 @@ impl Session {
         &mut self,
         config: Arc<ClientConfig>,
         endpoint: &Endpoint,
+        // The name the certificate is checked for: the host, unless --tls-server-name.
+        host: &str,
         transcript: &mut Transcript,
     ) -> Result<TlsInfo> {
         let step = Step::TlsHandshake;
-        let host = endpoint.host.as_str();
         if !self.buffer.is_empty() {
             // Bytes after the 220 to STARTTLS would be read as if they came over TLS (CVE-2011-0411).
             return Err(fault(

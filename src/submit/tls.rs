@@ -117,7 +117,12 @@ pub(super) fn tls_fault(host: &str, err: &io::Error) -> Option<Box<Fault>> {
         kind,
         format!("{message}; nothing was sent"),
     );
-    if matches!(tls_error, rustls::Error::InvalidCertificate(_)) {
+    if crate::trust::is_pin_mismatch(tls_error) {
+        fault = fault.hint(
+            "`smtpsend check` shows the server's pin; a changed key means a new certificate or \
+             someone in between",
+        );
+    } else if matches!(tls_error, rustls::Error::InvalidCertificate(_)) {
         fault = fault.hint("a server with a private CA needs --ca-file CA.pem");
     }
     Some(fault)

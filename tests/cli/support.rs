@@ -229,15 +229,35 @@ impl Pki {
     }
 
     fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        self.server_config_speaking(rustls::DEFAULT_VERSIONS)
+    }
+
+    /// A server configuration that speaks only these TLS versions.
+    pub fn server_config_speaking(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Arc<rustls::ServerConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
         Arc::new(
             rustls::ServerConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
+                .with_protocol_versions(versions)
                 .unwrap()
                 .with_no_client_auth()
                 .with_single_cert(self.chain.clone(), key)
                 .unwrap(),
+        )
+    }
+
+    /// The server's public-key pin, `sha256//BASE64` of its SubjectPublicKeyInfo.
+    pub fn pin(&self) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let (_, cert) = x509_parser::parse_x509_certificate(&self.chain[0]).unwrap();
+        let digest = sha2::Sha256::digest(cert.public_key().raw);
+        format!(
+            "sha256//{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
         )
     }
 }
@@ -378,6 +398,19 @@ impl MailServer {
         Self::serve(tls, pki, listener, seen, recorder)
     }
 
+    /// An implicit-TLS server with a TLS configuration of the test's own.
+    /// `port` 0 is any free port.
+    pub fn implicit_with_config(pki: Pki, config: Arc<rustls::ServerConfig>, port: u16) -> Self {
+        install_crypto_provider();
+        let (seen, recorder) = Recorder::new();
+        let port = implicit_tls_server_on(port, config, recorder);
+        MailServer {
+            port,
+            seen,
+            pki: Some(pki),
+        }
+    }
+
     /// A plain server (no TLS, no AUTH) on a port chosen earlier, e.g. one a send found closed.
     pub fn start_on(port: u16) -> Self {
         let (seen, recorder) = Recorder::new();
@@ -435,7 +468,11 @@ impl MailServer {
 /// mailin-embedded speaks STARTTLS only, so implicit TLS runs mailin's protocol engine over a
 /// rustls stream accepted here; returns the port.
 fn implicit_tls_server(config: Arc<rustls::ServerConfig>, recorder: Recorder) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    implicit_tls_server_on(0, config, recorder)
+}
+
+fn implicit_tls_server_on(port: u16, config: Arc<rustls::ServerConfig>, recorder: Recorder) -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
