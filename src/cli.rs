@@ -582,6 +582,30 @@ pub struct TlsArgs {
         help_heading = "Server"
     )]
     pub tls_server_name: Option<String>,
+
+    /// A client certificate (PEM, any intermediates after it), for a server that asks for one.
+    ///
+    /// With no --user, smtpsend logs in with SASL EXTERNAL when the server offers it (the
+    /// certificate is the login); --auth external asks for it explicitly.
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "SMTPSEND_CLIENT_CERT",
+        value_hint = ValueHint::FilePath,
+        help_heading = "Server"
+    )]
+    pub client_cert: Option<PathBuf>,
+
+    /// The client certificate's private key (PEM) [default: in the --client-cert file].
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "SMTPSEND_CLIENT_KEY",
+        value_hint = ValueHint::FilePath,
+        requires = "client_cert",
+        help_heading = "Server"
+    )]
+    pub client_key: Option<PathBuf>,
 }
 
 fn parse_pin(value: &str) -> Result<Pin, String> {

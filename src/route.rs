@@ -8,6 +8,7 @@ use crate::cli::{self, ConnectionArgs};
 use crate::credentials::{self, KeyringEntry, KeyringProblem, PasswordSource, Secret};
 use crate::error::{Error, Kind};
 use crate::outbox::Route;
+use crate::server::AuthChoice;
 use crate::settings::{self, Environment, LoginSettings, ServerSettings};
 use crate::submit::{self, Transcript};
 use crate::trust::TlsOptions;
@@ -20,7 +21,23 @@ pub fn session_options(
     if let Some(account) = &server.account {
         transcript.info(&format!("account {account}"));
     }
+    if let Some(warning) = server
+        .tls
+        .client_key
+        .as_ref()
+        .or(server.tls.client_cert.as_ref())
+        .and_then(|key| crate::trust::readable_key_warning(key))
+    {
+        crate::terminal::print_warning(&warning);
+    }
     let login = match &server.login {
+        Some(login) if login.mechanism == AuthChoice::External => Some(submit::Login {
+            user: login.user.clone(),
+            mechanism: login.mechanism,
+            password: Secret::new(String::new()),
+            source: PasswordSource::ClientCertificate,
+            refresh: None,
+        }),
         Some(login) => {
             let password =
                 credentials::password_for(&login.user, &server.endpoint.host, &login.passwords)?;
@@ -117,6 +134,8 @@ fn tls_flags(tls: &TlsOptions, by_account: bool) -> cli::TlsArgs {
         tls_pin_only: tls.pin_only,
         tls_min: tls.min_version,
         tls_server_name: tls.server_name,
+        client_cert: tls.client_cert,
+        client_key: tls.client_key,
     }
 }
 

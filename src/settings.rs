@@ -267,6 +267,9 @@ fn server_settings(
             _ => AuthChoice::Auto,
         },
     };
+    // EXTERNAL needs no user: an empty authorization identity lets the server take it from
+    // the certificate.
+    let user = user.or_else(|| (mechanism == AuthChoice::External).then(String::new));
     let login = user.map(|user| {
         let oauth2 = crate::credentials::oauth2::Setup::new(
             &account.map(|a| a.oauth2.clone()).unwrap_or_default(),
@@ -297,6 +300,19 @@ fn server_settings(
             mechanism,
         }
     });
+    let tls = tls_options(&connection.tls_options, account)?;
+    if tls.client_cert.is_none()
+        && login
+            .as_ref()
+            .is_some_and(|l| l.mechanism == AuthChoice::External)
+    {
+        return Err(Error::usage(
+            "--auth external logs in with a client certificate, and none is given",
+        )
+        .with_hint(
+            "give --client-cert PEM (SMTPSEND_CLIENT_CERT, or client_cert in the account)",
+        ));
+    }
     let (queue, log) = queue_and_log(account, env)?;
     Ok(ServerSettings {
         account: account.map(|a| a.name.clone()),
@@ -304,7 +320,7 @@ fn server_settings(
             .ca_file
             .clone()
             .or_else(|| account.and_then(|a| a.ca_file.clone())),
-        tls: tls_options(&connection.tls_options, account)?,
+        tls,
         timeout,
         deadline: connection.deadline.map(Duration::from_secs),
         allow_partial: false,
@@ -338,6 +354,12 @@ fn tls_options(
         pins,
         min_version: flags.tls_min.or(kept.min_version),
         server_name: flags.tls_server_name.clone().or(kept.server_name),
+        // The key goes with its certificate: a flag's certificate never takes the account's key.
+        client_key: match &flags.client_cert {
+            Some(_) => flags.client_key.clone(),
+            None => kept.client_key,
+        },
+        client_cert: flags.client_cert.clone().or(kept.client_cert),
     })
 }
 

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 use crate::error::{Error, Kind};
@@ -62,6 +62,12 @@ pub struct TlsOptions {
     /// The name verified and sent in SNI instead of the host connected to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_name: Option<String>,
+    /// A client certificate (PEM, the chain after it), shown when the server asks for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<PathBuf>,
+    /// Its private key (PEM); without it, the key is looked for in `client_cert`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<PathBuf>,
 }
 
 impl TlsOptions {
@@ -96,13 +102,73 @@ pub fn server_tls_config(
         Some(TlsVersion::V1_3) => &[&rustls::version::TLS13],
         Some(TlsVersion::V1_2) | None => rustls::DEFAULT_VERSIONS,
     };
-    let config = ClientConfig::builder_with_provider(provider)
+    let builder = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .map_err(|err| setup(&err))?
         .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(verifier);
+    let config = match &tls.client_cert {
+        Some(cert) => {
+            let key = tls.client_key.as_ref().unwrap_or(cert);
+            let (chain, key_der) = client_identity(cert, key)?;
+            builder
+                .with_client_auth_cert(chain, key_der)
+                .map_err(|err| {
+                    Error::new(
+                        Kind::NoInput,
+                        format!("--client-key {}: not usable: {err}", key.display()),
+                    )
+                })?
+        }
+        None => builder.with_no_client_auth(),
+    };
     Ok(Arc::new(config))
+}
+
+/// The client certificate's chain and its private key, from PEM files (they may be one file).
+fn client_identity(
+    cert: &PathBuf,
+    key: &PathBuf,
+) -> std::result::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Error> {
+    let pem = |flag: &str, path: &PathBuf, err: rustls::pki_types::pem::Error| match err {
+        rustls::pki_types::pem::Error::Io(io) => Error::unreadable(flag, path, &io),
+        other => Error::new(
+            Kind::NoInput,
+            format!("{flag} {}: not a PEM file: {other}", path.display()),
+        ),
+    };
+    let chain = CertificateDer::pem_file_iter(cert)
+        .and_then(|iter| iter.collect::<std::result::Result<Vec<_>, _>>())
+        .map_err(|err| pem("--client-cert", cert, err))?;
+    if chain.is_empty() {
+        return Err(Error::new(
+            Kind::NoInput,
+            format!("--client-cert {}: no certificate in it", cert.display()),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|err| match err {
+        rustls::pki_types::pem::Error::NoItemsFound => Error::new(
+            Kind::NoInput,
+            format!("--client-key {}: no private key in it", key.display()),
+        ),
+        other => pem("--client-key", key, other),
+    })?;
+    Ok((chain, key))
+}
+
+/// A private key file others may read, said as a warning as for a password in the
+/// configuration file; None when only its owner can read it.
+pub fn readable_key_warning(path: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).ok()?.permissions().mode();
+    (mode & 0o077 != 0).then(|| {
+        format!(
+            "the client key {} can be read by others (mode {:o}): chmod 600 {}",
+            path.display(),
+            mode & 0o777,
+            path.display()
+        )
+    })
 }
 
 /// The system's roots plus `--ca-file`'s certificates; none at all is an error.

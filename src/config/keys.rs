@@ -18,6 +18,8 @@ pub enum AccountKey {
     TlsPinOnly,
     TlsMin,
     TlsServerName,
+    ClientCert,
+    ClientKey,
     PasswordCommand,
     Password,
     Oauth2TokenCommand,
@@ -40,7 +42,7 @@ pub enum AccountKey {
 
 impl AccountKey {
     /// Every key, in the order of `AccountSyntax`'s fields.
-    pub const ALL: [AccountKey; 31] = [
+    pub const ALL: [AccountKey; 33] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -54,6 +56,8 @@ impl AccountKey {
         AccountKey::TlsPinOnly,
         AccountKey::TlsMin,
         AccountKey::TlsServerName,
+        AccountKey::ClientCert,
+        AccountKey::ClientKey,
         AccountKey::PasswordCommand,
         AccountKey::Password,
         AccountKey::Oauth2TokenCommand,
@@ -90,6 +94,8 @@ impl AccountKey {
             AccountKey::TlsPinOnly => "tls_pin_only",
             AccountKey::TlsMin => "tls_min",
             AccountKey::TlsServerName => "tls_server_name",
+            AccountKey::ClientCert => "client_cert",
+            AccountKey::ClientKey => "client_key",
             AccountKey::PasswordCommand => "password_command",
             AccountKey::Password => "password",
             AccountKey::Oauth2TokenCommand => "oauth2_token_command",

@@ -37,7 +37,7 @@ pub struct Account {
     pub from: Option<Mailbox>,
     pub auth: Option<AuthChoice>,
     pub ca_file: Option<PathBuf>,
-    /// `tls_pin`, `tls_pin_only`, `tls_min`, `tls_server_name`.
+    /// `tls_pin`, `tls_pin_only`, `tls_min`, `tls_server_name`, `client_cert`, `client_key`.
     pub tls: TlsOptions,
     pub password_command: Option<String>,
     pub password: Option<Secret>,
@@ -109,6 +109,8 @@ struct AccountSyntax {
     tls_pin_only: Option<Spanned<bool>>,
     tls_min: Option<Spanned<TextOrNumber>>,
     tls_server_name: Option<Spanned<String>>,
+    client_cert: Option<PathBuf>,
+    client_key: Option<Spanned<PathBuf>>,
     password_command: Option<String>,
     password: Option<Spanned<String>>,
     oauth2_token_command: Option<String>,
@@ -380,6 +382,8 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         tls_pin_only: child.tls_pin_only.or(base.tls_pin_only),
         tls_min: child.tls_min.or(base.tls_min),
         tls_server_name: child.tls_server_name.or(base.tls_server_name),
+        client_cert: child.client_cert.or(base.client_cert),
+        client_key: child.client_key.or(base.client_key),
         password_command: child.password_command.or(base.password_command),
         password: child.password.or(base.password),
         oauth2_token_command: child.oauth2_token_command.or(base.oauth2_token_command),
@@ -563,11 +567,19 @@ fn tls_keys(
         ),
         None => None,
     };
+    if let (Some(key), None) = (&raw.client_key, &raw.client_cert) {
+        return Err(at(
+            key.span(),
+            "client_key: there is no client_cert it belongs to".into(),
+        ));
+    }
     Ok(TlsOptions {
         pins,
         pin_only,
         min_version,
         server_name,
+        client_cert: raw.client_cert.clone(),
+        client_key: raw.client_key.as_ref().map(|key| key.get_ref().clone()),
     })
 }
 

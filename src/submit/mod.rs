@@ -260,6 +260,13 @@ fn open(
         };
         delivery.auth_mechanism = Some(mechanism);
         delivery.timings.auth_ms = Some(millis(started.elapsed()));
+    } else if options.tls.client_cert.is_some()
+        && extensions.auth_mechanisms().contains(&"EXTERNAL".into())
+    {
+        // A client certificate and no user: the certificate is the login (RFC 4422 appendix A).
+        let mechanism = auth::external(&mut session, "", &extensions, transcript)?;
+        delivery.auth_mechanism = Some(mechanism);
+        delivery.timings.auth_ms = Some(millis(started.elapsed()));
     }
     Ok((session, extensions))
 }

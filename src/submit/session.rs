@@ -51,6 +51,9 @@ impl Session {
 
     fn io_fault(&mut self, step: Step, err: &io::Error) -> Box<Fault> {
         self.broken = true;
+        if let Some(refused) = tls::client_certificate_refused(step, err) {
+            return refused;
+        }
         let deadline_hit = self.deadline.is_some_and(|d| Instant::now() >= d);
         let message = match err.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if deadline_hit => {

@@ -236,3 +236,116 @@ fn a_queued_message_is_flushed_with_the_pins_it_was_sent_with() {
         .collect();
     assert_eq!(subjects, ["right"]);
 }
+
+/// A server that takes only clients with a certificate the test CA signed.
+fn requiring_client_cert() -> MailServer {
+    let pki = Pki::localhost();
+    let config = pki.server_config_requiring_client_cert();
+    MailServer::implicit_with_config(pki, config, 0)
+}
+
+/// A send to `server` with its CA trusted and no login of its own.
+fn certified_send(sandbox: &Sandbox, server: &MailServer) -> Command {
+    let mut command = sandbox.command();
+    command
+        .arg("--server")
+        .arg(format!("smtps://localhost:{}", server.port))
+        .arg("--ca-file")
+        .arg(server.ca_file())
+        .args([
+            "--timeout",
+            "10",
+            "-f",
+            "a@example.org",
+            "-t",
+            "b@example.org",
+        ])
+        .args(["-s", "certified", "-m", "body"]);
+    command
+}
+
+#[test]
+fn a_client_certificate_logs_in_with_external_when_no_user_is_given() {
+    let sandbox = Sandbox::new();
+    let server = requiring_client_cert();
+    let pki = server.pki.as_ref().unwrap();
+    let run = run(certified_send(&sandbox, &server)
+        .arg("--client-cert")
+        .arg(&pki.client_cert_file)
+        .arg("--client-key")
+        .arg(&pki.client_key_file)
+        .arg("--json"));
+    run.assert_code(0);
+    assert!(run.stdout.contains("EXTERNAL"), "{}", run.stdout);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert_eq!(server.only_message().recipients, ["b@example.org"]);
+}
+
+#[test]
+fn without_the_client_certificate_the_server_refuses_and_nothing_is_sent() {
+    let sandbox = Sandbox::new();
+    let server = requiring_client_cert();
+    let run = run(certified_send(&sandbox, &server)
+        .args(["--user", USER])
+        .env("SMTPSEND_PASSWORD", PASSWORD));
+    run.assert_code(69);
+    assert!(run.stderr.contains("--client-cert"), "{}", run.stderr);
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn auth_external_from_the_account_and_a_key_others_can_read_is_warned_about() {
+    let sandbox = Sandbox::new();
+    let server = requiring_client_cert();
+    let pki = server.pki.as_ref().unwrap();
+    // Certificate and key in one file, readable by all.
+    let both = sandbox.write(
+        "both.pem",
+        [
+            std::fs::read(&pki.client_cert_file).unwrap(),
+            std::fs::read(&pki.client_key_file).unwrap(),
+        ]
+        .concat(),
+    );
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&both, std::fs::Permissions::from_mode(0o644)).unwrap();
+    write_config(
+        &sandbox,
+        &format!(
+            "default = \"a\"\n[accounts.a]\nserver = \"smtps://localhost:{}\"\n\
+             from = \"a@example.org\"\nca_file = \"{}\"\nclient_cert = \"{}\"\n\
+             auth = \"external\"\nuser = \"{USER}\"\n",
+            server.port,
+            server.ca_file().display(),
+            both.display(),
+        ),
+    );
+    let check = run(sandbox.command().arg("check"));
+    check.assert_code(0);
+    assert!(
+        check
+            .stdout
+            .contains("EXTERNAL as alice@example.org: accepted")
+            && check.stdout.contains("smtpsend test client"),
+        "{}",
+        check.stdout
+    );
+    assert!(
+        check.stderr.contains("can be read by others"),
+        "{}",
+        check.stderr
+    );
+    run(sandbox
+        .command()
+        .args(["-t", "b@example.org", "-m", "body"]))
+    .assert_code(0);
+    assert_eq!(server.messages().len(), 1);
+}
+
+#[test]
+fn auth_external_without_a_certificate_is_a_usage_error() {
+    let sandbox = Sandbox::new();
+    let run = run(send_to(&sandbox, "localhost", closed_port()).args(["--auth", "external"]));
+    run.assert_code(64);
+    assert!(run.stderr.contains("client certificate"), "{}", run.stderr);
+}
