@@ -84,20 +84,23 @@ pub fn server_tls_config(
     let setup =
         |err: &dyn std::fmt::Display| Error::new(Kind::Internal, format!("TLS setup: {err}"));
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier: Arc<dyn ServerCertVerifier> = if tls.pin_only {
-        Arc::new(PinnedOnly {
-            pins: tls.pins.clone(),
-            algorithms: provider.signature_verification_algorithms,
-        })
-    } else {
-        let webpki = WebPkiServerVerifier::builder_with_provider(
-            Arc::new(roots(ca_file)?),
-            provider.clone(),
-        )
-        .build()
-        .map_err(|err| setup(&err))?;
-        Arc::new(KeyUsageChecked(webpki, tls.pins.clone()))
+    // With --tls-pin-only no chain: the pinned key is the server's whole identity.
+    let chain = match tls.pin_only {
+        true => None,
+        false => Some(
+            WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots(ca_file)?),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|err| setup(&err))?,
+        ),
     };
+    let verifier = Arc::new(Checked {
+        chain,
+        pins: tls.pins.clone(),
+        algorithms: provider.signature_verification_algorithms,
+    });
     let versions: &[&rustls::SupportedProtocolVersion] = match tls.min_version {
         Some(TlsVersion::V1_3) => &[&rustls::version::TLS13],
         Some(TlsVersion::V1_2) | None => rustls::DEFAULT_VERSIONS,
@@ -214,14 +217,22 @@ fn roots(ca_file: Option<&PathBuf>) -> std::result::Result<RootCertStore, Error>
     Ok(roots)
 }
 
-/// The webpki verifier, and the check it leaves out: rustls-webpki ignores keyUsage when it
-/// builds a path ("For cert validation, we ignore the KeyUsage extension", verify_cert.rs), but
-/// a CA whose keyUsage lacks keyCertSign may not sign certificates (RFC 5280 section 4.2.1.3),
-/// and OpenSSL refuses a chain through one. Then the pins, if any.
+/// The server's certificate as smtpsend checks it. The chain by webpki, and the check it
+/// leaves out: rustls-webpki ignores keyUsage when it builds a path ("For cert validation, we
+/// ignore the KeyUsage extension", verify_cert.rs), but a CA whose keyUsage lacks keyCertSign
+/// may not sign certificates (RFC 5280 section 4.2.1.3), and OpenSSL refuses a chain through
+/// one. Then the pins, if any. Without a chain (`--tls-pin-only`) the pinned key is the
+/// server's whole identity, as with msmtp's `tls_fingerprint` or an SSH host key: no CA, host
+/// name or dates are checked, but the handshake's signature still proves the server holds that
+/// key, and without pins nothing would be trusted.
 #[derive(Debug)]
-struct KeyUsageChecked(Arc<WebPkiServerVerifier>, Vec<Pin>);
+struct Checked {
+    chain: Option<Arc<WebPkiServerVerifier>>,
+    pins: Vec<Pin>,
+    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
+}
 
-impl ServerCertVerifier for KeyUsageChecked {
+impl ServerCertVerifier for Checked {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -230,18 +241,14 @@ impl ServerCertVerifier for KeyUsageChecked {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        let verified = self.0.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        )?;
-        intermediates.iter().try_for_each(may_sign_certificates)?;
-        if !self.1.is_empty() {
-            pinned(&self.1, end_entity)?;
+        if let Some(chain) = &self.chain {
+            chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)?;
+            intermediates.iter().try_for_each(may_sign_certificates)?;
         }
-        Ok(verified)
+        if self.chain.is_none() || !self.pins.is_empty() {
+            pinned(&self.pins, end_entity)?;
+        }
+        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
@@ -250,7 +257,7 @@ impl ServerCertVerifier for KeyUsageChecked {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
     }
 
     fn verify_tls13_signature(
@@ -259,11 +266,11 @@ impl ServerCertVerifier for KeyUsageChecked {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
+        self.algorithms.supported_schemes()
     }
 }
 
@@ -300,6 +307,26 @@ impl std::fmt::Display for CannotSignCertificates {
 }
 
 impl std::error::Error for CannotSignCertificates {}
+
+/// Serde through the text form, as the outbox and flags write it: `FromStr` to read, `Display`
+/// to write (for `#[serde(try_from = "String", into = "String")]`).
+macro_rules! serde_as_text {
+    ($type:ty) => {
+        impl TryFrom<String> for $type {
+            type Error = String;
+
+            fn try_from(value: String) -> std::result::Result<$type, String> {
+                value.parse()
+            }
+        }
+
+        impl From<$type> for String {
+            fn from(value: $type) -> String {
+                value.to_string()
+            }
+        }
+    };
+}
 
 /// The SHA-256 digest of a certificate's SubjectPublicKeyInfo, written `sha256//BASE64` as curl's
 /// `--pinnedpubkey` and HPKP (RFC 7469 section 2.4) write it: it stays the same when a
@@ -345,19 +372,7 @@ impl std::fmt::Display for Pin {
     }
 }
 
-impl TryFrom<String> for Pin {
-    type Error = String;
-
-    fn try_from(value: String) -> std::result::Result<Pin, String> {
-        value.parse()
-    }
-}
-
-impl From<Pin> for String {
-    fn from(pin: Pin) -> String {
-        pin.to_string()
-    }
-}
+serde_as_text!(Pin);
 
 /// The lowest TLS version accepted. rustls speaks 1.2 and 1.3 only, so there is nothing lower.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -399,19 +414,7 @@ impl std::fmt::Display for TlsVersion {
     }
 }
 
-impl TryFrom<String> for TlsVersion {
-    type Error = String;
-
-    fn try_from(value: String) -> std::result::Result<TlsVersion, String> {
-        value.parse()
-    }
-}
-
-impl From<TlsVersion> for String {
-    fn from(version: TlsVersion) -> String {
-        version.to_string()
-    }
-}
+serde_as_text!(TlsVersion);
 
 /// A name the certificate can be checked against and sent in SNI: a DNS name or an IP address.
 pub fn parse_server_name(value: &str) -> std::result::Result<String, String> {
@@ -452,50 +455,6 @@ pub fn is_pin_mismatch(error: &rustls::Error) -> bool {
         rustls::Error::InvalidCertificate(rustls::CertificateError::Other(other))
             if other.0.downcast_ref::<PinMismatch>().is_some()
     )
-}
-
-/// `--tls-pin-only`: the pinned key is the server's whole identity, as with msmtp's
-/// `tls_fingerprint` or an SSH host key; no chain, host name or dates are checked, but the
-/// handshake's signature still proves the server holds that key.
-#[derive(Debug)]
-struct PinnedOnly {
-    pins: Vec<Pin>,
-    algorithms: rustls::crypto::WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for PinnedOnly {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        pinned(&self.pins, end_entity).map(|()| ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]
