@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_smtpsend_global_optspecs
-    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run= h/help V/version
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= tls-pin= tls-pin-only tls-min= tls-server-name= client-cert= client-key= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run= h/help V/version
 end
 
 function __fish_smtpsend_needs_command
@@ -46,6 +46,11 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l tls -d 'How the conne
 implicit\t'TLS from the first byte (port 465)'
 none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l tls-pin -d 'The server\'s public key must have this pin (repeatable): sha256//BASE64' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l tls-min -d 'The lowest TLS version accepted: 1.2 or 1.3 [default: 1.2]' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l tls-server-name -d 'The name the certificate is verified for and sent in SNI [default: the host]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l client-cert -d 'A client certificate (PEM, any intermediates after it), for a server that asks for one' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l client-key -d 'The client certificate\'s private key (PEM) [default: in the --client-cert file]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
@@ -53,7 +58,8 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l auth -d 'The SASL mec
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
-oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
+external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Show what would be sent, and connect to nothing' -r -f -a "auto\t'Readable on a terminal, raw elsewhere'
 readable\t'The envelope, the decoded header, the text, a line per attachment'
@@ -62,6 +68,7 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l allow-partial -d 'Whe
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l require-tls -d 'Ask that the message travel over TLS on every hop to the recipient, or not at all'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l ignore-tls-policy -d 'Add `TLS-Required: No`: relays may deliver without the TLS a recipient\'s policy asks for'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l queue -d 'On a temporary failure, keep the message in the outbox for `smtpsend queue flush`'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s q -l quiet -d 'Print nothing on success'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l json -d 'Print one JSON object on standard output: each recipient\'s reply, the final reply, TLS, timings'
@@ -99,6 +106,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l tls -d 'How 
 implicit\t'TLS from the first byte (port 465)'
 none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l tls-pin -d 'The server\'s public key must have this pin (repeatable): sha256//BASE64' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l tls-min -d 'The lowest TLS version accepted: 1.2 or 1.3 [default: 1.2]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l tls-server-name -d 'The name the certificate is verified for and sent in SNI [default: the host]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l client-cert -d 'A client certificate (PEM, any intermediates after it), for a server that asks for one' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l client-key -d 'The client certificate\'s private key (PEM) [default: in the --client-cert file]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
@@ -106,12 +118,14 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l auth -d 'The
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
-oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
+external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-stdin -d 'Read the password from the first line of standard input instead of asking'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l no-verify -d 'Store the password without checking it with the server first'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l device -d 'OAuth2 accounts: sign in with the device authorization grant (a code to enter on any device with a browser), for machines without one'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l no-browser -d 'OAuth2 accounts: print the sign-in address instead of opening a browser, and read back the address the browser was sent to'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
@@ -121,6 +135,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l tls -d 'How
 implicit\t'TLS from the first byte (port 465)'
 none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l tls-pin -d 'The server\'s public key must have this pin (repeatable): sha256//BASE64' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l tls-min -d 'The lowest TLS version accepted: 1.2 or 1.3 [default: 1.2]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l tls-server-name -d 'The name the certificate is verified for and sent in SNI [default: the host]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l client-cert -d 'A client certificate (PEM, any intermediates after it), for a server that asks for one' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l client-key -d 'The client certificate\'s private key (PEM) [default: in the --client-cert file]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
@@ -128,8 +147,10 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l auth -d 'Th
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
-oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
+external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l rcpt -d 'Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s f -l from -d 'The sender for --rcpt; the account\'s From address without it [env: SMTPSEND_FROM]' -r
@@ -141,6 +162,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l tls -d 'How 
 implicit\t'TLS from the first byte (port 465)'
 none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l tls-pin -d 'The server\'s public key must have this pin (repeatable): sha256//BASE64' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l tls-min -d 'The lowest TLS version accepted: 1.2 or 1.3 [default: 1.2]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l tls-server-name -d 'The name the certificate is verified for and sent in SNI [default: the host]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l client-cert -d 'A client certificate (PEM, any intermediates after it), for a server that asks for one' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l client-key -d 'The client certificate\'s private key (PEM) [default: in the --client-cert file]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
@@ -148,10 +174,12 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l auth -d 'The
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
-oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
+external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l json -d 'Print one JSON object on standard output'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and not __fish_seen_subcommand_from show import-msmtprc help" -s h -l help -d 'Print help'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and not __fish_seen_subcommand_from show import-msmtprc help" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
@@ -166,6 +194,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_see
 implicit\t'TLS from the first byte (port 465)'
 none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l tls-pin -d 'The server\'s public key must have this pin (repeatable): sha256//BASE64' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l tls-min -d 'The lowest TLS version accepted: 1.2 or 1.3 [default: 1.2]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l tls-server-name -d 'The name the certificate is verified for and sent in SNI [default: the host]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l client-cert -d 'A client certificate (PEM, any intermediates after it), for a server that asks for one' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l client-key -d 'The client certificate\'s private key (PEM) [default: in the --client-cert file]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
@@ -173,8 +206,10 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_see
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
-oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
+external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from import-msmtprc" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
@@ -192,6 +227,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l tls -d 'How 
 implicit\t'TLS from the first byte (port 465)'
 none\t'No encryption at all (port 25). Passwords are only sent this way to a loopback address'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l ca-file -d 'Extra trust anchors (PEM), e.g. a private CA. The system\'s roots stay trusted' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l tls-pin -d 'The server\'s public key must have this pin (repeatable): sha256//BASE64' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l tls-min -d 'The lowest TLS version accepted: 1.2 or 1.3 [default: 1.2]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l tls-server-name -d 'The name the certificate is verified for and sent in SNI [default: the host]' -r -f -a "(__fish_print_hostnames)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l client-cert -d 'A client certificate (PEM, any intermediates after it), for a server that asks for one' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l client-key -d 'The client certificate\'s private key (PEM) [default: in the --client-cert file]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
@@ -199,10 +239,12 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l auth -d 'The
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
-oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'"
+oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
+external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l json -d 'Print one JSON object on standard output'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush retry drop help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush retry drop help" -f -a "list" -d 'List the queued messages and the dead letters'

@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand, ValueHint};
 use crate::config;
 use crate::error;
 use crate::server::{AuthChoice, Security};
+use crate::trust::{self, Pin, TlsVersion};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -470,6 +471,9 @@ pub struct ConnectionArgs {
     )]
     pub ca_file: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub tls_options: TlsArgs,
+
     /// Seconds to wait for the connection and for each server reply [default: 60].
     #[arg(
         long,
@@ -524,6 +528,92 @@ pub struct ConnectionArgs {
         help_heading = "Authentication"
     )]
     pub password_command: Option<String>,
+}
+
+/// How the server's certificate is checked and which TLS is spoken, beyond the trust anchors.
+#[derive(Debug, Args)]
+pub struct TlsArgs {
+    /// The server's public key must have this pin (repeatable): sha256//BASE64.
+    ///
+    /// The SHA-256 of the certificate's SubjectPublicKeyInfo, as curl's --pinnedpubkey writes
+    /// it; `smtpsend check` prints the server's. Checked in addition to the certificate chain
+    /// and host name, unless --tls-pin-only. A mismatch is exit 69 and sends nothing.
+    #[arg(
+        long,
+        value_name = "PIN",
+        env = "SMTPSEND_TLS_PIN",
+        value_delimiter = ',',
+        value_parser = parse_pin,
+        help_heading = "Server"
+    )]
+    pub tls_pin: Vec<Pin>,
+
+    /// Trust the pinned key alone: no CA chain, host name or validity dates are checked.
+    ///
+    /// For a server with a self-signed certificate, as msmtp's tls_fingerprint; the handshake
+    /// still proves the server holds the pinned key.
+    #[arg(
+        long,
+        env = "SMTPSEND_TLS_PIN_ONLY",
+        value_parser = clap::builder::FalseyValueParser::new(),
+        help_heading = "Server"
+    )]
+    pub tls_pin_only: bool,
+
+    /// The lowest TLS version accepted: 1.2 or 1.3 [default: 1.2].
+    #[arg(
+        long,
+        value_name = "VERSION",
+        env = "SMTPSEND_TLS_MIN",
+        value_parser = parse_tls_version,
+        help_heading = "Server"
+    )]
+    pub tls_min: Option<TlsVersion>,
+
+    /// The name the certificate is verified for and sent in SNI [default: the host].
+    ///
+    /// For a server reached by IP address or through a tunnel under another name.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SMTPSEND_TLS_SERVER_NAME",
+        value_hint = ValueHint::Hostname,
+        value_parser = trust::parse_server_name,
+        help_heading = "Server"
+    )]
+    pub tls_server_name: Option<String>,
+
+    /// A client certificate (PEM, any intermediates after it), for a server that asks for one.
+    ///
+    /// With no --user, smtpsend logs in with SASL EXTERNAL when the server offers it (the
+    /// certificate is the login); --auth external asks for it explicitly.
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "SMTPSEND_CLIENT_CERT",
+        value_hint = ValueHint::FilePath,
+        help_heading = "Server"
+    )]
+    pub client_cert: Option<PathBuf>,
+
+    /// The client certificate's private key (PEM) [default: in the --client-cert file].
+    #[arg(
+        long,
+        value_name = "PEM",
+        env = "SMTPSEND_CLIENT_KEY",
+        value_hint = ValueHint::FilePath,
+        requires = "client_cert",
+        help_heading = "Server"
+    )]
+    pub client_key: Option<PathBuf>,
+}
+
+fn parse_pin(value: &str) -> Result<Pin, String> {
+    value.parse()
+}
+
+fn parse_tls_version(value: &str) -> Result<TlsVersion, String> {
+    value.parse()
 }
 
 /// Everything the default command (sending) takes.

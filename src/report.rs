@@ -141,10 +141,11 @@ pub fn print_json(subject: &JsonSubject) {
         message_id: subject.message_id,
         server: delivery.map(|d| JsonServer::of(&d.endpoint)),
         tls: delivery.and_then(|d| d.tls.as_ref()),
+        // EXTERNAL with no user: the server took the identity from the client certificate.
         auth: delivery.and_then(|d| {
             Some(JsonAuth {
                 mechanism: d.auth_mechanism?,
-                user: subject.user?,
+                user: subject.user.unwrap_or(""),
             })
         }),
         envelope_from: subject.envelope_from,

@@ -8,8 +8,10 @@ use crate::cli::{self, ConnectionArgs};
 use crate::credentials::{self, KeyringEntry, KeyringProblem, PasswordSource, Secret};
 use crate::error::{Error, Kind};
 use crate::outbox::Route;
+use crate::server::AuthChoice;
 use crate::settings::{self, Environment, LoginSettings, ServerSettings};
 use crate::submit::{self, Transcript};
+use crate::trust::TlsOptions;
 
 /// The session's options, the password fetched if there is a login.
 pub fn session_options(
@@ -19,7 +21,23 @@ pub fn session_options(
     if let Some(account) = &server.account {
         transcript.info(&format!("account {account}"));
     }
+    if let Some(warning) = server
+        .tls
+        .client_key
+        .as_ref()
+        .or(server.tls.client_cert.as_ref())
+        .and_then(|key| crate::trust::readable_key_warning(key))
+    {
+        crate::terminal::print_warning(&warning);
+    }
     let login = match &server.login {
+        Some(login) if login.mechanism == AuthChoice::External => Some(submit::Login {
+            user: login.user.clone(),
+            mechanism: login.mechanism,
+            password: Secret::new(String::new()),
+            source: PasswordSource::ClientCertificate,
+            refresh: None,
+        }),
         Some(login) => {
             let password =
                 credentials::password_for(&login.user, &server.endpoint.host, &login.passwords)?;
@@ -46,6 +64,7 @@ pub fn session_options(
     Ok(submit::Options {
         endpoint: server.endpoint.clone(),
         ca_file: server.ca_file.clone(),
+        tls: server.tls.clone(),
         timeout: server.timeout,
         deadline: server.deadline,
         allow_partial: server.allow_partial,
@@ -63,6 +82,7 @@ pub fn kept(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
         config: connection.config.clone(),
         server: Some(server.endpoint.clone()),
         ca_file: server.ca_file.clone(),
+        tls: server.tls.clone(),
         user: server.login.as_ref().map(|l| l.user.clone()),
         auth: server.login.as_ref().map(|l| l.mechanism),
         timeout: Some(server.timeout.as_secs()),
@@ -101,6 +121,7 @@ fn resolve_route_server(route: &Route, env: &Environment) -> Result<ServerSettin
         } else {
             route.ca_file.clone()
         },
+        tls_options: tls_flags(&route.tls, by_account),
         timeout: route.timeout,
         deadline: None,
         user: explicit(route.user.clone()),
@@ -109,6 +130,24 @@ fn resolve_route_server(route: &Route, env: &Environment) -> Result<ServerSettin
     };
     settings::resolve_connection(route.account.as_deref(), &connection, None, env)
         .map(|(_, server)| server)
+}
+
+/// The TLS flags a kept route stands for; none for an account, whose file says them now, as
+/// for its `ca_file`.
+fn tls_flags(tls: &TlsOptions, by_account: bool) -> cli::TlsArgs {
+    let tls = if by_account {
+        TlsOptions::default()
+    } else {
+        tls.clone()
+    };
+    cli::TlsArgs {
+        tls_pin: tls.pins,
+        tls_pin_only: tls.pin_only,
+        tls_min: tls.min_version,
+        tls_server_name: tls.server_name,
+        client_cert: tls.client_cert,
+        client_key: tls.client_key,
+    }
 }
 
 /// Logs in once with a new password or token, so a typo is caught now rather than at 3 a.m.
@@ -121,6 +160,7 @@ pub fn verify_login(
     let options = submit::Options {
         endpoint: server.endpoint.clone(),
         ca_file: server.ca_file.clone(),
+        tls: server.tls.clone(),
         timeout: server.timeout,
         deadline: server.deadline,
         allow_partial: false,

@@ -197,15 +197,18 @@ pub enum AuthChoice {
     Xoauth2,
     /// RFC 7628; lettre does not know it, so its response is built in `submit`.
     OAuthBearer,
+    /// RFC 4422 appendix A: the TLS client certificate is the credential; no password.
+    External,
 }
 
 impl AuthChoice {
-    const ALL: [AuthChoice; 5] = [
+    const ALL: [AuthChoice; 6] = [
         AuthChoice::Auto,
         AuthChoice::Plain,
         AuthChoice::Login,
         AuthChoice::Xoauth2,
         AuthChoice::OAuthBearer,
+        AuthChoice::External,
     ];
 
     /// The name `--auth`, `SMTPSEND_AUTH` and the `auth` key take.
@@ -216,6 +219,7 @@ impl AuthChoice {
             AuthChoice::Login => "login",
             AuthChoice::Xoauth2 => "xoauth2",
             AuthChoice::OAuthBearer => "oauthbearer",
+            AuthChoice::External => "external",
         }
     }
 
@@ -228,6 +232,9 @@ impl AuthChoice {
             }
             AuthChoice::OAuthBearer => {
                 Some("OAuth2 bearer token in place of the password, the standard way (RFC 7628)")
+            }
+            AuthChoice::External => {
+                Some("The TLS client certificate (--client-cert) is the login; no password")
             }
         }
     }
@@ -247,7 +254,9 @@ impl FromStr for AuthChoice {
             .into_iter()
             .find(|a| a.name().eq_ignore_ascii_case(text))
             .ok_or_else(|| {
-                format!("expected auto, plain, login, xoauth2 or oauthbearer, got {text:?}")
+                format!(
+                    "expected auto, plain, login, xoauth2, oauthbearer or external, got {text:?}"
+                )
             })
     }
 }

@@ -18,6 +18,7 @@ use crate::config::{self, Account, Config, LogTarget};
 use crate::credentials::{PasswordSources, Secret};
 use crate::error::Error;
 use crate::server::{AuthChoice, Endpoint, Security, is_loopback};
+use crate::trust::TlsOptions;
 
 /// The timeout for the connection and each reply when nothing sets one.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
@@ -39,6 +40,7 @@ pub struct ServerSettings {
     pub account: Option<String>,
     pub endpoint: Endpoint,
     pub ca_file: Option<PathBuf>,
+    pub tls: TlsOptions,
     pub timeout: Duration,
     pub deadline: Option<Duration>,
     pub allow_partial: bool,
@@ -270,6 +272,9 @@ fn server_settings(
             _ => AuthChoice::Auto,
         },
     };
+    // EXTERNAL needs no user: an empty authorization identity lets the server take it from
+    // the certificate.
+    let user = user.or_else(|| (mechanism == AuthChoice::External).then(String::new));
     let login = user.map(|user| {
         let oauth2 = crate::credentials::oauth2::Setup::new(
             &account.map(|a| a.oauth2.clone()).unwrap_or_default(),
@@ -300,6 +305,19 @@ fn server_settings(
             mechanism,
         }
     });
+    let tls = tls_options(&connection.tls_options, account)?;
+    if tls.client_cert.is_none()
+        && login
+            .as_ref()
+            .is_some_and(|l| l.mechanism == AuthChoice::External)
+    {
+        return Err(Error::usage(
+            "--auth external logs in with a client certificate, and none is given",
+        )
+        .with_hint(
+            "give --client-cert PEM (SMTPSEND_CLIENT_CERT, or client_cert in the account)",
+        ));
+    }
     let (queue, log) = queue_and_log(account, env)?;
     Ok(ServerSettings {
         account: account.map(|a| a.name.clone()),
@@ -307,6 +325,7 @@ fn server_settings(
             .ca_file
             .clone()
             .or_else(|| account.and_then(|a| a.ca_file.clone())),
+        tls,
         timeout,
         deadline: connection.deadline.map(Duration::from_secs),
         allow_partial: false,
@@ -331,6 +350,38 @@ pub fn require_tls(account: Option<&Account>, env: &Environment) -> Result<Optio
         },
         None => Ok(account.and_then(|a| a.require_tls)),
     }
+}
+
+/// The TLS flags (or their variables), else the account's keys, one by one; pins given on the
+/// command line replace the account's.
+fn tls_options(
+    flags: &crate::cli::TlsArgs,
+    account: Option<&Account>,
+) -> Result<TlsOptions, Error> {
+    let kept = account.map(|a| a.tls.clone()).unwrap_or_default();
+    let (pins, kept_pin_only) = if flags.tls_pin.is_empty() {
+        (kept.pins, kept.pin_only)
+    } else {
+        (flags.tls_pin.clone(), false)
+    };
+    if flags.tls_pin_only && pins.is_empty() {
+        return Err(Error::usage(
+            "--tls-pin-only (SMTPSEND_TLS_PIN_ONLY) needs pins to trust: give --tls-pin sha256//... or the account's tls_pin",
+        )
+        .with_hint("`smtpsend check` prints the server's pin"));
+    }
+    Ok(TlsOptions {
+        pin_only: flags.tls_pin_only || kept_pin_only,
+        pins,
+        min_version: flags.tls_min.or(kept.min_version),
+        server_name: flags.tls_server_name.clone().or(kept.server_name),
+        // The key goes with its certificate: a flag's certificate never takes the account's key.
+        client_key: match &flags.client_cert {
+            Some(_) => flags.client_key.clone(),
+            None => kept.client_key,
+        },
+        client_cert: flags.client_cert.clone().or(kept.client_cert),
+    })
 }
 
 /// `queue` and `log`: SMTPSEND_QUEUE and SMTPSEND_LOG, else the account's.

@@ -15,6 +15,7 @@ use crate::settings::{self, Environment};
 use crate::submit::Transcript;
 use crate::submit::{self, Delivery, Limits, RecipientResult, Reply, Step};
 use crate::terminal::{self, escape, outln};
+use crate::trust::{Pin, TlsOptions};
 
 pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     // With --json, an error in the settings is one JSON object too.
@@ -51,9 +52,16 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     let options =
         session_options(&server, &mut transcript).inspect_err(|_| oauth2_row(args.json))?;
     let outcome = submit::check(&options, &sender, &recipients, &mut transcript);
-    let user = options.login.as_ref().map(|l| l.user.as_str());
+    // EXTERNAL without a user logs in as whoever the certificate says.
+    let user = options
+        .login
+        .as_ref()
+        .map(|l| l.user.as_str())
+        .filter(|user| !user.is_empty());
     // A server that offers AUTH to a client that will not log in will likely not relay for it.
     let login_hint = (user.is_none()
+        && outcome.auth_mechanism.is_none()
+        && options.tls.client_cert.is_none()
         && outcome.extensions.iter().any(|e| {
             e.split_whitespace()
                 .next()
@@ -63,7 +71,7 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     if args.json {
         print_json(&outcome, user, oauth2_json(), login_hint);
     } else {
-        print_human(&outcome, user);
+        print_human(&outcome, user, &options.tls);
     }
     if let (Some(hint), false) = (login_hint, args.json) {
         terminal::print_warning(hint);
@@ -82,6 +90,8 @@ struct CertificateSummary {
     issuer: String,
     not_after: String,
     days_left: i64,
+    /// The public key's pin, as `tls_pin` takes it.
+    pin: String,
 }
 
 fn certificate_summary(der: &[u8]) -> Option<CertificateSummary> {
@@ -93,10 +103,11 @@ fn certificate_summary(der: &[u8]) -> Option<CertificateSummary> {
         issuer: certificate.issuer().to_string(),
         not_after: not_after.to_string(),
         days_left: (not_after.timestamp() - now).div_euclid(86_400),
+        pin: Pin::of_certificate(der)?.to_string(),
     })
 }
 
-fn print_human(outcome: &Delivery, user: Option<&str>) {
+fn print_human(outcome: &Delivery, user: Option<&str>, tls_options: &TlsOptions) {
     let row = |label: &str, value: &str| outln!("{label:<12} {}", escape(value));
     let endpoint = &outcome.endpoint;
     row(
@@ -129,8 +140,10 @@ fn print_human(outcome: &Delivery, user: Option<&str>) {
                     }
                 ),
             );
+            row("pin", &format!("tls_pin = \"{}\"", summary.pin));
         }
     }
+    tls_rows(tls_options);
     if !outcome.extensions.is_empty() {
         row("extensions", &outcome.extensions.join(", "));
     }
@@ -139,6 +152,10 @@ fn print_human(outcome: &Delivery, user: Option<&str>) {
     }
     match (outcome.auth_mechanism, user) {
         (Some(mechanism), Some(user)) => row("auth", &format!("{mechanism} as {user}: accepted")),
+        (Some(mechanism), None) => row(
+            "auth",
+            &format!("{mechanism} with the client certificate: accepted"),
+        ),
         (None, Some(user)) if failed_at(outcome, Step::Auth) => {
             row("auth", &format!("as {user}: refused"));
         }
@@ -152,6 +169,37 @@ fn print_human(outcome: &Delivery, user: Option<&str>) {
         Some((step, _)) => format!("failed at {}", step.describe()),
     };
     row("result", &result);
+}
+
+/// The TLS settings beyond the trust anchors, when any is set: what the check was held to.
+fn tls_rows(tls: &TlsOptions) {
+    let row = |label: &str, value: &str| outln!("{label:<12} {}", escape(value));
+    let mut held = Vec::new();
+    if let Some(min) = tls.min_version {
+        held.push(format!("TLS {min} or newer"));
+    }
+    if let Some(name) = &tls.server_name {
+        held.push(format!("verified as {name}"));
+    }
+    match (tls.pins.len(), tls.pin_only) {
+        (0, _) => {}
+        (n, false) => held.push(format!("{n} pin(s) besides the CA chain")),
+        (n, true) => held.push(format!("{n} pin(s) instead of the CA chain")),
+    }
+    if !held.is_empty() {
+        row("tls options", &held.join("; "));
+    }
+    if let Some(cert) = &tls.client_cert {
+        let subject = std::fs::read(cert)
+            .ok()
+            .and_then(|pem| {
+                let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).ok()?;
+                let (_, certificate) = x509_parser::parse_x509_certificate(&pem.contents).ok()?;
+                Some(certificate.subject().to_string())
+            })
+            .unwrap_or_else(|| "?".into());
+        row("client cert", &format!("{subject} ({})", cert.display()));
+    }
 }
 
 fn failed_at(outcome: &Delivery, step: Step) -> bool {
@@ -215,10 +263,10 @@ fn print_json(
         }),
         extensions: &outcome.extensions,
         limits: Some(Limits::of_keywords(&outcome.extensions)).filter(|l| *l != Limits::default()),
-        auth: outcome
-            .auth_mechanism
-            .zip(user)
-            .map(|(mechanism, user)| report::JsonAuth { mechanism, user }),
+        auth: outcome.auth_mechanism.map(|mechanism| report::JsonAuth {
+            mechanism,
+            user: user.unwrap_or(""),
+        }),
         recipients: &outcome.recipients,
         error: outcome
             .failure

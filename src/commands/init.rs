@@ -263,6 +263,7 @@ fn probe_first(
         let options = submit::Options {
             endpoint: endpoint.clone(),
             ca_file: ca_file.cloned(),
+            tls: Default::default(),
             timeout,
             deadline: Some(timeout * 4),
             allow_partial: false,
@@ -362,6 +363,7 @@ fn server_settings(
         account: Some(name.to_string()),
         endpoint: endpoint.clone(),
         ca_file: args.ca_file.clone(),
+        tls: Default::default(),
         timeout,
         deadline: None,
         allow_partial: false,

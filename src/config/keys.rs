@@ -14,6 +14,12 @@ pub enum AccountKey {
     From,
     Auth,
     CaFile,
+    TlsPin,
+    TlsPinOnly,
+    TlsMin,
+    TlsServerName,
+    ClientCert,
+    ClientKey,
     PasswordCommand,
     Password,
     Oauth2TokenCommand,
@@ -37,7 +43,7 @@ pub enum AccountKey {
 
 impl AccountKey {
     /// Every key, in the order of `AccountSyntax`'s fields.
-    pub const ALL: [AccountKey; 28] = [
+    pub const ALL: [AccountKey; 34] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -47,6 +53,12 @@ impl AccountKey {
         AccountKey::From,
         AccountKey::Auth,
         AccountKey::CaFile,
+        AccountKey::TlsPin,
+        AccountKey::TlsPinOnly,
+        AccountKey::TlsMin,
+        AccountKey::TlsServerName,
+        AccountKey::ClientCert,
+        AccountKey::ClientKey,
         AccountKey::PasswordCommand,
         AccountKey::Password,
         AccountKey::Oauth2TokenCommand,
@@ -80,6 +92,12 @@ impl AccountKey {
             AccountKey::From => "from",
             AccountKey::Auth => "auth",
             AccountKey::CaFile => "ca_file",
+            AccountKey::TlsPin => "tls_pin",
+            AccountKey::TlsPinOnly => "tls_pin_only",
+            AccountKey::TlsMin => "tls_min",
+            AccountKey::TlsServerName => "tls_server_name",
+            AccountKey::ClientCert => "client_cert",
+            AccountKey::ClientKey => "client_key",
             AccountKey::PasswordCommand => "password_command",
             AccountKey::Password => "password",
             AccountKey::Oauth2TokenCommand => "oauth2_token_command",

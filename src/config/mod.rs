@@ -24,6 +24,7 @@ use crate::credentials::Secret;
 use crate::dirs;
 use crate::error::{Error, Kind, io_reason};
 use crate::server::{AuthChoice, Endpoint, Security};
+use crate::trust::{Pin, TlsOptions, TlsVersion};
 
 /// One account, inheritance resolved and every value validated.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +37,8 @@ pub struct Account {
     pub from: Option<Mailbox>,
     pub auth: Option<AuthChoice>,
     pub ca_file: Option<PathBuf>,
+    /// `tls_pin`, `tls_pin_only`, `tls_min`, `tls_server_name`, `client_cert`, `client_key`.
+    pub tls: TlsOptions,
     pub password_command: Option<String>,
     pub password: Option<Secret>,
     /// A command printing an OAuth2 access token, bare or as JSON with its lifetime.
@@ -104,6 +107,12 @@ struct AccountSyntax {
     from: Option<Spanned<String>>,
     auth: Option<Spanned<String>>,
     ca_file: Option<PathBuf>,
+    tls_pin: Option<Spanned<OneOrMore>>,
+    tls_pin_only: Option<Spanned<bool>>,
+    tls_min: Option<Spanned<TextOrNumber>>,
+    tls_server_name: Option<Spanned<String>>,
+    client_cert: Option<PathBuf>,
+    client_key: Option<Spanned<PathBuf>>,
     password_command: Option<String>,
     password: Option<Spanned<String>>,
     oauth2_token_command: Option<String>,
@@ -123,6 +132,22 @@ struct AccountSyntax {
     queue: Option<Spanned<String>>,
     log: Option<String>,
     require_tls: Option<bool>,
+}
+
+/// `tls_pin = "sha256//..."` or a list of them.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum OneOrMore {
+    One(String),
+    More(Vec<String>),
+}
+
+/// `tls_min = "1.3"`, or written as a number, `tls_min = 1.3`.
+#[derive(Deserialize, Clone)]
+#[serde(untagged)]
+enum TextOrNumber {
+    Text(String),
+    Number(f64),
 }
 
 /// Where the configuration file is when nobody says otherwise.
@@ -356,6 +381,12 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         from: child.from.or(base.from),
         auth: child.auth.or(base.auth),
         ca_file: child.ca_file.or(base.ca_file),
+        tls_pin: child.tls_pin.or(base.tls_pin),
+        tls_pin_only: child.tls_pin_only.or(base.tls_pin_only),
+        tls_min: child.tls_min.or(base.tls_min),
+        tls_server_name: child.tls_server_name.or(base.tls_server_name),
+        client_cert: child.client_cert.or(base.client_cert),
+        client_key: child.client_key.or(base.client_key),
         password_command: child.password_command.or(base.password_command),
         password: child.password.or(base.password),
         oauth2_token_command: child.oauth2_token_command.or(base.oauth2_token_command),
@@ -451,6 +482,7 @@ fn validate(
             "timeout: must be at least 1 second".into(),
         ));
     }
+    let tls = tls_keys(&raw, at)?;
     Ok(Account {
         name: name.to_string(),
         file: PathBuf::new(),
@@ -459,6 +491,7 @@ fn validate(
         from,
         auth,
         ca_file: raw.ca_file,
+        tls,
         password_command: raw.password_command,
         password: raw.password.map(|p| Secret::new(p.into_inner())),
         oauth2_token_command: raw.oauth2_token_command,
@@ -483,6 +516,75 @@ fn validate(
             })?),
             None => None,
         },
+    })
+}
+
+/// The `tls_*` keys, checked; an error points at the key's value.
+fn tls_keys(
+    raw: &AccountSyntax,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Error,
+) -> Result<TlsOptions, Error> {
+    let pins = match &raw.tls_pin {
+        Some(pins) => {
+            let texts = match pins.get_ref() {
+                OneOrMore::One(pin) => std::slice::from_ref(pin),
+                OneOrMore::More(pins) => pins.as_slice(),
+            };
+            texts
+                .iter()
+                .map(|pin| pin.parse::<Pin>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|reason| at(pins.span(), format!("tls_pin: {reason}")))?
+        }
+        None => Vec::new(),
+    };
+    let pin_only = raw
+        .tls_pin_only
+        .as_ref()
+        .is_some_and(|only| *only.get_ref());
+    if let Some(only) = raw
+        .tls_pin_only
+        .as_ref()
+        .filter(|_| pin_only && pins.is_empty())
+    {
+        return Err(at(
+            only.span(),
+            "tls_pin_only: there is no tls_pin to trust".into(),
+        ));
+    }
+    let min_version = match &raw.tls_min {
+        Some(min) => {
+            let text = match min.get_ref() {
+                TextOrNumber::Text(text) => text.clone(),
+                TextOrNumber::Number(number) => format!("{number:?}"),
+            };
+            Some(
+                text.parse::<TlsVersion>()
+                    .map_err(|reason| at(min.span(), format!("tls_min: {reason}")))?,
+            )
+        }
+        None => None,
+    };
+    let server_name = match &raw.tls_server_name {
+        Some(name) => Some(
+            crate::trust::parse_server_name(name.get_ref())
+                .map_err(|reason| at(name.span(), format!("tls_server_name: {reason}")))?,
+        ),
+        None => None,
+    };
+    if let (Some(key), None) = (&raw.client_key, &raw.client_cert) {
+        return Err(at(
+            key.span(),
+            "client_key: there is no client_cert it belongs to".into(),
+        ));
+    }
+    Ok(TlsOptions {
+        pins,
+        pin_only,
+        min_version,
+        server_name,
+        client_cert: raw.client_cert.clone(),
+        client_key: raw.client_key.as_ref().map(|key| key.get_ref().clone()),
     })
 }
 
@@ -771,8 +873,8 @@ auth = "login"
         // And each is read from the file: a table with all of them is no unknown-key error.
         let values = |key: &str| match key {
             "port" | "timeout" => "25",
-            "oauth2_scopes" => "[\"x\"]",
-            "require_tls" => "true",
+            "oauth2_scopes" | "tls_pin" => "[\"x\"]",
+            "require_tls" | "tls_pin_only" => "true",
             _ => "\"x\"",
         };
         let text = names

@@ -103,6 +103,8 @@ pub enum PasswordSource {
     Prompt,
     /// The password `smtpsend login` was just given, checked before it is stored.
     Login,
+    /// No password: SASL EXTERNAL logs in with the TLS client certificate.
+    ClientCertificate,
 }
 
 impl fmt::Display for PasswordSource {
@@ -119,6 +121,7 @@ impl fmt::Display for PasswordSource {
             PasswordSource::Keyring => "the keyring",
             PasswordSource::Prompt => "terminal prompt",
             PasswordSource::Login => "smtpsend login",
+            PasswordSource::ClientCertificate => "the client certificate",
         })
     }
 }

@@ -30,6 +30,7 @@ use crate::error::{Error, Kind, io_reason};
 use crate::files::{self, WriteFailure};
 use crate::server::{AuthChoice, Endpoint};
 use crate::submit::Delivery;
+use crate::trust::TlsOptions;
 
 /// How to reach the server again: the account, or what the command line said. No password.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,6 +40,9 @@ pub struct Route {
     pub config: Option<PathBuf>,
     pub server: Option<Endpoint>,
     pub ca_file: Option<PathBuf>,
+    /// Pins, lowest version and server name; absent from entries that set none.
+    #[serde(default, skip_serializing_if = "TlsOptions::is_default")]
+    pub tls: TlsOptions,
     pub user: Option<String>,
     pub auth: Option<AuthChoice>,
     pub timeout: Option<u64>,

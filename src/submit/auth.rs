@@ -46,6 +46,9 @@ pub(super) fn authenticate(
     transcript: &mut Transcript,
     challenge_error: &mut Option<String>,
 ) -> Result<&'static str> {
+    if login.mechanism == AuthChoice::External {
+        return external(session, &login.user, extensions, transcript);
+    }
     if !may_send_password(session.stream.is_encrypted(), &endpoint.host) {
         return Err(fault(
             Step::Auth,
@@ -91,6 +94,7 @@ pub(super) fn authenticate(
         AuthChoice::Login => ("LOGIN", Some(Mechanism::Login)),
         AuthChoice::Xoauth2 => ("XOAUTH2", Some(Mechanism::Xoauth2)),
         AuthChoice::OAuthBearer | AuthChoice::Auto => ("OAUTHBEARER", None),
+        AuthChoice::External => unreachable!("EXTERNAL is answered before any password"),
     };
     if !offers(name) {
         return Err(fault(
@@ -192,6 +196,50 @@ pub(super) fn authenticate(
         return Err(fault);
     }
     Ok(name)
+}
+
+/// SASL EXTERNAL (RFC 4422 appendix A): the TLS client certificate is the credential, and
+/// the initial response the authorization identity, `=` for none (RFC 4954 section 4), which
+/// lets the server derive it from the certificate.
+pub(super) fn external(
+    session: &mut Session,
+    authzid: &str,
+    extensions: &Extensions,
+    transcript: &mut Transcript,
+) -> Result<&'static str> {
+    let offered = extensions.auth_mechanisms();
+    if !offered.iter().any(|m| m == "EXTERNAL") {
+        return Err(fault(
+            Step::Auth,
+            Kind::Unavailable,
+            format!(
+                "the server does not offer AUTH EXTERNAL (it offers {})",
+                if offered.is_empty() {
+                    "no AUTH".to_string()
+                } else {
+                    offered.join(" ")
+                }
+            ),
+        ));
+    }
+    let response = match authzid {
+        "" => "=".to_string(),
+        user => BASE64.encode(user),
+    };
+    transcript.info("authenticating with EXTERNAL: the client certificate");
+    session.send(&format!("AUTH EXTERNAL {response}"), transcript)?;
+    let reply = session.reply(Step::Auth, transcript)?;
+    if reply.code != 235 {
+        let mut fault = refused(
+            Step::Auth,
+            reply,
+            Kind::AuthRefused,
+            "authentication with the client certificate (EXTERNAL) refused",
+        );
+        fault.error.hint = Some("the server does not accept this certificate as a login".into());
+        return Err(fault);
+    }
+    Ok("EXTERNAL")
 }
 
 /// The JSON a server puts in the challenge of a refused XOAUTH2 or OAUTHBEARER, as text on one

@@ -38,7 +38,7 @@ use std::time::{Duration, Instant};
 use crate::compose::Composed;
 use crate::error::{Error, Kind};
 use crate::server::{Endpoint, Security};
-use crate::trust::tls_config;
+use crate::trust::{TlsOptions, server_tls_config};
 
 mod auth;
 mod connect;
@@ -68,6 +68,7 @@ pub use transcript::Transcript;
 pub struct Options {
     pub endpoint: Endpoint,
     pub ca_file: Option<PathBuf>,
+    pub tls: TlsOptions,
     pub timeout: Duration,
     pub deadline: Option<Duration>,
     pub allow_partial: bool,
@@ -167,13 +168,15 @@ fn open(
     let endpoint = &options.endpoint;
     let tls_config = match endpoint.security {
         Security::Plain => None,
-        _ => Some(tls_config(options.ca_file.as_ref()).map_err(|error| {
-            Box::new(Fault {
-                step: Step::Connect,
-                error,
-                reply: None,
-            })
-        })?),
+        _ => Some(
+            server_tls_config(options.ca_file.as_ref(), &options.tls).map_err(|error| {
+                Box::new(Fault {
+                    step: Step::Connect,
+                    error,
+                    reply: None,
+                })
+            })?,
+        ),
     };
 
     // RFC 8689 section 4.1: REQUIRETLS is only ever asked for over TLS.
@@ -188,6 +191,7 @@ fn open(
         )
         .hint("smtp:// (STARTTLS) or smtps:// to a server that offers REQUIRETLS"));
     }
+    let server_name = options.tls.server_name.as_deref().unwrap_or(&endpoint.host);
     let tcp = connect(endpoint, options.timeout, deadline, transcript)?;
     delivery.timings.connect_ms = Some(millis(started.elapsed()));
     let hello_name = hello_name(&tcp);
@@ -196,7 +200,8 @@ fn open(
     session.progress = options.progress;
 
     if let (Security::Implicit, Some(config)) = (endpoint.security, &tls_config) {
-        delivery.tls = Some(session.start_tls(config.clone(), endpoint, transcript)?);
+        delivery.tls =
+            Some(session.start_tls(config.clone(), endpoint, server_name, transcript)?);
         delivery.timings.tls_ms = Some(millis(started.elapsed()));
     }
 
@@ -235,7 +240,8 @@ fn open(
                 "STARTTLS refused",
             ));
         }
-        delivery.tls = Some(session.start_tls(config.clone(), endpoint, transcript)?);
+        delivery.tls =
+            Some(session.start_tls(config.clone(), endpoint, server_name, transcript)?);
         delivery.timings.tls_ms = Some(millis(started.elapsed()));
         // RFC 3207 section 4.2: forget everything learnt before TLS and ask again.
         extensions = session.ehlo(&hello_name, transcript)?;
@@ -280,6 +286,13 @@ fn open(
         };
         delivery.auth_mechanism = Some(mechanism);
         delivery.timings.auth_ms = Some(millis(started.elapsed()));
+    } else if options.tls.client_cert.is_some()
+        && extensions.auth_mechanisms().contains(&"EXTERNAL".into())
+    {
+        // A client certificate and no user: the certificate is the login (RFC 4422 appendix A).
+        let mechanism = auth::external(&mut session, "", &extensions, transcript)?;
+        delivery.auth_mechanism = Some(mechanism);
+        delivery.timings.auth_ms = Some(millis(started.elapsed()));
     }
     Ok((session, extensions))
 }
@@ -320,6 +333,7 @@ fn retry_with_new_token(
         }),
         endpoint: options.endpoint.clone(),
         ca_file: options.ca_file.clone(),
+        tls: options.tls.clone(),
         ..*options
     };
     open(&retry, deadline, transcript, delivery, started)

@@ -51,6 +51,9 @@ impl Session {
 
     fn io_fault(&mut self, step: Step, err: &io::Error) -> Box<Fault> {
         self.broken = true;
+        if let Some(refused) = tls::client_certificate_refused(step, err) {
+            return refused;
+        }
         let deadline_hit = self.deadline.is_some_and(|d| Instant::now() >= d);
         let message = match err.kind() {
             io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut if deadline_hit => {
@@ -272,10 +275,11 @@ impl Session {
         &mut self,
         config: Arc<ClientConfig>,
         endpoint: &Endpoint,
+        // The name the certificate is checked for: the host, unless --tls-server-name.
+        host: &str,
         transcript: &mut Transcript,
     ) -> Result<TlsInfo> {
         let step = Step::TlsHandshake;
-        let host = endpoint.host.as_str();
         if !self.buffer.is_empty() {
             // Bytes after the 220 to STARTTLS would be read as if they came over TLS (CVE-2011-0411).
             return Err(fault(

@@ -98,6 +98,9 @@ fn tls_version_name(version: rustls::ProtocolVersion) -> &'static str {
 
 /// A certificate or TLS protocol failure, told apart from a lost connection.
 pub(super) fn tls_fault(host: &str, err: &io::Error) -> Option<Box<Fault>> {
+    if let Some(fault) = client_certificate_refused(Step::TlsHandshake, err) {
+        return Some(fault);
+    }
     let tls_error = err.get_ref()?.downcast_ref::<rustls::Error>()?;
     let (kind, message) = match tls_error {
         rustls::Error::InvalidCertificate(reason) => (
@@ -117,10 +120,51 @@ pub(super) fn tls_fault(host: &str, err: &io::Error) -> Option<Box<Fault>> {
         kind,
         format!("{message}; nothing was sent"),
     );
-    if matches!(tls_error, rustls::Error::InvalidCertificate(_)) {
+    if crate::trust::is_pin_mismatch(tls_error) {
+        fault = fault.hint(
+            "`smtpsend check` shows the server's pin; a changed key means a new certificate or \
+             someone in between",
+        );
+    } else if matches!(tls_error, rustls::Error::InvalidCertificate(_)) {
         fault = fault.hint("a server with a private CA needs --ca-file CA.pem");
     }
     Some(fault)
+}
+
+/// The server's fatal alert about the client's certificate, or its absence. Under TLS 1.3 the
+/// server judges it only after the client has finished the handshake (RFC 8446 section 4.4.2.4),
+/// so the alert comes with the first read, the greeting's or EHLO's, not during the handshake.
+pub(super) fn client_certificate_refused(step: Step, err: &io::Error) -> Option<Box<Fault>> {
+    use rustls::AlertDescription as A;
+    let rustls::Error::AlertReceived(alert) = err.get_ref()?.downcast_ref::<rustls::Error>()?
+    else {
+        return None;
+    };
+    let (what, hint) = match alert {
+        A::CertificateRequired => (
+            "the server requires a TLS client certificate",
+            "give one with --client-cert PEM",
+        ),
+        A::BadCertificate
+        | A::UnsupportedCertificate
+        | A::CertificateRevoked
+        | A::CertificateExpired
+        | A::CertificateUnknown
+        | A::UnknownCA
+        | A::AccessDenied => (
+            "the server refused the TLS client certificate",
+            "the server must trust the CA that signed --client-cert",
+        ),
+        _ => return None,
+    };
+    Some(
+        fault(
+            step,
+            Kind::Unavailable,
+            format!("{what} ({alert:?}); nothing was sent"),
+        )
+        .hint(hint),
+    )
 }
 
 fn certificate_reason(error: &rustls::CertificateError) -> String {

@@ -4,7 +4,7 @@
 use crate::support::*;
 
 /// Writes `config.toml` where smtpsend looks for it by default.
-fn write_config(sandbox: &Sandbox, text: &str) -> std::path::PathBuf {
+pub(crate) fn write_config(sandbox: &Sandbox, text: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(sandbox.path("config/smtpsend")).unwrap();
     let path = sandbox.write("config/smtpsend/config.toml", text);
     use std::os::unix::fs::PermissionsExt;

@@ -14,3 +14,4 @@ mod queue;
 mod send;
 mod sendmail;
 mod support;
+mod tls;

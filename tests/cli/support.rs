@@ -156,6 +156,10 @@ pub struct Pki {
     /// The chain a server sends: its certificate, then any intermediate.
     pub chain: Vec<rustls::pki_types::CertificateDer<'static>>,
     pub key_der: Vec<u8>,
+    /// A client certificate the CA signed (or its intermediate), and its key (mode 0600).
+    pub client_cert_file: PathBuf,
+    pub client_key_file: PathBuf,
+    ca_der: rustls::pki_types::CertificateDer<'static>,
 }
 
 impl Pki {
@@ -210,6 +214,20 @@ impl Pki {
         }
         let cert = params.signed_by(&key, &issuer).unwrap();
 
+        let client_key = KeyPair::generate().unwrap();
+        let mut client_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        client_params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "smtpsend test client");
+        client_params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ClientAuth];
+        let client = client_params.signed_by(&client_key, &issuer).unwrap();
+        let client_cert_file = dir.path().join("client.pem");
+        let client_key_file = dir.path().join("client-key.pem");
+        std::fs::write(&client_cert_file, client.pem()).unwrap();
+        std::fs::write(&client_key_file, client_key.serialize_pem()).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&client_key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+
         let ca_file = dir.path().join("ca.pem");
         let cert_file = dir.path().join("cert.pem");
         let key_file = dir.path().join("key.pem");
@@ -224,20 +242,65 @@ impl Pki {
                 .chain(intermediates)
                 .collect(),
             key_der: key.serialize_der(),
+            client_cert_file,
+            client_key_file,
+            ca_der: ca_cert.der().clone(),
             _dir: dir,
         }
     }
 
     pub fn server_config(&self) -> Arc<rustls::ServerConfig> {
+        self.server_config_speaking(rustls::DEFAULT_VERSIONS)
+    }
+
+    /// A server configuration that speaks only these TLS versions.
+    pub fn server_config_speaking(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+    ) -> Arc<rustls::ServerConfig> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
+        Arc::new(
+            rustls::ServerConfig::builder_with_provider(provider)
+                .with_protocol_versions(versions)
+                .unwrap()
+                .with_no_client_auth()
+                .with_single_cert(self.chain.clone(), key)
+                .unwrap(),
+        )
+    }
+
+    /// A server configuration that refuses a client without a certificate this CA signed.
+    pub fn server_config_requiring_client_cert(&self) -> Arc<rustls::ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.ca_der.clone()).unwrap();
+        let clients = rustls::server::WebPkiClientVerifier::builder_with_provider(
+            roots.into(),
+            provider.clone(),
+        )
+        .build()
+        .unwrap();
         let key = rustls::pki_types::PrivateKeyDer::Pkcs8(self.key_der.clone().into());
         Arc::new(
             rustls::ServerConfig::builder_with_provider(provider)
                 .with_safe_default_protocol_versions()
                 .unwrap()
-                .with_no_client_auth()
+                .with_client_cert_verifier(clients)
                 .with_single_cert(self.chain.clone(), key)
                 .unwrap(),
+        )
+    }
+
+    /// The server's public-key pin, `sha256//BASE64` of its SubjectPublicKeyInfo.
+    pub fn pin(&self) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        let (_, cert) = x509_parser::parse_x509_certificate(&self.chain[0]).unwrap();
+        let digest = sha2::Sha256::digest(cert.public_key().raw);
+        format!(
+            "sha256//{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
         )
     }
 }
@@ -378,6 +441,19 @@ impl MailServer {
         Self::serve(tls, pki, listener, seen, recorder)
     }
 
+    /// An implicit-TLS server with a TLS configuration of the test's own.
+    /// `port` 0 is any free port.
+    pub fn implicit_with_config(pki: Pki, config: Arc<rustls::ServerConfig>, port: u16) -> Self {
+        install_crypto_provider();
+        let (seen, recorder) = Recorder::new();
+        let port = implicit_tls_server_on(port, config, recorder);
+        MailServer {
+            port,
+            seen,
+            pki: Some(pki),
+        }
+    }
+
     /// A plain server (no TLS, no AUTH) on a port chosen earlier, e.g. one a send found closed.
     pub fn start_on(port: u16) -> Self {
         let (seen, recorder) = Recorder::new();
@@ -435,7 +511,11 @@ impl MailServer {
 /// mailin-embedded speaks STARTTLS only, so implicit TLS runs mailin's protocol engine over a
 /// rustls stream accepted here; returns the port.
 fn implicit_tls_server(config: Arc<rustls::ServerConfig>, recorder: Recorder) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    implicit_tls_server_on(0, config, recorder)
+}
+
+fn implicit_tls_server_on(port: u16, config: Arc<rustls::ServerConfig>, recorder: Recorder) -> u16 {
+    let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for client in listener.incoming().flatten() {
@@ -474,7 +554,42 @@ fn implicit_tls_session(config: Arc<rustls::ServerConfig>, client: TcpStream, re
         if tls.read_until(b'\n', &mut line).unwrap_or(0) == 0 {
             return;
         }
+        // A client that showed a certificate the server verified may log in with EXTERNAL
+        // (RFC 4422 appendix A), which mailin does not know: it is offered after EHLO and
+        // taken as a login of the test user.
+        let certified = tls.get_ref().conn.peer_certificates().is_some();
+        let command = String::from_utf8_lossy(&line).to_ascii_uppercase();
+        if certified && command.starts_with("AUTH EXTERNAL") {
+            use base64::Engine;
+            let plain =
+                base64::engine::general_purpose::STANDARD.encode(format!("\0{USER}\0{PASSWORD}"));
+            session.process(format!("AUTH PLAIN {plain}\r\n").as_bytes());
+            let stream: &mut rustls::StreamOwned<_, _> = tls.get_mut();
+            if stream
+                .write_all(b"235 2.7.0 EXTERNAL accepted\r\n")
+                .and_then(|()| stream.flush())
+                .is_err()
+            {
+                return;
+            }
+            continue;
+        }
         let response = session.process(&line);
+        if certified && command.starts_with("EHLO") {
+            let mut said = Vec::new();
+            response.write_to(&mut said).unwrap();
+            let said = String::from_utf8_lossy(&said)
+                .replace("AUTH PLAIN LOGIN", "AUTH PLAIN LOGIN EXTERNAL");
+            let stream: &mut rustls::StreamOwned<_, _> = tls.get_mut();
+            if stream
+                .write_all(said.as_bytes())
+                .and_then(|()| stream.flush())
+                .is_err()
+            {
+                return;
+            }
+            continue;
+        }
         match response.action {
             mailin::Action::NoReply => {}
             mailin::Action::Close => {

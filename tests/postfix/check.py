@@ -859,6 +859,41 @@ def check_sendmail_seven_bit(run):
         run.fail(f"the body decodes to {body[:120]!r}..., expected {want[:120]!r}...")
 
 
+def check_client_cert(run):
+    """Relayed for the certificate alone: no AUTH, no password."""
+    run.expect_rc(0)
+    run.expect_delivered_to(["bob@example.net"])
+
+
+def check_client_cert_missing(run):
+    """Without a certificate Postfix lets nothing through. It finishes the handshake and then
+    answers EHLO with 421 4.7.1 "No client certificate presented": a 4xx, so exit 75, the
+    server's text shown, nothing delivered."""
+    run.expect_rc(75)
+    run.expect_delivered_to([])
+    if "client certificate" not in run.stderr:
+        run.fail("the error does not show the server's words about the client certificate")
+
+
+def check_tls_pin(steps):
+    """`check` prints the pin openssl computes; a send with it delivers, also with the pin
+    alone (no --ca-file); one with another pin exits 69 naming the server's, delivering
+    nothing."""
+    want = (steps.dir / "openssl-pin").read_text().strip()
+    check = steps["check"]
+    check.expect_rc(0)
+    if f'tls_pin = "{want}"' not in check.stdout:
+        check.fail(f'check does not print tls_pin = "{want}"')
+    for step in ("send", "pin-only"):
+        steps[step].expect_rc(0)
+        steps[step].expect_delivered_to(["bob@example.net"])
+    wrong = steps["wrong"]
+    wrong.expect_rc(69)
+    wrong.expect_delivered_to([])
+    if want not in wrong.stderr:
+        wrong.fail(f"the error does not name the server's pin {want}")
+
+
 SCENARIOS = {
     "starttls-full": check_starttls_full,
     "implicit-tls-json": check_implicit_tls_json,
@@ -869,6 +904,9 @@ SCENARIOS = {
     "verbose-plain": check_verbose("plain"),
     "verbose-login": check_verbose("login"),
     "untrusted-certificate": check_untrusted_certificate,
+    "client-cert": check_client_cert,
+    "client-cert-missing": check_client_cert_missing,
+    "tls-pin": check_tls_pin,
     "sendmail-alias-root": check_sendmail_alias_root,
     "sendmail-t-i": check_sendmail_t_i,
     "sendmail-symlink-cron": check_sendmail_symlink_cron,

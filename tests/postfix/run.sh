@@ -29,6 +29,8 @@
 #                                  SMTPUTF8 (default: a free one)
 #   POSTFIX_TEST_FEW_RCPT_PORT     STARTTLS submission port that takes two recipients per
 #                                  transaction (default: a free one)
+#   POSTFIX_TEST_CLIENT_CERT_PORT  STARTTLS port that requires a client certificate the test CA
+#                                  signed and relays for it without AUTH (default: a free one)
 #   POSTFIX_TEST_KEEP=1            keep the temporary directory (its path is printed)
 set -euo pipefail
 
@@ -43,6 +45,7 @@ SUB_PORT=${POSTFIX_TEST_SUBMISSION_PORT:-}
 SMTPS_PORT=${POSTFIX_TEST_SMTPS_PORT:-}
 SEVEN_BIT_PORT=${POSTFIX_TEST_SEVEN_BIT_PORT:-}
 FEW_RCPT_PORT=${POSTFIX_TEST_FEW_RCPT_PORT:-}
+CLIENT_CERT_PORT=${POSTFIX_TEST_CLIENT_CERT_PORT:-}
 MODE=${1:-test}
 tier_environment        # BIN; PATH, LC_ALL, umask; no SMTPSEND* variables
 
@@ -114,6 +117,9 @@ pick_ports() {
     [[ -n $FEW_RCPT_PORT ]] ||
         FEW_RCPT_PORT=$(free_port "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT") ||
         setup_failed "no free port on 127.0.0.1"
+    [[ -n $CLIENT_CERT_PORT ]] ||
+        CLIENT_CERT_PORT=$(free_port "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT" "$FEW_RCPT_PORT") ||
+        setup_failed "no free port on 127.0.0.1"
 }
 
 # The common directories and main.cf (write_postfix_base), then this tier's: the refused
@@ -158,14 +164,15 @@ EOF
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o smtpd_recipient_limit=2
 EOF
+    write_client_cert_listener
 }
 
 # Both ports must be free before Postfix starts (one given in the environment may be taken).
 check_ports_free() {
     local port
-    for port in "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT" "$FEW_RCPT_PORT"; do
+    for port in "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT" "$FEW_RCPT_PORT" "$CLIENT_CERT_PORT"; do
         if port_in_use "$port"; then
-            setup_failed "127.0.0.1:$port is already in use (set POSTFIX_TEST_SUBMISSION_PORT / POSTFIX_TEST_SMTPS_PORT / POSTFIX_TEST_SEVEN_BIT_PORT / POSTFIX_TEST_FEW_RCPT_PORT)"
+            setup_failed "127.0.0.1:$port is already in use (set POSTFIX_TEST_SUBMISSION_PORT / POSTFIX_TEST_SMTPS_PORT / POSTFIX_TEST_SEVEN_BIT_PORT / POSTFIX_TEST_FEW_RCPT_PORT / POSTFIX_TEST_CLIENT_CERT_PORT)"
         fi
     done
 }
@@ -174,11 +181,12 @@ setup_postfix() {
     [[ $(id -u) == 0 ]] || setup_failed "must run as root (it starts Postfix, and may install packages)"
     install_tier_packages
     make_certificates
+    make_client_certificate
     make_sasldb
     pick_ports
     write_config
     check_ports_free
-    start_postfix "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT" "$FEW_RCPT_PORT"
+    start_postfix "$SUB_PORT" "$SMTPS_PORT" "$SEVEN_BIT_PORT" "$FEW_RCPT_PORT" "$CLIENT_CERT_PORT"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -334,6 +342,78 @@ run_scenarios() {
         --server "$srv_sub" --user "$USER_NAME" \
         -f alice@example.org -t bob@example.net -s 'Untrusted' -m 'never sent' </dev/null
     check untrusted-certificate
+}
+
+# ---------------------------------------------------------------------------------------------
+# TLS client certificates and public-key pins
+# ---------------------------------------------------------------------------------------------
+# A client certificate the test CA signs, for the port that requires one.
+make_client_certificate() {
+    local d=$T/tls log=$T/openssl-client.log
+    printf '%s\n' 'basicConstraints = critical, CA:FALSE' \
+        'keyUsage = critical, digitalSignature' 'extendedKeyUsage = clientAuth' >"$d/client.ext"
+    {
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout "$d/client.key" -out "$d/client.csr" -subj "/CN=smtpsend test client" &&
+        openssl x509 -req -in "$d/client.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+            -CAcreateserial -days 2 -extfile "$d/client.ext" -out "$d/client.pem"
+    } >"$log" 2>&1 || setup_failed "creating the client certificate failed" "$log"
+    chmod 600 "$d/client.key"
+    CLIENT_CERT=$d/client.pem CLIENT_KEY=$d/client.key
+}
+
+# STARTTLS required, a client certificate the test CA signed required, and relay for any such
+# client without AUTH (Postfix has no SASL EXTERNAL: the certificate alone is the permission).
+write_client_cert_listener() {
+    cat >>"$CONF/master.cf" <<EOF
+127.0.0.1:$CLIENT_CERT_PORT inet n - n - - smtpd
+  -o syslog_name=postfix-test/client-cert
+  -o smtpd_tls_security_level=encrypt
+  -o smtpd_tls_ask_ccert=yes
+  -o smtpd_tls_req_ccert=yes
+  -o smtpd_tls_CAfile=$CA
+  -o smtpd_sasl_auth_enable=no
+  -o smtpd_relay_restrictions=permit_tls_all_clientcerts,reject
+EOF
+}
+
+# The pin of the server's key as openssl computes it, for check.py to compare.
+server_pin() {
+    openssl x509 -in "$T/tls/server.pem" -pubkey -noout | openssl pkey -pubin -outform der |
+        openssl dgst -sha256 -binary | base64
+}
+
+run_tls_scenarios() {
+    local msg=(-f alice@example.org -t bob@example.net)
+
+    # The client certificate is the permission to relay; no --user, no password.
+    run_client client-cert -- --server "smtp://localhost:$CLIENT_CERT_PORT" --ca-file "$CA" \
+        --client-cert "$CLIENT_CERT" --client-key "$CLIENT_KEY" "${msg[@]}" \
+        -s 'Client certificate' -m 'certified' </dev/null
+    check client-cert
+    run_client client-cert-missing -- --server "smtp://localhost:$CLIENT_CERT_PORT" \
+        --ca-file "$CA" "${msg[@]}" -s 'No client certificate' -m 'never sent' </dev/null
+    check client-cert-missing
+
+    # check prints the pin; a send with it goes out (also with the pin alone, no --ca-file),
+    # one with another pin sends nothing.
+    local srv_smtps="smtps://localhost:$SMTPS_PORT" auth=(--user "$USER_NAME") pin
+    mkdir -p "$RUNS/tls-pin"
+    echo "sha256//$(server_pin)" >"$RUNS/tls-pin/openssl-pin"
+    run_client tls-pin/check SMTPSEND_PASSWORD="$PASSWORD" -- \
+        check --server "$srv_smtps" --ca-file "$CA" "${auth[@]}" </dev/null
+    pin=$(sed -n 's|.*tls_pin = "\(sha256//[^"]*\)".*|\1|p' "$RUNS/tls-pin/check/stdout")
+    run_client tls-pin/send SMTPSEND_PASSWORD="$PASSWORD" -- --server "$srv_smtps" \
+        --ca-file "$CA" "${auth[@]}" --tls-pin "${pin:-none}" "${msg[@]}" -s 'Pinned' \
+        -m 'pinned' </dev/null
+    run_client tls-pin/pin-only SMTPSEND_PASSWORD="$PASSWORD" -- --server "$srv_smtps" \
+        "${auth[@]}" --tls-pin "${pin:-none}" --tls-pin-only "${msg[@]}" -s 'Pin only' \
+        -m 'pin only, no --ca-file' </dev/null
+    run_client tls-pin/wrong SMTPSEND_PASSWORD="$PASSWORD" -- --server "$srv_smtps" \
+        --ca-file "$CA" "${auth[@]}" \
+        --tls-pin sha256//AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8= "${msg[@]}" \
+        -s 'Wrong pin' -m 'never sent' </dev/null
+    check tls-pin
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -638,6 +718,7 @@ case $MODE in
     cat <<EOF
 Postfix is running from $T
   submission (STARTTLS): 127.0.0.1:$SUB_PORT    implicit TLS: 127.0.0.1:$SMTPS_PORT
+  client certificate required: 127.0.0.1:$CLIENT_CERT_PORT ($CLIENT_CERT, $CLIENT_KEY)
   CA: $CA
   user: $USER_NAME    password: $PASSWORD    (refused at RCPT: refused@example.net)
   deliveries: $OUT    log: $MAILLOG
@@ -652,6 +733,7 @@ test)
     ensure_binary
     make_fixtures
     run_scenarios
+    run_tls_scenarios
     write_sendmail_config
     run_sendmail_scenarios
     run_keyring_scenarios

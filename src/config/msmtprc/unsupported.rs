@@ -23,7 +23,8 @@ pub(super) const NO_DATE_HEADER_SETTING: &str =
     "smtpsend has no setting for adding the Date header";
 pub(super) const NO_BCC_SETTING: &str =
     "smtpsend has no setting for Bcc headers; Bcc recipients go in the envelope only";
-pub(super) const NO_CLIENT_CERTIFICATES: &str = "smtpsend does not send TLS client certificates";
+pub(super) const NO_CLIENT_CERTIFICATES: &str =
+    "not carried over: give the account client_cert and client_key (the same PEM files) by hand";
 pub(super) const NO_PROXY: &str = "smtpsend does not connect through a SOCKS proxy";
 pub(super) const NO_LMTP: &str = "smtpsend speaks SMTP only, not LMTP";
 pub(super) const NO_EMPTY_SENDER: &str = "an empty envelope sender has no smtpsend equivalent";
@@ -73,11 +74,11 @@ pub(super) const UNSUPPORTED: &[(&str, &str)] = &[
     ),
     (
         "tls_priorities",
-        "smtpsend's TLS library chooses protocol versions and ciphers; there is no setting",
+        "smtpsend's TLS library chooses the ciphers; for the lowest protocol version set tls_min",
     ),
     (
         "tls_host_override",
-        "smtpsend checks the certificate against the host in server; there is no override",
+        "not carried over: set tls_server_name in the account by hand",
     ),
     (
         "tls_min_dh_prime_bits",
@@ -87,7 +88,11 @@ pub(super) const UNSUPPORTED: &[(&str, &str)] = &[
         "tls_force_sslv3",
         "obsolete: msmtp ignores it, and smtpsend never speaks SSLv3",
     ),
-    ("tls_fingerprint", CERTIFICATES_ALWAYS_CHECKED),
+    (
+        "tls_fingerprint",
+        "not carried over: msmtp's fingerprint is of the whole certificate, smtpsend's tls_pin of \
+         its public key; `smtpsend check` prints it (add tls_pin_only = true to trust it alone)",
+    ),
     ("tls_nocertcheck", CERTIFICATES_ALWAYS_CHECKED),
     ("proxy_host", NO_PROXY),
     ("proxy_port", NO_PROXY),
