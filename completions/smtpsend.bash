@@ -367,7 +367,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -455,7 +455,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -547,7 +547,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -729,7 +729,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -1182,7 +1182,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -1262,7 +1262,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
