@@ -198,7 +198,8 @@ fn dialogue<S: Read + Write>(
     say(&mut io, "221 bye\r\n");
 }
 
-fn send(scheme: &str, port: u16, pki: Option<&Pki>, extra: &[&str]) -> Run {
+/// A send as alice with `password`, -v and --json.
+fn send_with(password: &str, scheme: &str, port: u16, pki: Option<&Pki>, extra: &[&str]) -> Run {
     let sandbox = Sandbox::new();
     let mut command = sandbox.command();
     command
@@ -213,11 +214,15 @@ fn send(scheme: &str, port: u16, pki: Option<&Pki>, extra: &[&str]) -> Run {
         ])
         .args(["-m", "hi", "-v", "--json"])
         .args(extra)
-        .env("SMTPSEND_PASSWORD", PASSWORD);
+        .env("SMTPSEND_PASSWORD", password);
     if let Some(pki) = pki {
         command.arg("--ca-file").arg(&pki.ca_file);
     }
     run(&mut command)
+}
+
+fn send(scheme: &str, port: u16, pki: Option<&Pki>, extra: &[&str]) -> Run {
+    send_with(PASSWORD, scheme, port, pki, extra)
 }
 
 fn first_message(log: &Log) -> String {
@@ -308,20 +313,6 @@ fn a_server_that_cannot_prove_it_knows_the_password_gets_nothing_more() {
 #[test]
 fn a_wrong_password_is_refused() {
     let (port, _log) = server("SCRAM-SHA-256", Server::Honest, None);
-    let sandbox = Sandbox::new();
-    let sent = run(sandbox
-        .command()
-        .args(send_args("smtp+plain", port))
-        .args([
-            "--user",
-            "alice",
-            "-f",
-            "a@example.org",
-            "-t",
-            "b@example.org",
-            "-m",
-            "hi",
-        ])
-        .env("SMTPSEND_PASSWORD", "wrong"));
+    let sent = send_with("wrong", "smtp+plain", port, None, &[]);
     sent.assert_code(77);
 }
