@@ -409,7 +409,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer external" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer external" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -539,7 +539,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer external" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer external" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -673,7 +673,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer external" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer external" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -897,7 +897,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer external" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer external" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -1392,7 +1392,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer external" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer external" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)
@@ -1514,7 +1514,7 @@ _smtpsend() {
                     return 0
                     ;;
                 --auth)
-                    COMPREPLY=($(compgen -W "auto plain login xoauth2 oauthbearer external" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "auto scram-sha-256-plus scram-sha-256 scram-sha-1-plus scram-sha-1 plain login xoauth2 oauthbearer external" -- "${cur}"))
                     return 0
                     ;;
                 --password-command)

@@ -54,7 +54,11 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l client-key -d 'The cl
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
-complete -c smtpsend -n "__fish_smtpsend_needs_command" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l auth -d 'The SASL mechanism; `auto` picks the strongest the server offers [default: auto]' -r -f -a "auto\t'the strongest the server offers: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN'
+scram-sha-256-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-256\t'the password is never sent, and the server proves it knows it'
+scram-sha-1-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-1\t'the password is never sent, and the server proves it knows it'
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
@@ -114,7 +118,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l client-key -
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l auth -d 'The SASL mechanism; `auto` picks the strongest the server offers [default: auto]' -r -f -a "auto\t'the strongest the server offers: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN'
+scram-sha-256-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-256\t'the password is never sent, and the server proves it knows it'
+scram-sha-1-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-1\t'the password is never sent, and the server proves it knows it'
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
@@ -143,7 +151,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l client-key 
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l auth -d 'The SASL mechanism; `auto` picks the strongest the server offers [default: auto]' -r -f -a "auto\t'the strongest the server offers: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN'
+scram-sha-256-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-256\t'the password is never sent, and the server proves it knows it'
+scram-sha-1-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-1\t'the password is never sent, and the server proves it knows it'
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
@@ -170,7 +182,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l client-key -
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l auth -d 'The SASL mechanism; `auto` picks the strongest the server offers [default: auto]' -r -f -a "auto\t'the strongest the server offers: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN'
+scram-sha-256-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-256\t'the password is never sent, and the server proves it knows it'
+scram-sha-1-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-1\t'the password is never sent, and the server proves it knows it'
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
@@ -202,7 +218,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_see
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l auth -d 'The SASL mechanism; `auto` picks the strongest the server offers [default: auto]' -r -f -a "auto\t'the strongest the server offers: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN'
+scram-sha-256-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-256\t'the password is never sent, and the server proves it knows it'
+scram-sha-1-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-1\t'the password is never sent, and the server proves it knows it'
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
@@ -235,7 +255,11 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l client-key -
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l timeout -d 'Seconds to wait for the connection and for each server reply [default: 60]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l deadline -d 'Seconds the whole send may take, whatever the server does' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l user -d 'The login name. Without it, smtpsend does not authenticate' -r
-complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l auth -d 'The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto]' -r -f -a "auto\t'PLAIN if the server offers it, else LOGIN'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l auth -d 'The SASL mechanism; `auto` picks the strongest the server offers [default: auto]' -r -f -a "auto\t'the strongest the server offers: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN'
+scram-sha-256-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-256\t'the password is never sent, and the server proves it knows it'
+scram-sha-1-plus\t'SCRAM bound to the TLS connection: a man in the middle cannot relay it'
+scram-sha-1\t'the password is never sent, and the server proves it knows it'
 plain\t''
 login\t''
 xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'

@@ -503,9 +503,12 @@ pub struct ConnectionArgs {
     )]
     pub user: Option<String>,
 
-    /// The SASL mechanism; `auto` picks PLAIN or LOGIN from what the server offers [default: auto].
+    /// The SASL mechanism; `auto` picks the strongest the server offers [default: auto].
     ///
-    /// With `xoauth2` the password is an OAuth2 access token.
+    /// `auto` tries SCRAM-SHA-256-PLUS, SCRAM-SHA-256, SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN,
+    /// then LOGIN, from the mechanisms offered after TLS. SCRAM never sends the password and
+    /// checks that the server knows it; -PLUS also binds the login to the TLS connection.
+    /// With `xoauth2` or `oauthbearer` the password is an OAuth2 access token.
     #[arg(
         long,
         value_name = "MECHANISM",

@@ -199,11 +199,23 @@ pub enum AuthChoice {
     OAuthBearer,
     /// RFC 4422 appendix A: the TLS client certificate is the credential; no password.
     External,
+    /// RFC 7677, bound to the TLS channel (RFC 5056).
+    ScramSha256Plus,
+    /// RFC 7677.
+    ScramSha256,
+    /// RFC 5802, bound to the TLS channel.
+    ScramSha1Plus,
+    /// RFC 5802.
+    ScramSha1,
 }
 
 impl AuthChoice {
-    const ALL: [AuthChoice; 6] = [
+    const ALL: [AuthChoice; 10] = [
         AuthChoice::Auto,
+        AuthChoice::ScramSha256Plus,
+        AuthChoice::ScramSha256,
+        AuthChoice::ScramSha1Plus,
+        AuthChoice::ScramSha1,
         AuthChoice::Plain,
         AuthChoice::Login,
         AuthChoice::Xoauth2,
@@ -220,12 +232,25 @@ impl AuthChoice {
             AuthChoice::Xoauth2 => "xoauth2",
             AuthChoice::OAuthBearer => "oauthbearer",
             AuthChoice::External => "external",
+            AuthChoice::ScramSha256Plus => "scram-sha-256-plus",
+            AuthChoice::ScramSha256 => "scram-sha-256",
+            AuthChoice::ScramSha1Plus => "scram-sha-1-plus",
+            AuthChoice::ScramSha1 => "scram-sha-1",
         }
     }
 
     fn help(self) -> Option<&'static str> {
         match self {
-            AuthChoice::Auto => Some("PLAIN if the server offers it, else LOGIN"),
+            AuthChoice::Auto => Some(
+                "the strongest the server offers: SCRAM-SHA-256-PLUS, SCRAM-SHA-256, \
+                 SCRAM-SHA-1-PLUS, SCRAM-SHA-1, PLAIN, LOGIN",
+            ),
+            AuthChoice::ScramSha256Plus | AuthChoice::ScramSha1Plus => {
+                Some("SCRAM bound to the TLS connection: a man in the middle cannot relay it")
+            }
+            AuthChoice::ScramSha256 | AuthChoice::ScramSha1 => {
+                Some("the password is never sent, and the server proves it knows it")
+            }
             AuthChoice::Plain | AuthChoice::Login => None,
             AuthChoice::Xoauth2 => {
                 Some("OAuth2 bearer token in place of the password (Google, Microsoft)")
@@ -254,9 +279,8 @@ impl FromStr for AuthChoice {
             .into_iter()
             .find(|a| a.name().eq_ignore_ascii_case(text))
             .ok_or_else(|| {
-                format!(
-                    "expected auto, plain, login, xoauth2, oauthbearer or external, got {text:?}"
-                )
+                let names: Vec<&str> = AuthChoice::ALL.iter().map(|a| a.name()).collect();
+                format!("expected one of {}, got {text:?}", names.join(", "))
             })
     }
 }

@@ -1,14 +1,16 @@
 //! AUTH (RFC 4954): the mechanism chosen from what the server offers, the SASL exchange with
-//! every client line redacted in the transcript, and refusals turned into hints. A password
+//! every client line redacted in the transcript, and refusals turned into hints. SCRAM's
+//! messages are `scram`'s; here they are carried and the server's proof demanded. A password
 //! never crosses an unencrypted connection except to a loopback address.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 
-use super::delivery::{Result, Step, fault, refused};
+use super::delivery::{Fault, Result, Step, fault, refused};
 use super::hints::provider_hint;
 use super::reply::{Extensions, Reply};
+use super::scram::{Binding, Hash, Scram, ScramError, new_nonce};
 use super::session::Session;
 use super::transcript::Transcript;
 use crate::credentials::{PasswordSource, Secret};
@@ -73,29 +75,26 @@ pub(super) fn authenticate(
         return Err(fault);
     }
     let offers = |name: &str| offered.iter().any(|m| m.eq_ignore_ascii_case(name));
+    let binding = session.stream.channel_binding();
     let choice = match login.mechanism {
-        AuthChoice::Auto if offers("PLAIN") => AuthChoice::Plain,
-        AuthChoice::Auto if offers("LOGIN") => AuthChoice::Login,
-        AuthChoice::Auto => {
-            return Err(fault(
-                Step::Auth,
-                Kind::Unavailable,
-                format!(
-                    "the server offers AUTH {}; smtpsend speaks PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER",
-                    offered.join(" ")
-                ),
-            )
-            .hint("choose one with --auth"));
-        }
+        AuthChoice::Auto => AUTO_ORDER
+            .into_iter()
+            .find(|&choice| offers(sasl_name(choice)) && (!is_plus(choice) || binding.is_some()))
+            .ok_or_else(|| {
+                fault(
+                    Step::Auth,
+                    Kind::Unavailable,
+                    format!(
+                        "the server offers AUTH {}; smtpsend speaks SCRAM-SHA-256(-PLUS), \
+                         SCRAM-SHA-1(-PLUS), PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER",
+                        offered.join(" ")
+                    ),
+                )
+                .hint("choose one with --auth")
+            })?,
         explicit => explicit,
     };
-    let (name, mechanism) = match choice {
-        AuthChoice::Plain => ("PLAIN", Some(Mechanism::Plain)),
-        AuthChoice::Login => ("LOGIN", Some(Mechanism::Login)),
-        AuthChoice::Xoauth2 => ("XOAUTH2", Some(Mechanism::Xoauth2)),
-        AuthChoice::OAuthBearer | AuthChoice::Auto => ("OAUTHBEARER", None),
-        AuthChoice::External => unreachable!("EXTERNAL is answered before any password"),
-    };
+    let name = sasl_name(choice);
     if !offers(name) {
         return Err(fault(
             Step::Auth,
@@ -110,6 +109,34 @@ pub(super) fn authenticate(
         "authenticating as {} with {name}, password from {}",
         login.user, login.source
     ));
+    if let Some(hash) = scram_hash(choice) {
+        let binding = match binding {
+            Some(binding) if is_plus(choice) => Binding::Bound(binding),
+            None if is_plus(choice) => {
+                return Err(fault(
+                    Step::Auth,
+                    Kind::Unavailable,
+                    format!("AUTH {name} needs a TLS connection to bind to"),
+                )
+                .hint("use smtp:// (STARTTLS) or smtps:// (implicit TLS)"));
+            }
+            // RFC 5802 section 6: `y` tells a server that strips the -PLUS mechanisms from
+            // its list that the client noticed; `n` when -PLUS was offered but not chosen.
+            Some(_) if !offers(&format!("{name}-PLUS")) => Binding::NotOffered,
+            _ => Binding::None,
+        };
+        let reply = scram_exchange(session, login, hash, binding, name, transcript)?;
+        return match reply.code {
+            235 => Ok(name),
+            _ => Err(refusal(reply, login, choice, challenge_error)),
+        };
+    }
+    let mechanism = match choice {
+        AuthChoice::Plain => Some(Mechanism::Plain),
+        AuthChoice::Login => Some(Mechanism::Login),
+        AuthChoice::Xoauth2 => Some(Mechanism::Xoauth2),
+        _ => None,
+    };
     let credentials = Credentials::new(login.user.clone(), login.password.expose().to_string());
     let sasl = |challenge: Option<&str>| match mechanism {
         Some(mechanism) => mechanism
@@ -162,38 +189,7 @@ pub(super) fn authenticate(
         reply = session.reply(Step::Auth, transcript)?;
     }
     if reply.code != 235 {
-        let mut fault = refused(
-            Step::Auth,
-            reply,
-            Kind::AuthRefused,
-            &format!("authentication as {} refused", login.user),
-        );
-        if let Some(said) = challenge_error {
-            fault
-                .error
-                .message
-                .push_str(&format!(" (the server said {said})"));
-        }
-        let oauth2 = matches!(choice, AuthChoice::Xoauth2 | AuthChoice::OAuthBearer);
-        if let Some(hint) = fault
-            .reply
-            .as_ref()
-            .and_then(|reply| provider_hint(reply, oauth2))
-        {
-            fault.error.hint = Some(hint.into());
-        } else if fault.error.kind == Kind::AuthRefused {
-            fault.error.hint = Some(
-                match login.source {
-                    PasswordSource::Keyring => {
-                        "the password stored in the keyring was refused: \
-                                            store the right one with `smtpsend login`"
-                    }
-                    _ => "check the user name and password",
-                }
-                .into(),
-            );
-        }
-        return Err(fault);
+        return Err(refusal(reply, login, choice, challenge_error));
     }
     Ok(name)
 }
@@ -240,6 +236,157 @@ pub(super) fn external(
         return Err(fault);
     }
     Ok("EXTERNAL")
+}
+
+/// What `auth = "auto"` tries, strongest first: SCRAM before a password sent whole, SHA-256
+/// before SHA-1, bound to the channel before not.
+const AUTO_ORDER: [AuthChoice; 6] = [
+    AuthChoice::ScramSha256Plus,
+    AuthChoice::ScramSha256,
+    AuthChoice::ScramSha1Plus,
+    AuthChoice::ScramSha1,
+    AuthChoice::Plain,
+    AuthChoice::Login,
+];
+
+/// The mechanism's name on the wire.
+fn sasl_name(choice: AuthChoice) -> &'static str {
+    match choice {
+        AuthChoice::Plain => "PLAIN",
+        AuthChoice::Login => "LOGIN",
+        AuthChoice::Xoauth2 => "XOAUTH2",
+        AuthChoice::OAuthBearer | AuthChoice::Auto => "OAUTHBEARER",
+        AuthChoice::ScramSha256Plus => "SCRAM-SHA-256-PLUS",
+        AuthChoice::ScramSha256 => "SCRAM-SHA-256",
+        AuthChoice::ScramSha1Plus => "SCRAM-SHA-1-PLUS",
+        AuthChoice::ScramSha1 => "SCRAM-SHA-1",
+        AuthChoice::External => "EXTERNAL",
+    }
+}
+
+fn scram_hash(choice: AuthChoice) -> Option<Hash> {
+    match choice {
+        AuthChoice::ScramSha256Plus | AuthChoice::ScramSha256 => Some(Hash::Sha256),
+        AuthChoice::ScramSha1Plus | AuthChoice::ScramSha1 => Some(Hash::Sha1),
+        _ => None,
+    }
+}
+
+fn is_plus(choice: AuthChoice) -> bool {
+    matches!(
+        choice,
+        AuthChoice::ScramSha256Plus | AuthChoice::ScramSha1Plus
+    )
+}
+
+/// One SCRAM exchange (RFC 5802 section 5, carried as RFC 4954 section 4 says): the client's
+/// first message with AUTH, its proof for the server's challenge, the server's signature
+/// checked before the empty line that lets the server say 235. Gives the server's last reply;
+/// a server that cannot prove it knows the password is refused, and nothing more is sent.
+fn scram_exchange(
+    session: &mut Session,
+    login: &Login,
+    hash: Hash,
+    binding: Binding,
+    name: &str,
+    transcript: &mut Transcript,
+) -> Result<Reply> {
+    let mut scram = Scram::new(hash, &login.user, &new_nonce(), binding);
+    let first = format!("AUTH {name} {}", BASE64.encode(scram.client_first()));
+    session.send_redacted(&first, &format!("AUTH {name} <redacted>"), transcript)?;
+    let reply = session.reply(Step::Auth, transcript)?;
+    if reply.code != 334 {
+        return Ok(reply);
+    }
+    let proof = decode_challenge(&reply.text)
+        .and_then(|server_first| {
+            scram.client_final(&server_first, login.password.expose().as_bytes())
+        })
+        .map_err(|err| scram_stop(session, name, login, err))?;
+    session.send_redacted(&BASE64.encode(proof), "<redacted>", transcript)?;
+    let reply = session.reply(Step::Auth, transcript)?;
+    match reply.code {
+        334 => {
+            decode_challenge(&reply.text)
+                .and_then(|server_final| scram.verify_server_final(&server_final))
+                .map_err(|err| scram_stop(session, name, login, err))?;
+            transcript.info("the server's SCRAM signature is right");
+            session.send("", transcript)?;
+            session.reply(Step::Auth, transcript)
+        }
+        235 => Err(scram_stop(
+            session,
+            name,
+            login,
+            ScramError::Malformed(
+                "was left out: the server accepted without proving it knows the password".into(),
+            ),
+        )),
+        _ => Ok(reply),
+    }
+}
+
+/// A SCRAM exchange that cannot go on: the session ends here, without another word.
+fn scram_stop(session: &mut Session, name: &str, login: &Login, err: ScramError) -> Box<Fault> {
+    session.broken = true;
+    let kind = match err {
+        ScramError::Malformed(_) => Kind::Protocol,
+        _ => Kind::AuthRefused,
+    };
+    fault(
+        Step::Auth,
+        kind,
+        format!("AUTH {name} as {} stopped: {err}", login.user),
+    )
+}
+
+fn decode_challenge(text: &str) -> std::result::Result<String, ScramError> {
+    BASE64
+        .decode(text.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| ScramError::Malformed("is not base64 of UTF-8 text".into()))
+}
+
+/// A refused AUTH, with the hint that fits what was refused.
+fn refusal(
+    reply: Reply,
+    login: &Login,
+    choice: AuthChoice,
+    challenge_error: &Option<String>,
+) -> Box<Fault> {
+    let mut fault = refused(
+        Step::Auth,
+        reply,
+        Kind::AuthRefused,
+        &format!("authentication as {} refused", login.user),
+    );
+    if let Some(said) = challenge_error {
+        fault
+            .error
+            .message
+            .push_str(&format!(" (the server said {said})"));
+    }
+    let oauth2 = matches!(choice, AuthChoice::Xoauth2 | AuthChoice::OAuthBearer);
+    if let Some(hint) = fault
+        .reply
+        .as_ref()
+        .and_then(|reply| provider_hint(reply, oauth2))
+    {
+        fault.error.hint = Some(hint.into());
+    } else if fault.error.kind == Kind::AuthRefused {
+        fault.error.hint = Some(
+            match login.source {
+                PasswordSource::Keyring => {
+                    "the password stored in the keyring was refused: \
+                                        store the right one with `smtpsend login`"
+                }
+                _ => "check the user name and password",
+            }
+            .into(),
+        );
+    }
+    fault
 }
 
 /// The JSON a server puts in the challenge of a refused XOAUTH2 or OAUTHBEARER, as text on one

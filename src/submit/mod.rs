@@ -18,6 +18,7 @@
 //! `check`) and the order of a session's steps (`open`). The parts, each depending only on those
 //! listed before it:
 //!
+//! - `scram`: the SCRAM messages and their checks, pure (it depends on nothing here).
 //! - `reply`: server replies and EHLO extensions; `transcript`: the `-v` dialogue;
 //!   `wire`: line-ending checks and dot-stuffing of the message as it is sent.
 //! - `delivery`: the record callers read afterwards (`Delivery`, `Step`, `TlsInfo`, ...) and
@@ -45,6 +46,7 @@ mod connect;
 mod delivery;
 mod hints;
 mod reply;
+mod scram;
 mod session;
 mod tls;
 mod transaction;

@@ -10,6 +10,7 @@ use rustls::{ClientConfig, ClientConnection, StreamOwned};
 
 use super::connect::Socket;
 use super::delivery::{Fault, Result, Step, TlsInfo, fault};
+use super::scram::{ChannelBinding, server_end_point};
 use crate::error::Kind;
 
 /// The connection to the server, in the clear or under TLS.
@@ -23,6 +24,32 @@ pub(super) enum Stream {
 impl Stream {
     pub(super) fn is_encrypted(&self) -> bool {
         matches!(self, Stream::Tls(_))
+    }
+
+    /// What binds a SCRAM-PLUS exchange to this connection: `tls-exporter` on TLS 1.3
+    /// (RFC 9266), `tls-server-end-point` on TLS 1.2 (RFC 5929); None in the clear.
+    pub(super) fn channel_binding(&self) -> Option<ChannelBinding> {
+        let Stream::Tls(tls) = self else {
+            return None;
+        };
+        match tls.conn.protocol_version()? {
+            rustls::ProtocolVersion::TLSv1_3 => tls
+                .conn
+                .export_keying_material([0u8; 32], b"EXPORTER-Channel-Binding", Some(b""))
+                .ok()
+                .map(|data| ChannelBinding {
+                    kind: "tls-exporter",
+                    data: data.to_vec(),
+                }),
+            rustls::ProtocolVersion::TLSv1_2 => {
+                let certificate = tls.conn.peer_certificates()?.first()?;
+                server_end_point(certificate).map(|data| ChannelBinding {
+                    kind: "tls-server-end-point",
+                    data,
+                })
+            }
+            _ => None,
+        }
     }
 }
 

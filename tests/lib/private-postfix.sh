@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Shared by the real-server tiers, tests/postfix/run.sh and tests/oauth2/run.sh: the tier's
+# Shared by the real-server tiers (tests/postfix, oauth2, dovecot ...): the tier's
 # environment, its exit trap, setup failures, packages, ports, certificates and the parts of a
 # private Postfix instance (delivering everything to tests/postfix/recorder.sh) that both run
 # alike. Sourced, not run; each tier keeps its own specifics (SASL, extra listeners, scenarios).
@@ -44,6 +44,75 @@ stop_postfix() {
     if kill -0 "$pid" 2>/dev/null; then
         postfix -c "$CONF" abort >/dev/null 2>&1 || kill -9 "$pid" 2>/dev/null || true
     fi
+}
+
+# stop_dovecot DIR: stop the private Dovecot whose base_dir is DIR/run, if its master runs
+# (TERM, then up to 5 s for it to go). Uses only DIR.
+stop_dovecot() {
+    local pid
+    [[ -s $1/run/master.pid ]] || return 0
+    pid=$(cat "$1/run/master.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+}
+
+# write_dovecot_auth_conf NAME MECHANISMS PASSDBS: $DV/dovecot.conf for a private Dovecot that
+# only authenticates, for Postfix through the socket $DV/auth-postfix: its own base_dir,
+# state_dir and log in $DV, instance NAME, auth_mechanisms MECHANISMS, the passdb blocks
+# PASSDBS (text), a static userdb; refusals answer at once (the default waits 2 s), so the
+# scenarios stay quick. Uses DV.
+write_dovecot_auth_conf() {
+    mkdir -p "$DV/run" "$DV/state"
+    cat >"$DV/dovecot.conf" <<EOF
+# Authentication only: Postfix asks it through $DV/auth-postfix.
+base_dir = $DV/run
+state_dir = $DV/state
+instance_name = $1
+protocols =
+listen = 127.0.0.1
+log_path = $DV/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = $2
+auth_verbose = yes
+auth_failure_delay = 0
+$3
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener $DV/auth-postfix {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+service anvil {
+  chroot =
+}
+EOF
+}
+
+# start_dovecot_auth: start the Dovecot of $DV/dovecot.conf and wait up to 5 s for its auth
+# socket; setup_failed when it does not come. Uses DV, T.
+start_dovecot_auth() {
+    local log=$T/dovecot-start.log
+    dovecot -c "$DV/dovecot.conf" >"$log" 2>&1 || setup_failed "dovecot did not start" "$log"
+    for _ in $(seq 50); do [[ -S $DV/auth-postfix ]] && return 0; sleep 0.1; done
+    setup_failed "dovecot made no auth socket" "$DV/dovecot.log"
+}
+
+# write_dovecot_sasl_main_cf: append to $CONF/main.cf SASL by the Dovecot of
+# write_dovecot_auth_conf, and relaying for authenticated clients only. Uses CONF, DV.
+write_dovecot_sasl_main_cf() {
+    cat >>"$CONF/main.cf" <<EOF
+
+# SASL by Dovecot.
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = $DV/auth-postfix
+smtpd_relay_restrictions = permit_sasl_authenticated, reject
+EOF
 }
 
 # cleanup (the exit trap): stop the --serve sleep, the tier's other servers (stop_servers) and

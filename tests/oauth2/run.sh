@@ -74,15 +74,10 @@ stop_provider() { stop_job OP_PID; }
 # For cleanup (lib/private-postfix.sh), before it stops Postfix: the keyring, the forwarder,
 # oidc-provider and Dovecot.
 stop_servers() {
-    local pid
     stop_keyring
     stop_proxy
     stop_provider
-    if [[ -s $DV/run/master.pid ]]; then
-        pid=$(cat "$DV/run/master.pid")
-        kill "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    fi
+    stop_dovecot "$DV"
 }
 trap_cleanup
 
@@ -180,43 +175,15 @@ EOT
 }
 
 start_dovecot() {
-    local log=$T/dovecot-start.log
-    mkdir -p "$DV/run" "$DV/state"
-    cat >"$DV/dovecot.conf" <<EOT
-# Authentication only: Postfix asks it about XOAUTH2 and OAUTHBEARER through $DV/auth-postfix.
-base_dir = $DV/run
-state_dir = $DV/state
-instance_name = smtpsend-oauth2-test-$$
-protocols =
-listen = 127.0.0.1
-log_path = $DV/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = ${PLAIN_PASSWORD:+plain }xoauth2 oauthbearer
-auth_verbose = yes
-# Refusals answer at once (the default waits 2 s), so the scenarios stay quick.
-auth_failure_delay = 0
+    mkdir -p "$DV"
+    # Postfix asks it about XOAUTH2 and OAUTHBEARER.
+    write_dovecot_auth_conf "smtpsend-oauth2-test-$$" "${PLAIN_PASSWORD:+plain }xoauth2 oauthbearer" "\
 passdb {
   driver = oauth2
   mechanisms = xoauth2 oauthbearer
   args = $DV/oauth2.conf.ext
 }
-$(plain_passdb)
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=/nonexistent
-}
-service auth {
-  unix_listener $DV/auth-postfix {
-    mode = 0660
-    user = postfix
-    group = postfix
-  }
-}
-service anvil {
-  chroot =
-}
-EOT
+$(plain_passdb)"
     # Every token is introspected (no cache): a revoked or rotated-away token fails at once.
     cat >"$DV/oauth2.conf.ext" <<EOT
 introspection_mode = post
@@ -227,21 +194,14 @@ active_value = true
 force_introspection = yes
 EOT
     chmod 600 "$DV/oauth2.conf.ext"
-    dovecot -c "$DV/dovecot.conf" >"$log" 2>&1 || setup_failed "dovecot did not start" "$log"
-    for _ in $(seq 50); do [[ -S $DV/auth-postfix ]] && return 0; sleep 0.1; done
-    setup_failed "dovecot made no auth socket" "$DV/dovecot.log"
+    start_dovecot_auth
 }
 
-# The common directories, main.cf and master.cf (lib/private-postfix.sh), then this tier's SASL.
+# The common directories, main.cf and master.cf (lib/private-postfix.sh), then this tier's SASL:
+# Dovecot, which checks each bearer token with the authorization server.
 write_postfix_config() {
     write_postfix_base
-    cat >>"$CONF/main.cf" <<EOT
-
-# SASL by Dovecot, which checks each bearer token with the authorization server.
-smtpd_sasl_type = dovecot
-smtpd_sasl_path = $DV/auth-postfix
-smtpd_relay_restrictions = permit_sasl_authenticated, reject
-EOT
+    write_dovecot_sasl_main_cf
     write_master_cf postfix-oauth2
 }
 
@@ -361,45 +321,9 @@ forget_tokens() { rm -rf "$T/xdg/state/smtpsend"; }
 # ---------------------------------------------------------------------------------------------
 # Checks: each scenario collects its failures in PROBLEMS, then concludes
 # ---------------------------------------------------------------------------------------------
-PROBLEMS=
-problem() { PROBLEMS+="$*"$'\n'; }
-rc_is() { # rc_is RUN CODE
-    local rc
-    rc=$(cat "$RUNS/$1/rc" 2>/dev/null || echo none)
-    [[ $rc == "$2" ]] || problem "$1: exit code $rc, expected $2"
-}
-says() { # says RUN stdout|stderr PATTERN (extended regexp)
-    grep -Eq -- "$3" "$RUNS/$1/$2" 2>/dev/null || problem "$1: $2 does not match /$3/"
-}
-delivered() { # delivered RUN N [SUBJECT]
-    local n
-    n=$(find "$RUNS/$1/deliveries" -name '*.eml' 2>/dev/null | wc -l)
-    [[ $n == "$2" ]] || problem "$1: $n deliveries, expected $2"
-    if [[ -n ${3:-} ]] && ! grep -rqF "Subject: $3" "$RUNS/$1/deliveries" 2>/dev/null; then
-        problem "$1: nothing delivered with Subject: $3"
-    fi
-}
-conclude() { # conclude NAME START
-    local name=$1 secs
-    secs=$(awk -v a="$2" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
-    if [[ -z $PROBLEMS ]]; then
-        echo "ok - $name (${secs} s)"
-        PASSED=$((PASSED + 1))
-    else
-        echo "not ok - $name: $(head -n 1 <<<"$PROBLEMS")"
-        tail -n +2 <<<"$PROBLEMS" | sed '/^$/d' | indent
-        local dir
-        for dir in $(find "$RUNS/$name" -name rc -printf '%h\n' 2>/dev/null | sort); do
-            echo "#   run ${dir#"$RUNS"/}: exit $(cat "$dir/rc")"
-            echo "#     command: $(cat "$dir/cmd")"
-            head -c 3000 "$dir/stdout" | sed 's/^/#     out: /'
-            head -c 3000 "$dir/stderr" | sed 's/^/#     err: /'
-        done
-        FAILED=$((FAILED + 1))
-        FAILED_NAMES+=("$name")
-    fi
-    PROBLEMS=
-}
+# problem, rc_is, says, delivered, conclude and ensure_binary.
+# shellcheck source=tests/lib/checks.sh disable=SC1091
+source "$REPO/tests/lib/checks.sh"
 
 # shellcheck disable=SC2016 # the backquotes are smtpsend's, in its hint
 LOGIN_HINT='run `smtpsend login work`'
@@ -806,12 +730,6 @@ run_scenarios() {
     scenario_keyring_absent
     scenario_keyring_store
     scenario_no_secret_anywhere
-}
-
-ensure_binary() {
-    [[ -x $BIN ]] && return 0
-    if [[ -n ${SMTPSEND:-} ]]; then setup_failed "SMTPSEND=$SMTPSEND is not an executable file"; fi
-    cargo build --quiet >"$T/cargo.log" 2>&1 || setup_failed "cargo build failed" "$T/cargo.log"
 }
 
 # ---------------------------------------------------------------------------------------------
