@@ -268,6 +268,7 @@ fn probe_first(
             allow_partial: false,
             login: None,
             progress: false,
+            reach: Default::default(),
         };
         let outcome = submit::check(&options, "", &[], &mut Transcript::new(false));
         match outcome.failure {
@@ -374,6 +375,7 @@ fn server_settings(
             },
             passwords: PasswordSources::default(),
         }),
+        reach: Default::default(),
     }
 }
 

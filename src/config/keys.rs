@@ -32,11 +32,14 @@ pub enum AccountKey {
     LocalDomain,
     Queue,
     Log,
+    HelloName,
+    IpFamily,
+    SourceAddress,
 }
 
 impl AccountKey {
     /// Every key, in the order of `AccountSyntax`'s fields.
-    pub const ALL: [AccountKey; 27] = [
+    pub const ALL: [AccountKey; 30] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -64,6 +67,9 @@ impl AccountKey {
         AccountKey::LocalDomain,
         AccountKey::Queue,
         AccountKey::Log,
+        AccountKey::HelloName,
+        AccountKey::IpFamily,
+        AccountKey::SourceAddress,
     ];
 
     /// The key as it is written in the file.
@@ -96,6 +102,9 @@ impl AccountKey {
             AccountKey::LocalDomain => "local_domain",
             AccountKey::Queue => "queue",
             AccountKey::Log => "log",
+            AccountKey::HelloName => "hello_name",
+            AccountKey::IpFamily => "ip_family",
+            AccountKey::SourceAddress => "source_address",
         }
     }
 }

@@ -42,6 +42,9 @@ pub struct Route {
     pub user: Option<String>,
     pub auth: Option<AuthChoice>,
     pub timeout: Option<u64>,
+    /// The EHLO name, IP family and source address it was sent with.
+    #[serde(default)]
+    pub reach: crate::reach::Reach,
 }
 
 /// One attempt to deliver, as the entry's history keeps it.
