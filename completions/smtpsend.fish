@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_smtpsend_global_optspecs
-    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= tls-pin= tls-pin-only tls-min= tls-server-name= client-cert= client-key= timeout= deadline= user= auth= password-command= q/quiet v/verbose json dry-run= h/help V/version
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= tls-pin= tls-pin-only tls-min= tls-server-name= client-cert= client-key= timeout= deadline= user= auth= password-command= ehlo-name= 4/ipv4 6/ipv6 source-address= q/quiet v/verbose json dry-run= h/help V/version
 end
 
 function __fish_smtpsend_needs_command
@@ -65,6 +65,8 @@ xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
 oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
 external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l source-address -d 'The local address to connect from, on a machine with several' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Show what would be sent, and connect to nothing' -r -f -a "auto\t'Readable on a terminal, raw elsewhere'
 readable\t'The envelope, the decoded header, the text, a line per attachment'
 raw\t'The exact bytes that would be sent'"
@@ -73,6 +75,8 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l require-tls -d 'Ask t
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l ignore-tls-policy -d 'Add `TLS-Required: No`: relays may deliver without the TLS a recipient\'s policy asks for'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l queue -d 'On a temporary failure, keep the message in the outbox for `smtpsend queue flush`'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s 4 -l ipv4 -d 'Connect over IPv4 only [env: SMTPSEND_IP_FAMILY=4]'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -s 6 -l ipv6 -d 'Connect over IPv6 only [env: SMTPSEND_IP_FAMILY=6]'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s q -l quiet -d 'Print nothing on success'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l json -d 'Print one JSON object on standard output: each recipient\'s reply, the final reply, TLS, timings'
@@ -129,11 +133,15 @@ xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
 oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
 external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l source-address -d 'The local address to connect from, on a machine with several' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-stdin -d 'Read the password from the first line of standard input instead of asking'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l no-verify -d 'Store the password without checking it with the server first'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l device -d 'OAuth2 accounts: sign in with the device authorization grant (a code to enter on any device with a browser), for machines without one'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l no-browser -d 'OAuth2 accounts: print the sign-in address instead of opening a browser, and read back the address the browser was sent to'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -s 4 -l ipv4 -d 'Connect over IPv4 only [env: SMTPSEND_IP_FAMILY=4]'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -s 6 -l ipv6 -d 'Connect over IPv6 only [env: SMTPSEND_IP_FAMILY=6]'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l server -d 'The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465)' -r -f
@@ -162,7 +170,11 @@ xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
 oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
 external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l source-address -d 'The local address to connect from, on a machine with several' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -s 4 -l ipv4 -d 'Connect over IPv4 only [env: SMTPSEND_IP_FAMILY=4]'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -s 6 -l ipv6 -d 'Connect over IPv6 only [env: SMTPSEND_IP_FAMILY=6]'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l rcpt -d 'Also try MAIL FROM and RCPT TO for this address (then RSET); repeatable' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s f -l from -d 'The sender for --rcpt; the account\'s From address without it [env: SMTPSEND_FROM]' -r
@@ -193,9 +205,13 @@ xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
 oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
 external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l source-address -d 'The local address to connect from, on a machine with several' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l json -d 'Print one JSON object on standard output'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s 4 -l ipv4 -d 'Connect over IPv4 only [env: SMTPSEND_IP_FAMILY=4]'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s 6 -l ipv6 -d 'Connect over IPv6 only [env: SMTPSEND_IP_FAMILY=6]'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and not __fish_seen_subcommand_from show import-msmtprc help" -s h -l help -d 'Print help'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and not __fish_seen_subcommand_from show import-msmtprc help" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
@@ -229,7 +245,11 @@ xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
 oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
 external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l source-address -d 'The local address to connect from, on a machine with several' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -s 4 -l ipv4 -d 'Connect over IPv4 only [env: SMTPSEND_IP_FAMILY=4]'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -s 6 -l ipv6 -d 'Connect over IPv6 only [env: SMTPSEND_IP_FAMILY=6]'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from import-msmtprc" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print the effective settings of an account and where each value comes from'
@@ -266,9 +286,13 @@ xoauth2\t'OAuth2 bearer token in place of the password (Google, Microsoft)'
 oauthbearer\t'OAuth2 bearer token in place of the password, the standard way (RFC 7628)'
 external\t'The TLS client certificate (--client-cert) is the login; no password'"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l source-address -d 'The local address to connect from, on a machine with several' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l json -d 'Print one JSON object on standard output'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -s 4 -l ipv4 -d 'Connect over IPv4 only [env: SMTPSEND_IP_FAMILY=4]'
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -s 6 -l ipv6 -d 'Connect over IPv6 only [env: SMTPSEND_IP_FAMILY=6]'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush retry drop help" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and not __fish_seen_subcommand_from list show flush retry drop help" -f -a "list" -d 'List the queued messages and the dead letters'

@@ -531,6 +531,48 @@ pub struct ConnectionArgs {
         help_heading = "Authentication"
     )]
     pub password_command: Option<String>,
+
+    #[command(flatten)]
+    pub reach: ReachArgs,
+}
+
+/// How the server is reached beyond its URL: the EHLO name, the IP family, the local address.
+#[derive(Debug, Args, Default, Clone)]
+pub struct ReachArgs {
+    /// The name to give the server in EHLO (and HELO) [default: this host's fully qualified
+    /// name, else its address as a literal such as [192.0.2.1]].
+    ///
+    /// Some servers refuse a client whose name is not a fully qualified domain that resolves,
+    /// and `smtpsend check` warns when the server seems to dislike the name.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SMTPSEND_EHLO_NAME",
+        value_parser = crate::reach::parse_hello_name,
+        help_heading = "Server"
+    )]
+    pub ehlo_name: Option<String>,
+
+    /// Connect over IPv4 only [env: SMTPSEND_IP_FAMILY=4].
+    ///
+    /// Without -4 or -6, a server with addresses of both families is reached by whichever
+    /// answers first (Happy Eyeballs, RFC 8305): the first address is tried, and after 250 ms
+    /// without an answer the next one of the other family as well.
+    #[arg(short = '4', long, conflicts_with = "ipv6", help_heading = "Server")]
+    pub ipv4: bool,
+
+    /// Connect over IPv6 only [env: SMTPSEND_IP_FAMILY=6].
+    #[arg(short = '6', long, help_heading = "Server")]
+    pub ipv6: bool,
+
+    /// The local address to connect from, on a machine with several.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "SMTPSEND_SOURCE_ADDRESS",
+        help_heading = "Server"
+    )]
+    pub source_address: Option<std::net::IpAddr>,
 }
 
 /// How the server's certificate is checked and which TLS is spoken, beyond the trust anchors.

@@ -19,6 +19,7 @@ mod generate;
 mod mailx;
 mod outbox;
 mod preview;
+mod reach;
 mod relay;
 mod report;
 mod route;

@@ -8,6 +8,7 @@ use crate::cli::{self, ConnectionArgs};
 use crate::credentials::{self, KeyringEntry, KeyringProblem, PasswordSource, Secret};
 use crate::error::{Error, Kind};
 use crate::outbox::Route;
+use crate::reach::IpFamily;
 use crate::server::AuthChoice;
 use crate::settings::{self, Environment, LoginSettings, ServerSettings};
 use crate::submit::{self, Transcript};
@@ -71,6 +72,7 @@ pub fn session_options(
         require_tls: server.require_tls,
         login,
         progress: false,
+        reach: server.reach.clone(),
     })
 }
 
@@ -87,6 +89,7 @@ pub fn kept(server: &ServerSettings, connection: &ConnectionArgs) -> Route {
         auth: server.login.as_ref().map(|l| l.mechanism),
         timeout: Some(server.timeout.as_secs()),
         require_tls: Some(server.require_tls),
+        reach: server.reach.clone(),
     }
 }
 
@@ -127,6 +130,16 @@ fn resolve_route_server(route: &Route, env: &Environment) -> Result<ServerSettin
         user: explicit(route.user.clone()),
         auth: if by_account { None } else { route.auth },
         password_command: None,
+        reach: if by_account {
+            cli::ReachArgs::default()
+        } else {
+            cli::ReachArgs {
+                ehlo_name: route.reach.hello_name.clone(),
+                ipv4: route.reach.ip_family == Some(IpFamily::V4),
+                ipv6: route.reach.ip_family == Some(IpFamily::V6),
+                source_address: route.reach.source_address,
+            }
+        },
     };
     settings::resolve_connection(route.account.as_deref(), &connection, None, env)
         .map(|(_, server)| server)
@@ -173,6 +186,7 @@ pub fn verify_login(
             refresh: None,
         }),
         progress: false,
+        reach: server.reach.clone(),
     };
     let outcome = submit::check(&options, "", &[], &mut Transcript::new(false));
     match outcome.failure {

@@ -12,11 +12,12 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::address::{Mailbox, parse_list, parse_mailbox};
-use crate::cli::{ConnectionArgs, SendArgs};
+use crate::cli::{ConnectionArgs, ReachArgs, SendArgs};
 use crate::compose::{BodySource, ExtraHeader, MessageSpec};
 use crate::config::{self, Account, Config, LogTarget};
 use crate::credentials::{PasswordSources, Secret};
 use crate::error::Error;
+use crate::reach::{IpFamily, Reach};
 use crate::server::{AuthChoice, Endpoint, Security, is_loopback};
 use crate::trust::TlsOptions;
 
@@ -50,6 +51,7 @@ pub struct ServerSettings {
     pub queue: Option<bool>,
     pub log: Option<LogTarget>,
     pub login: Option<LoginSettings>,
+    pub reach: Reach,
 }
 
 #[derive(Debug)]
@@ -319,7 +321,9 @@ fn server_settings(
         ));
     }
     let (queue, log) = queue_and_log(account, env)?;
+    let reach = reach(&connection.reach, account, env)?;
     Ok(ServerSettings {
+        reach,
         account: account.map(|a| a.name.clone()),
         ca_file: connection
             .ca_file
@@ -381,6 +385,29 @@ fn tls_options(
             None => kept.client_key,
         },
         client_cert: flags.client_cert.clone().or(kept.client_cert),
+    })
+}
+
+/// The EHLO name, the IP family and the source address: a flag (or its variable, through
+/// clap), else the account's. -4 and -6 have SMTPSEND_IP_FAMILY (`4` or `6`) between them.
+fn reach(args: &ReachArgs, account: Option<&Account>, env: &Environment) -> Result<Reach, Error> {
+    let from_account = account.map(|a| a.reach.clone()).unwrap_or_default();
+    let flag = match (args.ipv4, args.ipv6) {
+        (true, _) => Some(IpFamily::V4),
+        (_, true) => Some(IpFamily::V6),
+        _ => None,
+    };
+    let variable = match (env.var)("SMTPSEND_IP_FAMILY").filter(|v| !v.is_empty()) {
+        Some(value) => Some(
+            IpFamily::parse(&value)
+                .map_err(|reason| Error::config(format!("SMTPSEND_IP_FAMILY: {reason}")))?,
+        ),
+        None => None,
+    };
+    Ok(Reach {
+        hello_name: args.ehlo_name.clone().or(from_account.hello_name),
+        ip_family: flag.or(variable).or(from_account.ip_family),
+        source_address: args.source_address.or(from_account.source_address),
     })
 }
 

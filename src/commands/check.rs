@@ -76,11 +76,26 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     if let (Some(hint), false) = (login_hint, args.json) {
         terminal::print_warning(hint);
     }
+    if let (Some(warning), false) = (name_warning(&outcome), args.json) {
+        terminal::print_warning(&warning);
+    }
     oauth2_row(args.json);
     match outcome.failure {
         Some((_, error)) => Err(error),
         None => Ok(()),
     }
+}
+
+/// A server that refused EHLO, or a recipient, in words about the client's name is likely to
+/// refuse mail from this host as named: said, with the way to give another name.
+fn name_warning(outcome: &Delivery) -> Option<String> {
+    let name = outcome.hello_name.as_deref()?;
+    outcome.name_disliked().then(|| {
+        format!(
+            "the server seems to dislike the name {name} given in EHLO; set --ehlo-name (or \
+             hello_name in the account) to this host's public, fully qualified name"
+        )
+    })
 }
 
 /// What the certificate says, for a person deciding whether it is the right server.
@@ -121,6 +136,15 @@ fn print_human(outcome: &Delivery, user: Option<&str>, tls_options: &TlsOptions)
     );
     if let Some(greeting) = &outcome.greeting {
         row("greeting", &greeting.one_line());
+    }
+    if let Some(name) = &outcome.hello_name {
+        match &outcome.ehlo_refused {
+            Some(refusal) if !failed_at(outcome, Step::Ehlo) => row(
+                "hello",
+                &format!("HELO {name} (EHLO refused: {})", refusal.one_line()),
+            ),
+            _ => row("hello", &format!("EHLO {name}")),
+        }
     }
     if let Some(tls) = &outcome.tls {
         row("tls", &format!("{}, {}", tls.version, tls.cipher));
@@ -232,6 +256,10 @@ fn print_json(
         exit_code: u8,
         server: report::JsonServer<'a>,
         greeting: Option<&'a Reply>,
+        /// The name given in EHLO or HELO.
+        hello_name: Option<&'a str>,
+        /// The refusal of EHLO, when HELO followed or the check ended there.
+        ehlo_refused: Option<&'a Reply>,
         tls: Option<Tls<'a>>,
         extensions: &'a [String],
         /// What the server's LIMITS keyword says (RFC 9422), when it offers one.
@@ -256,6 +284,8 @@ fn print_json(
         exit_code: outcome.failure.as_ref().map_or(0, |(_, e)| e.exit_code()),
         server: report::JsonServer::of(&outcome.endpoint),
         greeting: outcome.greeting.as_ref(),
+        hello_name: outcome.hello_name.as_deref(),
+        ehlo_refused: outcome.ehlo_refused.as_ref(),
         tls: outcome.tls.as_ref().map(|tls| Tls {
             version: &tls.version,
             cipher: &tls.cipher,

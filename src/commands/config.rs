@@ -171,6 +171,57 @@ pub fn show(
              trusted in any case",
         )),
     }
+    let reach = server.as_ref().map_or_else(
+        || {
+            account
+                .as_ref()
+                .map(|a| a.reach.clone())
+                .unwrap_or_default()
+        },
+        |server| server.reach.clone(),
+    );
+    let family_flag = (connection.reach.ipv4 || connection.reach.ipv6).then(|| "-4/-6".to_string());
+    let reach_rows = [
+        (
+            AccountKey::HelloName,
+            reach.hello_name,
+            flag_or_env(
+                connection.reach.ehlo_name.clone(),
+                "SMTPSEND_EHLO_NAME",
+                account_has(|a| a.reach.hello_name.is_some()),
+            ),
+            "--ehlo-name, SMTPSEND_EHLO_NAME or the account's hello_name; unset, this host's \
+             fully qualified name, else its address",
+        ),
+        (
+            AccountKey::IpFamily,
+            reach.ip_family.map(|family| family.to_string()),
+            flag_or_env(
+                family_flag.or_else(|| var("SMTPSEND_IP_FAMILY")),
+                "SMTPSEND_IP_FAMILY",
+                account_has(|a| a.reach.ip_family.is_some()),
+            ),
+            "-4 or -6, SMTPSEND_IP_FAMILY or the account's ip_family; unset, both, whichever \
+             answers first",
+        ),
+        (
+            AccountKey::SourceAddress,
+            reach.source_address.map(|ip| ip.to_string()),
+            flag_or_env(
+                connection.reach.source_address.map(|ip| ip.to_string()),
+                "SMTPSEND_SOURCE_ADDRESS",
+                account_has(|a| a.reach.source_address.is_some()),
+            ),
+            "--source-address, SMTPSEND_SOURCE_ADDRESS or the account's source_address; \
+             unset, the system chooses",
+        ),
+    ];
+    for (key, value, origin, sources) in reach_rows {
+        rows.push(match value {
+            Some(value) => (key, value, origin),
+            None => unset(key, sources),
+        });
+    }
     let timeout = server.as_ref().map_or_else(
         || {
             connection

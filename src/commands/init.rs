@@ -270,6 +270,7 @@ fn probe_first(
             require_tls: false,
             login: None,
             progress: false,
+            reach: Default::default(),
         };
         let outcome = submit::check(&options, "", &[], &mut Transcript::new(false));
         match outcome.failure {
@@ -378,6 +379,7 @@ fn server_settings(
             },
             passwords: PasswordSources::default(),
         }),
+        reach: Default::default(),
     }
 }
 

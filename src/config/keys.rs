@@ -39,11 +39,14 @@ pub enum AccountKey {
     Queue,
     Log,
     RequireTls,
+    HelloName,
+    IpFamily,
+    SourceAddress,
 }
 
 impl AccountKey {
     /// Every key, in the order of `AccountSyntax`'s fields.
-    pub const ALL: [AccountKey; 34] = [
+    pub const ALL: [AccountKey; 37] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -77,6 +80,9 @@ impl AccountKey {
         AccountKey::LocalDomain,
         AccountKey::Queue,
         AccountKey::Log,
+        AccountKey::HelloName,
+        AccountKey::IpFamily,
+        AccountKey::SourceAddress,
         AccountKey::RequireTls,
     ];
 
@@ -117,6 +123,9 @@ impl AccountKey {
             AccountKey::Queue => "queue",
             AccountKey::Log => "log",
             AccountKey::RequireTls => "require_tls",
+            AccountKey::HelloName => "hello_name",
+            AccountKey::IpFamily => "ip_family",
+            AccountKey::SourceAddress => "source_address",
         }
     }
 }

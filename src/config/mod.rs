@@ -57,6 +57,8 @@ pub struct Account {
     pub log: Option<LogTarget>,
     /// Send with REQUIRETLS (RFC 8689): TLS on every hop to the recipient, or no delivery.
     pub require_tls: Option<bool>,
+    /// `hello_name`, `ip_family`, `source_address`.
+    pub reach: crate::reach::Reach,
 }
 
 #[derive(Debug)]
@@ -131,6 +133,9 @@ struct AccountSyntax {
     local_domain: Option<Spanned<String>>,
     queue: Option<Spanned<String>>,
     log: Option<String>,
+    hello_name: Option<Spanned<String>>,
+    ip_family: Option<Spanned<String>>,
+    source_address: Option<Spanned<String>>,
     require_tls: Option<bool>,
 }
 
@@ -410,6 +415,9 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         queue: child.queue.or(base.queue),
         log: child.log.or(base.log),
         require_tls: child.require_tls.or(base.require_tls),
+        hello_name: child.hello_name.or(base.hello_name),
+        ip_family: child.ip_family.or(base.ip_family),
+        source_address: child.source_address.or(base.source_address),
     }
 }
 
@@ -483,8 +491,10 @@ fn validate(
         ));
     }
     let tls = tls_keys(&raw, at)?;
+    let reach = reach_keys(&raw, at)?;
     Ok(Account {
         name: name.to_string(),
+        reach,
         file: PathBuf::new(),
         endpoint,
         user: raw.user,
@@ -586,6 +596,36 @@ fn tls_keys(
         client_cert: raw.client_cert.clone(),
         client_key: raw.client_key.as_ref().map(|key| key.get_ref().clone()),
     })
+}
+
+/// `hello_name`, `ip_family` and `source_address`, each checked where it is written.
+fn reach_keys(
+    raw: &AccountSyntax,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Error,
+) -> Result<crate::reach::Reach, Error> {
+    use crate::reach::{IpFamily, Reach, parse_hello_name};
+    Ok(Reach {
+        hello_name: key_value(raw.hello_name.as_ref(), "hello_name", parse_hello_name, at)?,
+        ip_family: key_value(raw.ip_family.as_ref(), "ip_family", IpFamily::parse, at)?,
+        source_address: key_value(
+            raw.source_address.as_ref(),
+            "source_address",
+            |v| v.parse().map_err(|_| format!("not an IP address: {v:?}")),
+            at,
+        )?,
+    })
+}
+
+/// A key's value parsed, or an error naming the key and pointing at the value.
+fn key_value<T>(
+    value: Option<&Spanned<String>>,
+    key: &str,
+    parse: impl Fn(&str) -> Result<T, String>,
+    at: &dyn Fn(std::ops::Range<usize>, String) -> Error,
+) -> Result<Option<T>, Error> {
+    value
+        .map(|v| parse(v.get_ref()).map_err(|reason| at(v.span(), format!("{key}: {reason}"))))
+        .transpose()
 }
 
 /// `queue`: whether a message that fails temporarily is kept in the outbox.

@@ -49,6 +49,9 @@ pub struct Route {
     /// REQUIRETLS as the message was sent with (RFC 8689); absent in older entries.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub require_tls: Option<bool>,
+    /// The EHLO name, IP family and source address it was sent with.
+    #[serde(default)]
+    pub reach: crate::reach::Reach,
 }
 
 /// One attempt to deliver, as the entry's history keeps it.

@@ -153,6 +153,8 @@ mod tests {
             greeting: None,
             extensions: Vec::new(),
             tls: None,
+            hello_name: None,
+            ehlo_refused: None,
             auth_mechanism: None,
             recipients: ["b@example.org", "c@example.org"]
                 .iter()

@@ -1,22 +1,36 @@
-//! Reaching the server: name resolution, the TCP connection, and the time limits every wait
-//! in the session is bounded by (the per-step timeout and `--deadline`), including the
-//! `Socket` that arms them afresh on every read and write. Also the EHLO name, which comes
-//! from the connection's local address.
+//! Reaching the server: name resolution, the TCP connection (one IP family or both raced,
+//! from a chosen local address), and the time limits every wait in the session is bounded by
+//! (the per-step timeout and `--deadline`), including the `Socket` that arms them afresh on
+//! every read and write. Also the default EHLO name, which comes from the connection's local
+//! address.
 
+use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use dns_lookup::{AddrInfoHints, LookupError, LookupErrorKind, SockType};
+use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 
 use super::delivery::{Fault, Result, Step, fault};
 use super::transcript::Transcript;
 use crate::error::Kind;
+use crate::reach::{IpFamily, Reach};
 use crate::server::Endpoint;
 
-/// Resolves and connects within the timeout and the deadline.
+/// RFC 8305 section 5's Connection Attempt Delay: how long an attempt has alone before the
+/// next address is tried beside it.
+const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+
+/// Resolves and connects within the timeout and the deadline, over the family `reach` allows
+/// and from its source address. A name with addresses of both families is reached by Happy
+/// Eyeballs (RFC 8305): the addresses interleaved by family, each attempt started
+/// `ATTEMPT_DELAY` after the one before or as soon as that one fails, the first connection
+/// kept and the others closed as they come in.
 pub(super) fn connect(
     endpoint: &Endpoint,
+    reach: &Reach,
     timeout: Duration,
     deadline: Option<Instant>,
     transcript: &mut Transcript,
@@ -24,7 +38,7 @@ pub(super) fn connect(
     let (host, port) = (endpoint.host.clone(), endpoint.port);
     let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
     // Name resolution has no timeout of its own; run it where we can stop waiting for it.
-    let (sender, receiver) = std::sync::mpsc::channel();
+    let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {
         let _ = sender.send(resolve(&host, port));
     });
@@ -39,17 +53,154 @@ pub(super) fn connect(
             ));
         }
     };
+    let family = reach.ip_family.or(reach.source_address.map(IpFamily::of));
+    let addresses = interleave(
+        addresses
+            .into_iter()
+            .filter(|a| family.is_none_or(|f| IpFamily::of(a.ip()) == f))
+            .collect(),
+    );
+    let Some(family) = family.filter(|_| addresses.is_empty()) else {
+        return race(
+            endpoint,
+            &addresses,
+            reach.source_address,
+            timeout,
+            deadline,
+            transcript,
+        );
+    };
+    let why = match reach.source_address {
+        Some(source) if reach.ip_family.is_none() => format!("the source address {source}"),
+        _ => format!("{family} only"),
+    };
+    Err(fault(
+        Step::Connect,
+        Kind::Unavailable,
+        format!(
+            "{} has no {family} address, and {why} was asked for",
+            endpoint.host
+        ),
+    ))
+}
+
+/// The addresses in the order of their attempts (RFC 8305 section 4): the resolver's order
+/// (RFC 6724's preference) within each family, the families taking turns, the family of the
+/// resolver's first choice first.
+fn interleave(addresses: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    let Some(first) = addresses.first() else {
+        return addresses;
+    };
+    let first_family = IpFamily::of(first.ip());
+    let (mut first, mut other): (VecDeque<_>, VecDeque<_>) = addresses
+        .into_iter()
+        .partition(|a| IpFamily::of(a.ip()) == first_family);
+    let mut ordered = Vec::with_capacity(first.len() + other.len());
+    while !first.is_empty() || !other.is_empty() {
+        ordered.extend(first.pop_front());
+        ordered.extend(other.pop_front());
+    }
+    ordered
+}
+
+/// Why one attempt failed: the local address could not be taken, or the server not reached.
+enum AttemptFailure {
+    Bind(io::Error),
+    Connect(io::Error),
+}
+
+/// One connection attempt from `source`, if given, bounded by `wait`.
+fn attempt(
+    address: SocketAddr,
+    source: Option<IpAddr>,
+    wait: Duration,
+) -> std::result::Result<TcpStream, AttemptFailure> {
+    let Some(source) = source else {
+        return TcpStream::connect_timeout(&address, wait).map_err(AttemptFailure::Connect);
+    };
+    let socket = RawSocket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )
+    .map_err(AttemptFailure::Connect)?;
+    socket
+        .bind(&SocketAddr::new(source, 0).into())
+        .map_err(AttemptFailure::Bind)?;
+    socket
+        .connect_timeout(&address.into(), wait)
+        .map_err(AttemptFailure::Connect)?;
+    Ok(socket.into())
+}
+
+/// The attempts of Happy Eyeballs, started in `addresses`' order; the first connection wins.
+fn race(
+    endpoint: &Endpoint,
+    addresses: &[SocketAddr],
+    source: Option<IpAddr>,
+    timeout: Duration,
+    deadline: Option<Instant>,
+    transcript: &mut Transcript,
+) -> Result<TcpStream> {
+    // An attempt that connects after the race is won finds the receiver gone and its stream
+    // is dropped, which closes it.
+    let (sender, receiver) = mpsc::channel();
+    let mut pending = addresses.iter();
+    let mut running = 0;
     let mut last_error = None;
-    for address in &addresses {
-        let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
-        transcript.info(&format!("connecting to {address}"));
-        match TcpStream::connect_timeout(address, wait) {
+    loop {
+        if let Some(&address) = pending.next() {
+            let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
+            transcript.info(&format!("connecting to {address}"));
+            let sender = sender.clone();
+            std::thread::spawn(move || {
+                let _ = sender.send((address, attempt(address, source, wait)));
+            });
+            running += 1;
+        }
+        if running == 0 {
+            break;
+        }
+        // While addresses are left, an attempt has ATTEMPT_DELAY before the next starts; the
+        // last ones are each bounded by their own wait.
+        let outcome = if pending.len() > 0 {
+            receiver.recv_timeout(ATTEMPT_DELAY).ok()
+        } else {
+            receiver.recv().ok()
+        };
+        let Some((address, result)) = outcome else {
+            continue;
+        };
+        running -= 1;
+        match result {
             Ok(stream) => {
+                if addresses.len() > 1 {
+                    transcript.info(&format!("connected to {address}"));
+                }
                 // Commands are written whole; waiting to coalesce them only adds a delayed-ACK stall.
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
-            Err(err) => last_error = Some((address, err)),
+            Err(AttemptFailure::Bind(err)) => {
+                return Err(fault(
+                    Step::Connect,
+                    Kind::Config,
+                    format!(
+                        "cannot connect from the source address {}: {}",
+                        source.map_or_else(String::new, |s| s.to_string()),
+                        crate::error::io_reason(&err).to_lowercase()
+                    ),
+                ));
+            }
+            Err(AttemptFailure::Connect(err)) => {
+                if addresses.len() > 1 {
+                    transcript.info(&format!(
+                        "cannot connect to {address}: {}",
+                        crate::error::io_reason(&err).to_lowercase()
+                    ));
+                }
+                last_error = Some((address, err));
+            }
         }
     }
     // `resolve` gives no empty list, but a name with no address is unknown either way.
@@ -64,7 +215,7 @@ pub(super) fn connect(
     Err(fault(
         Step::Connect,
         Kind::Temporary,
-        format!("cannot connect to {}: {reason}", tried(endpoint, address)),
+        format!("cannot connect to {}: {reason}", tried(endpoint, &address)),
     ))
 }
 
@@ -341,6 +492,75 @@ mod tests {
             resolve("a\0b", 25),
             Err(LookupFailure::NoSuchHost)
         ));
+    }
+
+    fn addresses(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn the_families_take_turns_the_resolvers_first_choice_first() {
+        // RFC 8305 section 4: the first address's family leads; within each family the
+        // resolver's order stays.
+        assert_eq!(
+            interleave(addresses(&[
+                "[2001:db8::1]:25",
+                "[2001:db8::2]:25",
+                "[2001:db8::3]:25",
+                "192.0.2.1:25",
+                "192.0.2.2:25",
+            ])),
+            addresses(&[
+                "[2001:db8::1]:25",
+                "192.0.2.1:25",
+                "[2001:db8::2]:25",
+                "192.0.2.2:25",
+                "[2001:db8::3]:25",
+            ])
+        );
+        assert_eq!(
+            interleave(addresses(&[
+                "192.0.2.1:25",
+                "[2001:db8::1]:25",
+                "192.0.2.2:25"
+            ])),
+            addresses(&["192.0.2.1:25", "[2001:db8::1]:25", "192.0.2.2:25"])
+        );
+        assert_eq!(
+            interleave(addresses(&["192.0.2.1:25", "192.0.2.2:25"])),
+            addresses(&["192.0.2.1:25", "192.0.2.2:25"])
+        );
+        assert!(interleave(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn a_refused_address_hands_over_to_the_next_at_once() {
+        // A black-holed address, which costs the delay, is tests/network's (it needs a route);
+        // a refused one fails at once, and the next starts then, not after the delay.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let endpoint = Endpoint::new(
+            "localhost",
+            Some(open.port()),
+            crate::server::Security::Plain,
+            "x",
+        )
+        .unwrap();
+        let started = Instant::now();
+        let stream = race(
+            &endpoint,
+            &[closed, open],
+            None,
+            Duration::from_secs(5),
+            None,
+            &mut Transcript::new(false),
+        );
+        assert_eq!(stream.ok().and_then(|s| s.peer_addr().ok()), Some(open));
+        assert!(started.elapsed() < ATTEMPT_DELAY, "{:?}", started.elapsed());
     }
 
     #[test]

@@ -87,6 +87,10 @@ pub struct Delivery {
     /// The EHLO keywords with their parameters, as the server listed them (after TLS).
     pub extensions: Vec<String>,
     pub tls: Option<TlsInfo>,
+    /// The name given in EHLO (or HELO).
+    pub hello_name: Option<String>,
+    /// The server's refusal of EHLO, when it refused it: HELO followed, or the session ended.
+    pub ehlo_refused: Option<Reply>,
     pub auth_mechanism: Option<&'static str>,
     pub recipients: Vec<RecipientResult>,
     pub final_reply: Option<Reply>,
@@ -103,6 +107,8 @@ impl Delivery {
             greeting: None,
             extensions: Vec::new(),
             tls: None,
+            hello_name: None,
+            ehlo_refused: None,
             auth_mechanism: None,
             recipients: Vec::new(),
             final_reply: None,
@@ -113,6 +119,20 @@ impl Delivery {
 
     pub fn accepted(&self) -> bool {
         self.final_reply.as_ref().is_some_and(Reply::is_positive)
+    }
+
+    /// Whether the server refused EHLO, or a recipient, in words that suggest it dislikes the
+    /// name given in EHLO (RFC 5321 section 4.1.4 asks for this host's fully qualified name).
+    pub fn name_disliked(&self) -> bool {
+        let helo_words = |reply: &Reply| reply.one_line().to_ascii_lowercase().contains("helo");
+        self.ehlo_refused
+            .as_ref()
+            .is_some_and(super::session::dislikes_name)
+            || self
+                .recipients
+                .iter()
+                .filter_map(|r| r.reply.as_ref())
+                .any(|reply| !reply.is_positive() && helo_words(reply))
     }
 
     /// A session that never started: getting the credentials failed at `step`.

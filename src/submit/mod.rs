@@ -79,6 +79,8 @@ pub struct Options {
     pub login: Option<Login>,
     /// Show a progress bar for large uploads (stderr is a terminal and output is for a person).
     pub progress: bool,
+    /// The EHLO name, the IP family, the local address.
+    pub reach: crate::reach::Reach,
 }
 
 /// Submits one message. Never panics on server behaviour; every outcome is in the `Delivery`.
@@ -194,9 +196,20 @@ fn open(
         .hint("smtp:// (STARTTLS) or smtps:// to a server that offers REQUIRETLS"));
     }
     let server_name = options.tls.server_name.as_deref().unwrap_or(&endpoint.host);
-    let tcp = connect(endpoint, options.timeout, deadline, transcript)?;
+    let tcp = connect(
+        endpoint,
+        &options.reach,
+        options.timeout,
+        deadline,
+        transcript,
+    )?;
     delivery.timings.connect_ms = Some(millis(started.elapsed()));
-    let hello_name = hello_name(&tcp);
+    let hello_name = options
+        .reach
+        .hello_name
+        .clone()
+        .unwrap_or_else(|| hello_name(&tcp));
+    delivery.hello_name = Some(hello_name.clone());
     let socket = Socket::new(tcp, options.timeout, deadline);
     let mut session = Session::new(Stream::Plain(socket), options.timeout, deadline);
     session.progress = options.progress;
@@ -217,7 +230,16 @@ fn open(
             "the server turned us away",
         ));
     }
-    let mut extensions = session.ehlo(&hello_name, transcript)?;
+    let needs = match (endpoint.security, options.login.is_some()) {
+        (Security::StartTls, true) => Some("STARTTLS and AUTH need it"),
+        (Security::StartTls, false) => Some("STARTTLS needs it"),
+        (_, true) => Some("AUTH needs it"),
+        (_, false) => None,
+    };
+    let (mut extensions, ehlo_refused) = session
+        .hello(&hello_name, needs, transcript)
+        .inspect_err(|fault| delivery.ehlo_refused = fault.reply.clone())?;
+    delivery.ehlo_refused = ehlo_refused;
 
     if let (Security::StartTls, Some(config)) = (endpoint.security, &tls_config) {
         if !extensions.has("STARTTLS") {
@@ -246,7 +268,7 @@ fn open(
             Some(session.start_tls(config.clone(), endpoint, server_name, transcript)?);
         delivery.timings.tls_ms = Some(millis(started.elapsed()));
         // RFC 3207 section 4.2: forget everything learnt before TLS and ask again.
-        extensions = session.ehlo(&hello_name, transcript)?;
+        extensions = session.hello(&hello_name, needs, transcript)?.0;
     }
     delivery.extensions = extensions.keywords();
     if options.require_tls && !extensions.has("REQUIRETLS") {
@@ -336,6 +358,7 @@ fn retry_with_new_token(
         endpoint: options.endpoint.clone(),
         ca_file: options.ca_file.clone(),
         tls: options.tls.clone(),
+        reach: options.reach.clone(),
         ..*options
     };
     open(&retry, deadline, transcript, delivery, started)

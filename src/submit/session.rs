@@ -253,14 +253,22 @@ impl Session {
         self.reply(step, transcript)
     }
 
-    pub(super) fn ehlo(
+    /// EHLO, and HELO when the server refuses EHLO for good and nothing the session needs
+    /// takes an extension (RFC 5321 section 3.2: a client must be able to fall back to HELO);
+    /// `needs` says what does (STARTTLS, AUTH). Besides the extensions (none after HELO), the
+    /// refusal of EHLO when HELO followed it.
+    pub(super) fn hello(
         &mut self,
-        hello_name: &str,
+        name: &str,
+        needs: Option<&str>,
         transcript: &mut Transcript,
-    ) -> Result<Extensions> {
-        self.send(&format!("EHLO {hello_name}"), transcript)?;
+    ) -> Result<(Extensions, Option<Reply>)> {
+        self.send(&format!("EHLO {name}"), transcript)?;
         let reply = self.reply(Step::Ehlo, transcript)?;
-        if reply.code != 250 {
+        if reply.code == 250 {
+            return Ok((Extensions::parse(&reply), None));
+        }
+        if !reply.is_permanent() {
             return Err(refused(
                 Step::Ehlo,
                 reply,
@@ -268,7 +276,23 @@ impl Session {
                 "EHLO refused",
             ));
         }
-        Ok(Extensions::parse(&reply))
+        if let Some(needs) = needs {
+            let message = format!(
+                "the server does not speak ESMTP (EHLO refused: {}); {needs}",
+                reply.one_line()
+            );
+            let mut fault = fault(Step::Ehlo, Kind::Unavailable, message);
+            fault.reply = Some(reply.clone());
+            return Err(name_hint(name, &reply, fault));
+        }
+        transcript.info("EHLO refused; greeting with HELO instead (RFC 5321 section 3.2)");
+        self.send(&format!("HELO {name}"), transcript)?;
+        let helo = self.reply(Step::Ehlo, transcript)?;
+        if helo.code != 250 {
+            let fault = refused(Step::Ehlo, helo.clone(), Kind::Unavailable, "HELO refused");
+            return Err(name_hint(name, &helo, fault));
+        }
+        Ok((Extensions::default(), Some(reply)))
     }
 
     pub(super) fn start_tls(
@@ -331,6 +355,27 @@ impl Session {
             tls.conn.send_close_notify();
             let _ = tls.conn.write_tls(&mut tls.sock);
         }
+    }
+}
+
+/// Whether a refusal of EHLO or HELO looks like one of the name given: a syntax error in the
+/// argument (501), a name the server will not take (504, 550, 553), or a reply that says so.
+pub(super) fn dislikes_name(reply: &Reply) -> bool {
+    let text = reply.one_line().to_ascii_lowercase();
+    matches!(reply.code, 501 | 504 | 550 | 553)
+        || text.contains("helo")
+        || text.contains("hostname")
+}
+
+/// A refusal of the name given in EHLO or HELO, with the way to give another.
+fn name_hint(name: &str, reply: &Reply, fault: Box<Fault>) -> Box<Fault> {
+    if dislikes_name(reply) {
+        fault.hint(&format!(
+            "the server may not take the name {name}: give this host's public name with \
+             --ehlo-name (or hello_name in the account)"
+        ))
+    } else {
+        fault
     }
 }
 

@@ -1415,3 +1415,187 @@ fn ignore_tls_policy_adds_the_tls_required_no_field() {
     assert!(header.lines().any(|l| l == "TLS-Required: No"), "{header}");
     assert!(!heard(&server).iter().any(|l| l.contains("REQUIRETLS")));
 }
+
+/// The sender, the recipient and the body of `send`, for a send spelled otherwise.
+const MESSAGE: [&str; 6] = ["-f", "a@example.org", "-t", "b@example.org", "-m", "hi"];
+
+/// A server of before ESMTP: EHLO is a command it does not know (RFC 5321 section 3.2).
+const EHLO_UNKNOWN: &str = "502 5.5.2 Error: command not recognized\r\n";
+
+#[test]
+fn a_helo_only_server_is_greeted_with_helo_when_nothing_needs_an_extension() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        vec![Act::Say(GREETING), Act::Hear, Act::Say(EHLO_UNKNOWN)],
+        vec![Act::Hear, Act::Say("250 test\r\n")],
+        envelope_accepted(),
+        data_accepted(),
+    ]));
+    let run = run(send(&sandbox, server.port).args(["--ehlo-name", "client.example.org"]));
+    run.assert_code(0);
+    let heard = heard(&server);
+    assert_eq!(
+        heard[..3],
+        [
+            "EHLO client.example.org",
+            "HELO client.example.org",
+            "MAIL FROM:<a@example.org>"
+        ],
+        "{heard:?}"
+    );
+}
+
+#[test]
+fn a_server_refusing_ehlo_is_refused_when_starttls_or_auth_needs_it() {
+    for (scheme, login) in [("smtp", false), ("smtp+plain", true)] {
+        let sandbox = Sandbox::new();
+        let server = ScriptedServer::start(script([
+            vec![Act::Say(GREETING), Act::Hear, Act::Say(EHLO_UNKNOWN)],
+            listen(),
+        ]));
+        let mut command = sandbox.command();
+        command.args(send_args(scheme, server.port)).args(MESSAGE);
+        if login {
+            command
+                .args(["--user", "a"])
+                .env("SMTPSEND_PASSWORD", "secret");
+        }
+        let run = run(&mut command);
+        run.assert_code(69);
+        let error = error_line(&run);
+        let needs = if login {
+            "AUTH needs it"
+        } else {
+            "STARTTLS needs it"
+        };
+        assert!(
+            error.contains(&format!(
+                "the server does not speak ESMTP (EHLO refused: 502 5.5.2 Error: command not \
+                 recognized); {needs}"
+            )),
+            "{error}"
+        );
+        let heard = heard(&server);
+        assert!(
+            heard[1..].iter().all(|l| l.eq_ignore_ascii_case("QUIT")),
+            "no HELO, nothing after EHLO: {heard:?}"
+        );
+    }
+}
+
+#[test]
+fn the_ehlo_name_comes_from_the_environment_and_the_account() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(happy(EHLO_REPLY));
+    let by_env = run(send(&sandbox, server.port).env("SMTPSEND_EHLO_NAME", "env.example.org"));
+    by_env.assert_code(0);
+    assert_eq!(heard(&server)[0], "EHLO env.example.org");
+
+    let server = ScriptedServer::start(happy(EHLO_REPLY));
+    std::fs::create_dir_all(sandbox.path("config/smtpsend")).unwrap();
+    sandbox.write(
+        "config/smtpsend/config.toml",
+        format!(
+            "[accounts.a]\nserver = \"smtp+plain://localhost:{}\"\nhello_name = \"[192.0.2.1]\"\n\
+             ip_family = \"4\"\nsource_address = \"127.0.0.1\"\n",
+            server.port
+        ),
+    );
+    let by_account = run(sandbox.command().args(["--account", "a"]).args(MESSAGE));
+    by_account.assert_code(0);
+    assert_eq!(heard(&server)[0], "EHLO [192.0.2.1]");
+
+    run(sandbox
+        .command()
+        .args(["--ehlo-name", "bad name", "--dry-run"]))
+    .assert_code(64);
+}
+
+#[test]
+fn check_warns_when_the_server_dislikes_the_ehlo_name() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        vec![
+            Act::Say(GREETING),
+            Act::Hear,
+            Act::Say("501 5.5.4 Invalid EHLO argument\r\n"),
+        ],
+        vec![Act::Hear, Act::Say("250 test\r\n")],
+        listen(),
+    ]));
+    let run = run(sandbox.command().args([
+        "check",
+        "--server",
+        &format!("smtp+plain://localhost:{}", server.port),
+        "--ehlo-name",
+        "localhost",
+    ]));
+    run.assert_code(0);
+    assert!(
+        run.stdout
+            .contains("HELO localhost (EHLO refused: 501 5.5.4 Invalid EHLO argument)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains(
+            "smtpsend: warning: the server seems to dislike the name localhost given in EHLO"
+        ),
+        "{}",
+        run.stderr
+    );
+    let heard = heard(&server);
+    assert_eq!(
+        heard[..2],
+        ["EHLO localhost", "HELO localhost"],
+        "{heard:?}"
+    );
+}
+
+#[test]
+fn the_ip_family_and_the_source_address_choose_the_addresses_tried() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(happy(EHLO_REPLY));
+    let run_from = |extra: &[&str], port: u16| run(send(&sandbox, port).args(extra).arg("-v"));
+    // localhost has 127.0.0.1 whatever else it has; the server listens there.
+    let sent = run_from(&["-4", "--source-address", "127.0.0.1"], server.port);
+    sent.assert_code(0);
+    assert!(
+        !sent.stderr.contains("connecting to [::1]"),
+        "{}",
+        sent.stderr
+    );
+    assert!(server.heard_command("MAIL"));
+
+    let mut literal = sandbox.command();
+    literal
+        .args(["--server", "smtp+plain://127.0.0.1:25", "-6"])
+        .args(MESSAGE);
+    let refused = run(&mut literal);
+    refused.assert_code(69);
+    assert!(
+        error_line(&refused).contains("127.0.0.1 has no IPv6 address, and IPv6 only was asked for"),
+        "{}",
+        refused.stderr
+    );
+
+    let elsewhere = run(send(&sandbox, closed_port()).args(["--source-address", "192.0.2.9"]));
+    elsewhere.assert_code(78);
+    assert!(
+        error_line(&elsewhere).contains("cannot connect from the source address 192.0.2.9"),
+        "{}",
+        elsewhere.stderr
+    );
+
+    let bad = run(sandbox
+        .command()
+        .env("SMTPSEND_IP_FAMILY", "5")
+        .args(["--server", "smtp+plain://127.0.0.1:25"])
+        .args(MESSAGE));
+    bad.assert_code(78);
+    assert!(
+        error_line(&bad).contains("SMTPSEND_IP_FAMILY"),
+        "{}",
+        bad.stderr
+    );
+}

@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# The network tier: how smtpsend reaches a real server when the network is not simple. A
+# private Postfix delivers to the recorder; the tier runs in its own network and mount
+# namespaces (unshare --net --mount), so it can give a name addresses in /etc/hosts and send
+# an IPv6 prefix into a black hole without touching the machine's own network or files.
+#
+#   tests/network/run.sh   prints "ok - NAME" / "not ok - NAME: reason" and a closing
+#                          "N passed, M failed"; exits non-zero on any failure
+#
+# Scenarios:
+#   happy-eyeballs   mail.he.test is 2001:db8:dead::1 (a route into a tun device nobody reads:
+#                    SYNs vanish) and 127.0.0.1; the send tries IPv6 first, IPv4 250 ms later,
+#                    and is delivered well within 1 s plus that delay
+#   ipv4-only        -4 never tries the IPv6 address
+#   ipv6-only        -6 tries only the black-holed address: exit 75 after --timeout
+#
+# Needs root: it installs postfix, sasl2-bin, libsasl2-modules, openssl and iproute2 with
+# apt-get when missing. Everything lives in a temporary directory removed on exit.
+#
+# Environment: SMTPSEND (the binary, default target/debug/smtpsend), NETWORK_TEST_KEEP=1 (keep
+# the temporary directory).
+set -euo pipefail
+
+cd "$(dirname "$0")/../.."
+REPO=$(pwd)
+# shellcheck source=tests/lib/private-postfix.sh disable=SC1091
+source "$REPO/tests/lib/private-postfix.sh"
+
+PACKAGES=(postfix sasl2-bin libsasl2-modules openssl iproute2)
+
+# Outside the namespaces: packages come from the machine's network, then the tier starts again
+# inside its own.
+if [[ -z ${SMTPSEND_NETWORK_TIER_INSIDE:-} ]]; then
+    # shellcheck disable=SC2317  # called by setup_failed
+    stop_servers() { :; }
+    setup_logs() { :; }
+    [[ $(id -u) == 0 ]] || setup_failed "must run as root (namespaces, Postfix, packages)"
+    T=$(mktemp -d /tmp/smtpsend-network-setup.XXXXXX)
+    trap 'rm -rf "$T"' EXIT
+    # shellcheck disable=SC2119  # no extra packages
+    install_packages
+    rm -rf "$T"
+    trap - EXIT
+    exec unshare --net --mount env SMTPSEND_NETWORK_TIER_INSIDE=1 "$0" "$@"
+fi
+unset SMTPSEND_NETWORK_TIER_INSIDE
+tier_environment
+
+USER_NAME=alice
+REALM=smtpsend.test
+T=$(mktemp -d /tmp/smtpsend-network.XXXXXX)
+chmod 755 "$T"
+CONF=$T/etc SPOOL=$T/spool OUT=$T/deliveries MAILLOG=$T/maillog RUNS=$T/runs
+KEEP=${NETWORK_TEST_KEEP:-}
+DEAD_V6=2001:db8:dead::1
+
+stop_servers() { :; }
+trap_cleanup
+setup_logs() { show_log maillog "$MAILLOG" 40; }
+
+# ---------------------------------------------------------------------------------------------
+# The network and the server
+# ---------------------------------------------------------------------------------------------
+# Loopback up; a global IPv6 address of our own, so that the resolver ranks the IPv6 address
+# first (RFC 6724); the IPv6 prefix routed into a tun device no program reads, where packets
+# vanish without an answer (a blackhole route would fail at once with EINVAL, no test of the
+# delay); and /etc/hosts, private to this mount namespace, giving mail.he.test both families.
+setup_network() {
+    local log=$T/network.log
+    {
+        ip link set lo up &&
+        ip -6 addr add 2001:db8:dead::2/128 dev lo &&
+        ip tuntap add dev hole0 mode tun &&
+        ip link set hole0 up &&
+        ip -6 route add 2001:db8:dead::/64 dev hole0
+    } >"$log" 2>&1 || setup_failed "setting up the private network failed" "$log"
+    printf '127.0.0.1 localhost\n%s mail.he.test\n127.0.0.1 mail.he.test\n' "$DEAD_V6" \
+        >"$T/hosts"
+    mount --bind "$T/hosts" /etc/hosts || setup_failed "cannot mount a private /etc/hosts"
+}
+
+setup_postfix() {
+    make_certificates
+    make_sasldb
+    SUB_PORT=$(free_port) || setup_failed "no free port"
+    PLAIN_PORT=$(free_port "$SUB_PORT") || setup_failed "no free port"
+    write_postfix_base
+    write_sasl_main_cf
+    write_master_cf network
+    cat >>"$CONF/master.cf" <<EOF
+127.0.0.1:$PLAIN_PORT inet n - n - - smtpd
+  -o syslog_name=network/plain
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
+EOF
+    start_postfix "$SUB_PORT" "$PLAIN_PORT"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Running smtpsend and judging the outcome
+# ---------------------------------------------------------------------------------------------
+PASSED=0 FAILED=0
+
+# send NAME ARG...: smtpsend with ARG and a one-line message to NAME@y.test, its exit code in
+# $RUNS/NAME/rc, stderr in .../stderr, the milliseconds it took in .../ms.
+send() {
+    local name=$1 dir=$RUNS/$1 start end rc=0
+    shift
+    mkdir -p "$dir" "$T/home"
+    start=$(date +%s%N)
+    HOME=$T/home XDG_CONFIG_HOME=$T/home/config XDG_STATE_HOME=$T/home/state \
+        XDG_DATA_HOME=$T/home/data XDG_CACHE_HOME=$T/home/cache \
+        timeout 60 "$BIN" -v "$@" -f "a@x.test" -t "$name@y.test" -s "$name" -m "hi" \
+        >"$dir/stdout" 2>"$dir/stderr" </dev/null || rc=$?
+    end=$(date +%s%N)
+    echo "$rc" >"$dir/rc"
+    echo $(((end - start) / 1000000)) >"$dir/ms"
+}
+
+# delivered NAME: true once the recorder has a delivery to NAME@y.test (up to 10 s).
+delivered() {
+    for _ in $(seq 100); do
+        grep -qx "recipient $1@y.test" "$OUT"/*.env 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# attempts NAME: the addresses smtpsend said it connected to, in order, one a line.
+attempts() { sed -n 's/^\* connecting to //p' "$RUNS/$1/stderr"; }
+
+# verdict NAME PROBLEM: "ok - NAME" when PROBLEM is empty, else "not ok - NAME: PROBLEM" with
+# the run's exit code, time and stderr.
+verdict() {
+    local name=$1 problem=$2 dir=$RUNS/$1
+    if [[ -z $problem ]]; then
+        echo "ok - $name"
+        PASSED=$((PASSED + 1))
+        return
+    fi
+    echo "not ok - $name: $problem"
+    echo "# exit $(cat "$dir/rc" 2>/dev/null), $(cat "$dir/ms" 2>/dev/null) ms; stderr:"
+    indent <"$dir/stderr"
+    FAILED=$((FAILED + 1))
+}
+
+# ---------------------------------------------------------------------------------------------
+# Scenarios
+# ---------------------------------------------------------------------------------------------
+scenario_happy_eyeballs() {
+    local name=happy-eyeballs problem='' order
+    send "$name" --server "smtp+plain://mail.he.test:$PLAIN_PORT" --timeout 10
+    order=$(attempts "$name" | tr '\n' ' ')
+    if [[ $(cat "$RUNS/$name/rc") != 0 ]]; then
+        problem="exit $(cat "$RUNS/$name/rc"), expected 0"
+    elif [[ $order != "[$DEAD_V6]:$PLAIN_PORT 127.0.0.1:$PLAIN_PORT " ]]; then
+        problem="attempts were: $order(expected the IPv6 address, then 127.0.0.1)"
+    elif (($(cat "$RUNS/$name/ms") >= 1250)); then
+        problem="took $(cat "$RUNS/$name/ms") ms, expected well under 1 s + 250 ms"
+    elif ! delivered "$name"; then
+        problem="Postfix delivered nothing"
+    fi
+    verdict "$name" "$problem"
+}
+
+scenario_ipv4_only() {
+    local name=ipv4-only problem=''
+    send "$name" -4 --server "smtp+plain://mail.he.test:$PLAIN_PORT" --timeout 10
+    if [[ $(cat "$RUNS/$name/rc") != 0 ]]; then
+        problem="exit $(cat "$RUNS/$name/rc"), expected 0"
+    elif [[ $(attempts "$name") != "127.0.0.1:$PLAIN_PORT" ]]; then
+        problem="attempts were: $(attempts "$name" | tr '\n' ' ')"
+    elif ! delivered "$name"; then
+        problem="Postfix delivered nothing"
+    fi
+    verdict "$name" "$problem"
+}
+
+scenario_ipv6_only() {
+    local name=ipv6-only problem='' want
+    send "$name" -6 --server "smtp+plain://mail.he.test:$PLAIN_PORT" --timeout 1
+    want="cannot connect to mail.he.test:$PLAIN_PORT ($DEAD_V6): no answer within 1 s"
+    if [[ $(cat "$RUNS/$name/rc") != 75 ]]; then
+        problem="exit $(cat "$RUNS/$name/rc"), expected 75"
+    elif [[ $(attempts "$name") != "[$DEAD_V6]:$PLAIN_PORT" ]]; then
+        problem="attempts were: $(attempts "$name" | tr '\n' ' ')"
+    elif ! grep -qF "smtpsend: $want" "$RUNS/$name/stderr"; then
+        problem="no \"$want\""
+    fi
+    verdict "$name" "$problem"
+}
+
+[[ -x $BIN ]] || setup_failed "no binary at $BIN (cargo build first)"
+setup_network
+setup_postfix
+scenario_happy_eyeballs
+scenario_ipv4_only
+scenario_ipv6_only
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))
