@@ -170,7 +170,7 @@ _smtpsend() {
 
     case "${cmd}" in
         smtpsend)
-            opts="-t -c -b -f -s -H -m -a -4 -6 -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --require-tls --ignore-tls-policy --queue --retry --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --quiet --verbose --json --dry-run --help --version init login logout check config sendmail mail install-mta batch queue completions help"
+            opts="-t -c -b -f -s -H -m -a -4 -6 -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --attach --account --allow-partial --require-tls --ignore-tls-policy --queue --retry --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --proxy --quiet --verbose --json --dry-run --help --version init login logout check config sendmail mail install-mta batch queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +424,10 @@ _smtpsend() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --dry-run)
                     COMPREPLY=($(compgen -W "auto readable raw" -- "${cur}"))
                     return 0
@@ -436,7 +440,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__batch)
-            opts="-v -4 -6 -h --account --json --verbose --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --help"
+            opts="-v -4 -6 -h --account --json --verbose --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --proxy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -562,6 +566,10 @@ _smtpsend() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -570,7 +578,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__check)
-            opts="-f -v -4 -6 -h --rcpt --from --verbose --json --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --help"
+            opts="-f -v -4 -6 -h --rcpt --from --verbose --json --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --proxy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -704,6 +712,10 @@ _smtpsend() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -810,7 +822,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__config__subcmd__show)
-            opts="-4 -6 -h --account --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --help"
+            opts="-4 -6 -h --account --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --proxy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -933,6 +945,10 @@ _smtpsend() {
                     return 0
                     ;;
                 --source-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1317,7 +1333,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__login)
-            opts="-4 -6 -h --password-stdin --no-verify --device --no-browser --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --help"
+            opts="-4 -6 -h --password-stdin --no-verify --device --no-browser --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --proxy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1436,6 +1452,10 @@ _smtpsend() {
                     return 0
                     ;;
                 --source-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1447,7 +1467,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__logout)
-            opts="-4 -6 -h --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --help"
+            opts="-4 -6 -h --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --proxy --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1566,6 +1586,10 @@ _smtpsend() {
                     return 0
                     ;;
                 --source-address)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

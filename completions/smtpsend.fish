@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_smtpsend_global_optspecs
-    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= tls-pin= tls-pin-only tls-min= tls-server-name= client-cert= client-key= timeout= deadline= user= auth= password-command= ehlo-name= 4/ipv4 6/ipv6 source-address= q/quiet v/verbose json dry-run= h/help V/version
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= tls-pin= tls-pin-only tls-min= tls-server-name= client-cert= client-key= timeout= deadline= user= auth= password-command= ehlo-name= 4/ipv4 6/ipv6 source-address= proxy= q/quiet v/verbose json dry-run= h/help V/version
 end
 
 function __fish_smtpsend_needs_command
@@ -67,6 +67,7 @@ external\t'The TLS client certificate (--client-cert) is the login; no password'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l source-address -d 'The local address to connect from, on a machine with several' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l proxy -d 'Connect through this SOCKS5 proxy: socks5h://HOST[:PORT] (the proxy resolves the server\'s name, as Tor needs) or socks5://HOST[:PORT] [default port: 1080]' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Show what would be sent, and connect to nothing' -r -f -a "auto\t'Readable on a terminal, raw elsewhere'
 readable\t'The envelope, the decoded header, the text, a line per attachment'
 raw\t'The exact bytes that would be sent'"
@@ -135,6 +136,7 @@ external\t'The TLS client certificate (--client-cert) is the login; no password'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l source-address -d 'The local address to connect from, on a machine with several' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l proxy -d 'Connect through this SOCKS5 proxy: socks5h://HOST[:PORT] (the proxy resolves the server\'s name, as Tor needs) or socks5://HOST[:PORT] [default port: 1080]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l password-stdin -d 'Read the password from the first line of standard input instead of asking'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l no-verify -d 'Store the password without checking it with the server first'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand login" -l device -d 'OAuth2 accounts: sign in with the device authorization grant (a code to enter on any device with a browser), for machines without one'
@@ -172,6 +174,7 @@ external\t'The TLS client certificate (--client-cert) is the login; no password'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l source-address -d 'The local address to connect from, on a machine with several' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l proxy -d 'Connect through this SOCKS5 proxy: socks5h://HOST[:PORT] (the proxy resolves the server\'s name, as Tor needs) or socks5://HOST[:PORT] [default port: 1080]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -s 4 -l ipv4 -d 'Connect over IPv4 only [env: SMTPSEND_IP_FAMILY=4]'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand logout" -s 6 -l ipv6 -d 'Connect over IPv6 only [env: SMTPSEND_IP_FAMILY=6]'
@@ -207,6 +210,7 @@ external\t'The TLS client certificate (--client-cert) is the login; no password'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l source-address -d 'The local address to connect from, on a machine with several' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l proxy -d 'Connect through this SOCKS5 proxy: socks5h://HOST[:PORT] (the proxy resolves the server\'s name, as Tor needs) or socks5://HOST[:PORT] [default port: 1080]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l json -d 'Print one JSON object on standard output'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand check" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
@@ -247,6 +251,7 @@ external\t'The TLS client certificate (--client-cert) is the login; no password'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l source-address -d 'The local address to connect from, on a machine with several' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l proxy -d 'Connect through this SOCKS5 proxy: socks5h://HOST[:PORT] (the proxy resolves the server\'s name, as Tor needs) or socks5://HOST[:PORT] [default port: 1080]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -s 4 -l ipv4 -d 'Connect over IPv4 only [env: SMTPSEND_IP_FAMILY=4]'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand config; and __fish_seen_subcommand_from show" -s 6 -l ipv6 -d 'Connect over IPv6 only [env: SMTPSEND_IP_FAMILY=6]'
@@ -288,6 +293,7 @@ external\t'The TLS client certificate (--client-cert) is the login; no password'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l password-command -d 'A command whose first line of output is the password, e.g. \'pass show smtp\'' -r -f -a "(__fish_complete_command)"
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l ehlo-name -d 'The name to give the server in EHLO (and HELO) [default: this host\'s fully qualified name, else its address as a literal such as [192.0.2.1]]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l source-address -d 'The local address to connect from, on a machine with several' -r
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l proxy -d 'Connect through this SOCKS5 proxy: socks5h://HOST[:PORT] (the proxy resolves the server\'s name, as Tor needs) or socks5://HOST[:PORT] [default port: 1080]' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l json -d 'Print one JSON object on standard output'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -s v -l verbose -d 'Print the SMTP dialogue on standard error, secrets replaced by <redacted>'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand batch" -l tls-pin-only -d 'Trust the pinned key alone: no CA chain, host name or validity dates are checked'

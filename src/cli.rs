@@ -434,8 +434,10 @@ pub struct ConnectionArgs {
     /// The server: smtp://HOST[:PORT] (STARTTLS, 587), smtps://HOST[:PORT] (TLS, 465).
     ///
     /// `smtp+plain://HOST[:PORT]` (port 25) sends without any encryption and must be asked for in
-    /// exactly this way. Also taken from SMTPSEND_SERVER when no --server, --host, --port or --tls
-    /// is given.
+    /// exactly this way. `smtp+unix:///PATH` is an SMTP server on a unix socket of this machine.
+    /// The same with `lmtp` (lmtp://, lmtps://, lmtp+plain://, lmtp+unix:///PATH; port 24)
+    /// delivers by LMTP (RFC 2033) straight into mailboxes, each recipient answered on its own.
+    /// Also taken from SMTPSEND_SERVER when no --server, --host, --port or --tls is given.
     #[arg(long, value_name = "URL", value_hint = ValueHint::Url, help_heading = "Server")]
     pub server: Option<String>,
 
@@ -536,7 +538,8 @@ pub struct ConnectionArgs {
     pub reach: ReachArgs,
 }
 
-/// How the server is reached beyond its URL: the EHLO name, the IP family, the local address.
+/// How the server is reached beyond its URL: the EHLO name, the IP family, the local address,
+/// the proxy.
 #[derive(Debug, Args, Default, Clone)]
 pub struct ReachArgs {
     /// The name to give the server in EHLO (and HELO) [default: this host's fully qualified
@@ -573,6 +576,22 @@ pub struct ReachArgs {
         help_heading = "Server"
     )]
     pub source_address: Option<std::net::IpAddr>,
+
+    /// Connect through this SOCKS5 proxy: socks5h://HOST[:PORT] (the proxy resolves the
+    /// server's name, as Tor needs) or socks5://HOST[:PORT] [default port: 1080].
+    ///
+    /// Through a proxy the EHLO name is `localhost` unless --ehlo-name says otherwise: the
+    /// server sees the proxy's address, and this host's name would say who is behind it. A
+    /// queued message keeps the proxy and leaves through it, never directly. For Tor:
+    /// --proxy socks5h://127.0.0.1:9050.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "SMTPSEND_PROXY",
+        value_parser = crate::reach::Proxy::parse,
+        help_heading = "Server"
+    )]
+    pub proxy: Option<crate::reach::Proxy>,
 }
 
 /// How the server's certificate is checked and which TLS is spoken, beyond the trust anchors.

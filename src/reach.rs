@@ -1,7 +1,7 @@
 //! How a server is reached beyond its URL: the name smtpsend gives in EHLO, the IP family it
-//! connects over and the local address it connects from. Plain values, checked and spelled
-//! here for the flags, the environment and the account file alike; the connecting is
-//! `submit`'s.
+//! connects over, the local address it connects from and the SOCKS proxy it goes through.
+//! Plain values, checked and spelled here for the flags, the environment and the account file
+//! alike; the connecting is `submit`'s.
 
 use std::fmt;
 use std::net::IpAddr;
@@ -21,6 +21,105 @@ pub struct Reach {
     /// The local address the connection is bound to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_address: Option<IpAddr>,
+    /// The SOCKS5 proxy the connection goes through; kept with a queued message, so that a
+    /// message meant to leave through Tor never leaves any other way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<Proxy>,
+}
+
+/// A SOCKS5 proxy (RFC 1928): `socks5h://HOST[:PORT]`, where the proxy resolves the server's
+/// name (as Tor needs: no DNS query leaves this machine), or `socks5://HOST[:PORT]`, where
+/// smtpsend resolves it and hands the proxy an address.
+///
+/// No user or password: the proxies smtpsend is for (Tor, an SSH `-D` tunnel, a dante on the
+/// bastion) take none, and a password in a URL would be one on the command line.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Proxy {
+    pub host: String,
+    pub port: u16,
+    /// socks5h: the name goes to the proxy, which resolves it.
+    pub remote_dns: bool,
+}
+
+impl Proxy {
+    /// Port 1080 is SOCKS's (RFC 1928 section 3); Tor's is 9050, and says so.
+    const DEFAULT_PORT: u16 = 1080;
+
+    pub fn parse(url: &str) -> Result<Proxy, String> {
+        let expected = "expected socks5h://HOST[:PORT] or socks5://HOST[:PORT]";
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| format!("{url:?}: no scheme; {expected}"))?;
+        let remote_dns = match scheme.to_ascii_lowercase().as_str() {
+            "socks5h" => true,
+            "socks5" => false,
+            _ => return Err(format!("{url:?}: not a SOCKS5 proxy; {expected}")),
+        };
+        let authority = rest.strip_suffix('/').unwrap_or(rest);
+        if authority.contains('@') {
+            return Err(format!(
+                "{scheme}://...: a user or password for the proxy, which smtpsend does not send \
+                 (SOCKS5 without authentication only)"
+            ));
+        }
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(bracketed) => {
+                let (host, after) = bracketed
+                    .split_once(']')
+                    .ok_or_else(|| format!("{url:?}: missing ']'"))?;
+                (host, after.strip_prefix(':'))
+            }
+            None => match authority.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            },
+        };
+        let port = match port {
+            Some(text) => text
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p != 0)
+                .ok_or_else(|| format!("{url:?}: bad port"))?,
+            None => Proxy::DEFAULT_PORT,
+        };
+        let host_ok = host.parse::<IpAddr>().is_ok()
+            || (!host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+        if !host_ok || authority.contains(['/', '?', '#']) {
+            return Err(format!("{url:?}: not a proxy address; {expected}"));
+        }
+        Ok(Proxy {
+            host: host.to_string(),
+            port,
+            remote_dns,
+        })
+    }
+}
+
+impl fmt::Display for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.remote_dns { "socks5h" } else { "socks5" };
+        match self.host.contains(':') {
+            true => write!(f, "{scheme}://[{}]:{}", self.host, self.port),
+            false => write!(f, "{scheme}://{}:{}", self.host, self.port),
+        }
+    }
+}
+
+/// Kept in the outbox as its URL.
+impl Serialize for Proxy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Proxy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let url = String::deserialize(deserializer)?;
+        Proxy::parse(&url).map_err(serde::de::Error::custom)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -112,6 +211,37 @@ mod tests {
         ] {
             assert!(parse_hello_name(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn proxies_are_socks5_urls_without_passwords() {
+        let tor = Proxy::parse("socks5h://127.0.0.1:9050").unwrap();
+        assert_eq!(
+            (tor.host.as_str(), tor.port, tor.remote_dns),
+            ("127.0.0.1", 9050, true)
+        );
+        let local = Proxy::parse("SOCKS5://[::1]").unwrap();
+        assert_eq!(
+            (local.host.as_str(), local.port, local.remote_dns),
+            ("::1", 1080, false)
+        );
+        assert_eq!(local.to_string(), "socks5://[::1]:1080");
+        for proxy in [tor, local] {
+            let stored = serde_json::to_string(&proxy).unwrap();
+            assert_eq!(serde_json::from_str::<Proxy>(&stored).unwrap(), proxy);
+        }
+        for bad in [
+            "127.0.0.1:9050",
+            "http://proxy:8080",
+            "socks4://proxy",
+            "socks5h://proxy:0",
+            "socks5h://proxy/path",
+            "socks5h://bad host",
+        ] {
+            assert!(Proxy::parse(bad).is_err(), "{bad}");
+        }
+        let err = Proxy::parse("socks5h://tor:hunter2@127.0.0.1:9050").unwrap_err();
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct JsonServer<'a> {
     host: &'a str,
     port: u16,
     security: &'static str,
+    protocol: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    socket: Option<&'a std::path::Path>,
 }
 
 impl<'a> JsonServer<'a> {
@@ -47,6 +50,8 @@ impl<'a> JsonServer<'a> {
             host: &endpoint.host,
             port: endpoint.port,
             security: endpoint.security.name(),
+            protocol: endpoint.protocol.name(),
+            socket: endpoint.socket.as_deref(),
         }
     }
 }

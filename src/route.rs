@@ -138,6 +138,7 @@ fn resolve_route_server(route: &Route, env: &Environment) -> Result<ServerSettin
                 ipv4: route.reach.ip_family == Some(IpFamily::V4),
                 ipv6: route.reach.ip_family == Some(IpFamily::V6),
                 source_address: route.reach.source_address,
+                proxy: route.reach.proxy.clone(),
             }
         },
     };

@@ -5,6 +5,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use clap::ValueEnum;
@@ -95,28 +96,90 @@ impl ValueEnum for Security {
     }
 }
 
-/// A submission server: where, and how protected.
+/// What the server speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// SMTP (RFC 5321), for submission and relay.
+    Smtp,
+    /// LMTP (RFC 2033): the final delivery into mailboxes, which greets with LHLO and answers
+    /// the message once per recipient. No queue behind it, so no default port either; 24 is
+    /// the one everyone uses.
+    Lmtp,
+}
+
+impl Protocol {
+    /// The scheme's first word: `smtp` or `lmtp`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Smtp => "smtp",
+            Protocol::Lmtp => "lmtp",
+        }
+    }
+
+    fn default_port(self, security: Security) -> u16 {
+        match self {
+            Protocol::Smtp => security.default_port(),
+            Protocol::Lmtp => 24,
+        }
+    }
+}
+
+/// A server: where, what it speaks, and how protected.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Endpoint {
+    /// The host connected to, the name TLS verifies and the keyring files a password under;
+    /// `localhost` for a unix socket, which is on this machine.
     pub host: String,
+    /// The TCP port; for a unix socket, the protocol's usual port, never used.
     pub port: u16,
     pub security: Security,
+    pub protocol: Protocol,
+    /// A unix-domain socket to connect to in place of `host` and `port`: `smtp+unix:///path`,
+    /// `lmtp+unix:///path`. Always without TLS: nobody is between the two ends of a socket on
+    /// this machine.
+    pub socket: Option<PathBuf>,
 }
 
 impl Endpoint {
-    /// `smtp://host[:port]`, `smtps://host[:port]` or `smtp+plain://host[:port]`; `what` names
-    /// where the URL came from (`--server`, `SMTPSEND_SERVER`, `server`) in any error.
+    /// `smtp://host[:port]`, `smtps://host[:port]` or `smtp+plain://host[:port]`, the same for
+    /// LMTP (`lmtp://`, `lmtps://`, `lmtp+plain://`), or a unix socket, `smtp+unix:///path` or
+    /// `lmtp+unix:///path`; `what` names where the URL came from (`--server`,
+    /// `SMTPSEND_SERVER`, `server`) in any error.
     pub fn parse_url(url: &str, what: &str) -> Result<Endpoint, Error> {
         let bad = |reason: &str| {
             Error::usage(format!("{what}: {reason}: {:?}", redact_url(url))).with_hint(
-                "expected smtp://HOST[:PORT], smtps://HOST[:PORT] or smtp+plain://HOST[:PORT]",
+                "expected smtp://HOST[:PORT], smtps://HOST[:PORT], smtp+plain://HOST[:PORT], \
+                 smtp+unix:///PATH, or the same with lmtp",
             )
         };
         let (scheme, rest) = url.split_once("://").ok_or_else(|| bad("no scheme"))?;
-        let security = Security::ALL
-            .into_iter()
-            .find(|s| s.scheme().eq_ignore_ascii_case(scheme))
-            .ok_or_else(|| bad("unknown scheme"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        let (protocol, mode) = match scheme.split_once('+') {
+            Some((protocol, mode)) => (protocol, Some(mode)),
+            None => (scheme.as_str(), None),
+        };
+        let (protocol, implicit) = match protocol {
+            "smtp" => (Protocol::Smtp, false),
+            "smtps" => (Protocol::Smtp, true),
+            "lmtp" => (Protocol::Lmtp, false),
+            "lmtps" => (Protocol::Lmtp, true),
+            _ => return Err(bad("unknown scheme")),
+        };
+        let security = match (implicit, mode) {
+            (false, None) => Security::StartTls,
+            (true, None) => Security::Implicit,
+            (false, Some("plain")) => Security::Plain,
+            (false, Some("unix")) => {
+                let path = rest
+                    .strip_prefix('/')
+                    .map(|_| PathBuf::from(rest))
+                    .ok_or_else(|| {
+                        bad("a unix socket is an absolute path, as in smtp+unix:///run/smtp.sock")
+                    })?;
+                return Ok(Endpoint::unix_socket(protocol, path));
+            }
+            _ => return Err(bad("unknown scheme")),
+        };
         let authority = rest.strip_suffix('/').unwrap_or(rest);
         if authority.contains('@') {
             return Err(bad(
@@ -143,9 +206,23 @@ impl Endpoint {
                 .ok()
                 .filter(|p| *p != 0)
                 .ok_or_else(|| bad("bad port"))?,
-            None => security.default_port(),
+            None => protocol.default_port(security),
         };
-        Endpoint::new(host, Some(port), security, what)
+        Ok(Endpoint {
+            protocol,
+            ..Endpoint::new(host, Some(port), security, what)?
+        })
+    }
+
+    /// An SMTP or LMTP server listening on a unix-domain socket at `path`.
+    pub fn unix_socket(protocol: Protocol, path: PathBuf) -> Endpoint {
+        Endpoint {
+            host: "localhost".to_string(),
+            port: protocol.default_port(Security::Plain),
+            security: Security::Plain,
+            protocol,
+            socket: Some(path),
+        }
     }
 
     /// The endpoint from a host, a port (else the mode's default) and a mode, as `--host`,
@@ -160,17 +237,33 @@ impl Endpoint {
             host: validate_host(host, what)?,
             port: port.unwrap_or(security.default_port()),
             security,
+            protocol: Protocol::Smtp,
+            socket: None,
         })
     }
 
     /// The endpoint as a `--server` URL.
     pub fn url(&self) -> String {
+        let protocol = self.protocol.name();
+        if let Some(path) = &self.socket {
+            return format!("{protocol}+unix://{}", path.display());
+        }
         let host = if self.host.contains(':') {
             format!("[{}]", self.host)
         } else {
             self.host.clone()
         };
-        format!("{}://{host}:{}", self.security.scheme(), self.port)
+        let scheme = self.security.scheme().replacen("smtp", protocol, 1);
+        format!("{scheme}://{host}:{}", self.port)
+    }
+
+    /// Where the connection goes, for messages: `host:port`, or the socket's path.
+    pub fn place(&self) -> String {
+        match &self.socket {
+            Some(path) => path.display().to_string(),
+            None if self.host.contains(':') => format!("[{}]:{}", self.host, self.port),
+            None => format!("{}:{}", self.host, self.port),
+        }
     }
 }
 
@@ -391,6 +484,52 @@ mod tests {
             let e = Endpoint::parse_url(url, "--server").unwrap();
             assert_eq!((e.security, e.port), (security, port), "{url}");
         }
+        for (url, protocol, security, port) in [
+            (
+                "lmtp://mx.example.com",
+                Protocol::Lmtp,
+                Security::StartTls,
+                24,
+            ),
+            (
+                "LMTP+plain://mx.example.com:2424",
+                Protocol::Lmtp,
+                Security::Plain,
+                2424,
+            ),
+            (
+                "lmtps://mx.example.com:1024",
+                Protocol::Lmtp,
+                Security::Implicit,
+                1024,
+            ),
+        ] {
+            let e = Endpoint::parse_url(url, "--server").unwrap();
+            assert_eq!(
+                (e.protocol, e.security, e.port),
+                (protocol, security, port),
+                "{url}"
+            );
+            assert_eq!(Endpoint::parse_url(&e.url(), "x").unwrap(), e, "{url}");
+        }
+        for (url, protocol) in [
+            (
+                "smtp+unix:///var/spool/postfix/public/smtpd",
+                Protocol::Smtp,
+            ),
+            ("lmtp+unix:///run/dovecot/lmtp", Protocol::Lmtp),
+        ] {
+            let e = Endpoint::parse_url(url, "--server").unwrap();
+            assert_eq!(e.protocol, protocol);
+            assert_eq!(
+                e.security,
+                Security::Plain,
+                "nothing to encrypt on one machine"
+            );
+            assert!(is_loopback(&e.host), "a password may go over a socket");
+            assert_eq!(e.url(), url);
+            assert_eq!(e.place(), url.split_once("://").unwrap().1);
+        }
         let v6 = Endpoint::parse_url("smtps://[::1]:1465", "x").unwrap();
         assert_eq!(v6.host, "::1");
         assert_eq!(v6.url(), "smtps://[::1]:1465");
@@ -430,6 +569,9 @@ mod tests {
             "smtp://mail.example.com:99999",
             "smtp://mail.example.com/path",
             "smtp://bad host",
+            "smtp+unix://relative/path",
+            "smtps+unix:///run/smtp.sock",
+            "lmtps+plain://host",
         ] {
             let err = Endpoint::parse_url(url, "--server").unwrap_err();
             assert_eq!(err.exit_code(), 64, "{url}");

@@ -388,7 +388,7 @@ fn tls_options(
     })
 }
 
-/// The EHLO name, the IP family and the source address: a flag (or its variable, through
+/// The EHLO name, the IP family, the source address and the proxy: a flag (or its variable, through
 /// clap), else the account's. -4 and -6 have SMTPSEND_IP_FAMILY (`4` or `6`) between them.
 fn reach(args: &ReachArgs, account: Option<&Account>, env: &Environment) -> Result<Reach, Error> {
     let from_account = account.map(|a| a.reach.clone()).unwrap_or_default();
@@ -408,6 +408,7 @@ fn reach(args: &ReachArgs, account: Option<&Account>, env: &Environment) -> Resu
         hello_name: args.ehlo_name.clone().or(from_account.hello_name),
         ip_family: flag.or(variable).or(from_account.ip_family),
         source_address: args.source_address.or(from_account.source_address),
+        proxy: args.proxy.clone().or(from_account.proxy),
     })
 }
 

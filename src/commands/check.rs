@@ -11,6 +11,7 @@ use crate::clock;
 use crate::error::Error;
 use crate::report;
 use crate::route::session_options;
+use crate::server::Protocol;
 use crate::settings::{self, Environment};
 use crate::submit::Transcript;
 use crate::submit::{self, Delivery, Limits, RecipientResult, Reply, Step};
@@ -71,7 +72,7 @@ pub fn run(args: &CheckArgs, env: &Environment) -> Result<(), Error> {
     if args.json {
         print_json(&outcome, user, oauth2_json(), login_hint);
     } else {
-        print_human(&outcome, user, &options.tls);
+        print_human(&outcome, user, &options);
     }
     if let (Some(hint), false) = (login_hint, args.json) {
         terminal::print_warning(hint);
@@ -122,18 +123,25 @@ fn certificate_summary(der: &[u8]) -> Option<CertificateSummary> {
     })
 }
 
-fn print_human(outcome: &Delivery, user: Option<&str>, tls_options: &TlsOptions) {
+fn print_human(outcome: &Delivery, user: Option<&str>, options: &submit::Options) {
+    let tls_options = &options.tls;
     let row = |label: &str, value: &str| outln!("{label:<12} {}", escape(value));
     let endpoint = &outcome.endpoint;
+    let speaks = match endpoint.protocol {
+        Protocol::Smtp => String::new(),
+        Protocol::Lmtp => "LMTP, ".to_string(),
+    };
     row(
         "server",
         &format!(
-            "{}:{} ({})",
-            endpoint.host,
-            endpoint.port,
+            "{} ({speaks}{})",
+            endpoint.place(),
             endpoint.security.name()
         ),
     );
+    if let Some(proxy) = &options.reach.proxy {
+        row("proxy", &proxy.to_string());
+    }
     if let Some(greeting) = &outcome.greeting {
         row("greeting", &greeting.one_line());
     }

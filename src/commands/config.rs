@@ -215,6 +215,20 @@ pub fn show(
             "--source-address, SMTPSEND_SOURCE_ADDRESS or the account's source_address; \
              unset, the system chooses",
         ),
+        (
+            AccountKey::Proxy,
+            reach.proxy.map(|proxy| proxy.to_string()),
+            flag_or_env(
+                connection
+                    .reach
+                    .proxy
+                    .as_ref()
+                    .map(|proxy| proxy.to_string()),
+                "SMTPSEND_PROXY",
+                account_has(|a| a.reach.proxy.is_some()),
+            ),
+            "--proxy, SMTPSEND_PROXY or the account's proxy; unset, a direct connection",
+        ),
     ];
     for (key, value, origin, sources) in reach_rows {
         rows.push(match value {

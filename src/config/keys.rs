@@ -42,11 +42,12 @@ pub enum AccountKey {
     HelloName,
     IpFamily,
     SourceAddress,
+    Proxy,
 }
 
 impl AccountKey {
     /// Every key, in the order of `AccountSyntax`'s fields.
-    pub const ALL: [AccountKey; 37] = [
+    pub const ALL: [AccountKey; 38] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -83,6 +84,7 @@ impl AccountKey {
         AccountKey::HelloName,
         AccountKey::IpFamily,
         AccountKey::SourceAddress,
+        AccountKey::Proxy,
         AccountKey::RequireTls,
     ];
 
@@ -126,6 +128,7 @@ impl AccountKey {
             AccountKey::HelloName => "hello_name",
             AccountKey::IpFamily => "ip_family",
             AccountKey::SourceAddress => "source_address",
+            AccountKey::Proxy => "proxy",
         }
     }
 }

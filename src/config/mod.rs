@@ -57,7 +57,7 @@ pub struct Account {
     pub log: Option<LogTarget>,
     /// Send with REQUIRETLS (RFC 8689): TLS on every hop to the recipient, or no delivery.
     pub require_tls: Option<bool>,
-    /// `hello_name`, `ip_family`, `source_address`.
+    /// `hello_name`, `ip_family`, `source_address`, `proxy`.
     pub reach: crate::reach::Reach,
 }
 
@@ -136,6 +136,7 @@ struct AccountSyntax {
     hello_name: Option<Spanned<String>>,
     ip_family: Option<Spanned<String>>,
     source_address: Option<Spanned<String>>,
+    proxy: Option<Spanned<String>>,
     require_tls: Option<bool>,
 }
 
@@ -418,6 +419,7 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         hello_name: child.hello_name.or(base.hello_name),
         ip_family: child.ip_family.or(base.ip_family),
         source_address: child.source_address.or(base.source_address),
+        proxy: child.proxy.or(base.proxy),
     }
 }
 
@@ -598,12 +600,12 @@ fn tls_keys(
     })
 }
 
-/// `hello_name`, `ip_family` and `source_address`, each checked where it is written.
+/// `hello_name`, `ip_family`, `source_address` and `proxy`, each checked where it is written.
 fn reach_keys(
     raw: &AccountSyntax,
     at: &dyn Fn(std::ops::Range<usize>, String) -> Error,
 ) -> Result<crate::reach::Reach, Error> {
-    use crate::reach::{IpFamily, Reach, parse_hello_name};
+    use crate::reach::{IpFamily, Proxy, Reach, parse_hello_name};
     Ok(Reach {
         hello_name: key_value(raw.hello_name.as_ref(), "hello_name", parse_hello_name, at)?,
         ip_family: key_value(raw.ip_family.as_ref(), "ip_family", IpFamily::parse, at)?,
@@ -613,6 +615,7 @@ fn reach_keys(
             |v| v.parse().map_err(|_| format!("not an IP address: {v:?}")),
             at,
         )?,
+        proxy: key_value(raw.proxy.as_ref(), "proxy", Proxy::parse, at)?,
     })
 }
 

@@ -270,6 +270,8 @@ impl Preset {
             host,
             port,
             security,
+            protocol: crate::server::Protocol::Smtp,
+            socket: None,
         })
     }
 }

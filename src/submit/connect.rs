@@ -1,12 +1,15 @@
 //! Reaching the server: name resolution, the TCP connection (one IP family or both raced,
-//! from a chosen local address), and the time limits every wait in the session is bounded by
-//! (the per-step timeout and `--deadline`), including the `Socket` that arms them afresh on
-//! every read and write. Also the default EHLO name, which comes from the connection's local
-//! address.
+//! from a chosen local address, directly or through a SOCKS5 proxy) or the unix socket, and
+//! the time limits every wait in the session is bounded by (the per-step timeout and
+//! `--deadline`), including the `Socket` that arms them afresh on every read and write. Also
+//! the default EHLO name, which comes from how the connection was made.
 
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +17,7 @@ use dns_lookup::{AddrInfoHints, LookupError, LookupErrorKind, SockType};
 use socket2::{Domain, Protocol, Socket as RawSocket, Type};
 
 use super::delivery::{Fault, Result, Step, fault};
+use super::socks;
 use super::transcript::Transcript;
 use crate::error::Kind;
 use crate::reach::{IpFamily, Reach};
@@ -23,65 +27,193 @@ use crate::server::Endpoint;
 /// next address is tried beside it.
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
-/// Resolves and connects within the timeout and the deadline, over the family `reach` allows
-/// and from its source address. A name with addresses of both families is reached by Happy
-/// Eyeballs (RFC 8305): the addresses interleaved by family, each attempt started
-/// `ATTEMPT_DELAY` after the one before or as soon as that one fails, the first connection
-/// kept and the others closed as they come in.
+/// A connection made, and the name this end gives in EHLO when none is set.
+pub(super) struct Connected {
+    pub(super) socket: RawSocket,
+    pub(super) hello_name: String,
+}
+
+/// Connects to the endpoint: its unix socket, or its host through the proxy `reach` names, or
+/// its host directly.
 pub(super) fn connect(
     endpoint: &Endpoint,
     reach: &Reach,
     timeout: Duration,
     deadline: Option<Instant>,
     transcript: &mut Transcript,
-) -> Result<TcpStream> {
-    let (host, port) = (endpoint.host.clone(), endpoint.port);
-    let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
-    // Name resolution has no timeout of its own; run it where we can stop waiting for it.
-    let (sender, receiver) = mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = sender.send(resolve(&host, port));
-    });
-    let addresses = match receiver.recv_timeout(wait) {
-        Ok(Ok(addresses)) => addresses,
-        Ok(Err(failure)) => return Err(resolve_fault(&endpoint.host, failure)),
-        Err(_) => {
+) -> Result<Connected> {
+    if let Some(path) = &endpoint.socket {
+        if reach.proxy.is_some() {
             return Err(fault(
                 Step::Connect,
-                Kind::Temporary,
-                format!("looking up {} timed out", endpoint.host),
+                Kind::Config,
+                format!(
+                    "{} is a unix socket on this machine, which no proxy can reach: drop --proxy",
+                    path.display()
+                ),
             ));
         }
-    };
-    let family = reach.ip_family.or(reach.source_address.map(IpFamily::of));
-    let addresses = interleave(
-        addresses
-            .into_iter()
-            .filter(|a| family.is_none_or(|f| IpFamily::of(a.ip()) == f))
-            .collect(),
-    );
-    let Some(family) = family.filter(|_| addresses.is_empty()) else {
-        return race(
-            endpoint,
-            &addresses,
+        let socket = unix_socket(path, transcript)?;
+        return Ok(Connected {
+            socket,
+            hello_name: qualified_hostname().unwrap_or_else(|| "localhost".to_string()),
+        });
+    }
+    if let Some(proxy) = &reach.proxy {
+        // The family and source address are the connection's to the proxy; -4/-6 also choose
+        // the server's address when smtpsend resolves it (socks5://).
+        let to_proxy = (proxy.host.as_str(), proxy.port);
+        let source_family = reach.source_address.map(IpFamily::of);
+        let tcp = tcp(
+            to_proxy,
+            source_family,
             reach.source_address,
             timeout,
             deadline,
             transcript,
-        );
-    };
-    let why = match reach.source_address {
-        Some(source) if reach.ip_family.is_none() => format!("the source address {source}"),
-        _ => format!("{family} only"),
-    };
-    Err(fault(
-        Step::Connect,
-        Kind::Unavailable,
-        format!(
-            "{} has no {family} address, and {why} was asked for",
-            endpoint.host
-        ),
-    ))
+        )
+        .map_err(|mut fault| {
+            fault.error.message = format!("proxy {proxy}: {}", fault.error.message);
+            fault
+        })?;
+        let addresses = match proxy.remote_dns {
+            true => Vec::new(),
+            false => {
+                let addresses = lookup(&endpoint.host, endpoint.port, timeout, deadline)?;
+                filtered(addresses, reach.ip_family, &endpoint.host, |f| {
+                    format!("{f} only")
+                })?
+            }
+        };
+        let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
+        let tcp = socks::open(tcp, proxy, endpoint, &addresses, wait, transcript)?;
+        return Ok(Connected {
+            socket: tcp.into(),
+            // The server sees the proxy's address; this host's name would say who is behind it.
+            hello_name: "localhost".to_string(),
+        });
+    }
+    let family = reach.ip_family.or(reach.source_address.map(IpFamily::of));
+    let to = (endpoint.host.as_str(), endpoint.port);
+    let tcp = tcp(
+        to,
+        family,
+        reach.source_address,
+        timeout,
+        deadline,
+        transcript,
+    )?;
+    Ok(Connected {
+        hello_name: hello_name(&tcp),
+        socket: tcp.into(),
+    })
+}
+
+/// A unix-domain socket on this machine: a server that is not there, or not listening, is
+/// down for now; one that this user may not reach is a setting to fix.
+fn unix_socket(path: &Path, transcript: &mut Transcript) -> Result<RawSocket> {
+    transcript.info(&format!("connecting to {}", path.display()));
+    UnixStream::connect(path)
+        .map(RawSocket::from)
+        .map_err(|err| {
+            let kind = match err.kind() {
+                io::ErrorKind::PermissionDenied => Kind::Config,
+                _ => Kind::Temporary,
+            };
+            fault(
+                Step::Connect,
+                kind,
+                format!(
+                    "cannot connect to {}: {}",
+                    path.display(),
+                    crate::error::io_reason(&err).to_lowercase()
+                ),
+            )
+        })
+}
+
+/// Resolves and connects within the timeout and the deadline, over `family` and from
+/// `source`. A name with addresses of both families is reached by Happy
+/// Eyeballs (RFC 8305): the addresses interleaved by family, each attempt started
+/// `ATTEMPT_DELAY` after the one before or as soon as that one fails, the first connection
+/// kept and the others closed as they come in.
+fn tcp(
+    (host, port): (&str, u16),
+    family: Option<IpFamily>,
+    source: Option<IpAddr>,
+    timeout: Duration,
+    deadline: Option<Instant>,
+    transcript: &mut Transcript,
+) -> Result<TcpStream> {
+    let addresses = filtered(
+        lookup(host, port, timeout, deadline)?,
+        family,
+        host,
+        |family| match source {
+            Some(source) if family == IpFamily::of(source) => {
+                format!("the source address {source}")
+            }
+            _ => format!("{family} only"),
+        },
+    )?;
+    race(
+        (host, port),
+        &interleave(addresses),
+        source,
+        timeout,
+        deadline,
+        transcript,
+    )
+}
+
+/// The addresses of `host`, looked up within the timeout and the deadline.
+fn lookup(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    deadline: Option<Instant>,
+) -> Result<Vec<SocketAddr>> {
+    let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
+    // Name resolution has no timeout of its own; run it where we can stop waiting for it.
+    let (sender, receiver) = mpsc::channel();
+    let name = host.to_string();
+    std::thread::spawn(move || {
+        let _ = sender.send(resolve(&name, port));
+    });
+    match receiver.recv_timeout(wait) {
+        Ok(Ok(addresses)) => Ok(addresses),
+        Ok(Err(failure)) => Err(resolve_fault(host, failure)),
+        Err(_) => Err(fault(
+            Step::Connect,
+            Kind::Temporary,
+            format!("looking up {host} timed out"),
+        )),
+    }
+}
+
+/// The addresses of `family`, or all of them; none of the family asked for is an error, whose
+/// message says what asked for it (`why`).
+fn filtered(
+    addresses: Vec<SocketAddr>,
+    family: Option<IpFamily>,
+    host: &str,
+    why: impl Fn(IpFamily) -> String,
+) -> Result<Vec<SocketAddr>> {
+    let kept: Vec<SocketAddr> = addresses
+        .into_iter()
+        .filter(|a| family.is_none_or(|f| IpFamily::of(a.ip()) == f))
+        .collect();
+    match family {
+        Some(family) if kept.is_empty() => Err(fault(
+            Step::Connect,
+            Kind::Unavailable,
+            format!(
+                "{host} has no {family} address, and {} was asked for",
+                why(family)
+            ),
+        )),
+        _ => Ok(kept),
+    }
 }
 
 /// The addresses in the order of their attempts (RFC 8305 section 4): the resolver's order
@@ -135,7 +267,7 @@ fn attempt(
 
 /// The attempts of Happy Eyeballs, started in `addresses`' order; the first connection wins.
 fn race(
-    endpoint: &Endpoint,
+    (host, port): (&str, u16),
     addresses: &[SocketAddr],
     source: Option<IpAddr>,
     timeout: Duration,
@@ -205,7 +337,7 @@ fn race(
     }
     // `resolve` gives no empty list, but a name with no address is unknown either way.
     let Some((address, err)) = last_error else {
-        return Err(resolve_fault(&endpoint.host, LookupFailure::NoSuchHost));
+        return Err(resolve_fault(host, LookupFailure::NoSuchHost));
     };
     let reason = if err.kind() == io::ErrorKind::TimedOut {
         format!("no answer within {} s", timeout.as_secs())
@@ -215,16 +347,19 @@ fn race(
     Err(fault(
         Step::Connect,
         Kind::Temporary,
-        format!("cannot connect to {}: {reason}", tried(endpoint, &address)),
+        format!(
+            "cannot connect to {}: {reason}",
+            tried(host, port, &address)
+        ),
     ))
 }
 
 /// The place a connection was tried, said once: `192.0.2.7:587` for an address, and for a
 /// name the address it resolved to as well, `mail.example:587 (192.0.2.7)`.
-fn tried(endpoint: &Endpoint, address: &SocketAddr) -> String {
-    match endpoint.host.parse::<IpAddr>() {
+fn tried(host: &str, port: u16, address: &SocketAddr) -> String {
+    match host.parse::<IpAddr>() {
         Ok(_) => address.to_string(),
-        Err(_) => format!("{}:{} ({})", endpoint.host, endpoint.port, address.ip()),
+        Err(_) => format!("{host}:{port} ({})", address.ip()),
     }
 }
 
@@ -327,14 +462,9 @@ pub(super) fn bounded(timeout: Duration, deadline: Option<Instant>) -> Option<Du
 }
 
 /// The EHLO argument: our fully qualified name, or our address as a literal (RFC 5321 4.1.4).
-pub(super) fn hello_name(stream: &TcpStream) -> String {
-    let hostname = gethostname::gethostname().to_string_lossy().into_owned();
-    if hostname.contains('.')
-        && hostname
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
-    {
-        return hostname;
+fn hello_name(stream: &TcpStream) -> String {
+    if let Some(name) = qualified_hostname() {
+        return name;
     }
     match stream.local_addr().map(|a| a.ip()) {
         Ok(IpAddr::V4(ip)) => format!("[{ip}]"),
@@ -343,12 +473,22 @@ pub(super) fn hello_name(stream: &TcpStream) -> String {
     }
 }
 
-/// The TCP connection, each read and write on it bounded by the per-step timeout and by what
+/// This host's name, when it is a fully qualified domain name.
+fn qualified_hostname() -> Option<String> {
+    let hostname = gethostname::gethostname().to_string_lossy().into_owned();
+    (hostname.contains('.')
+        && hostname
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'))
+    .then_some(hostname)
+}
+
+/// The connection (TCP or a unix socket), each read and write on it bounded by the per-step timeout and by what
 /// is left before the deadline, armed afresh for every system call: a socket timeout starts
 /// again whenever a call moves a byte, so a server that trickles its replies, or reads the
 /// message a little at a time, or not at all, can hold no call past `--deadline`.
 pub(super) struct Socket {
-    tcp: TcpStream,
+    inner: RawSocket,
     timeout: Duration,
     deadline: Option<Instant>,
     /// The first bytes read since `record` was called, while recording: what a server said
@@ -360,9 +500,9 @@ pub(super) struct Socket {
 const RECORDED_BYTES: usize = 80;
 
 impl Socket {
-    pub(super) fn new(tcp: TcpStream, timeout: Duration, deadline: Option<Instant>) -> Self {
+    pub(super) fn new(inner: RawSocket, timeout: Duration, deadline: Option<Instant>) -> Self {
         Socket {
-            tcp,
+            inner,
             timeout,
             deadline,
             recording: None,
@@ -383,9 +523,9 @@ impl Socket {
     /// apart from the reading of it.
     pub(super) fn speaks_within(&self, wait: Duration) -> io::Result<bool> {
         let wait = bounded(wait, self.deadline).ok_or(io::ErrorKind::TimedOut)?;
-        self.tcp.set_read_timeout(Some(wait))?;
+        self.inner.set_read_timeout(Some(wait))?;
         loop {
-            match self.tcp.peek(&mut [0u8; 1]) {
+            match self.inner.peek(&mut [MaybeUninit::uninit(); 1]) {
                 Ok(_) => return Ok(true),
                 Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
                 Err(err)
@@ -410,8 +550,8 @@ impl Socket {
 
 impl Read for Socket {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.tcp.set_read_timeout(self.wait()?)?;
-        let read = self.tcp.read(buf)?;
+        self.inner.set_read_timeout(self.wait()?)?;
+        let read = self.inner.read(buf)?;
         if let Some(recording) = &mut self.recording {
             let room = RECORDED_BYTES.saturating_sub(recording.len());
             recording.extend_from_slice(&buf[..read.min(room)]);
@@ -422,12 +562,12 @@ impl Read for Socket {
 
 impl Write for Socket {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.tcp.set_write_timeout(self.wait()?)?;
-        self.tcp.write(buf)
+        self.inner.set_write_timeout(self.wait()?)?;
+        self.inner.write(buf)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.tcp.flush()
+        self.inner.flush()
     }
 }
 
@@ -543,16 +683,9 @@ mod tests {
             .unwrap()
             .local_addr()
             .unwrap();
-        let endpoint = Endpoint::new(
-            "localhost",
-            Some(open.port()),
-            crate::server::Security::Plain,
-            "x",
-        )
-        .unwrap();
         let started = Instant::now();
         let stream = race(
-            &endpoint,
+            ("localhost", open.port()),
             &[closed, open],
             None,
             Duration::from_secs(5),

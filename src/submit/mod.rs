@@ -48,6 +48,7 @@ mod hints;
 mod reply;
 mod scram;
 mod session;
+mod socks;
 mod tls;
 mod transaction;
 mod transcript;
@@ -55,7 +56,7 @@ mod wire;
 
 use auth::authenticate;
 pub use auth::{Login, Refresher};
-use connect::{Socket, connect, hello_name};
+use connect::{Socket, connect};
 pub use delivery::{Delivery, RecipientResult, Step, Timings, TlsInfo};
 use delivery::{Fault, Result, fault, millis, refused};
 pub use hints::NO_LOGIN_HINT;
@@ -196,7 +197,7 @@ fn open(
         .hint("smtp:// (STARTTLS) or smtps:// to a server that offers REQUIRETLS"));
     }
     let server_name = options.tls.server_name.as_deref().unwrap_or(&endpoint.host);
-    let tcp = connect(
+    let connected = connect(
         endpoint,
         &options.reach,
         options.timeout,
@@ -208,11 +209,12 @@ fn open(
         .reach
         .hello_name
         .clone()
-        .unwrap_or_else(|| hello_name(&tcp));
+        .unwrap_or(connected.hello_name);
     delivery.hello_name = Some(hello_name.clone());
-    let socket = Socket::new(tcp, options.timeout, deadline);
+    let socket = Socket::new(connected.socket, options.timeout, deadline);
     let mut session = Session::new(Stream::Plain(socket), options.timeout, deadline);
     session.progress = options.progress;
+    session.protocol = endpoint.protocol;
 
     if let (Security::Implicit, Some(config)) = (endpoint.security, &tls_config) {
         delivery.tls =

@@ -16,7 +16,7 @@ use super::transcript::Transcript;
 use super::wire::{WireWriter, write_dot_stuffed};
 use crate::content::Content;
 use crate::error::Kind;
-use crate::server::{Endpoint, Security};
+use crate::server::{Endpoint, Protocol, Security};
 use crate::terminal::{PROGRESS_FROM_BYTES, UploadProgress};
 
 /// How long a plain connection waits for the greeting before that silence is remarked on, or,
@@ -32,6 +32,8 @@ pub(super) struct Session {
     pub(super) progress: bool,
     /// Set once reading or writing failed: the session cannot go on, not even to say QUIT.
     pub(super) broken: bool,
+    /// SMTP, or LMTP with its LHLO and its reply per recipient.
+    pub(super) protocol: Protocol,
     buffer: Vec<u8>,
     timeout: Duration,
     deadline: Option<Instant>,
@@ -43,6 +45,7 @@ impl Session {
             stream,
             progress: false,
             broken: false,
+            protocol: Protocol::Smtp,
             buffer: Vec::with_capacity(1024),
             timeout,
             deadline,
@@ -263,10 +266,17 @@ impl Session {
         needs: Option<&str>,
         transcript: &mut Transcript,
     ) -> Result<(Extensions, Option<Reply>)> {
-        self.send(&format!("EHLO {name}"), transcript)?;
+        // RFC 2033 section 4.1: LMTP greets with LHLO, and has no HELO to fall back to.
+        let lmtp = self.protocol == Protocol::Lmtp;
+        let hello = if lmtp { "LHLO" } else { "EHLO" };
+        self.send(&format!("{hello} {name}"), transcript)?;
         let reply = self.reply(Step::Ehlo, transcript)?;
         if reply.code == 250 {
             return Ok((Extensions::parse(&reply), None));
+        }
+        if lmtp {
+            let fault = refused(Step::Ehlo, reply.clone(), Kind::Unavailable, "LHLO refused");
+            return Err(name_hint(name, &reply, fault));
         }
         if !reply.is_permanent() {
             return Err(refused(

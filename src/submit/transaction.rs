@@ -16,6 +16,7 @@ use super::transcript::Transcript;
 use crate::compose::Composed;
 use crate::content::{Channel, Content, downgrade};
 use crate::error::{Error, Kind};
+use crate::server::Protocol;
 use crate::terminal;
 
 /// For each of `recipients`, MAIL FROM and RCPT TO, then RSET: whether the server would take
@@ -192,8 +193,9 @@ fn one_transaction(
             .map(|address| format!("RCPT TO:<{address}>{notify}")),
     );
     let pipelining = extensions.has("PIPELINING");
-    let bdat = extensions
-        .has("CHUNKING")
+    // LMTP answers the message once per recipient (RFC 2033 section 4.2); after BDAT too
+    // (RFC 3030 section 4.3), but DATA's single end is the simpler place to count them.
+    let bdat = (extensions.has("CHUNKING") && session.protocol == Protocol::Smtp)
         .then(|| format!("BDAT {} LAST", content.len()));
     let data_in_flight = pipelining && (recipients.len() == 1 || allow_partial);
     if pipelining {
@@ -331,6 +333,10 @@ fn one_transaction(
                 transcript.client(&format!("<{} bytes of message data>", content.len()));
                 session.send_data(content)?;
                 transcript.client(".");
+                if session.protocol == Protocol::Lmtp {
+                    mailbox_replies(session, delivery, first_of_this_transaction, transcript)?;
+                    return Ok(later);
+                }
                 session
                     .reply(Step::Message, transcript)
                     .map_err(unconfirmed)?
@@ -357,6 +363,50 @@ fn one_transaction(
     delivery.final_reply = Some(final_reply);
 
     Ok(later)
+}
+
+/// LMTP's replies after the message, one for each recipient accepted, in their order (RFC 2033
+/// section 4.2): each says whether that mailbox took the message. Refused by all, the message
+/// was refused; by some, those are told with the others' refusals at RCPT.
+fn mailbox_replies(
+    session: &mut Session,
+    delivery: &mut Delivery,
+    first: usize,
+    transcript: &mut Transcript,
+) -> Result<()> {
+    let mut delivered = None;
+    let mut refusal = None;
+    for recipient in delivery.recipients[first..].iter_mut() {
+        if !recipient.accepted {
+            continue;
+        }
+        let reply = session
+            .reply(Step::Message, transcript)
+            .map_err(unconfirmed)?;
+        recipient.accepted = reply.is_positive();
+        match reply.is_positive() {
+            true => delivered = Some(reply.clone()),
+            false => refusal = refusal.or(Some(reply.clone())),
+        }
+        recipient.reply = Some(reply);
+    }
+    match (delivered, refusal) {
+        (Some(reply), _) => {
+            delivery.final_reply = Some(reply);
+            Ok(())
+        }
+        (None, Some(reply)) => Err(refused(
+            Step::Message,
+            reply,
+            Kind::BadMessage,
+            "message refused by every mailbox",
+        )),
+        (None, None) => Err(fault(
+            Step::Message,
+            Kind::Internal,
+            "the message went to nobody",
+        )),
+    }
 }
 
 /// A 452 that says this transaction has all the recipients it can take (RFC 5321 section

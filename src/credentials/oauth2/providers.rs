@@ -36,11 +36,15 @@ impl Provider {
                 host: "smtp.office365.com".into(),
                 port: 587,
                 security: Security::StartTls,
+                protocol: crate::server::Protocol::Smtp,
+                socket: None,
             }),
             Provider::Google => Some(Endpoint {
                 host: "smtp.gmail.com".into(),
                 port: 465,
                 security: Security::Implicit,
+                protocol: crate::server::Protocol::Smtp,
+                socket: None,
             }),
             Provider::Custom => None,
         }
