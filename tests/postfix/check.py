@@ -399,6 +399,15 @@ def check_simple_delivery(subject, body):
     return check
 
 
+def check_unix_socket(run):
+    """Delivered through smtpd on a unix socket, logged in with PLAIN without TLS."""
+    check_simple_delivery("Over a unix socket", "by the socket")(run)
+    if "AUTH PLAIN <redacted>" not in run.stderr:
+        run.fail("-v does not show AUTH PLAIN over the socket")
+    if "STARTTLS" in run.stderr:
+        run.fail("STARTTLS was tried over a unix socket")
+
+
 def check_wrong_password(run):
     run.expect_rc(77)
     run.expect_delivered_to([])
@@ -924,6 +933,7 @@ SCENARIOS = {
     "sendmail-nul-body": check_sendmail_nul_body,
     "sendmail-seven-bit": check_sendmail_seven_bit,
     "recipient-limit": check_recipient_limit,
+    "unix-socket": check_unix_socket,
     "keyring-login": check_keyring_login,
     "keyring-send": check_keyring_send,
     "keyring-wrong-password": check_keyring_wrong_password,

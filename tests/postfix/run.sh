@@ -163,6 +163,13 @@ EOF
   -o smtpd_tls_auth_only=yes
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
   -o smtpd_recipient_limit=2
+# A public (column 2: n) unix service: the socket is $SPOOL/public/smtpsend-submission.
+smtpsend-submission unix n - n - - smtpd
+  -o syslog_name=postfix-test/unix-socket
+  -o smtpd_tls_security_level=none
+  -o smtpd_sasl_auth_enable=yes
+  -o smtpd_tls_auth_only=no
+  -o smtpd_relay_restrictions=permit_sasl_authenticated,reject
 EOF
     write_client_cert_listener
 }
@@ -317,6 +324,13 @@ run_scenarios() {
         -t r1@example.net,r2@example.net,r3@example.net -c r4@example.net -b r5@example.net \
         -s 'Recipient limit' -m 'to five, two at a time' </dev/null
     check recipient-limit
+
+    # SMTP on a unix socket: no TLS (nobody is between the ends), AUTH PLAIN all the same,
+    # since the password never leaves the machine.
+    run_client unix-socket SMTPSEND_PASSWORD="$PASSWORD" -- \
+        --server "smtp+unix://$SPOOL/public/smtpsend-submission" --user "$USER_NAME" \
+        -f alice@example.org -t bob@example.net -s 'Over a unix socket' -m 'by the socket' -v </dev/null
+    check unix-socket
 
     # e. One recipient refused at RCPT: nothing sent; with --allow-partial, sent to the other.
     run_client refused-recipient SMTPSEND_PASSWORD="$PASSWORD" -- \
