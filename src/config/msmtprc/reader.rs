@@ -7,7 +7,7 @@
 
 use super::unsupported::{
     CERTIFICATES_ALWAYS_CHECKED, FROM_ALWAYS_OVERRIDDEN, LOG_CARRIED_OVER, NO_EMPTY_SENDER,
-    NO_EMPTY_TRUST_FILE, NO_FROM_PATTERNS, NO_LMTP, NO_LOG_TO_STDOUT, SUPPORTED_MECHANISMS,
+    NO_EMPTY_TRUST_FILE, NO_FROM_PATTERNS, NO_LOG_TO_STDOUT, SUPPORTED_MECHANISMS,
     SYSLOG_FACILITIES, UNSUPPORTED, UNSUPPORTED_MECHANISMS, from_is_pattern, syslog_facility,
     unsupported_mechanism,
 };
@@ -43,9 +43,13 @@ enum Field {
     Timeout,
     LogFile,
     Syslog,
+    Socket,
+    ProxyHost,
+    ProxyPort,
+    SourceIp,
 }
 
-const FIELDS: [Field; 15] = [
+const FIELDS: [Field; 19] = [
     Field::Host,
     Field::Port,
     Field::Tls,
@@ -61,11 +65,15 @@ const FIELDS: [Field; 15] = [
     Field::Timeout,
     Field::LogFile,
     Field::Syslog,
+    Field::Socket,
+    Field::ProxyHost,
+    Field::ProxyPort,
+    Field::SourceIp,
 ];
 
 impl Field {
-    fn bit(self) -> u16 {
-        1 << self as u16
+    fn bit(self) -> u32 {
+        1 << self as u32
     }
 }
 
@@ -110,9 +118,16 @@ pub(super) struct Values {
     pub(super) logfile: Option<String>,
     /// `syslog` on, with any facility.
     pub(super) syslog: bool,
+    /// `socket`: a unix socket msmtp connects to in place of host and port.
+    pub(super) socket: Option<String>,
+    /// `proxy_host` and `proxy_port`: the SOCKS5 proxy, which resolves the server's name.
+    pub(super) proxy_host: Option<String>,
+    pub(super) proxy_port: Option<u16>,
+    /// `source_ip`: the local address to connect from.
+    pub(super) source_ip: Option<String>,
     /// The fields this section set itself or took from an account it copies. msmtp copies only
     /// these from a parent; everything else comes from the defaults current at the child.
-    pub(super) set: u16,
+    pub(super) set: u32,
 }
 
 impl Default for Values {
@@ -133,6 +148,10 @@ impl Default for Values {
             timeout: None,
             logfile: None,
             syslog: false,
+            socket: None,
+            proxy_host: None,
+            proxy_port: None,
+            source_ip: None,
             set: 0,
         }
     }
@@ -165,6 +184,10 @@ impl Values {
             Field::Timeout => self.timeout = other.timeout,
             Field::LogFile => self.logfile.clone_from(&other.logfile),
             Field::Syslog => self.syslog = other.syslog,
+            Field::Socket => self.socket.clone_from(&other.socket),
+            Field::ProxyHost => self.proxy_host.clone_from(&other.proxy_host),
+            Field::ProxyPort => self.proxy_port = other.proxy_port,
+            Field::SourceIp => self.source_ip.clone_from(&other.source_ip),
         }
     }
 }
@@ -377,6 +400,21 @@ impl Reader {
         let boolean = || on_off(arg).ok_or_else(invalid);
         match command {
             "host" => self.set(Field::Host, |v| v.host = Some(arg.to_string())),
+            "socket" => self.set(Field::Socket, |v| {
+                v.socket = Some(arg.to_string()).filter(|path| !path.is_empty())
+            }),
+            "proxy_host" => self.set(Field::ProxyHost, |v| {
+                v.proxy_host = Some(arg.to_string()).filter(|host| !host.is_empty())
+            }),
+            "source_ip" => self.set(Field::SourceIp, |v| {
+                v.source_ip = Some(arg.to_string()).filter(|ip| !ip.is_empty())
+            }),
+            "proxy_port" => {
+                let port = positive_number(arg)
+                    .and_then(|n| u16::try_from(n).ok())
+                    .ok_or_else(invalid)?;
+                self.set(Field::ProxyPort, |v| v.proxy_port = Some(port));
+            }
             "port" => {
                 let port = positive_number(arg)
                     .and_then(|n| u16::try_from(n).ok())
@@ -401,7 +439,6 @@ impl Reader {
                 let lmtp = if arg.eq_ignore_ascii_case("smtp") {
                     false
                 } else if arg.eq_ignore_ascii_case("lmtp") {
-                    self.note(line, command, NO_LMTP, true);
                     true
                 } else {
                     return Err(invalid());

@@ -25,8 +25,6 @@ pub(super) const NO_BCC_SETTING: &str =
     "smtpsend has no setting for Bcc headers; Bcc recipients go in the envelope only";
 pub(super) const NO_CLIENT_CERTIFICATES: &str =
     "not carried over: give the account client_cert and client_key (the same PEM files) by hand";
-pub(super) const NO_PROXY: &str = "smtpsend does not connect through a SOCKS proxy";
-pub(super) const NO_LMTP: &str = "smtpsend speaks SMTP only, not LMTP";
 pub(super) const NO_EMPTY_SENDER: &str = "an empty envelope sender has no smtpsend equivalent";
 pub(super) const NO_FROM_PATTERNS: &str = "msmtp expands patterns (%U, %H, %C, %M, *, ?, [) in from; \
      smtpsend needs one literal address";
@@ -94,16 +92,6 @@ pub(super) const UNSUPPORTED: &[(&str, &str)] = &[
          its public key; `smtpsend check` prints it (add tls_pin_only = true to trust it alone)",
     ),
     ("tls_nocertcheck", CERTIFICATES_ALWAYS_CHECKED),
-    ("proxy_host", NO_PROXY),
-    ("proxy_port", NO_PROXY),
-    (
-        "socket",
-        "smtpsend connects over TCP only, not through a local socket",
-    ),
-    (
-        "source_ip",
-        "smtpsend does not bind to a chosen source address",
-    ),
     (
         "ntlmdomain",
         "smtpsend does not support NTLM authentication",
@@ -198,11 +186,6 @@ mod tests {
             "tls_fingerprint 00:11:22",
             "tls_certcheck off",
             "tls_nocertcheck",
-            "proxy_host 127.0.0.1",
-            "proxy_port 9050",
-            "socket /run/smtp.sock",
-            "source_ip 192.0.2.1",
-            "protocol lmtp",
             "ntlmdomain WORK",
             "eval echo from me@example.com",
             "auth cram-md5",

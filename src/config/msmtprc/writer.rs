@@ -55,7 +55,7 @@ pub(super) fn write(mut reader: Reader) -> Imported {
                 dropped,
             });
         };
-        if values.host.is_none() {
+        if values.host.is_none() && values.socket.is_none() {
             note(
                 "host",
                 "the account has no host, so it gets no server (msmtp cannot use it either)",
@@ -139,7 +139,7 @@ fn summary(dropped: usize, others: usize) -> String {
 }
 
 /// smtpsend's account keys after `extends`, in the order they are written.
-const KEYS: [AccountKey; 9] = [
+const KEYS: [AccountKey; 11] = [
     AccountKey::Server,
     AccountKey::User,
     AccountKey::From,
@@ -149,10 +149,12 @@ const KEYS: [AccountKey; 9] = [
     AccountKey::Password,
     AccountKey::Timeout,
     AccountKey::Log,
+    AccountKey::Proxy,
+    AccountKey::SourceAddress,
 ];
 
 /// One account's resolved smtpsend keys, indexed like [`KEYS`].
-type Keys = [Option<Value>; 9];
+type Keys = [Option<Value>; 11];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Value {
@@ -179,11 +181,13 @@ fn resolve(values: &Values) -> Keys {
             Some(name) => format!("{} <{address}>", display_name(name)),
             None => address.to_string(),
         });
+    let server = match (&values.socket, &values.host) {
+        (Some(socket), _) => Some(unix_server(values, socket)),
+        (None, Some(host)) => Some(server(values, host)),
+        (None, None) => None,
+    };
     [
-        values
-            .host
-            .as_deref()
-            .map(|host| Value::Text(server(values, host))),
+        server.map(Value::Text),
         values.user.as_deref().and_then(text),
         from.as_deref().and_then(text),
         match &values.auth {
@@ -203,7 +207,26 @@ fn resolve(values: &Values) -> Keys {
             (None, true) => text("syslog"),
             (None, false) => None,
         },
+        // msmtp's proxy resolves the server's name (its manual: all traffic through the proxy,
+        // DNS queries included): socks5h.
+        values.proxy_host.as_deref().map(|host| {
+            let host = match host.contains(':') && !host.starts_with('[') {
+                true => format!("[{host}]"),
+                false => host.to_string(),
+            };
+            Value::Text(format!(
+                "socks5h://{host}:{}",
+                values.proxy_port.unwrap_or(1080)
+            ))
+        }),
+        values.source_ip.as_deref().and_then(text),
     ]
+}
+
+/// msmtp's `socket`: the same protocol on a unix socket, which needs no TLS.
+fn unix_server(values: &Values, socket: &str) -> String {
+    let protocol = if values.lmtp { "lmtp" } else { "smtp" };
+    format!("{protocol}+unix://{socket}")
 }
 
 fn server(values: &Values, host: &str) -> String {
@@ -212,10 +235,11 @@ fn server(values: &Values, host: &str) -> String {
         (true, true) => ("smtp", 587),
         (true, false) => ("smtps", 465),
     };
-    let msmtp_port = if values.tls && !values.starttls {
-        465
-    } else {
-        25
+    // msmtp's LMTP port is 2003 whatever the TLS; smtpsend's, 24.
+    let (scheme, scheme_port, msmtp_port) = match (values.lmtp, values.tls && !values.starttls) {
+        (true, _) => (scheme.replacen("smtp", "lmtp", 1), 24, 2003),
+        (false, true) => (scheme.to_string(), scheme_port, 465),
+        (false, false) => (scheme.to_string(), scheme_port, 25),
     };
     let port = values.port.unwrap_or(msmtp_port);
     let host = if host.contains(':') && !host.starts_with('[') {
@@ -375,6 +399,40 @@ user = \"other\"
             server("account a\nhost mail.example\ntls off\nport 587\n"),
             "smtp+plain://mail.example:587"
         );
+    }
+
+    #[test]
+    fn lmtp_sockets_proxies_and_source_addresses_are_carried_over() {
+        assert_eq!(
+            server("account a\nhost mx.example\nprotocol lmtp\n"),
+            "lmtp+plain://mx.example:2003"
+        );
+        assert_eq!(
+            server("account a\nhost mx.example\nprotocol lmtp\nport 24\ntls on\n"),
+            "lmtp://mx.example"
+        );
+        assert_eq!(
+            server("account a\nhost h\nsocket /run/dovecot/lmtp\nprotocol lmtp\n"),
+            "lmtp+unix:///run/dovecot/lmtp"
+        );
+        let (imported, table) = convert(
+            "account a\nsocket /var/spool/postfix/public/submission\nproxy_host 127.0.0.1\n\
+             proxy_port 9050\nsource_ip 192.0.2.1\n\naccount b\nhost h\nproxy_host ::1\n",
+        );
+        assert!(imported.notes.is_empty(), "{:?}", imported.notes);
+        let a = account(&table, "a");
+        assert_eq!(
+            a["server"].as_str(),
+            Some("smtp+unix:///var/spool/postfix/public/submission")
+        );
+        assert_eq!(a["proxy"].as_str(), Some("socks5h://127.0.0.1:9050"));
+        assert_eq!(a["source_address"].as_str(), Some("192.0.2.1"));
+        assert_eq!(
+            account(&table, "b")["proxy"].as_str(),
+            Some("socks5h://[::1]:1080")
+        );
+        let loaded = crate::config::parse(&imported.toml, std::path::Path::new("x"));
+        assert!(loaded.is_ok(), "{:?}", loaded.err());
     }
 
     #[test]
