@@ -10,7 +10,7 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use super::delivery::{Fault, Result, Step, fault, refused};
 use super::hints::provider_hint;
 use super::reply::{Extensions, Reply};
-use super::scram::{Binding, Hash, Scram, ScramError, new_nonce};
+use super::scram::{self, Binding, Hash, Scram, ScramError, new_nonce};
 use super::session::Session;
 use super::transcript::Transcript;
 use crate::credentials::{PasswordSource, Secret};
@@ -291,7 +291,21 @@ fn scram_exchange(
     name: &str,
     transcript: &mut Transcript,
 ) -> Result<Reply> {
-    let mut scram = Scram::new(hash, &login.user, &new_nonce(), binding);
+    // RFC 5802 section 5.1: prepared by SASLprep, or the exchange is not started.
+    let unprepared = |what: &str| {
+        fault(
+            Step::Auth,
+            Kind::Config,
+            format!(
+                "{name} cannot use this {what}: SASLprep (RFC 4013) refuses a character in it; \
+                 nothing was sent"
+            ),
+        )
+        .hint("--auth plain or login sends it as it is")
+    };
+    let user = scram::prepare(&login.user).ok_or_else(|| unprepared("user name"))?;
+    let password = scram::prepare(login.password.expose()).ok_or_else(|| unprepared("password"))?;
+    let mut scram = Scram::new(hash, &user, &new_nonce(), binding);
     let first = format!("AUTH {name} {}", BASE64.encode(scram.client_first()));
     session.send_redacted(&first, &format!("AUTH {name} <redacted>"), transcript)?;
     let reply = session.reply(Step::Auth, transcript)?;
@@ -299,9 +313,7 @@ fn scram_exchange(
         return Ok(reply);
     }
     let proof = decode_challenge(&reply.text)
-        .and_then(|server_first| {
-            scram.client_final(&server_first, login.password.expose().as_bytes())
-        })
+        .and_then(|server_first| scram.client_final(&server_first, password.as_bytes()))
         .map_err(|err| scram_stop(session, name, login, err))?;
     session.send_redacted(&BASE64.encode(proof), "<redacted>", transcript)?;
     let reply = session.reply(Step::Auth, transcript)?;

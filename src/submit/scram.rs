@@ -3,8 +3,12 @@
 //! `tls-server-end-point`, RFC 9266 `tls-exporter`). Pure: no socket, no transcript; `auth`
 //! carries the messages. The primitives (HMAC, PBKDF2, SHA) are RustCrypto's.
 //!
-//! The password is used as the UTF-8 bytes given, without SASLprep (RFC 4013): for the
-//! printable ASCII passwords nearly everyone has, SASLprep changes nothing.
+//! The user name and the password go through SASLprep (RFC 4013) first, as RFC 5802 section
+//! 2.2's Normalize says: a password typed with a non-breaking space, a soft hyphen or a
+//! compatibility character (`ﬁ`) is the one the server stored. For the printable ASCII
+//! passwords nearly everyone has, it changes nothing, and costs nothing.
+
+use std::borrow::Cow;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -14,6 +18,19 @@ use sha2::Digest;
 /// Most PBKDF2 iterations a server may ask for: RFC 7677 recommends at least 4096, servers use
 /// tens of thousands; more than this would only let a hostile server make us spin.
 const MAX_ITERATIONS: u32 = 10_000_000;
+
+/// `text` prepared by SASLprep (RFC 4013), or None when SASLprep refuses it (a control
+/// character, a character RFC 3454 prohibits, mixed directions) or leaves nothing: RFC 5802
+/// section 5.1 says the client then stops before it starts.
+pub(super) fn prepare(text: &str) -> Option<Cow<'_, str>> {
+    if text.bytes().all(|b| (0x21..0x7f).contains(&b)) {
+        // Printable ASCII without spaces: SASLprep maps and refuses nothing here.
+        return Some(Cow::Borrowed(text));
+    }
+    stringprep::saslprep(text)
+        .ok()
+        .filter(|prepared| !prepared.is_empty())
+}
 
 /// The hash a SCRAM mechanism is named after.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,6 +279,23 @@ pub(super) fn server_end_point(certificate: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_and_passwords_are_prepared_as_rfc_4013_shows() {
+        // RFC 4013 section 3's examples.
+        assert_eq!(prepare("I\u{AD}X").as_deref(), Some("IX"));
+        assert_eq!(prepare("user").as_deref(), Some("user"));
+        assert_eq!(prepare("USER").as_deref(), Some("USER"));
+        assert_eq!(prepare("\u{AA}").as_deref(), Some("a"));
+        assert_eq!(prepare("\u{2168}").as_deref(), Some("IX"));
+        assert_eq!(prepare("\u{7}"), None, "a control character");
+        assert_eq!(prepare("\u{627}1"), None, "mixed directions");
+        // A non-ASCII space is a space; NFKC folds compatibility characters.
+        assert_eq!(prepare("pass\u{A0}word").as_deref(), Some("pass word"));
+        assert_eq!(prepare("\u{FB01}x").as_deref(), Some("fix"));
+        assert_eq!(prepare("\u{AD}"), None, "nothing left");
+        assert!(matches!(prepare("s3cr3t!"), Some(Cow::Borrowed(_))));
+    }
 
     /// RFC 7677 section 3.
     #[test]

@@ -16,7 +16,8 @@
 #
 # Scenarios: `smtpsend check` negotiates the strongest SCRAM offered (-v and --json say which);
 # a send with auth = auto picks it and is delivered; a wrong password is exit 77; SCRAM-SHA-1 by
-# name works; no password in any output. Dovecot 2.3 (Debian 12) has no channel binding, so the
+# name works; a password typed with characters SASLprep maps logs in with the keys of its
+# prepared form, and one SASLprep refuses is exit 78 before AUTH; no password in any output. Dovecot 2.3 (Debian 12) has no channel binding, so the
 # -PLUS mechanisms are expected only when Dovecot offers them (2.4 and later).
 # LMTP: delivered to two mailboxes over TCP and over the socket; a mailbox over quota refuses
 # after the message while the other takes it (exit 67, each recipient's reply reported); an
@@ -36,6 +37,11 @@ tier_environment        # BIN; PATH, LC_ALL, umask; no SMTPSEND* variables
 
 USER_NAME=alice      # stored as SCRAM-SHA-256 keys
 SHA1_USER=bob        # stored as SCRAM-SHA-1 keys
+PREP_USER=carol      # SCRAM-SHA-256 keys of a password as SASLprep leaves it
+# Typed with a no-break space (U+00A0) and a soft hyphen (U+00AD); SASLprep (RFC 4013) maps
+# the first to a space and the second to nothing, which is what the keys were made from.
+PREP_TYPED=$(printf 'Pass\xc2\xa0word I\xc2\xadX')
+PREP_STORED='Pass word IX'
 REALM=smtpsend.test
 DELIVERY_TIMEOUT=20
 CLIENT_TIMEOUT=60
@@ -66,14 +72,17 @@ PACKAGES=(postfix dovecot-core dovecot-lmtpd openssl)
 # The passwd-file: each user's password as SCRAM keys only, so that a login can succeed only by
 # SCRAM (or by PLAIN, which Dovecot checks against the same keys).
 write_passdb() {
-    local log=$T/doveadm.log sha256 sha1
+    local log=$T/doveadm.log sha256 sha1 prepared
     PASSWORD=$(openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24)
     SHA1_PASSWORD=$(openssl rand -base64 24 | tr -d '/+=\n' | cut -c1-24)
     sha256=$(doveadm -O pw -s SCRAM-SHA-256 -p "$PASSWORD" 2>"$log") \
         || setup_failed "doveadm pw -s SCRAM-SHA-256 failed" "$log"
     sha1=$(doveadm -O pw -s SCRAM-SHA-1 -p "$SHA1_PASSWORD" 2>"$log") \
         || setup_failed "doveadm pw -s SCRAM-SHA-1 failed" "$log"
-    printf '%s:%s\n%s:%s\n' "$USER_NAME" "$sha256" "$SHA1_USER" "$sha1" >"$DV/passwd"
+    prepared=$(doveadm -O pw -s SCRAM-SHA-256 -p "$PREP_STORED" 2>"$log") \
+        || setup_failed "doveadm pw -s SCRAM-SHA-256 failed" "$log"
+    printf '%s:%s\n%s:%s\n%s:%s\n' "$USER_NAME" "$sha256" "$SHA1_USER" "$sha1" \
+        "$PREP_USER" "$prepared" >"$DV/passwd"
     # Read by the auth process, which runs as Dovecot's internal user (Debian's: dovecot).
     chgrp dovecot "$DV/passwd"
     chmod 640 "$DV/passwd"
@@ -231,9 +240,32 @@ scenario_sha1_by_name() {
     conclude $name "$start"
 }
 
+scenario_saslprep() {
+    local name=scram-saslprep start=$EPOCHREALTIME
+    run_client $name SMTPSEND_PASSWORD="$PREP_TYPED" -- "${SERVER[@]}" --user "$PREP_USER" \
+        --auth scram-sha-256 -f "$PREP_USER@example.org" -t dave@example.net -s 'saslprep' -m x </dev/null
+    rc_is $name 0
+    delivered $name 1 'saslprep'
+    # The same password as typed, unprepared (PLAIN carries it as it is), is not the one
+    # the keys were made from: what made the difference above was SASLprep.
+    run_client $name/plain SMTPSEND_PASSWORD="$PREP_TYPED" -- "${SERVER[@]}" --user "$PREP_USER" \
+        --auth plain -f "$PREP_USER@example.org" -t dave@example.net -s 'as typed' -m x </dev/null
+    rc_is $name/plain 77
+    # A password SASLprep refuses (a control character) never starts the exchange.
+    run_client $name/refused SMTPSEND_PASSWORD=$'bell\a' -- "${SERVER[@]}" --user "$PREP_USER" \
+        --auth scram-sha-256 -f "$PREP_USER@example.org" -t dave@example.net -s 'not sent' -m x -v </dev/null
+    rc_is $name/refused 78
+    says $name/refused stderr 'SASLprep \(RFC 4013\) refuses a character in it'
+    if grep -q '^> AUTH' "$RUNS/$name/refused/stderr"; then
+        problem "$name/refused: AUTH was sent"
+    fi
+    conclude $name "$start"
+}
+
 scenario_no_password_anywhere() {
     local name=no-password-in-output start=$EPOCHREALTIME
-    if grep -rqF -e "$PASSWORD" -e "$SHA1_PASSWORD" "$RUNS" --include=stdout --include=stderr; then
+    if grep -rqF -e "$PASSWORD" -e "$SHA1_PASSWORD" -e "$PREP_TYPED" -e "$PREP_STORED" "$RUNS" \
+        --include=stdout --include=stderr; then
         problem "a password shows in some run's output"
     fi
     conclude $name "$start"
@@ -311,6 +343,7 @@ scenario_check
 scenario_send_auto
 scenario_wrong_password
 scenario_sha1_by_name
+scenario_saslprep
 scenario_no_password_anywhere
 scenario_lmtp_tcp
 scenario_lmtp_unix
