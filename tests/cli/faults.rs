@@ -1,5 +1,5 @@
-//! Faults a real server will not produce on demand, and the OAuth2 mechanisms the in-process
-//! server does not offer, played by a scripted server.
+//! Faults a real server will not produce on demand, and the OAuth2 mechanisms and LMTP the
+//! in-process server does not offer, played by a scripted server.
 //!
 //! Every test asserts the exit code, the one-line error on stderr and what the server heard.
 //! The scripted server speaks plain TCP on loopback (`smtp+plain://`) unless TLS is the point.
@@ -1598,4 +1598,81 @@ fn the_ip_family_and_the_source_address_choose_the_addresses_tried() {
         "{}",
         bad.stderr
     );
+}
+
+/// LMTP: LHLO, two recipients taken at RCPT, the message, then this reply for each mailbox.
+fn lmtp_dialogue(mailbox_replies: [&'static str; 2]) -> Vec<Act> {
+    script([
+        vec![
+            Act::Say("220 lmtp ready\r\n"),
+            Act::Hear,
+            Act::Say("250-lmtp\r\n250 ENHANCEDSTATUSCODES\r\n"),
+            Act::Hear,
+            Act::Say("250 2.1.0 Ok\r\n"),
+            Act::Hear,
+            Act::Say("250 2.1.5 Ok\r\n"),
+            Act::Hear,
+            Act::Say("250 2.1.5 Ok\r\n"),
+            Act::Hear,
+            Act::Say("354 go\r\n"),
+            Act::HearData,
+            Act::Say(mailbox_replies[0]),
+        ],
+        match mailbox_replies[1] {
+            "" => vec![Act::Hang],
+            reply => vec![Act::Say(reply)],
+        },
+        listen(),
+    ])
+}
+
+fn lmtp_send(sandbox: &Sandbox, port: u16) -> Command {
+    let mut command = sandbox.command();
+    command
+        .args(send_args("lmtp+plain", port))
+        .args(["-f", "a@example.org", "-t", "b@example.org"])
+        .args(["-t", "c@example.org", "-m", "hi", "--json"]);
+    command
+}
+
+#[test]
+fn an_lmtp_mailbox_that_defers_after_the_message_is_that_recipient_deferred() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(lmtp_dialogue([
+        "250 2.0.0 <b@example.org> saved\r\n",
+        "452 4.2.2 <c@example.org> mailbox full\r\n",
+    ]));
+    let run = run(&mut lmtp_send(&sandbox, server.port));
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(
+        error.contains(
+            "1 recipient deferred: <c@example.org> (452 4.2.2 <c@example.org> mailbox full)"
+        ),
+        "{error}"
+    );
+    assert!(error.contains("sent to the others"), "{error}");
+    let heard = heard(&server);
+    assert!(heard[0].starts_with("LHLO "), "{heard:?}");
+    assert!(!server.heard_command("EHLO"), "{heard:?}");
+    assert_eq!(heard.last().map(String::as_str), Some("QUIT"), "{heard:?}");
+
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let recipients = report["recipients"].as_array().unwrap();
+    assert_eq!(recipients[0]["accepted"], true, "{report}");
+    assert_eq!(recipients[0]["reply"]["code"], 250, "{report}");
+    assert_eq!(recipients[1]["accepted"], false, "{report}");
+    assert_eq!(recipients[1]["reply"]["code"], 452, "{report}");
+    assert_eq!(report["server"]["protocol"], "lmtp", "{report}");
+}
+
+#[test]
+fn an_lmtp_server_that_hangs_up_between_mailbox_replies_leaves_the_message_unconfirmed() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(lmtp_dialogue(["250 2.0.0 <b@example.org> saved\r\n", ""]));
+    let run = run(&mut lmtp_send(&sandbox, server.port));
+    run.assert_code(75);
+    let error = error_line(&run);
+    assert!(error.contains("may or may not have accepted it"), "{error}");
+    assert_eq!(heard(&server).iter().filter(|l| *l == ".").count(), 1);
 }
