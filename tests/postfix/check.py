@@ -408,6 +408,16 @@ def check_unix_socket(run):
         run.fail("STARTTLS was tried over a unix socket")
 
 
+def check_unix_socket_check(run):
+    """`check` over the socket shows where it went and the login that worked there."""
+    run.expect_rc(0)
+    run.expect_delivered_to([])
+    if not re.search(r"^server +/\S+/public/smtpsend-submission \(none\)$", run.stdout, re.M):
+        run.fail(f"check does not show the socket: {run.stdout!r}")
+    if not re.search(r"^auth +PLAIN as alice: accepted", run.stdout, re.M):
+        run.fail(f"check does not show the login over the socket: {run.stdout!r}")
+
+
 def check_wrong_password(run):
     run.expect_rc(77)
     run.expect_delivered_to([])
@@ -934,6 +944,7 @@ SCENARIOS = {
     "sendmail-seven-bit": check_sendmail_seven_bit,
     "recipient-limit": check_recipient_limit,
     "unix-socket": check_unix_socket,
+    "unix-socket-check": check_unix_socket_check,
     "keyring-login": check_keyring_login,
     "keyring-send": check_keyring_send,
     "keyring-wrong-password": check_keyring_wrong_password,

@@ -331,6 +331,9 @@ run_scenarios() {
         --server "smtp+unix://$SPOOL/public/smtpsend-submission" --user "$USER_NAME" \
         -f alice@example.org -t bob@example.net -s 'Over a unix socket' -m 'by the socket' -v </dev/null
     check unix-socket
+    run_client unix-socket-check SMTPSEND_PASSWORD="$PASSWORD" -- check \
+        --server "smtp+unix://$SPOOL/public/smtpsend-submission" --user "$USER_NAME" </dev/null
+    check unix-socket-check
 
     # e. One recipient refused at RCPT: nothing sent; with --allow-partial, sent to the other.
     run_client refused-recipient SMTPSEND_PASSWORD="$PASSWORD" -- \
