@@ -72,6 +72,12 @@ pub fn show(
             format!("would come from {sources}"),
         )
     };
+    // A row whose value may be unset: then where it would come from.
+    let optional =
+        |(key, value, origin, sources): (AccountKey, Option<String>, String, &str)| match value {
+            Some(value) => (key, value, origin),
+            None => unset(key, sources),
+        };
     match &server {
         Some(server) => {
             let server_origin = if connection.server.is_some()
@@ -171,6 +177,84 @@ pub fn show(
              trusted in any case",
         )),
     }
+    let tls = server.as_ref().map_or_else(
+        || account.as_ref().map(|a| a.tls.clone()).unwrap_or_default(),
+        |server| server.tls.clone(),
+    );
+    let flags = &connection.tls_options;
+    let joined = |pins: &[crate::trust::Pin]| {
+        let pins: Vec<String> = pins.iter().map(ToString::to_string).collect();
+        (!pins.is_empty()).then(|| pins.join(","))
+    };
+    let path = |path: &Option<PathBuf>| path.as_ref().map(|p| p.display().to_string());
+    let tls_rows = [
+        (
+            AccountKey::TlsPin,
+            joined(&tls.pins),
+            flag_or_env(
+                joined(&flags.tls_pin),
+                "SMTPSEND_TLS_PIN",
+                account_has(|a| !a.tls.pins.is_empty()),
+            ),
+            "--tls-pin, SMTPSEND_TLS_PIN or the account's tls_pin; `smtpsend check` prints the \
+             server's",
+        ),
+        (
+            AccountKey::TlsPinOnly,
+            tls.pin_only.then(|| "true".to_string()),
+            flag_or_env(
+                flags.tls_pin_only.then(|| "true".to_string()),
+                "SMTPSEND_TLS_PIN_ONLY",
+                account_has(|a| a.tls.pin_only),
+            ),
+            "--tls-pin-only, SMTPSEND_TLS_PIN_ONLY or the account's tls_pin_only; unset, the \
+             pins are checked with the chain",
+        ),
+        (
+            AccountKey::TlsMin,
+            tls.min_version.map(|v| v.to_string()),
+            flag_or_env(
+                flags.tls_min.map(|v| v.to_string()),
+                "SMTPSEND_TLS_MIN",
+                account_has(|a| a.tls.min_version.is_some()),
+            ),
+            "--tls-min, SMTPSEND_TLS_MIN or the account's tls_min; unset, 1.2",
+        ),
+        (
+            AccountKey::TlsServerName,
+            tls.server_name.clone(),
+            flag_or_env(
+                flags.tls_server_name.clone(),
+                "SMTPSEND_TLS_SERVER_NAME",
+                account_has(|a| a.tls.server_name.is_some()),
+            ),
+            "--tls-server-name, SMTPSEND_TLS_SERVER_NAME or the account's tls_server_name; \
+             unset, the host connected to",
+        ),
+        (
+            AccountKey::ClientCert,
+            path(&tls.client_cert),
+            flag_or_env(
+                path(&flags.client_cert),
+                "SMTPSEND_CLIENT_CERT",
+                account_has(|a| a.tls.client_cert.is_some()),
+            ),
+            "--client-cert, SMTPSEND_CLIENT_CERT or the account's client_cert; unset, none \
+             is shown",
+        ),
+        (
+            AccountKey::ClientKey,
+            path(&tls.client_key),
+            flag_or_env(
+                path(&flags.client_key),
+                "SMTPSEND_CLIENT_KEY",
+                account_has(|a| a.tls.client_key.is_some()),
+            ),
+            "--client-key, SMTPSEND_CLIENT_KEY or the account's client_key; unset, the key is \
+             looked for in the certificate's file",
+        ),
+    ];
+    rows.extend(tls_rows.map(optional));
     let reach = server.as_ref().map_or_else(
         || {
             account
@@ -230,12 +314,7 @@ pub fn show(
             "--proxy, SMTPSEND_PROXY or the account's proxy; unset, a direct connection",
         ),
     ];
-    for (key, value, origin, sources) in reach_rows {
-        rows.push(match value {
-            Some(value) => (key, value, origin),
-            None => unset(key, sources),
-        });
-    }
+    rows.extend(reach_rows.map(optional));
     let timeout = server.as_ref().map_or_else(
         || {
             connection
@@ -317,14 +396,23 @@ pub fn show(
             "SMTPSEND_LOCAL_DOMAIN or the account's local_domain (sendmail mode's local names)",
         )),
     }
-    let rows = rows
-        .into_iter()
-        .map(|(key, value, origin)| (key.name(), value, origin));
-    for (key, value, origin) in std::iter::once(account_row).chain(rows) {
+    let rows: Vec<_> = std::iter::once(account_row)
+        .chain(
+            rows.into_iter()
+                .map(|(key, value, origin)| (key.name(), value, origin)),
+        )
+        .collect();
+    let width = rows.iter().map(|(key, _, _)| key.len()).max().unwrap_or(0);
+    for (key, value, origin) in rows {
         if origin.is_empty() {
-            outln!("{key:<12} {}", escape(&value));
+            outln!("{key:<width$} {}", escape(&value));
         } else {
-            outln!("{key:<12} {:<40} ({})", escape(&value), escape(&origin));
+            // Two spaces at least between the value and its origin, however long the value.
+            outln!(
+                "{key:<width$} {:<39}  ({})",
+                escape(&value),
+                escape(&origin)
+            );
         }
     }
     Ok(())

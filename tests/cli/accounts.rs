@@ -276,7 +276,7 @@ fn config_show_gives_each_value_and_its_origin_but_no_secret() {
         .env("SMTPSEND_USER", "other@example.org")
         .args(["config", "show", "--timeout", "7"]));
     run.assert_code(0);
-    assert!(run.stdout.contains("account      work"), "{}", run.stdout);
+    assert_eq!(shown(&run.stdout, "account").0, "work", "{}", run.stdout);
     assert!(
         run.stdout
             .contains(&format!("smtp://localhost:{}", server.port)),
@@ -295,11 +295,57 @@ fn config_show_gives_each_value_and_its_origin_but_no_secret() {
     assert!(run.stdout.contains("password_command"), "{}", run.stdout);
 }
 
+#[test]
+fn config_show_gives_the_tls_and_proxy_keys_and_their_origins() {
+    let sandbox = Sandbox::new();
+    let pin = format!("sha256//{}=", "A".repeat(43));
+    write_config(
+        &sandbox,
+        &format!(
+            "default = \"work\"\n[accounts.work]\nserver = \"smtps://mail.example.org\"\n\
+             tls_pin = \"{pin}\"\nclient_cert = \"/etc/me.pem\"\n\
+             proxy = \"socks5h://127.0.0.1:9050\"\n"
+        ),
+    );
+    let run = run(sandbox.command().env("SMTPSEND_TLS_MIN", "1.3").args([
+        "config",
+        "show",
+        "--tls-server-name",
+        "mx.example.org",
+    ]));
+    run.assert_code(0);
+    assert_eq!(
+        shown(&run.stdout, "tls_pin"),
+        (pin.as_str(), "(account work)")
+    );
+    assert_eq!(
+        shown(&run.stdout, "client_cert"),
+        ("/etc/me.pem", "(account work)")
+    );
+    assert_eq!(
+        shown(&run.stdout, "tls_min"),
+        ("1.3", "(environment SMTPSEND_TLS_MIN)")
+    );
+    assert_eq!(
+        shown(&run.stdout, "tls_server_name"),
+        ("mx.example.org", "(command line)")
+    );
+    assert_eq!(
+        shown(&run.stdout, "proxy"),
+        ("socks5h://127.0.0.1:9050", "(account work)")
+    );
+    assert_eq!(shown(&run.stdout, "tls_pin_only").0, "(not set)");
+}
+
 /// The value and origin of one row of `config show`.
 fn shown<'a>(stdout: &'a str, key: &str) -> (&'a str, &'a str) {
     let line = stdout
         .lines()
-        .find_map(|line| line.strip_prefix(&format!("{key:<12} ")))
+        .find_map(|line| {
+            line.strip_prefix(key)
+                .filter(|rest| rest.starts_with(' '))
+                .map(str::trim_start)
+        })
         .unwrap_or_else(|| panic!("no {key} row: {stdout}"));
     match line.split_once("  ") {
         Some((value, origin)) => (value, origin.trim_start()),
@@ -329,6 +375,13 @@ fn config_show_on_a_fresh_machine_says_what_is_unset_and_where_it_would_come_fro
         ("user", "SMTPSEND_USER"),
         ("from", "SMTPSEND_FROM"),
         ("ca_file", "SMTPSEND_CA_FILE"),
+        ("tls_pin", "SMTPSEND_TLS_PIN"),
+        ("tls_pin_only", "SMTPSEND_TLS_PIN_ONLY"),
+        ("tls_min", "SMTPSEND_TLS_MIN"),
+        ("tls_server_name", "SMTPSEND_TLS_SERVER_NAME"),
+        ("client_cert", "SMTPSEND_CLIENT_CERT"),
+        ("client_key", "SMTPSEND_CLIENT_KEY"),
+        ("proxy", "SMTPSEND_PROXY"),
         ("queue", "SMTPSEND_QUEUE"),
         ("log", "SMTPSEND_LOG"),
         ("aliases", "SMTPSEND_ALIASES"),

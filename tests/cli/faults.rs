@@ -1387,7 +1387,8 @@ fn an_account_can_require_tls() {
         shown
             .stdout
             .lines()
-            .any(|l| l.starts_with("require_tls  true") && l.contains("(account strict)")),
+            .any(|l| l.split_whitespace().take(2).eq(["require_tls", "true"])
+                && l.contains("(account strict)")),
         "{}",
         shown.stdout
     );
