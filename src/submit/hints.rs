@@ -1,6 +1,7 @@
 //! Hints for refusals that name their own fix: the codes and words of the big providers
 //! (Microsoft 365, Gmail) for retired passwords, disabled SMTP AUTH, app passwords and Send As;
-//! and the refusal to relay for a client that did not log in.
+//! the refusal to relay for a client that did not log in, and the one of a client without a
+//! certificate.
 
 use super::reply::Reply;
 
@@ -18,6 +19,17 @@ pub(super) fn wants_login(reply: &Reply) -> bool {
             || matches!(reply.enhanced.as_deref(), Some("5.7.0" | "5.7.1"))
             || text.contains("relay")
             || text.contains("authentication required"))
+}
+
+/// Whether a refusal says the server takes only clients that show a TLS certificate, as
+/// Postfix's 421 4.7.1 "No client certificate presented" (smtpd_tls_req_ccert) does: a 4xx,
+/// but no later attempt without a certificate can succeed.
+pub(super) fn wants_client_certificate(reply: &Reply) -> bool {
+    !reply.is_positive()
+        && reply
+            .text
+            .to_ascii_lowercase()
+            .contains("client certificate")
 }
 
 /// The fix for a refusal whose code or words name one: the big providers' retired passwords,

@@ -162,6 +162,23 @@ fn hint_login(error: &mut Error, reply: Option<&Reply>, delivery: &Delivery) {
     }
 }
 
+/// A server that turns away a client without a TLS certificate, when none was given: a
+/// setting to fix, not a failure to retry (and so never queued), whatever its reply code.
+fn without_certificate(mut fault: Box<Fault>, options: &Options) -> Box<Fault> {
+    let wanted = fault
+        .reply
+        .as_ref()
+        .is_some_and(hints::wants_client_certificate);
+    if wanted && options.tls.client_cert.is_none() {
+        fault.error.kind = Kind::Config;
+        return fault.hint(
+            "the server takes only clients with a TLS certificate: give --client-cert and \
+             --client-key (client_cert and client_key in the account)",
+        );
+    }
+    fault
+}
+
 /// Connects, secures the connection, greets and logs in: everything before a transaction.
 fn open(
     options: &Options,
@@ -240,7 +257,8 @@ fn open(
     };
     let (mut extensions, ehlo_refused) = session
         .hello(&hello_name, needs, transcript)
-        .inspect_err(|fault| delivery.ehlo_refused = fault.reply.clone())?;
+        .inspect_err(|fault| delivery.ehlo_refused = fault.reply.clone())
+        .map_err(|fault| without_certificate(fault, options))?;
     delivery.ehlo_refused = ehlo_refused;
 
     if let (Security::StartTls, Some(config)) = (endpoint.security, &tls_config) {
@@ -270,7 +288,10 @@ fn open(
             Some(session.start_tls(config.clone(), endpoint, server_name, transcript)?);
         delivery.timings.tls_ms = Some(millis(started.elapsed()));
         // RFC 3207 section 4.2: forget everything learnt before TLS and ask again.
-        extensions = session.hello(&hello_name, needs, transcript)?.0;
+        extensions = session
+            .hello(&hello_name, needs, transcript)
+            .map_err(|fault| without_certificate(fault, options))?
+            .0;
     }
     delivery.extensions = extensions.keywords();
     if options.require_tls && !extensions.has("REQUIRETLS") {

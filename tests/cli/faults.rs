@@ -1677,3 +1677,27 @@ fn an_lmtp_server_that_hangs_up_between_mailbox_replies_leaves_the_message_uncon
     assert!(error.contains("may or may not have accepted it"), "{error}");
     assert_eq!(heard(&server).iter().filter(|l| *l == ".").count(), 1);
 }
+
+#[test]
+fn a_server_that_wants_a_client_certificate_is_a_setting_to_fix_and_nothing_is_queued() {
+    let sandbox = Sandbox::new();
+    let server = ScriptedServer::start(script([
+        greeted_with("421 4.7.1 No client certificate presented\r\n"),
+        listen(),
+    ]));
+    let sent = run(send(&sandbox, server.port).arg("--queue"));
+    sent.assert_code(78);
+    assert!(
+        error_line(&sent).contains("No client certificate presented"),
+        "{}",
+        sent.stderr
+    );
+    assert!(sent.stderr.contains("--client-cert"), "{}", sent.stderr);
+    let queued = run(sandbox.command().args(["queue", "list"]));
+    queued.assert_code(0);
+    assert!(
+        !queued.stdout.contains("b@example.org"),
+        "{}",
+        queued.stdout
+    );
+}

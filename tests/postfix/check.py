@@ -886,12 +886,15 @@ def check_client_cert(run):
 
 def check_client_cert_missing(run):
     """Without a certificate Postfix lets nothing through. It finishes the handshake and then
-    answers EHLO with 421 4.7.1 "No client certificate presented": a 4xx, so exit 75, the
-    server's text shown, nothing delivered."""
-    run.expect_rc(75)
+    answers EHLO with 421 4.7.1 "No client certificate presented": a 4xx, but no retry without
+    a certificate can succeed, so exit 78 with the server's text and the flags to give,
+    nothing delivered."""
+    run.expect_rc(78)
     run.expect_delivered_to([])
     if "client certificate" not in run.stderr:
         run.fail("the error does not show the server's words about the client certificate")
+    if "--client-cert" not in run.stderr:
+        run.fail("the hint does not name --client-cert")
 
 
 def check_tls_pin(steps):
