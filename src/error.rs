@@ -156,8 +156,10 @@ pub const EXIT_STATUSES: [ExitStatus; 13] = [
         brief: "configuration error or no credentials",
         meaning: "Configuration error, or no password from any source; or the URL's TLS mode \
                   is not the server's: `smtps://` to a server that speaks plain SMTP first, or \
-                  `smtp://` to port 465, which speaks TLS from the first byte. Nothing is \
-                  queued: only a change of configuration helps.",
+                  `smtp://` to port 465, which speaks TLS from the first byte; or a server \
+                  that takes only clients with a TLS certificate (Postfix's 421 \"No client \
+                  certificate presented\") when none was given. Nothing is queued: only a \
+                  change of configuration helps.",
     },
 ];
 
