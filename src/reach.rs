@@ -62,26 +62,8 @@ impl Proxy {
                  (SOCKS5 without authentication only)"
             ));
         }
-        let (host, port) = match authority.strip_prefix('[') {
-            Some(bracketed) => {
-                let (host, after) = bracketed
-                    .split_once(']')
-                    .ok_or_else(|| format!("{url:?}: missing ']'"))?;
-                (host, after.strip_prefix(':'))
-            }
-            None => match authority.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            },
-        };
-        let port = match port {
-            Some(text) => text
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| format!("{url:?}: bad port"))?,
-            None => Proxy::DEFAULT_PORT,
-        };
+        let (host, port) = crate::server::host_and_port(authority, Proxy::DEFAULT_PORT)
+            .map_err(|reason| format!("{url:?}: {reason}"))?;
         let host_ok = host.parse::<IpAddr>().is_ok()
             || (!host.is_empty()
                 && host

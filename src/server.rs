@@ -189,25 +189,8 @@ impl Endpoint {
         if authority.contains(['/', '?', '#']) {
             return Err(bad("unexpected path"));
         }
-        let (host, port) = if let Some(bracketed) = authority.strip_prefix('[') {
-            let (host, after) = bracketed
-                .split_once(']')
-                .ok_or_else(|| bad("missing ']'"))?;
-            (host, after.strip_prefix(':'))
-        } else {
-            match authority.rsplit_once(':') {
-                Some((host, port)) => (host, Some(port)),
-                None => (authority, None),
-            }
-        };
-        let port = match port {
-            Some(text) => text
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p != 0)
-                .ok_or_else(|| bad("bad port"))?,
-            None => protocol.default_port(security),
-        };
+        let (host, port) =
+            host_and_port(authority, protocol.default_port(security)).map_err(bad)?;
         Ok(Endpoint {
             protocol,
             ..Endpoint::new(host, Some(port), security, what)?
@@ -439,6 +422,30 @@ pub fn redact_url(url: &str) -> String {
         },
         None => url.to_string(),
     }
+}
+
+/// A URL's `host[:port]` or `[v6]:port`: the host without brackets, and the port, else
+/// `default_port`; the error is what is wrong (a missing `]`, a port that is not one).
+pub fn host_and_port(authority: &str, default_port: u16) -> Result<(&str, u16), &'static str> {
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (host, after) = bracketed.split_once(']').ok_or("missing ']'")?;
+            (host, after.strip_prefix(':'))
+        }
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    let port = match port {
+        Some(text) => text
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p != 0)
+            .ok_or("bad port")?,
+        None => default_port,
+    };
+    Ok((host, port))
 }
 
 /// An IP address as given, or a host name in its ASCII (IDNA) form.
