@@ -1,0 +1,202 @@
+//! Reading what a `MessageSpec` names: the bodies (a file, standard input, the terminal) and
+//! the attachments, whose type is told by their name, then their first bytes. Every file is
+//! opened here, before anything connects anywhere; an attachment's bytes are read only when
+//! the message is written (`content`).
+
+use std::io::{IsTerminal, Read};
+use std::path::Path;
+
+use super::{Attachment, BodySource, BodyText, Contents, MessageSpec};
+use crate::error::{Error, Kind};
+use crate::terminal::print_warning;
+
+/// Reads bodies and attachments. Every file is read before anything connects anywhere, so a
+/// missing attachment fails the command with nothing sent.
+pub fn read_contents(spec: &MessageSpec) -> Result<Contents, Error> {
+    let text = read_body(&spec.body, "body")?;
+    let html = match &spec.html {
+        Some(source) => read_body(source, "--html")?,
+        None => None,
+    };
+    let attachments = spec
+        .attachments
+        .iter()
+        .map(|path| read_attachment(path))
+        .collect::<Result<_, _>>()?;
+    Ok(Contents {
+        text,
+        html,
+        attachments,
+    })
+}
+
+fn read_body(source: &BodySource, what: &str) -> Result<Option<BodyText>, Error> {
+    let bytes = match source {
+        BodySource::None => return Ok(None),
+        BodySource::Text(text) => return Ok(Some(BodyText::Utf8(text.clone()))),
+        BodySource::File(path) => {
+            std::fs::read(path).map_err(|err| Error::unreadable(what, path, &err))?
+        }
+        BodySource::Stdin | BodySource::Terminal => {
+            if *source == BodySource::Terminal && std::io::stderr().is_terminal() {
+                eprintln!("Type the message; end it with Ctrl-D on a line of its own.");
+            }
+            let mut bytes = Vec::new();
+            std::io::stdin().read_to_end(&mut bytes).map_err(|err| {
+                Error::new(
+                    Kind::NoInput,
+                    format!("cannot read {what} from standard input: {err}"),
+                )
+            })?;
+            bytes
+        }
+    };
+    // A NUL may appear in neither 7bit nor 8bit data (RFC 2045 2.7, 2.8), and mail-builder
+    // would label such a text part 7bit: a text body with one is no text.
+    if let Some(offset) = bytes.iter().position(|&b| b == 0) {
+        return Err(Error::bad_message(format!(
+            "{what} contains a NUL byte at offset {offset}; send binary data with -a"
+        )));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(Some(BodyText::Utf8(text))),
+        Err(err) => {
+            if std::io::stderr().is_terminal() {
+                print_warning(&format!(
+                    "the {what} is not UTF-8 (invalid byte at offset {}); it is sent as it is, as charset unknown-8bit",
+                    err.utf8_error().valid_up_to()
+                ));
+            }
+            Ok(Some(BodyText::Unknown8bit(err.into_bytes())))
+        }
+    }
+}
+
+pub(super) fn read_attachment(path: &Path) -> Result<Attachment, Error> {
+    let unreadable = |err: std::io::Error| Error::unreadable("attachment", path, &err);
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    let metadata = file.metadata().map_err(unreadable)?;
+    if metadata.is_dir() {
+        return Err(Error::new(
+            Kind::NoInput,
+            format!(
+                "cannot read attachment {}: it is a directory",
+                path.display()
+            ),
+        ));
+    }
+    // Enough of the file to tell text from binary.
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    file.take(SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+        .map_err(unreadable)?;
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .ok_or_else(|| Error::usage(format!("attachment {} has no file name", path.display())))?;
+    Ok(Attachment {
+        file_name,
+        content_type: content_type_for(path, &head),
+        path: path.to_path_buf(),
+        size: metadata.len(),
+    })
+}
+
+/// How much of an attachment is read to guess its type.
+const SNIFF_BYTES: usize = 8192;
+
+/// Types told by a file's first bytes, for a file whose name has no known extension. A
+/// document that is a ZIP inside (docx, xlsx, odt, jar) stays application/zip here.
+const MAGIC: &[(&[u8], &str)] = &[
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"PK\x03\x04", "application/zip"),
+    (b"PK\x05\x06", "application/zip"),
+    (b"\x1f\x8b", "application/gzip"),
+];
+
+/// The content type from the extension, else from the content: a type its first bytes tell
+/// ([`MAGIC`]), UTF-8 text, or octets.
+fn content_type_for(path: &Path, head: &[u8]) -> String {
+    // UTF-8 up to the end of what was read, where a character may be cut short.
+    let is_utf8_text = || {
+        !head.contains(&0)
+            && match std::str::from_utf8(head) {
+                Ok(_) => true,
+                Err(err) => err.error_len().is_none(),
+            }
+    };
+    match mime_guess::from_path(path).first() {
+        Some(guess) if guess.type_() == mime_guess::mime::TEXT && is_utf8_text() => {
+            format!("{}; charset=utf-8", guess.essence_str())
+        }
+        Some(guess) => guess.essence_str().to_string(),
+        None => match MAGIC.iter().find(|(magic, _)| head.starts_with(magic)) {
+            Some((_, essence)) => (*essence).to_string(),
+            None if is_utf8_text() => "text/plain; charset=utf-8".to_string(),
+            None => "application/octet-stream".to_string(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_types_come_from_extension_then_content() {
+        assert_eq!(
+            content_type_for(Path::new("a.pdf"), b"%PDF"),
+            "application/pdf"
+        );
+        assert_eq!(
+            content_type_for(Path::new("a.txt"), b"hello"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            content_type_for(Path::new("README"), b"hello"),
+            "text/plain; charset=utf-8"
+        );
+        assert_eq!(
+            content_type_for(Path::new("blob"), &[0, 159, 146, 150]),
+            "application/octet-stream"
+        );
+    }
+
+    /// Issue "a newcomer's first hour": a file without an extension gets its type from its
+    /// first bytes; the extension still wins when there is one.
+    #[test]
+    fn a_file_without_an_extension_is_typed_by_its_content() {
+        for (head, expected) in [
+            (&b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n"[..], "application/pdf"),
+            (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "image/png"),
+            (b"\xff\xd8\xff\xe0\0\x10JFIF\0", "image/jpeg"),
+            (b"GIF89a\x01\0\x01\0", "image/gif"),
+            (b"GIF87a\x01\0\x01\0", "image/gif"),
+            (
+                b"PK\x03\x04\x14\0\x06\0[Content_Types].xml",
+                "application/zip",
+            ),
+            (b"\x1f\x8b\x08\0\0\0\0\0", "application/gzip"),
+            ("Grüße\nline two\n".as_bytes(), "text/plain; charset=utf-8"),
+            (b"\x00\x01\x02\x03", "application/octet-stream"),
+        ] {
+            assert_eq!(
+                content_type_for(Path::new("scan"), head),
+                expected,
+                "{head:?}"
+            );
+        }
+        assert_eq!(
+            content_type_for(Path::new("report.docx"), b"PK\x03\x04"),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        );
+        assert_eq!(
+            content_type_for(Path::new("notes.txt"), b"%PDF-1.7"),
+            "text/plain; charset=utf-8"
+        );
+    }
+}
