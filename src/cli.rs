@@ -16,6 +16,10 @@ use crate::error;
 use crate::server::{AuthChoice, Security};
 use crate::trust::{self, Pin, TlsVersion};
 
+mod rich;
+
+pub use rich::RichArgs;
+
 const EXAMPLES: &str = "\
 Examples:
   Send a one-line note:
@@ -751,6 +755,9 @@ pub struct SendArgs {
     /// An HTML alternative to the text body, read from a file; `-` is standard input.
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, help_heading = "Message")]
     pub html: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub rich: RichArgs,
 
     /// Attach a file; repeatable. The content type comes from the extension, then the content.
     #[arg(

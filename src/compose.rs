@@ -20,6 +20,7 @@ use mail_builder::mime::MimePart;
 
 use crate::address::Mailbox;
 use crate::clock;
+use crate::content::markdown::MarkdownOptions;
 use crate::content::{Content, crlf_line_endings};
 use crate::error::{Error, Kind, io_reason};
 
@@ -63,6 +64,8 @@ pub struct MessageSpec {
     pub headers: Vec<ExtraHeader>,
     pub body: BodySource,
     pub html: Option<BodySource>,
+    /// The body is Markdown, to be rendered as the HTML alternative (`html` is then None).
+    pub markdown: Option<MarkdownOptions>,
     pub attachments: Vec<PathBuf>,
 }
 
@@ -304,6 +307,7 @@ mod tests {
             headers: vec![],
             body: BodySource::None,
             html: None,
+            markdown: None,
             attachments: vec![],
         }
     }

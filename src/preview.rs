@@ -150,6 +150,7 @@ mod tests {
             }],
             body: BodySource::Text("first line\nsecond line\n".into()),
             html: None,
+            markdown: None,
             attachments: vec![attachment],
         };
         let contents = read_contents(&spec).unwrap();

@@ -15,6 +15,7 @@ use crate::address::{Mailbox, parse_list, parse_mailbox};
 use crate::cli::{ConnectionArgs, ReachArgs, SendArgs};
 use crate::compose::{BodySource, ExtraHeader, MessageSpec};
 use crate::config::{self, Account, Config, LogTarget};
+use crate::content::markdown::MarkdownOptions;
 use crate::credentials::{PasswordSources, Secret};
 use crate::error::Error;
 use crate::reach::{IpFamily, Reach};
@@ -644,7 +645,19 @@ fn message_spec(
             "--body-file - and --html - both want standard input; give one of them a file",
         ));
     }
-    let body = match (&args.body, &args.body_file) {
+    let rich = &args.rich;
+    if rich.markdown_allow_html && rich.markdown.is_none() && !rich.markdown_body {
+        return Err(Error::usage(
+            "--markdown-allow-html needs --markdown PATH or --markdown-body",
+        ));
+    }
+    let markdown = (rich.markdown.is_some() || rich.markdown_body).then_some(MarkdownOptions {
+        allow_html: rich.markdown_allow_html,
+    });
+    let body = match (
+        &args.body,
+        rich.markdown.as_ref().or(args.body_file.as_ref()),
+    ) {
         (Some(text), _) => BodySource::Text(text.clone()),
         (None, Some(path)) if is_stdin(path) => BodySource::Stdin,
         (None, Some(path)) => BodySource::File(path.clone()),
@@ -671,6 +684,7 @@ fn message_spec(
         headers,
         body,
         html,
+        markdown,
         attachments: args.attach.clone(),
     })
 }

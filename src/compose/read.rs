@@ -7,6 +7,7 @@ use std::io::{IsTerminal, Read};
 use std::path::Path;
 
 use super::{Attachment, BodySource, BodyText, Contents, MessageSpec};
+use crate::content::markdown::{self, MarkdownOptions};
 use crate::error::{Error, Kind};
 use crate::terminal::print_warning;
 
@@ -14,9 +15,12 @@ use crate::terminal::print_warning;
 /// missing attachment fails the command with nothing sent.
 pub fn read_contents(spec: &MessageSpec) -> Result<Contents, Error> {
     let text = read_body(&spec.body, "body")?;
-    let html = match &spec.html {
-        Some(source) => read_body(source, "--html")?,
-        None => None,
+    let html = match (&spec.html, spec.markdown, &text) {
+        (Some(source), _, _) => read_body(source, "--html")?,
+        (None, Some(options), Some(text)) => {
+            Some(BodyText::Utf8(rendered(&spec.body, text, options)?))
+        }
+        (None, _, _) => None,
     };
     let attachments = spec
         .attachments
@@ -28,6 +32,29 @@ pub fn read_contents(spec: &MessageSpec) -> Result<Contents, Error> {
         html,
         attachments,
     })
+}
+
+/// The HTML page of a Markdown body.
+fn rendered(
+    source: &BodySource,
+    text: &BodyText,
+    options: MarkdownOptions,
+) -> Result<String, Error> {
+    let named = || match source {
+        BodySource::File(path) => format!("the Markdown file {}", path.display()),
+        _ => "the Markdown body".to_string(),
+    };
+    let BodyText::Utf8(text) = text else {
+        return Err(Error::bad_message(format!("{} is not UTF-8", named())));
+    };
+    if text.len() > markdown::MAX_SOURCE {
+        return Err(Error::bad_message(format!(
+            "{} is larger than {} MiB, the most rendered",
+            named(),
+            markdown::MAX_SOURCE >> 20
+        )));
+    }
+    Ok(markdown::to_html(text, options, &mut |_| None))
 }
 
 fn read_body(source: &BodySource, what: &str) -> Result<Option<BodyText>, Error> {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 mod downgrade;
 mod encoding;
+pub mod markdown;
 
 pub use downgrade::{Channel, downgrade};
 
