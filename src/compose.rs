@@ -24,8 +24,11 @@ use crate::content::markdown::MarkdownOptions;
 use crate::content::{Content, crlf_line_endings};
 use crate::error::{Error, Kind, io_reason};
 
+mod inline;
 mod parts;
 mod read;
+
+pub use inline::{ContentId, InlineSpec};
 
 use parts::{body_part, canonical_text, placeholder, utf8_type, with_attachments};
 use read::read_attachment;
@@ -66,6 +69,8 @@ pub struct MessageSpec {
     pub html: Option<BodySource>,
     /// The body is Markdown, to be rendered as the HTML alternative (`html` is then None).
     pub markdown: Option<MarkdownOptions>,
+    /// Parts the HTML shows in place by `cid:`, beyond the Markdown's own local images.
+    pub inline: Vec<InlineSpec>,
     pub attachments: Vec<PathBuf>,
 }
 
@@ -131,12 +136,30 @@ impl BodyText {
     }
 }
 
+/// A file the HTML shows in place, and the Content-ID it is referred to by.
+#[derive(Debug, Clone)]
+pub struct InlinePart {
+    pub cid: ContentId,
+    pub file: Attachment,
+}
+
 /// The inputs of a message once every file has been read.
 #[derive(Debug, Clone)]
 pub struct Contents {
     pub text: Option<BodyText>,
     pub html: Option<BodyText>,
+    pub inline: Vec<InlinePart>,
     pub attachments: Vec<Attachment>,
+}
+
+impl Contents {
+    /// Every file whose base64 the message carries, in the order the parts are written.
+    fn files(&self) -> impl Iterator<Item = &Attachment> {
+        self.inline
+            .iter()
+            .map(|part| &part.file)
+            .chain(&self.attachments)
+    }
 }
 
 /// Reads every input the spec names and builds the message.
@@ -183,7 +206,7 @@ pub fn build(spec: &MessageSpec, contents: &Contents, message_id: &str) -> Resul
             builder.header(header.name.as_str(), Text::new(header.value.as_str()))
         };
     }
-    let placeholders: Vec<String> = (0..contents.attachments.len()).map(placeholder).collect();
+    let placeholders: Vec<String> = (0..contents.files().count()).map(placeholder).collect();
     let mut bytes = builder
         .body(body_part(contents, &placeholders))
         .write_to_vec()
@@ -205,7 +228,7 @@ pub fn build(spec: &MessageSpec, contents: &Contents, message_id: &str) -> Resul
             "<{}>",
             message_id.trim_start_matches('<').trim_end_matches('>')
         ),
-        content: spliced(bytes, placeholders, &contents.attachments),
+        content: spliced(bytes, placeholders, contents.files()),
     })
 }
 
@@ -217,7 +240,7 @@ pub fn build(spec: &MessageSpec, contents: &Contents, message_id: &str) -> Resul
 pub fn body_with_attachments(text: &[u8], attachments: &[PathBuf]) -> Result<Vec<u8>, Error> {
     let attachments = attachments
         .iter()
-        .map(|path| read_attachment(path))
+        .map(|path| read_attachment(path, "attachment"))
         .collect::<Result<Vec<_>, _>>()?;
     let text = match std::str::from_utf8(text) {
         Ok(text) if !text.contains('\0') => {
@@ -245,7 +268,11 @@ pub fn body_with_attachments(text: &[u8], attachments: &[PathBuf]) -> Result<Vec
 }
 
 /// The bytes of a message with each attachment's base64 where its placeholder stands.
-fn spliced(bytes: Vec<u8>, placeholders: Vec<String>, attachments: &[Attachment]) -> Content {
+fn spliced<'a>(
+    bytes: Vec<u8>,
+    placeholders: Vec<String>,
+    attachments: impl IntoIterator<Item = &'a Attachment>,
+) -> Content {
     let files: Vec<_> = placeholders
         .into_iter()
         .zip(attachments)
@@ -308,6 +335,7 @@ mod tests {
             body: BodySource::None,
             html: None,
             markdown: None,
+            inline: vec![],
             attachments: vec![],
         }
     }
@@ -316,6 +344,7 @@ mod tests {
         Contents {
             text: Some(BodyText::Utf8(text.into())),
             html: None,
+            inline: vec![],
             attachments: vec![],
         }
     }
@@ -393,6 +422,7 @@ mod tests {
         let contents = Contents {
             text: Some(BodyText::Utf8("see attached".into())),
             html: Some(BodyText::Utf8("<p>see attached</p>".into())),
+            inline: vec![],
             attachments: vec![
                 attachment("file with spaces.bin", "application/octet-stream", &binary),
                 attachment(
@@ -477,6 +507,7 @@ mod tests {
         let contents = Contents {
             text: Some(BodyText::Utf8("see attached".into())),
             html: None,
+            inline: vec![],
             attachments,
         };
         let bytes = build(&spec(), &contents, "<id@example.org>")
@@ -508,6 +539,7 @@ mod tests {
         let contents = Contents {
             text: Some(BodyText::Unknown8bit(b"caf\xe9\nline two\n".to_vec())),
             html: None,
+            inline: vec![],
             attachments: vec![],
         };
         let composed = build(&spec(), &contents, "<id@example.org>").unwrap();

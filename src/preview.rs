@@ -1,7 +1,7 @@
 //! What `--dry-run` shows a person: the envelope (every RCPT TO, Bcc included, since Bcc is
-//! in no header), the header fields decoded, the text, and one line per attachment instead of
-//! its base64. `--dry-run=raw`, and any standard output that is not a terminal, get the exact
-//! bytes instead (`commands/send`). Everything shown passes `terminal::escape`: a body read
+//! in no header), the header fields decoded, the text, and one line per inline part and per
+//! attachment instead of its base64. `--dry-run=raw`, and any standard output that is not a
+//! terminal, get the exact bytes instead (`commands/send`). Everything shown passes `terminal::escape`: a body read
 //! from a file may hold escape sequences.
 
 use std::io::{self, Write};
@@ -60,6 +60,15 @@ pub fn render(message: &Composed, contents: &Contents) -> String {
         out.push_str(&format!(
             "\n--- text/html alternative, {}\n",
             size(html.lossy().len() as u64)
+        ));
+    }
+    for part in &contents.inline {
+        out.push_str(&format!(
+            "\n--- inline {} as cid:{}, {}, {}\n",
+            escape(&part.file.file_name),
+            part.cid,
+            escape(&part.file.content_type),
+            size(part.file.size)
         ));
     }
     for attachment in &contents.attachments {
@@ -151,6 +160,7 @@ mod tests {
             body: BodySource::Text("first line\nsecond line\n".into()),
             html: None,
             markdown: None,
+            inline: vec![],
             attachments: vec![attachment],
         };
         let contents = read_contents(&spec).unwrap();

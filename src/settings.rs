@@ -665,6 +665,16 @@ fn message_spec(
         (None, None) if !env.stdin_is_terminal => BodySource::Stdin,
         (None, None) => BodySource::Terminal,
     };
+    if let Some(first) = rich.inline.first()
+        && args.html.is_none()
+        && markdown.is_none()
+    {
+        return Err(Error::usage(format!(
+            "--inline {} needs an HTML body to show it in",
+            first.path.display()
+        ))
+        .with_hint("give --html PATH or --markdown PATH"));
+    }
     let html = args.html.as_ref().map(|path| {
         if is_stdin(path) {
             BodySource::Stdin
@@ -685,6 +695,7 @@ fn message_spec(
         body,
         html,
         markdown,
+        inline: rich.inline.clone(),
         attachments: args.attach.clone(),
     })
 }

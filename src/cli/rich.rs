@@ -1,9 +1,12 @@
-//! The flags of a rich message: Markdown rendered into an HTML alternative. Clap types only,
+//! The flags of a rich message: Markdown rendered into an HTML alternative, the parts it
+//! shows in place. Clap types only,
 //! under the house rules of `cli`.
 
 use std::path::PathBuf;
 
 use clap::{Args, ValueHint};
+
+use crate::compose::InlineSpec;
 
 /// How the body becomes a styled page, flattened into the send arguments.
 #[derive(Debug, Args)]
@@ -30,4 +33,18 @@ pub struct RichArgs {
     /// Let raw HTML in the Markdown through as HTML instead of showing it as text.
     #[arg(long, help_heading = "Message")]
     pub markdown_allow_html: bool,
+
+    /// A file the HTML shows in place as `cid:CID` (an image in the page); repeatable.
+    ///
+    /// CID is the file's name without `=CID`. The HTML and its inline parts travel together in
+    /// multipart/related, so mail clients show them in the page and not as attachments. A
+    /// Markdown image whose destination is a local file (`![chart](chart.png)`, relative to
+    /// the Markdown file) becomes an inline part without this.
+    #[arg(
+        long,
+        value_name = "PATH[=CID]",
+        value_hint = ValueHint::FilePath,
+        help_heading = "Message"
+    )]
+    pub inline: Vec<InlineSpec>,
 }

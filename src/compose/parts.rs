@@ -6,7 +6,7 @@ use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::raw::Raw;
 use mail_builder::mime::MimePart;
 
-use super::{Attachment, BodyText, Contents, new_message_id};
+use super::{Attachment, BodyText, Contents, InlinePart, new_message_id};
 use crate::content::crlf_line_endings;
 
 fn content_type(value: &str) -> ContentType<'static> {
@@ -20,9 +20,11 @@ fn content_type(value: &str) -> ContentType<'static> {
     content_type
 }
 
-/// The body: the text, its HTML alternative and the attachments, in the usual nesting
-/// (multipart/mixed around multipart/alternative).
+/// The body: the text, its HTML alternative (with the parts it shows in place) and the
+/// attachments, in the usual nesting: multipart/mixed around multipart/alternative around
+/// multipart/related. `placeholders` stand for the inline parts, then the attachments.
 pub(super) fn body_part(contents: &Contents, placeholders: &[String]) -> MimePart<'static> {
+    let (for_inline, for_attachments) = placeholders.split_at(contents.inline.len());
     let text = contents
         .text
         .as_ref()
@@ -30,12 +32,52 @@ pub(super) fn body_part(contents: &Contents, placeholders: &[String]) -> MimePar
     let html = contents
         .html
         .as_ref()
-        .map(|html| text_part("text/html", html));
+        .map(|html| related(text_part("text/html", html), &contents.inline, for_inline));
     let readable = match (text, html) {
         (Some(text), Some(html)) => Some(MimePart::new("multipart/alternative", vec![text, html])),
         (text, html) => text.or(html),
     };
-    with_attachments(readable, &contents.attachments, placeholders)
+    with_attachments(readable, &contents.attachments, for_attachments)
+}
+
+/// The HTML alone, or in multipart/related with the parts it shows in place (RFC 2387): the
+/// HTML first, which makes it the root, and named by `type` (RFC 2387 3.1). Inside the
+/// alternative, so clients show the images in the page and list none of them as attachments.
+fn related(
+    html: MimePart<'static>,
+    inline: &[InlinePart],
+    placeholders: &[String],
+) -> MimePart<'static> {
+    if inline.is_empty() {
+        return html;
+    }
+    let parts = std::iter::once(html)
+        .chain(
+            inline
+                .iter()
+                .zip(placeholders)
+                .map(|(part, placeholder)| inline_part(part, placeholder)),
+        )
+        .collect::<Vec<_>>();
+    MimePart::new(
+        ContentType::new("multipart/related").attribute("type", "text/html"),
+        parts,
+    )
+}
+
+/// A part the HTML shows by `cid:` (RFC 2392): `Content-ID`, and `Content-Disposition: inline`
+/// (RFC 2183 2.1) with its file name for a client that saves it. Base64, as an attachment.
+fn inline_part(part: &InlinePart, placeholder: &str) -> MimePart<'static> {
+    MimePart::new(
+        content_type(&part.file.content_type),
+        format!("{placeholder}\r\n").into_bytes(),
+    )
+    .transfer_encoding("base64")
+    .header(
+        "Content-Disposition",
+        ContentType::new("inline").attribute("filename", part.file.file_name.clone()),
+    )
+    .cid(part.cid.to_string())
 }
 
 /// The readable part alone, or in multipart/mixed with the attachments after it.

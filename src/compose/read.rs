@@ -4,9 +4,10 @@
 //! the message is written (`content`).
 
 use std::io::{IsTerminal, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{Attachment, BodySource, BodyText, Contents, MessageSpec};
+use super::inline::{InlineSet, local_image};
+use super::{Attachment, BodySource, BodyText, Contents, InlinePart, MessageSpec};
 use crate::content::markdown::{self, MarkdownOptions};
 use crate::error::{Error, Kind};
 use crate::terminal::print_warning;
@@ -15,46 +16,87 @@ use crate::terminal::print_warning;
 /// missing attachment fails the command with nothing sent.
 pub fn read_contents(spec: &MessageSpec) -> Result<Contents, Error> {
     let text = read_body(&spec.body, "body")?;
+    let mut inline = InlineSet::default();
+    for given in &spec.inline {
+        inline
+            .add(&given.path, given.cid.as_ref())
+            .map_err(|reason| {
+                Error::usage(format!("--inline {}: {reason}", given.path.display()))
+            })?;
+    }
     let html = match (&spec.html, spec.markdown, &text) {
         (Some(source), _, _) => read_body(source, "--html")?,
-        (None, Some(options), Some(text)) => {
-            Some(BodyText::Utf8(rendered(&spec.body, text, options)?))
-        }
+        (None, Some(options), Some(text)) => Some(BodyText::Utf8(rendered(
+            &spec.body,
+            text,
+            options,
+            &mut inline,
+        )?)),
         (None, _, _) => None,
     };
+    let inline = inline
+        .parts
+        .into_iter()
+        .map(|(path, cid)| {
+            Ok(InlinePart {
+                cid,
+                file: read_attachment(&path, "inline part")?,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
     let attachments = spec
         .attachments
         .iter()
-        .map(|path| read_attachment(path))
+        .map(|path| read_attachment(path, "attachment"))
         .collect::<Result<_, _>>()?;
     Ok(Contents {
         text,
         html,
+        inline,
         attachments,
     })
 }
 
-/// The HTML page of a Markdown body.
+/// The HTML page of a Markdown body. Its images that are local files (relative to the
+/// Markdown file's directory, else the working directory) join `inline` and are shown by
+/// `cid:`.
 fn rendered(
     source: &BodySource,
     text: &BodyText,
     options: MarkdownOptions,
+    inline: &mut InlineSet,
 ) -> Result<String, Error> {
-    let named = || match source {
-        BodySource::File(path) => format!("the Markdown file {}", path.display()),
-        _ => "the Markdown body".to_string(),
+    let (named, base) = match source {
+        BodySource::File(path) => (
+            format!("the Markdown file {}", path.display()),
+            path.parent().unwrap_or(Path::new("")).to_path_buf(),
+        ),
+        _ => ("the Markdown body".to_string(), PathBuf::new()),
     };
     let BodyText::Utf8(text) = text else {
-        return Err(Error::bad_message(format!("{} is not UTF-8", named())));
+        return Err(Error::bad_message(format!("{named} is not UTF-8")));
     };
     if text.len() > markdown::MAX_SOURCE {
         return Err(Error::bad_message(format!(
-            "{} is larger than {} MiB, the most rendered",
-            named(),
+            "{named} is larger than {} MiB, the most rendered",
             markdown::MAX_SOURCE >> 20
         )));
     }
-    Ok(markdown::to_html(text, options, &mut |_| None))
+    let mut failed = None;
+    let html = markdown::to_html(text, options, &mut |destination| {
+        let path = local_image(destination, &base)?;
+        match inline.add(&path, None) {
+            Ok(cid) => Some(format!("cid:{cid}")),
+            Err(reason) => {
+                failed.get_or_insert(Error::usage(format!("{named}: {reason}")));
+                None
+            }
+        }
+    });
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(html),
+    }
 }
 
 fn read_body(source: &BodySource, what: &str) -> Result<Option<BodyText>, Error> {
@@ -99,17 +141,15 @@ fn read_body(source: &BodySource, what: &str) -> Result<Option<BodyText>, Error>
     }
 }
 
-pub(super) fn read_attachment(path: &Path) -> Result<Attachment, Error> {
-    let unreadable = |err: std::io::Error| Error::unreadable("attachment", path, &err);
+/// A file sent along (`what`: an attachment, an inline part), opened and its type told.
+pub(super) fn read_attachment(path: &Path, what: &str) -> Result<Attachment, Error> {
+    let unreadable = |err: std::io::Error| Error::unreadable(what, path, &err);
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let metadata = file.metadata().map_err(unreadable)?;
     if metadata.is_dir() {
         return Err(Error::new(
             Kind::NoInput,
-            format!(
-                "cannot read attachment {}: it is a directory",
-                path.display()
-            ),
+            format!("cannot read {what} {}: it is a directory", path.display()),
         ));
     }
     // Enough of the file to tell text from binary.
@@ -120,7 +160,7 @@ pub(super) fn read_attachment(path: &Path) -> Result<Attachment, Error> {
     let file_name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
-        .ok_or_else(|| Error::usage(format!("attachment {} has no file name", path.display())))?;
+        .ok_or_else(|| Error::usage(format!("{what} {} has no file name", path.display())))?;
     Ok(Attachment {
         file_name,
         content_type: content_type_for(path, &head),

@@ -168,3 +168,174 @@ fn markdown_with_non_ascii_text_downgrades_for_a_seven_bit_server() {
     );
     assert!(message.body_html(0).unwrap().contains(">Grüße ✓</h1>"));
 }
+
+/// A PNG of one pixel: its bytes must arrive exactly.
+const PIXEL_PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\0\x05\0\x01\xff\x89\x99=\x1d\0\0\0\0IEND\xaeB`\x82";
+
+/// The part of `message` whose Content-ID is `<cid>`.
+fn part_with_cid<'a>(message: &'a mail_parser::Message, cid: &str) -> &'a MessagePart<'a> {
+    message
+        .parts
+        .iter()
+        .find(|part| part.content_id() == Some(cid))
+        .unwrap_or_else(|| panic!("no part with Content-ID <{cid}>"))
+}
+
+#[test]
+fn inline_images_go_in_related_inside_the_alternative_and_attachments_outside() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let chart = sandbox.write("chart.png", PIXEL_PNG);
+    let page = sandbox.write("page.html", "<p>Today:</p><img src=\"cid:chart\">\n");
+    let log = sandbox.write("log.zip", b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0");
+    run(send_to(&sandbox, &server)
+        .args(["-m", "Today: see the chart"])
+        .arg("--html")
+        .arg(&page)
+        .arg("--inline")
+        .arg(format!("{}=chart", chart.display()))
+        .arg("-a")
+        .arg(&log))
+    .assert_code(0);
+
+    let received = server.only_message();
+    let message = received.parsed();
+    assert_eq!(
+        tree(&message),
+        "multipart/mixed[multipart/alternative[text/plain,multipart/related[text/html,image/png]],application/zip]"
+    );
+    let related = message
+        .parts
+        .iter()
+        .find(|p| {
+            p.content_type()
+                .is_some_and(|ct| ct.subtype() == Some("related"))
+        })
+        .unwrap();
+    assert_eq!(
+        related.content_type().unwrap().attribute("type"),
+        Some("text/html"),
+        "RFC 2387: the root's type"
+    );
+    let image = part_with_cid(&message, "chart");
+    assert_eq!(image.contents(), PIXEL_PNG);
+    let disposition = image.content_disposition().unwrap();
+    assert_eq!(disposition.ctype(), "inline");
+    assert_eq!(disposition.attribute("filename"), Some("chart.png"));
+    assert!(message.body_html(0).unwrap().contains("src=\"cid:chart\""));
+    let raw = String::from_utf8_lossy(&received.data);
+    assert!(raw.contains("Content-ID: <chart>\r\n"), "{raw}");
+    let zip = message
+        .attachments()
+        .find(|a| a.attachment_name() == Some("log.zip"))
+        .expect("the zip is an attachment");
+    assert_eq!(zip.content_disposition().unwrap().ctype(), "attachment");
+    // mail-parser files parts as JMAP does (RFC 8621 4.1.4): a part inside the alternative
+    // that is not a body is in `attachments`, and a client shows it in place by its cid.
+    assert_eq!(message.html_body.len(), 1);
+    assert_eq!(message.attachment_count(), 2);
+}
+
+#[test]
+fn inline_parts_from_markdown_local_images() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    std::fs::create_dir_all(sandbox.path("out/img")).unwrap();
+    sandbox.write("out/img/my chart.png", PIXEL_PNG);
+    let report = sandbox.write(
+        "out/report.md",
+        "# Build\n\n![chart](img/my%20chart.png)\n\n![again](img/my%20chart.png)\n\n![logo](https://example.org/logo.png)\n",
+    );
+    run(send_to(&sandbox, &server).arg("--markdown").arg(&report)).assert_code(0);
+
+    let received = server.only_message();
+    let message = received.parsed();
+    assert_eq!(
+        tree(&message),
+        "multipart/alternative[text/plain,multipart/related[text/html,image/png]]",
+        "one part for an image shown twice"
+    );
+    let html = message.body_html(0).unwrap();
+    assert_eq!(
+        html.matches("src=\"cid:my_chart.png\"").count(),
+        2,
+        "{html}"
+    );
+    assert!(
+        html.contains("src=\"https://example.org/logo.png\""),
+        "{html}"
+    );
+    assert_eq!(
+        part_with_cid(&message, "my_chart.png").contents(),
+        PIXEL_PNG
+    );
+    assert!(
+        message
+            .body_text(0)
+            .unwrap()
+            .contains("![chart](img/my%20chart.png)"),
+        "the text part is the Markdown as written"
+    );
+}
+
+#[test]
+fn inline_bad_input_is_named_and_nothing_is_sent() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let chart = sandbox.write("chart.png", PIXEL_PNG);
+
+    let no_html = run(send_to(&sandbox, &server)
+        .args(["-m", "text only", "--inline"])
+        .arg(&chart));
+    no_html.assert_code(64);
+    assert!(no_html.stderr.contains("chart.png"), "{}", no_html.stderr);
+
+    let report = sandbox.write("report.md", "![chart](missing.png)\n");
+    let missing = run(send_to(&sandbox, &server).arg("--markdown").arg(&report));
+    missing.assert_code(66);
+    assert!(missing.stderr.contains("missing.png"), "{}", missing.stderr);
+
+    let page = sandbox.write("page.html", "<img src=\"cid:x\">");
+    let other = sandbox.write("other.png", PIXEL_PNG);
+    let twice = run(send_to(&sandbox, &server)
+        .arg("--html")
+        .arg(&page)
+        .args(["-m", "x", "--inline"])
+        .arg(format!("{}=x", chart.display()))
+        .arg("--inline")
+        .arg(format!("{}=x", other.display())));
+    twice.assert_code(64);
+    assert!(
+        twice.stderr.contains("other.png") && twice.stderr.contains("Content-ID x"),
+        "{}",
+        twice.stderr
+    );
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn inline_parts_are_listed_by_dry_run() {
+    let sandbox = Sandbox::new();
+    sandbox.write("chart.png", PIXEL_PNG);
+    let report = sandbox.write("report.md", "![chart](chart.png)\n");
+    let mut command = sandbox.command();
+    command
+        .args([
+            "--dry-run=readable",
+            "-f",
+            "a@example.org",
+            "-t",
+            "b@example.org",
+        ])
+        .arg("--markdown")
+        .arg(&report);
+    let shown = run(&mut command);
+    shown.assert_code(0);
+    assert!(
+        shown
+            .stdout
+            .contains("--- inline chart.png as cid:chart.png, image/png, 70 bytes"),
+        "{}",
+        shown.stdout
+    );
+}
