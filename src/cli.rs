@@ -760,10 +760,17 @@ pub struct SendArgs {
     pub rich: RichArgs,
 
     /// Attach a file; repeatable. The content type comes from the extension, then the content.
+    ///
+    /// `PATH;name=NAME;type=TYPE` sends it under another file name or content type; `-;name=NAME`
+    /// attaches standard input (then the body comes from -m or a file). A PATH with `*`, `?` or
+    /// `[` that names no file is a glob pattern: every file it matches is attached, and
+    /// matching none is an error (66), so a job whose report is missing fails rather than
+    /// mailing without it.
     #[arg(
         short = 'a',
         long = "attach",
-        value_name = "PATH",
+        value_name = "PATH[;name=NAME][;type=TYPE]",
+        allow_hyphen_values = true,
         value_hint = ValueHint::FilePath,
         help_heading = "Message"
     )]

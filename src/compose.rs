@@ -23,11 +23,14 @@ use crate::clock;
 use crate::content::markdown::MarkdownOptions;
 use crate::content::{Content, crlf_line_endings};
 use crate::error::{Error, Kind, io_reason};
+use crate::terminal::size;
 
+mod attach;
 mod inline;
 mod parts;
 mod read;
 
+pub use attach::{AttachmentSource, AttachmentSpec};
 pub use inline::{ContentId, InlineSpec};
 
 use parts::{body_part, canonical_text, placeholder, utf8_type, with_attachments};
@@ -71,7 +74,9 @@ pub struct MessageSpec {
     pub markdown: Option<MarkdownOptions>,
     /// Parts the HTML shows in place by `cid:`, beyond the Markdown's own local images.
     pub inline: Vec<InlineSpec>,
-    pub attachments: Vec<PathBuf>,
+    pub attachments: Vec<AttachmentSpec>,
+    /// `--max-size`: a larger message is refused before anything connects.
+    pub max_size: Option<u64>,
 }
 
 /// Who the message goes to, as the SMTP envelope says (RFC 5321 section 3.3).
@@ -114,8 +119,17 @@ pub struct Composed {
 pub struct Attachment {
     pub file_name: String,
     pub content_type: String,
-    pub path: PathBuf,
+    pub data: AttachmentData,
     pub size: u64,
+}
+
+/// Where an attachment's bytes are.
+#[derive(Debug, Clone)]
+pub enum AttachmentData {
+    /// Read while the message is written.
+    File(PathBuf),
+    /// Read already, from standard input (`-a -`), at most `attach::MAX_STDIN`.
+    InMemory(Vec<u8>),
 }
 
 /// A text body as read: UTF-8, or octets in a charset nobody said, sent as they are.
@@ -153,12 +167,19 @@ pub struct Contents {
 }
 
 impl Contents {
-    /// Every file whose base64 the message carries, in the order the parts are written.
-    fn files(&self) -> impl Iterator<Item = &Attachment> {
+    /// Every part sent along the text, in the order the parts are written: inline, then
+    /// attached.
+    fn parts(&self) -> impl Iterator<Item = &Attachment> {
         self.inline
             .iter()
             .map(|part| &part.file)
             .chain(&self.attachments)
+    }
+
+    /// The parts read from a file while the message is written.
+    fn files(&self) -> impl Iterator<Item = &Attachment> {
+        self.parts()
+            .filter(|file| matches!(file.data, AttachmentData::File(_)))
     }
 }
 
@@ -175,7 +196,28 @@ pub fn build_from(spec: &MessageSpec, contents: &Contents) -> Result<Composed, E
         .find(|h| h.name.eq_ignore_ascii_case("Message-ID"))
         .map(|h| h.value.clone())
         .unwrap_or_else(|| new_message_id(spec.from.domain()));
-    build(spec, contents, &message_id)
+    let composed = build(spec, contents, &message_id)?;
+    match spec.max_size {
+        Some(max) if composed.content.len() > max => Err(too_large(&composed, contents, max)),
+        _ => Ok(composed),
+    }
+}
+
+/// The error of a message over `--max-size`, naming its largest attachment.
+fn too_large(composed: &Composed, contents: &Contents, max: u64) -> Error {
+    let mut message = format!(
+        "the message is {}, more than --max-size {}",
+        size(composed.content.len()),
+        size(max)
+    );
+    if let Some(largest) = contents.parts().max_by_key(|file| file.size) {
+        message.push_str(&format!(
+            "; the largest part is {} ({})",
+            largest.file_name,
+            size(largest.size)
+        ));
+    }
+    Error::bad_message(message)
 }
 
 /// Builds the message. Pure: the same inputs give the same bytes apart from Date.
@@ -254,7 +296,7 @@ pub fn body_with_attachments(text: &[u8], attachments: &[PathBuf]) -> Result<Vec
     };
     let placeholders: Vec<String> = (0..attachments.len()).map(placeholder).collect();
     let mut bytes = Vec::new();
-    with_attachments(Some(text), &attachments, &placeholders).write_part(&mut bytes);
+    with_attachments(Some(text), &attachments, &mut placeholders.iter()).write_part(&mut bytes);
     let mut out = Vec::with_capacity(bytes.len());
     spliced(bytes, placeholders, &attachments)
         .write_to(&mut out)
@@ -276,7 +318,10 @@ fn spliced<'a>(
     let files: Vec<_> = placeholders
         .into_iter()
         .zip(attachments)
-        .map(|(placeholder, a)| (placeholder, a.path.clone(), a.size))
+        .filter_map(|(placeholder, a)| match &a.data {
+            AttachmentData::File(path) => Some((placeholder, path.clone(), a.size)),
+            AttachmentData::InMemory(_) => None,
+        })
         .collect();
     Content::with_base64_files(bytes, &files)
 }
@@ -337,6 +382,7 @@ mod tests {
             markdown: None,
             inline: vec![],
             attachments: vec![],
+            max_size: None,
         }
     }
 
@@ -415,7 +461,7 @@ mod tests {
             Attachment {
                 file_name: name.into(),
                 content_type: content_type.into(),
-                path,
+                data: AttachmentData::File(path),
                 size: bytes.len() as u64,
             }
         };
@@ -499,7 +545,7 @@ mod tests {
                 Attachment {
                     file_name: (*name).into(),
                     content_type: "application/pdf".into(),
-                    path,
+                    data: AttachmentData::File(path),
                     size: 9,
                 }
             })

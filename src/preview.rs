@@ -138,7 +138,9 @@ fn header_of(message: &Composed) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::address::parse_mailbox;
-    use crate::compose::{BodySource, ExtraHeader, MessageSpec, build, read_contents};
+    use crate::compose::{
+        AttachmentSpec, BodySource, ExtraHeader, MessageSpec, build, read_contents,
+    };
 
     #[test]
     fn the_envelope_the_decoded_header_the_text_and_a_line_per_attachment() {
@@ -161,7 +163,8 @@ mod tests {
             html: None,
             markdown: None,
             inline: vec![],
-            attachments: vec![attachment],
+            attachments: vec![AttachmentSpec::parse(&attachment).unwrap()],
+            max_size: None,
         };
         let contents = read_contents(&spec).unwrap();
         let message = build(&spec, &contents, "<id@example.org>").unwrap();

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use crate::address::{Mailbox, parse_list, parse_mailbox};
 use crate::cli::{ConnectionArgs, ReachArgs, SendArgs};
-use crate::compose::{BodySource, ExtraHeader, MessageSpec};
+use crate::compose::{AttachmentSource, AttachmentSpec, BodySource, ExtraHeader, MessageSpec};
 use crate::config::{self, Account, Config, LogTarget};
 use crate::content::markdown::MarkdownOptions;
 use crate::credentials::{PasswordSources, Secret};
@@ -665,6 +665,24 @@ fn message_spec(
         (None, None) if !env.stdin_is_terminal => BodySource::Stdin,
         (None, None) => BodySource::Terminal,
     };
+    let attachments = args
+        .attach
+        .iter()
+        .map(|value| {
+            AttachmentSpec::parse(value)
+                .map_err(|reason| Error::usage(format!("-a {}: {reason}", value.display())))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if attachments
+        .iter()
+        .any(|a| a.source == AttachmentSource::Stdin)
+        && (matches!(body, BodySource::Stdin | BodySource::Terminal)
+            || args.html.as_ref().is_some_and(is_stdin))
+    {
+        return Err(Error::usage(
+            "-a - and the body both want standard input; give the body with -m or a file",
+        ));
+    }
     if let Some(first) = rich.inline.first()
         && args.html.is_none()
         && markdown.is_none()
@@ -696,7 +714,8 @@ fn message_spec(
         html,
         markdown,
         inline: rich.inline.clone(),
-        attachments: args.attach.clone(),
+        attachments,
+        max_size: rich.max_size,
     })
 }
 

@@ -47,4 +47,54 @@ pub struct RichArgs {
         help_heading = "Message"
     )]
     pub inline: Vec<InlineSpec>,
+
+    /// Refuse a message larger than SIZE, before connecting: bytes, or with K, M or G (KiB,
+    /// MiB, GiB), e.g. 25M.
+    ///
+    /// The size is of the whole message as sent, attachments in base64 (a third larger than
+    /// the files). For a CI job, a clear failure beats a server's refusal after the upload.
+    #[arg(
+        long,
+        value_name = "SIZE",
+        env = "SMTPSEND_MAX_SIZE",
+        value_parser = parse_size,
+        help_heading = "Message"
+    )]
+    pub max_size: Option<u64>,
+}
+
+/// `123`, `64K`, `25M`, `1G` (powers of 1024; `KiB`, `MB` and the like read the same).
+fn parse_size(value: &str) -> Result<u64, String> {
+    let digits = value.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &value[digits.len()..];
+    let number: u64 = digits
+        .parse()
+        .map_err(|_| format!("{value:?} is not a size such as 25M"))?;
+    let shift = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        _ => return Err(format!("{value:?}: the unit is K, M or G")),
+    };
+    number
+        .checked_mul(1 << shift)
+        .filter(|&size| size > 0)
+        .ok_or_else(|| format!("{value:?} is not a size such as 25M"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attach_sizes_read_as_people_write_them() {
+        assert_eq!(parse_size("1000"), Ok(1000));
+        assert_eq!(parse_size("64K"), Ok(65_536));
+        assert_eq!(parse_size("25M"), Ok(25 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        for bad in ["", "M", "0", "12X", "-1", "99999999999999G"] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
 }

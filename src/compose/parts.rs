@@ -6,7 +6,8 @@ use mail_builder::headers::content_type::ContentType;
 use mail_builder::headers::raw::Raw;
 use mail_builder::mime::MimePart;
 
-use super::{Attachment, BodyText, Contents, InlinePart, new_message_id};
+use super::{Attachment, AttachmentData, BodyText, Contents, InlinePart, new_message_id};
+use crate::content::base64_lines;
 use crate::content::crlf_line_endings;
 
 fn content_type(value: &str) -> ContentType<'static> {
@@ -22,22 +23,25 @@ fn content_type(value: &str) -> ContentType<'static> {
 
 /// The body: the text, its HTML alternative (with the parts it shows in place) and the
 /// attachments, in the usual nesting: multipart/mixed around multipart/alternative around
-/// multipart/related. `placeholders` stand for the inline parts, then the attachments.
+/// multipart/related. `placeholders` stand for the parts read from files, in order.
 pub(super) fn body_part(contents: &Contents, placeholders: &[String]) -> MimePart<'static> {
-    let (for_inline, for_attachments) = placeholders.split_at(contents.inline.len());
+    let mut placeholders = placeholders.iter();
     let text = contents
         .text
         .as_ref()
         .map(|text| text_part("text/plain", text));
-    let html = contents
-        .html
-        .as_ref()
-        .map(|html| related(text_part("text/html", html), &contents.inline, for_inline));
+    let html = contents.html.as_ref().map(|html| {
+        related(
+            text_part("text/html", html),
+            &contents.inline,
+            &mut placeholders,
+        )
+    });
     let readable = match (text, html) {
         (Some(text), Some(html)) => Some(MimePart::new("multipart/alternative", vec![text, html])),
         (text, html) => text.or(html),
     };
-    with_attachments(readable, &contents.attachments, for_attachments)
+    with_attachments(readable, &contents.attachments, &mut placeholders)
 }
 
 /// The HTML alone, or in multipart/related with the parts it shows in place (RFC 2387): the
@@ -46,18 +50,13 @@ pub(super) fn body_part(contents: &Contents, placeholders: &[String]) -> MimePar
 fn related(
     html: MimePart<'static>,
     inline: &[InlinePart],
-    placeholders: &[String],
+    placeholders: &mut Placeholders,
 ) -> MimePart<'static> {
     if inline.is_empty() {
         return html;
     }
     let parts = std::iter::once(html)
-        .chain(
-            inline
-                .iter()
-                .zip(placeholders)
-                .map(|(part, placeholder)| inline_part(part, placeholder)),
-        )
+        .chain(inline.iter().map(|part| inline_part(part, placeholders)))
         .collect::<Vec<_>>();
     MimePart::new(
         ContentType::new("multipart/related").attribute("type", "text/html"),
@@ -67,10 +66,10 @@ fn related(
 
 /// A part the HTML shows by `cid:` (RFC 2392): `Content-ID`, and `Content-Disposition: inline`
 /// (RFC 2183 2.1) with its file name for a client that saves it. Base64, as an attachment.
-fn inline_part(part: &InlinePart, placeholder: &str) -> MimePart<'static> {
+fn inline_part(part: &InlinePart, placeholders: &mut Placeholders) -> MimePart<'static> {
     MimePart::new(
         content_type(&part.file.content_type),
-        format!("{placeholder}\r\n").into_bytes(),
+        base64_body(&part.file, placeholders),
     )
     .transfer_encoding("base64")
     .header(
@@ -80,11 +79,29 @@ fn inline_part(part: &InlinePart, placeholder: &str) -> MimePart<'static> {
     .cid(part.cid.to_string())
 }
 
+/// The placeholders of the parts read from files, taken in the order the parts are written.
+pub(super) type Placeholders<'a> = std::slice::Iter<'a, String>;
+
+/// The base64 body of a part: its placeholder for a file, its lines for bytes in memory.
+fn base64_body(file: &Attachment, placeholders: &mut Placeholders) -> Vec<u8> {
+    match &file.data {
+        AttachmentData::File(_) => {
+            let placeholder = placeholders.next().expect("a placeholder per file");
+            format!("{placeholder}\r\n").into_bytes()
+        }
+        AttachmentData::InMemory(bytes) => {
+            let mut lines = String::with_capacity(bytes.len() / 3 * 4 + bytes.len() / 28 + 4);
+            base64_lines(bytes, &mut lines);
+            lines.into_bytes()
+        }
+    }
+}
+
 /// The readable part alone, or in multipart/mixed with the attachments after it.
 pub(super) fn with_attachments(
     readable: Option<MimePart<'static>>,
     attachments: &[Attachment],
-    placeholders: &[String],
+    placeholders: &mut Placeholders,
 ) -> MimePart<'static> {
     if attachments.is_empty() {
         return readable.unwrap_or_else(|| MimePart::new(utf8_type("text/plain"), ""));
@@ -94,8 +111,7 @@ pub(super) fn with_attachments(
         .chain(
             attachments
                 .iter()
-                .zip(placeholders)
-                .map(|(attachment, placeholder)| attachment_part(attachment, placeholder)),
+                .map(|attachment| attachment_part(attachment, placeholders)),
         )
         .collect::<Vec<_>>();
     MimePart::new("multipart/mixed", parts)
@@ -130,11 +146,11 @@ pub(super) fn utf8_type(essence: &'static str) -> ContentType<'static> {
 /// mail-builder gives a non-ASCII file name as RFC 2231 `filename*=` on Content-Disposition,
 /// which older clients (Outlook before 2016, some webmail) do not read; they read Content-Type's
 /// `name=` with RFC 2047 encoded words instead, so that is written too, as Thunderbird does.
-fn attachment_part(attachment: &Attachment, placeholder: &str) -> MimePart<'static> {
+fn attachment_part(attachment: &Attachment, placeholders: &mut Placeholders) -> MimePart<'static> {
     // As bytes: mail-builder would give a text body a charset, meaningless on application/pdf.
     let mut part = MimePart::new(
         content_type(&attachment.content_type),
-        format!("{placeholder}\r\n").into_bytes(),
+        base64_body(attachment, placeholders),
     )
     .transfer_encoding("base64")
     .attachment(attachment.file_name.clone());

@@ -6,8 +6,9 @@
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 
+use super::attach::{AttachmentSource, AttachmentSpec, MAX_STDIN, expand};
 use super::inline::{InlineSet, local_image};
-use super::{Attachment, BodySource, BodyText, Contents, InlinePart, MessageSpec};
+use super::{Attachment, AttachmentData, BodySource, BodyText, Contents, InlinePart, MessageSpec};
 use crate::content::markdown::{self, MarkdownOptions};
 use crate::error::{Error, Kind};
 use crate::terminal::print_warning;
@@ -44,11 +45,10 @@ pub fn read_contents(spec: &MessageSpec) -> Result<Contents, Error> {
             })
         })
         .collect::<Result<_, Error>>()?;
-    let attachments = spec
-        .attachments
-        .iter()
-        .map(|path| read_attachment(path, "attachment"))
-        .collect::<Result<_, _>>()?;
+    let mut attachments = Vec::new();
+    for given in &spec.attachments {
+        attachments.extend(read_attachments(given)?);
+    }
     Ok(Contents {
         text,
         html,
@@ -141,6 +141,72 @@ fn read_body(source: &BodySource, what: &str) -> Result<Option<BodyText>, Error>
     }
 }
 
+/// The attachments one `-a` names: a file, standard input, or every file a pattern matches,
+/// with the name and type it gives them.
+fn read_attachments(given: &AttachmentSpec) -> Result<Vec<Attachment>, Error> {
+    let path = match &given.source {
+        AttachmentSource::Stdin => return Ok(vec![read_stdin_attachment(given)?]),
+        AttachmentSource::Path(path) => path,
+    };
+    let files = expand(path)
+        .map_err(|reason| Error::new(Kind::NoInput, format!("-a {}: {reason}", path.display())))?;
+    if files.len() > 1 && given.name.is_some() {
+        return Err(Error::usage(format!(
+            "-a {}: name= gives {} files one name",
+            path.display(),
+            files.len()
+        )));
+    }
+    files
+        .iter()
+        .map(|file| {
+            let mut attachment = read_attachment(file, "attachment")?;
+            if let Some(name) = &given.name {
+                attachment.file_name = name.clone();
+            }
+            if let Some(content_type) = &given.content_type {
+                attachment.content_type = content_type.as_str().to_string();
+            }
+            Ok(attachment)
+        })
+        .collect()
+}
+
+/// `-a -;name=NAME`: standard input, read whole into memory, so no more than
+/// [`MAX_STDIN`].
+fn read_stdin_attachment(given: &AttachmentSpec) -> Result<Attachment, Error> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .take(MAX_STDIN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|err| {
+            Error::new(
+                Kind::NoInput,
+                format!("cannot read -a - from standard input: {err}"),
+            )
+        })?;
+    if bytes.len() as u64 > MAX_STDIN {
+        return Err(Error::bad_message(format!(
+            "-a -: standard input holds more than {} MiB; attach a file instead",
+            MAX_STDIN >> 20
+        )));
+    }
+    let file_name = given.name.clone().unwrap_or_default();
+    let content_type = match &given.content_type {
+        Some(content_type) => content_type.as_str().to_string(),
+        None => content_type_for(
+            Path::new(&file_name),
+            &bytes[..bytes.len().min(SNIFF_BYTES)],
+        ),
+    };
+    Ok(Attachment {
+        file_name,
+        content_type,
+        size: bytes.len() as u64,
+        data: AttachmentData::InMemory(bytes),
+    })
+}
+
 /// A file sent along (`what`: an attachment, an inline part), opened and its type told.
 pub(super) fn read_attachment(path: &Path, what: &str) -> Result<Attachment, Error> {
     let unreadable = |err: std::io::Error| Error::unreadable(what, path, &err);
@@ -164,7 +230,7 @@ pub(super) fn read_attachment(path: &Path, what: &str) -> Result<Attachment, Err
     Ok(Attachment {
         file_name,
         content_type: content_type_for(path, &head),
-        path: path.to_path_buf(),
+        data: AttachmentData::File(path.to_path_buf()),
         size: metadata.len(),
     })
 }

@@ -339,3 +339,125 @@ fn inline_parts_are_listed_by_dry_run() {
         shown.stdout
     );
 }
+
+#[test]
+fn attach_with_a_name_and_a_type_and_from_standard_input() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let log = sandbox.write("build-1234.out", "step 1 ok\nstep 2 ok\n");
+    run_with_stdin(
+        send_to(&sandbox, &server)
+            .args(["-m", "logs attached", "-a"])
+            .arg(format!("{};name=build.log;type=text/plain", log.display()))
+            .args(["-a", "-;name=résumé.csv"]),
+        Some(b"a,b\n1,2\n"),
+    )
+    .assert_code(0);
+
+    let received = server.only_message();
+    let message = received.parsed();
+    assert_eq!(
+        tree(&message),
+        "multipart/mixed[text/plain,text/plain,text/csv]"
+    );
+    let first = message.attachment(0).unwrap();
+    assert_eq!(first.attachment_name(), Some("build.log"));
+    assert_eq!(first.contents(), b"step 1 ok\nstep 2 ok\n");
+    let second = message.attachment(1).unwrap();
+    assert_eq!(second.attachment_name(), Some("résumé.csv"));
+    assert_eq!(second.contents(), b"a,b\n1,2\n");
+}
+
+#[test]
+fn attach_a_glob_pattern_attaches_every_match_and_none_is_an_error() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    std::fs::create_dir_all(sandbox.path("reports")).unwrap();
+    sandbox.write("reports/b.pdf", "%PDF-1.7 b");
+    sandbox.write("reports/a.pdf", "%PDF-1.7 a");
+    sandbox.write("reports/c.txt", "not me");
+    let pattern = format!("{}/*.pdf", sandbox.path("reports").display());
+    run(send_to(&sandbox, &server).args(["-m", "reports", "-a", &pattern])).assert_code(0);
+    let received = server.only_message();
+    let message = received.parsed();
+    let names: Vec<_> = message
+        .attachments()
+        .map(|a| a.attachment_name().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["a.pdf", "b.pdf"]);
+
+    let nothing = format!("{}/*.xml", sandbox.path("reports").display());
+    let failed = run(send_to(&sandbox, &server).args(["-m", "reports", "-a", &nothing]));
+    failed.assert_code(66);
+    assert!(
+        failed.stderr.contains("*.xml") && failed.stderr.contains("matches no file"),
+        "{}",
+        failed.stderr
+    );
+    let named = run(send_to(&sandbox, &server)
+        .args(["-m", "x", "-a"])
+        .arg(format!("{pattern};name=one.pdf")));
+    named.assert_code(64);
+    assert_eq!(server.messages().len(), 1, "nothing more was sent");
+}
+
+#[test]
+fn attach_bad_values_are_usage_errors_and_nothing_is_sent() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let file = sandbox.write("data.bin", [0u8, 1, 2]);
+    for (value, says) in [
+        ("-".to_string(), "name="),
+        (format!("{};type=csv", file.display()), "media type"),
+    ] {
+        let failed = run(send_to(&sandbox, &server).args(["-m", "x", "-a", &value]));
+        failed.assert_code(64);
+        assert!(failed.stderr.contains(says), "{value}: {}", failed.stderr);
+    }
+    // The body would come from standard input too.
+    let both = run_with_stdin(
+        send_to(&sandbox, &server).args(["-a", "-;name=x.txt"]),
+        Some(b"body"),
+    );
+    both.assert_code(64);
+    assert!(both.stderr.contains("standard input"), "{}", both.stderr);
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn attach_max_size_refuses_before_connecting() {
+    let sandbox = Sandbox::new();
+    let big = sandbox.write("big.bin", vec![7u8; 200_000]);
+    let mut command = sandbox.command();
+    // Nothing listens there: the refusal must come before any connection.
+    command
+        .args(send_args("smtp+plain", closed_port()))
+        .args(["-f", "a@example.org", "-t", "b@example.org", "-m", "x"])
+        .arg("-a")
+        .arg(&big)
+        .args(["--max-size", "100K"]);
+    let failed = run(&mut command);
+    failed.assert_code(65);
+    assert!(
+        failed.stderr.contains("--max-size 100.0 KiB") && failed.stderr.contains("big.bin"),
+        "{}",
+        failed.stderr
+    );
+
+    let server = MailServer::start(Encryption::None);
+    run(send_to(&sandbox, &server)
+        .args(["-m", "x", "-a"])
+        .arg(&big)
+        .env("SMTPSEND_MAX_SIZE", "1M"))
+    .assert_code(0);
+    assert_eq!(
+        server
+            .only_message()
+            .parsed()
+            .attachment(0)
+            .unwrap()
+            .contents()
+            .len(),
+        200_000
+    );
+}
