@@ -41,6 +41,8 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('--html', '--html', [CompletionResultType]::ParameterName, 'An HTML alternative to the text body, read from a file; `-` is standard input')
             [CompletionResult]::new('--markdown', '--markdown', [CompletionResultType]::ParameterName, 'The body from a Markdown file, sent as its text and rendered as an HTML alternative; `-` is standard input')
             [CompletionResult]::new('--inline', '--inline', [CompletionResultType]::ParameterName, 'A file the HTML shows in place as `cid:CID` (an image in the page); repeatable')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'A message template: header fields (Subject: and others, as -H takes them), a blank line, the body; `{{ NAME }}` in it is filled from --var, `{{ env.NAME }}` from the environment')
+            [CompletionResult]::new('--var', '--var', [CompletionResultType]::ParameterName, 'A value for the template''s `{{ NAME }}`; repeatable')
             [CompletionResult]::new('--max-size', '--max-size', [CompletionResultType]::ParameterName, 'Refuse a message larger than SIZE, before connecting: bytes, or with K, M or G (KiB, MiB, GiB), e.g. 25M')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'Attach a file; repeatable. The content type comes from the extension, then the content')
             [CompletionResult]::new('--attach', '--attach', [CompletionResultType]::ParameterName, 'Attach a file; repeatable. The content type comes from the extension, then the content')

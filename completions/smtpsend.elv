@@ -38,6 +38,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand --html 'An HTML alternative to the text body, read from a file; `-` is standard input'
             cand --markdown 'The body from a Markdown file, sent as its text and rendered as an HTML alternative; `-` is standard input'
             cand --inline 'A file the HTML shows in place as `cid:CID` (an image in the page); repeatable'
+            cand --template 'A message template: header fields (Subject: and others, as -H takes them), a blank line, the body; `{{ NAME }}` in it is filled from --var, `{{ env.NAME }}` from the environment'
+            cand --var 'A value for the template''s `{{ NAME }}`; repeatable'
             cand --max-size 'Refuse a message larger than SIZE, before connecting: bytes, or with K, M or G (KiB, MiB, GiB), e.g. 25M'
             cand -a 'Attach a file; repeatable. The content type comes from the extension, then the content'
             cand --attach 'Attach a file; repeatable. The content type comes from the extension, then the content'

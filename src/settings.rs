@@ -22,6 +22,8 @@ use crate::reach::{IpFamily, Reach};
 use crate::server::{AuthChoice, Endpoint, Security, is_loopback};
 use crate::trust::TlsOptions;
 
+mod template;
+
 /// The timeout for the connection and each reply when nothing sets one.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
 
@@ -630,11 +632,27 @@ fn message_spec(
     if let Some(subject) = &args.subject {
         reject_line_breaks(subject, "--subject")?;
     }
-    let mut headers = args
-        .headers
-        .iter()
-        .map(|h| parse_header(h))
-        .collect::<Result<Vec<_>, _>>()?;
+    let template = match (&args.rich.template, args.rich.vars.first()) {
+        (Some(path), _) => Some(template::fill(path, &args.rich.vars, env)?),
+        (None, Some(var)) => {
+            return Err(Error::usage(format!(
+                "--var {}=...: there is no --template to fill",
+                var.name
+            )));
+        }
+        (None, None) => None,
+    };
+    let subject = args
+        .subject
+        .clone()
+        .or_else(|| template.as_ref().and_then(|t| t.subject.clone()));
+    let mut headers = template
+        .as_ref()
+        .map(|t| t.headers.clone())
+        .unwrap_or_default();
+    for header in &args.headers {
+        headers.push(parse_header(header)?);
+    }
     if args.ignore_tls_policy {
         headers.push(parse_header("TLS-Required: No")?);
     }
@@ -654,11 +672,9 @@ fn message_spec(
     let markdown = (rich.markdown.is_some() || rich.markdown_body).then_some(MarkdownOptions {
         allow_html: rich.markdown_allow_html,
     });
-    let body = match (
-        &args.body,
-        rich.markdown.as_ref().or(args.body_file.as_ref()),
-    ) {
-        (Some(text), _) => BodySource::Text(text.clone()),
+    let text = args.body.clone().or(template.map(|t| t.body));
+    let body = match (text, rich.markdown.as_ref().or(args.body_file.as_ref())) {
+        (Some(text), _) => BodySource::Text(text),
         (None, Some(path)) if is_stdin(path) => BodySource::Stdin,
         (None, Some(path)) => BodySource::File(path.clone()),
         (None, None) if args.html.as_ref().is_some_and(is_stdin) => BodySource::None,
@@ -708,7 +724,7 @@ fn message_spec(
         cc,
         bcc,
         reply_to,
-        subject: args.subject.clone(),
+        subject,
         headers,
         body,
         html,

@@ -1,5 +1,5 @@
 //! The flags of a rich message: Markdown rendered into an HTML alternative, the parts it
-//! shows in place. Clap types only,
+//! shows in place, templates, the size allowed. Clap types only,
 //! under the house rules of `cli`.
 
 use std::path::PathBuf;
@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueHint};
 
 use crate::compose::InlineSpec;
+use crate::content::template::Variable;
 
 /// How the body becomes a styled page, flattened into the send arguments.
 #[derive(Debug, Args)]
@@ -47,6 +48,26 @@ pub struct RichArgs {
         help_heading = "Message"
     )]
     pub inline: Vec<InlineSpec>,
+
+    /// A message template: header fields (Subject: and others, as -H takes them), a blank
+    /// line, the body; `{{ NAME }}` in it is filled from --var, `{{ env.NAME }}` from the
+    /// environment.
+    ///
+    /// A name with no value is an error (64), never an empty string; `\{{` is a literal `{{`.
+    /// -s and -H add to what the template says, -s replacing its Subject. With
+    /// --markdown-body the body is Markdown.
+    #[arg(
+        long,
+        value_name = "FILE",
+        value_hint = ValueHint::FilePath,
+        conflicts_with_all = ["body", "body_file", "markdown"],
+        help_heading = "Message"
+    )]
+    pub template: Option<PathBuf>,
+
+    /// A value for the template's `{{ NAME }}`; repeatable.
+    #[arg(long = "var", value_name = "NAME=VALUE", help_heading = "Message")]
+    pub vars: Vec<Variable>,
 
     /// Refuse a message larger than SIZE, before connecting: bytes, or with K, M or G (KiB,
     /// MiB, GiB), e.g. 25M.

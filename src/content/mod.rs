@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 mod downgrade;
 mod encoding;
 pub mod markdown;
+pub mod template;
 
 pub use downgrade::{Channel, downgrade};
 

@@ -461,3 +461,99 @@ fn attach_max_size_refuses_before_connecting() {
         200_000
     );
 }
+
+const CI_TEMPLATE: &str = "Subject: Build {{ build }}: {{ status }}\nX-Build-Id: {{ env.BUILD_ID }}\n\n# Build {{ build }} is {{ status }}\n\nDetails: {{ env.BUILD_URL }}\n\\{{ not a placeholder }}\n";
+
+#[test]
+fn template_fills_subject_headers_and_a_markdown_body() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let template = sandbox.write("report.tmpl", CI_TEMPLATE);
+    let mut command = sandbox.command();
+    command
+        .args(send_args("smtp+plain", server.port))
+        .args(["-f", "ci@example.org", "-t", "team@example.org"])
+        .arg("--template")
+        .arg(&template)
+        .args([
+            "--var",
+            "build=1234",
+            "--var",
+            "status=green ✓",
+            "--markdown-body",
+        ])
+        .env("BUILD_ID", "b-77")
+        .env("BUILD_URL", "https://ci.example.com/1234");
+    run(&mut command).assert_code(0);
+
+    let received = server.only_message();
+    let message = received.parsed();
+    assert_eq!(message.subject(), Some("Build 1234: green ✓"));
+    assert_eq!(
+        message.header_raw("X-Build-Id").map(str::trim),
+        Some("b-77")
+    );
+    let text = message.body_text(0).unwrap().replace("\r\n", "\n");
+    assert_eq!(
+        text,
+        "# Build 1234 is green ✓\n\nDetails: https://ci.example.com/1234\n{{ not a placeholder }}\n"
+    );
+    let html = message.body_html(0).unwrap();
+    assert!(html.contains(">Build 1234 is green ✓</h1>"), "{html}");
+}
+
+#[test]
+fn template_unknown_or_unset_variables_are_errors_and_nothing_is_sent() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let template = sandbox.write("report.tmpl", CI_TEMPLATE);
+    let attempt = |vars: &[&str], env: &[(&str, &str)]| {
+        let mut command = send_to(&sandbox, &server);
+        command.arg("--template").arg(&template).args(vars);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        run(&mut command)
+    };
+    let unknown = attempt(
+        &["--var", "build=1"],
+        &[("BUILD_ID", "x"), ("BUILD_URL", "y")],
+    );
+    unknown.assert_code(64);
+    assert!(
+        unknown.stderr.contains("report.tmpl")
+            && unknown.stderr.contains("line 1")
+            && unknown.stderr.contains("{{ status }}"),
+        "{}",
+        unknown.stderr
+    );
+    let unset = attempt(
+        &["--var", "build=1", "--var", "status=ok"],
+        &[("BUILD_ID", "x")],
+    );
+    unset.assert_code(64);
+    assert!(
+        unset.stderr.contains("line 6") && unset.stderr.contains("BUILD_URL is not set"),
+        "{}",
+        unset.stderr
+    );
+    // A value that would end the header field and start another is refused.
+    let injected = attempt(
+        &[
+            "--var",
+            "build=1\nBcc: eve@example.org",
+            "--var",
+            "status=ok",
+        ],
+        &[("BUILD_ID", "x"), ("BUILD_URL", "y")],
+    );
+    injected.assert_code(65);
+    assert!(injected.stderr.contains("CR or LF"), "{}", injected.stderr);
+    let missing = run(send_to(&sandbox, &server)
+        .arg("--template")
+        .arg(sandbox.path("none.tmpl")));
+    missing.assert_code(66);
+    assert!(missing.stderr.contains("none.tmpl"), "{}", missing.stderr);
+    run(send_to(&sandbox, &server).args(["-m", "x", "--var", "a=b"])).assert_code(64);
+    assert!(server.messages().is_empty());
+}
