@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_smtpsend_global_optspecs
-    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= markdown= markdown-body markdown-allow-html inline= template= var= max-size= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= tls-pin= tls-pin-only tls-min= tls-server-name= client-cert= client-key= timeout= deadline= user= auth= password-command= ehlo-name= 4/ipv4 6/ipv6 source-address= q/quiet v/verbose json dry-run= h/help V/version
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= markdown= markdown-body markdown-allow-html inline= template= var= max-size= dkim-key= dkim-selector= dkim-domain= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= tls-pin= tls-pin-only tls-min= tls-server-name= client-cert= client-key= timeout= deadline= user= auth= password-command= ehlo-name= 4/ipv4 6/ipv6 source-address= q/quiet v/verbose json dry-run= h/help V/version
 end
 
 function __fish_smtpsend_needs_command
@@ -40,6 +40,9 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l inline -d 'A file the
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l template -d 'A message template: header fields (Subject: and others, as -H takes them), a blank line, the body; `{{ NAME }}` in it is filled from --var, `{{ env.NAME }}` from the environment' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l var -d 'A value for the template\'s `{{ NAME }}`; repeatable' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l max-size -d 'Refuse a message larger than SIZE, before connecting: bytes, or with K, M or G (KiB, MiB, GiB), e.g. 25M' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dkim-key -d 'Sign the message with DKIM using this private key (PEM: RSA or Ed25519) [env: SMTPSEND_DKIM_KEY]' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dkim-selector -d 'The DKIM selector: the key is published at SELECTOR._domainkey.DOMAIN [env: SMTPSEND_DKIM_SELECTOR]' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dkim-domain -d 'The signing domain (d=) [default: the From address\'s domain] [env: SMTPSEND_DKIM_DOMAIN]' -r -f -a "(__fish_print_hostnames)"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s a -l attach -d 'Attach a file; repeatable. The content type comes from the extension, then the content' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l account -d 'An account from the configuration file; else the one whose `from` matches --from, else the default account' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l retry -d 'Try to connect up to N more times when the connection fails (1, 2, 4, ... s apart)' -r

@@ -17,12 +17,16 @@ use crate::compose::{AttachmentSource, AttachmentSpec, BodySource, ExtraHeader, 
 use crate::config::{self, Account, Config, LogTarget};
 use crate::content::markdown::MarkdownOptions;
 use crate::credentials::{PasswordSources, Secret};
+use crate::dkim::Signing;
 use crate::error::Error;
 use crate::reach::{IpFamily, Reach};
 use crate::server::{AuthChoice, Endpoint, Security, is_loopback};
 use crate::trust::TlsOptions;
 
+mod signing;
 mod template;
+
+pub use signing::{DkimFlags, dkim};
 
 /// The timeout for the connection and each reply when nothing sets one.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
@@ -31,6 +35,8 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
 #[derive(Debug)]
 pub struct Settings {
     pub message: MessageSpec,
+    /// DKIM signing of the composed message, when a key is set.
+    pub dkim: Option<Signing>,
     /// Absent only with --dry-run, which connects to nothing.
     pub server: Option<ServerSettings>,
     pub output: Output,
@@ -121,6 +127,16 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
         env,
     )?;
     let message = message_spec(args, sender, account, env)?;
+    let dkim = dkim(
+        DkimFlags {
+            key: args.rich.dkim_key.as_deref(),
+            selector: args.rich.dkim_selector.as_ref(),
+            domain: args.rich.dkim_domain.as_deref(),
+        },
+        account,
+        env,
+        Some(&message.from),
+    )?;
     let mut warnings = Vec::new();
     let server = match (
         server_endpoint(&args.connection, account, env)?,
@@ -159,6 +175,7 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
     };
     Ok(Settings {
         message,
+        dkim,
         server,
         output,
         warnings,

@@ -1,5 +1,5 @@
 //! The flags of a rich message: Markdown rendered into an HTML alternative, the parts it
-//! shows in place, templates, the size allowed. Clap types only,
+//! shows in place, templates, the size allowed, DKIM signing. Clap types only,
 //! under the house rules of `cli`.
 
 use std::path::PathBuf;
@@ -8,6 +8,7 @@ use clap::{Args, ValueHint};
 
 use crate::compose::InlineSpec;
 use crate::content::template::Variable;
+use crate::dkim::Selector;
 
 /// How the body becomes a styled page, flattened into the send arguments.
 #[derive(Debug, Args)]
@@ -82,6 +83,25 @@ pub struct RichArgs {
         help_heading = "Message"
     )]
     pub max_size: Option<u64>,
+
+    /// Sign the message with DKIM using this private key (PEM: RSA or Ed25519) [env:
+    /// SMTPSEND_DKIM_KEY].
+    ///
+    /// For a relay that does not sign: RSA-SHA256 or Ed25519-SHA256 (RFC 8463), relaxed
+    /// canonicalization, the message made 7-bit first so no relay changes what was signed. Also
+    /// the account's dkim_key; needs a selector (--dkim-selector or dkim_selector). The key is
+    /// read only to sign, and never shown.
+    #[arg(long, value_name = "PEM", value_hint = ValueHint::FilePath, help_heading = "Signing")]
+    pub dkim_key: Option<PathBuf>,
+
+    /// The DKIM selector: the key is published at SELECTOR._domainkey.DOMAIN [env:
+    /// SMTPSEND_DKIM_SELECTOR].
+    #[arg(long, value_name = "SELECTOR", help_heading = "Signing")]
+    pub dkim_selector: Option<Selector>,
+
+    /// The signing domain (d=) [default: the From address's domain] [env: SMTPSEND_DKIM_DOMAIN].
+    #[arg(long, value_name = "DOMAIN", value_hint = ValueHint::Hostname, help_heading = "Signing")]
+    pub dkim_domain: Option<String>,
 }
 
 /// `123`, `64K`, `25M`, `1G` (powers of 1024; `KiB`, `MB` and the like read the same).

@@ -42,11 +42,14 @@ pub enum AccountKey {
     HelloName,
     IpFamily,
     SourceAddress,
+    DkimKey,
+    DkimSelector,
+    DkimDomain,
 }
 
 impl AccountKey {
     /// Every key, in the order of `AccountSyntax`'s fields.
-    pub const ALL: [AccountKey; 37] = [
+    pub const ALL: [AccountKey; 40] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -84,6 +87,9 @@ impl AccountKey {
         AccountKey::IpFamily,
         AccountKey::SourceAddress,
         AccountKey::RequireTls,
+        AccountKey::DkimKey,
+        AccountKey::DkimSelector,
+        AccountKey::DkimDomain,
     ];
 
     /// The key as it is written in the file.
@@ -126,6 +132,9 @@ impl AccountKey {
             AccountKey::HelloName => "hello_name",
             AccountKey::IpFamily => "ip_family",
             AccountKey::SourceAddress => "source_address",
+            AccountKey::DkimKey => "dkim_key",
+            AccountKey::DkimSelector => "dkim_selector",
+            AccountKey::DkimDomain => "dkim_domain",
         }
     }
 }

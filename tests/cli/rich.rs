@@ -557,3 +557,218 @@ fn template_unknown_or_unset_variables_are_errors_and_nothing_is_sent() {
     run(send_to(&sandbox, &server).args(["-m", "x", "--var", "a=b"])).assert_code(64);
     assert!(server.messages().is_empty());
 }
+
+/// Whether `message` carries a DKIM signature that verifies against `txt`, the record
+/// `SELECTOR._domainkey.DOMAIN` would publish, as mail-auth's verifier says (a receiving MTA's
+/// check; tests/rich/run.sh asks dkimpy too).
+fn dkim_verifies(message: &[u8], name: &str, txt: &str) -> Result<(), String> {
+    use mail_auth::common::parse::TxtRecordParser;
+    use mail_auth::common::verify::DomainKey;
+    use mail_auth::{AuthenticatedMessage, DkimResult, MessageAuthenticator, Parameters, Txt};
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    /// The one record a test publishes, as the verifier's DNS cache.
+    struct Published(Mutex<HashMap<String, Txt>>);
+    impl mail_auth::ResolverCache<String, Txt> for Published {
+        fn get<Q>(&self, name: &Q) -> Option<Txt>
+        where
+            String: std::borrow::Borrow<Q>,
+            Q: std::hash::Hash + Eq + ?Sized,
+        {
+            self.0.lock().unwrap().get(name).cloned()
+        }
+        fn remove<Q>(&self, name: &Q) -> Option<Txt>
+        where
+            String: std::borrow::Borrow<Q>,
+            Q: std::hash::Hash + Eq + ?Sized,
+        {
+            self.0.lock().unwrap().remove(name)
+        }
+        fn insert(&self, key: String, value: Txt, _: std::time::Instant) {
+            self.0.lock().unwrap().insert(key, value);
+        }
+    }
+    let key = DomainKey::parse(txt.as_bytes()).map_err(|e| format!("record: {e}"))?;
+    let published = Published(Mutex::new(HashMap::from([(
+        name.to_string(),
+        Txt::DomainKey(std::sync::Arc::new(key)),
+    )])));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let results = runtime.block_on(async {
+        let verifier = MessageAuthenticator::new(
+            mail_auth::hickory_resolver::config::ResolverConfig::from_parts(None, vec![], vec![]),
+            Default::default(),
+        )
+        .unwrap();
+        let parsed = AuthenticatedMessage::parse(message).ok_or("not a message")?;
+        let outputs = verifier
+            .verify_dkim(Parameters::new(&parsed).with_txt_cache(&published))
+            .await;
+        Ok::<_, String>(
+            outputs
+                .iter()
+                .map(|o| o.result().clone())
+                .collect::<Vec<_>>(),
+        )
+    })?;
+    match results.as_slice() {
+        [DkimResult::Pass] => Ok(()),
+        other => Err(format!("{other:?}")),
+    }
+}
+
+/// A key pair for a test: the PEM private key's file and the TXT record of its public key.
+fn dkim_keys(sandbox: &Sandbox, algorithm: &str) -> (std::path::PathBuf, String) {
+    use base64::Engine;
+    let encode = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    match algorithm {
+        "ed25519" => {
+            let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).unwrap();
+            let key = sandbox.write("ed25519.pem", pair.serialize_pem());
+            // RFC 8463 3: the bare 32-octet public key.
+            (
+                key,
+                format!("v=DKIM1; k=ed25519; p={}", encode(pair.public_key_raw())),
+            )
+        }
+        _ => (
+            // ring generates no RSA keys: a fixed test key, used nowhere else.
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/cli/fixtures/dkim-test-rsa.pem"),
+            format!(
+                "v=DKIM1; k=rsa; p={}",
+                include_str!("fixtures/dkim-test-rsa.pub").trim()
+            ),
+        ),
+    }
+}
+
+#[test]
+fn dkim_signed_messages_verify_with_rsa_and_ed25519() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    sandbox.write("chart.png", PIXEL_PNG);
+    let report = sandbox.write("report.md", "# Grüße ✓\n\n![chart](chart.png)\n");
+    let log = sandbox.write("log.txt", "caf\u{e9}\n");
+    for algorithm in ["rsa", "ed25519"] {
+        let (key, txt) = dkim_keys(&sandbox, algorithm);
+        run(send_to(&sandbox, &server)
+            .arg("--markdown")
+            .arg(&report)
+            .arg("-a")
+            .arg(&log)
+            .arg("--dkim-key")
+            .arg(&key)
+            .args(["--dkim-selector", "ci2026"]))
+        .assert_code(0);
+        let received = server.messages().pop().unwrap();
+        let raw = String::from_utf8_lossy(&received.data);
+        assert!(raw.starts_with("DKIM-Signature: v=1; a="), "{raw}");
+        let expected = format!("a={algorithm}-sha256;");
+        assert!(raw.contains(&expected), "{raw}");
+        assert!(
+            raw.contains("d=example.org;") && raw.contains("s=ci2026;"),
+            "{raw}"
+        );
+        dkim_verifies(&received.data, "ci2026._domainkey.example.org.", &txt)
+            .unwrap_or_else(|e| panic!("{algorithm}: {e}\n{raw}"));
+        // Changed on the way, it no longer verifies.
+        let tampered = raw.replacen("Subject: Nightly build", "Subject: Nightly b", 1);
+        assert!(
+            dkim_verifies(tampered.as_bytes(), "ci2026._domainkey.example.org.", &txt).is_err()
+        );
+    }
+}
+
+#[test]
+fn dkim_comes_from_the_account_and_config_show_names_only_the_key_file() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let (key, txt) = dkim_keys(&sandbox, "ed25519");
+    let pem = std::fs::read_to_string(&key).unwrap();
+    let config = sandbox.write(
+        "config.toml",
+        format!(
+            "default = \"ci\"\n[accounts.ci]\nserver = \"smtp+plain://localhost:{}\"\nfrom = \"ci@example.org\"\ndkim_key = \"{}\"\ndkim_selector = \"s1\"\ndkim_domain = \"mail.example.org\"\n",
+            server.port,
+            key.display()
+        ),
+    );
+    let mut command = sandbox.command();
+    command.arg("--config").arg(&config).args([
+        "-t",
+        "b@example.org",
+        "-s",
+        "signed",
+        "-m",
+        "hi",
+        "-v",
+    ]);
+    let sent = run(&mut command);
+    sent.assert_code(0);
+    let received = server.only_message();
+    dkim_verifies(&received.data, "s1._domainkey.mail.example.org.", &txt).unwrap();
+
+    let mut show = sandbox.command();
+    show.args(["config", "show", "--config"]).arg(&config);
+    let shown = run(&mut show);
+    shown.assert_code(0);
+    assert!(
+        shown.stdout.contains(&key.display().to_string()),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.contains("mail.example.org"),
+        "{}",
+        shown.stdout
+    );
+    // The key material appears nowhere: not in -v, not in config show.
+    let material: String = pem.lines().nth(1).unwrap().chars().take(24).collect();
+    for output in [&sent.stdout, &sent.stderr, &shown.stdout, &shown.stderr] {
+        assert!(!output.contains(&material), "{output}");
+    }
+}
+
+#[test]
+fn dkim_bad_settings_are_named_and_nothing_is_sent() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let (key, _) = dkim_keys(&sandbox, "ed25519");
+    let no_selector = run(send_to(&sandbox, &server)
+        .args(["-m", "x", "--dkim-key"])
+        .arg(&key));
+    no_selector.assert_code(78);
+    assert!(
+        no_selector.stderr.contains("selector"),
+        "{}",
+        no_selector.stderr
+    );
+    let missing = run(send_to(&sandbox, &server)
+        .args(["-m", "x", "--dkim-selector", "s1", "--dkim-key"])
+        .arg(sandbox.path("none.pem")));
+    missing.assert_code(66);
+    assert!(missing.stderr.contains("none.pem"), "{}", missing.stderr);
+    let garbage = sandbox.write(
+        "garbage.pem",
+        "-----BEGIN PRIVATE KEY-----\nQUJD\n-----END PRIVATE KEY-----\n",
+    );
+    let bad = run(send_to(&sandbox, &server)
+        .args(["-m", "x", "--dkim-selector", "s1", "--dkim-key"])
+        .arg(&garbage));
+    bad.assert_code(78);
+    assert!(
+        bad.stderr.contains("garbage.pem") && !bad.stderr.contains("QUJD"),
+        "{}",
+        bad.stderr
+    );
+    let selector = run(send_to(&sandbox, &server)
+        .args(["-m", "x", "--dkim-selector", "a b", "--dkim-key"])
+        .arg(&key));
+    selector.assert_code(64);
+    assert!(server.messages().is_empty());
+}
