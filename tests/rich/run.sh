@@ -53,6 +53,7 @@ chmod 755 "$T"
 CONF=$T/etc SPOOL=$T/spool OUT=$T/deliveries FILES=$T/files RUNS=$T/runs KEYS=$T/keys
 MAILLOG=$T/maillog
 KEEP=${RICH_TEST_KEEP:-}   # cleanup keeps $T when 1
+# shellcheck disable=SC2034  # start_dnsmasq sets it, stop_servers reads it by name
 DNS_PID=
 
 stop_servers() { stop_job DNS_PID; }
@@ -92,24 +93,8 @@ start_dns() {
     fi
     local rsa_strings
     rsa_strings=$(fold -w 250 <<<"$RSA_TXT" | sed 's/.*/"&"/' | paste -sd, -)
-    cat >"$T/dnsmasq.conf" <<EOF
-port=53
-listen-address=127.0.0.1
-bind-interfaces
-no-resolv
-no-hosts
-no-poll
-local=/test/
-log-queries
-log-facility=$T/dnsmasq.log
-txt-record=rsa2026._domainkey.$DOMAIN,$rsa_strings
-txt-record=ed2026._domainkey.$DOMAIN,"$ED_TXT"
-EOF
-    dnsmasq --keep-in-foreground --conf-file="$T/dnsmasq.conf" --pid-file="$T/dnsmasq.pid" \
-        --user=root 2>>"$T/dnsmasq.log" &
-    # shellcheck disable=SC2034  # stop_servers stops it by name (stop_job)
-    DNS_PID=$!
-    echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+    start_dnsmasq "txt-record=rsa2026._domainkey.$DOMAIN,$rsa_strings" \
+        "txt-record=ed2026._domainkey.$DOMAIN,\"$ED_TXT\""
     for _ in $(seq 50); do port_in_use 53 && break; sleep 0.1; done
     DNS=1
 }
