@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use super::{Environment, parse_header, reject_line_breaks};
+use super::Environment;
+use super::message::{parse_header, reject_line_breaks};
 use crate::compose::ExtraHeader;
 use crate::content::template::{self, TemplateError, Values, Variable};
 use crate::error::Error;
