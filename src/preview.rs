@@ -48,7 +48,7 @@ pub fn render(message: &Composed, contents: &Contents) -> String {
             out.push_str(&format!(
                 "{}: {}\n",
                 escape(field.name.as_str()),
-                escape(&value)
+                escape(&unfolded(&value))
             ));
         }
     }
@@ -84,6 +84,15 @@ pub fn render(message: &Composed, contents: &Contents) -> String {
         size(message.content.len())
     ));
     out
+}
+
+/// A field's value on one line (RFC 5322 2.2.3): a long one such as DKIM-Signature is folded.
+fn unfolded(value: &str) -> String {
+    value
+        .split("\r\n")
+        .map(|line| line.trim_start_matches([' ', '\t']))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn push_lines(out: &mut String, text: &str) {

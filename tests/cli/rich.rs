@@ -772,3 +772,32 @@ fn dkim_bad_settings_are_named_and_nothing_is_sent() {
     selector.assert_code(64);
     assert!(server.messages().is_empty());
 }
+
+#[test]
+fn dkim_dry_run_shows_the_signature_unfolded_on_one_line() {
+    let sandbox = Sandbox::new();
+    let (key, _) = dkim_keys(&sandbox, "ed25519");
+    let mut command = sandbox.command();
+    command
+        .args([
+            "--dry-run=readable",
+            "-f",
+            "a@example.org",
+            "-t",
+            "b@example.org",
+        ])
+        .args(["-m", "x", "--dkim-selector", "s1", "--dkim-key"])
+        .arg(&key);
+    let shown = run(&mut command);
+    shown.assert_code(0);
+    let line = shown
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("DKIM-Signature: v=1; a=ed25519-sha256;"))
+        .unwrap_or_else(|| panic!("{}", shown.stdout));
+    assert!(
+        line.contains(" d=example.org;") && line.contains(" b="),
+        "{line}"
+    );
+    assert!(!line.contains("\\u{d}"), "{line}");
+}
