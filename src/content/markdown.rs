@@ -334,4 +334,23 @@ mod tests {
             let _ = html(&source);
         }
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Any text renders, its images asked about, and the page stays a page.
+            #[test]
+            fn markdown_any_text_renders_without_panicking(
+                text in "([#*_`>|~\\[\\]()!<a-z: \n-]|https?://|- \\[x\\] ){0,200}"
+            ) {
+                let page = to_html(&text, MarkdownOptions::default(), &mut |_| Some("cid:x".into()));
+                prop_assert!(page.starts_with(PAGE_START) && page.ends_with(PAGE_END));
+                prop_assert!(!page.contains("<script"));
+            }
+        }
+    }
 }

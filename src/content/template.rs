@@ -252,4 +252,27 @@ mod tests {
         let (fields, body, _) = split("Subject: only\n");
         assert_eq!((fields.len(), body), (1, ""));
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(256))]
+
+            /// Any template splits and fills or gives an error; it never panics, and what it
+            /// fills in is only what was given.
+            #[test]
+            fn template_any_text_fills_or_fails_cleanly(
+                text in "([{}\\a-z :.\n]|\\{\\{|\\}\\}|env\\.){0,120}"
+            ) {
+                let vars = ["a=1".parse().unwrap()];
+                let env = |name: &str| (name == "b").then(|| "2".to_string());
+                let (_, body, line) = split(&text);
+                if let Ok(filled) = fill(body, &values(&vars, &env), line) {
+                    prop_assert!(filled.len() <= body.len() + 2 * body.matches("{{").count() + 2);
+                }
+            }
+        }
+    }
 }
