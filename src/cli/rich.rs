@@ -41,7 +41,8 @@ pub struct RichArgs {
     /// CID is the file's name without `=CID`. The HTML and its inline parts travel together in
     /// multipart/related, so mail clients show them in the page and not as attachments. A
     /// Markdown image whose destination is a local file (`![chart](chart.png)`, relative to
-    /// the Markdown file) becomes an inline part without this.
+    /// the Markdown file, or to the working directory for -m, a template or standard input)
+    /// becomes an inline part without this.
     #[arg(
         long,
         value_name = "PATH[=CID]",

@@ -16,7 +16,10 @@ use crate::terminal::print_warning;
 /// Reads bodies and attachments. Every file is read before anything connects anywhere, so a
 /// missing attachment fails the command with nothing sent.
 pub fn read_contents(spec: &MessageSpec) -> Result<Contents, Error> {
-    let text = read_body(&spec.body, "body")?;
+    let text = match spec.markdown {
+        Some(_) => read_body(&spec.body, "Markdown body", markdown::MAX_SOURCE as u64)?,
+        None => read_body(&spec.body, "body", u64::MAX)?,
+    };
     let mut inline = InlineSet::default();
     for given in &spec.inline {
         inline
@@ -26,7 +29,7 @@ pub fn read_contents(spec: &MessageSpec) -> Result<Contents, Error> {
             })?;
     }
     let html = match (&spec.html, spec.markdown, &text) {
-        (Some(source), _, _) => read_body(source, "--html")?,
+        (Some(source), _, _) => read_body(source, "--html", u64::MAX)?,
         (None, Some(options), Some(text)) => Some(BodyText::Utf8(rendered(
             &spec.body,
             text,
@@ -76,12 +79,6 @@ fn rendered(
     let BodyText::Utf8(text) = text else {
         return Err(Error::bad_message(format!("{named} is not UTF-8")));
     };
-    if text.len() > markdown::MAX_SOURCE {
-        return Err(Error::bad_message(format!(
-            "{named} is larger than {} MiB, the most rendered",
-            markdown::MAX_SOURCE >> 20
-        )));
-    }
     let mut failed = None;
     let html = markdown::to_html(text, options, &mut |destination| {
         let path = local_image(destination, &base)?;
@@ -99,27 +96,41 @@ fn rendered(
     }
 }
 
-fn read_body(source: &BodySource, what: &str) -> Result<Option<BodyText>, Error> {
-    let bytes = match source {
+/// A body, read whole; one longer than `limit` (the Markdown to render) is refused once that
+/// much is read.
+fn read_body(source: &BodySource, what: &str, limit: u64) -> Result<Option<BodyText>, Error> {
+    let mut bytes = Vec::new();
+    match source {
         BodySource::None => return Ok(None),
         BodySource::Text(text) => return Ok(Some(BodyText::Utf8(text.clone()))),
-        BodySource::File(path) => {
-            std::fs::read(path).map_err(|err| Error::unreadable(what, path, &err))?
-        }
+        BodySource::File(path) => std::fs::File::open(path)
+            .and_then(|file| file.take(limit.saturating_add(1)).read_to_end(&mut bytes))
+            .map_err(|err| Error::unreadable(what, path, &err))?,
         BodySource::Stdin | BodySource::Terminal => {
             if *source == BodySource::Terminal && std::io::stderr().is_terminal() {
                 eprintln!("Type the message; end it with Ctrl-D on a line of its own.");
             }
-            let mut bytes = Vec::new();
-            std::io::stdin().read_to_end(&mut bytes).map_err(|err| {
-                Error::new(
-                    Kind::NoInput,
-                    format!("cannot read {what} from standard input: {err}"),
-                )
-            })?;
-            bytes
+            std::io::stdin()
+                .take(limit.saturating_add(1))
+                .read_to_end(&mut bytes)
+                .map_err(|err| {
+                    Error::new(
+                        Kind::NoInput,
+                        format!("cannot read {what} from standard input: {err}"),
+                    )
+                })?
         }
     };
+    if bytes.len() as u64 > limit {
+        let named = match source {
+            BodySource::File(path) => format!("{what} {}", path.display()),
+            _ => what.to_string(),
+        };
+        return Err(Error::bad_message(format!(
+            "the {named} is larger than {} MiB, the most rendered",
+            limit >> 20
+        )));
+    }
     // A NUL may appear in neither 7bit nor 8bit data (RFC 2045 2.7, 2.8), and mail-builder
     // would label such a text part 7bit: a text body with one is no text.
     if let Some(offset) = bytes.iter().position(|&b| b == 0) {

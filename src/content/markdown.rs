@@ -66,7 +66,9 @@ pub fn to_html(
     }
     let mut body = String::with_capacity(source.len() * 2);
     pulldown_cmark::html::push_html(&mut body, events.into_iter());
-    format!("{PAGE_START}{}{PAGE_END}", styled(&body))
+    // A task list's items show their checkbox, not a bullet as well.
+    let body = styled(&body).replace("<li><input ", "<li style=\"list-style: none;\"><input ");
+    format!("{PAGE_START}{body}{PAGE_END}")
 }
 
 const PAGE_START: &str = "<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"utf-8\">\n\
@@ -249,6 +251,10 @@ mod tests {
             "{page}"
         );
         assert!(page.contains("checked=\"\""), "{page}");
+        assert!(
+            page.contains("<li style=\"list-style: none;\"><input "),
+            "{page}"
+        );
         assert!(page.contains("type=\"checkbox\""), "{page}");
         assert!(!page.contains("<style"), "styles are inline: {page}");
     }

@@ -801,3 +801,23 @@ fn dkim_dry_run_shows_the_signature_unfolded_on_one_line() {
     );
     assert!(!line.contains("\\u{d}"), "{line}");
 }
+
+#[test]
+fn markdown_too_large_is_refused_before_it_is_read_whole() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let big = sandbox.path("huge.md");
+    // Sparse: 17 MiB that cost no disk.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(17 << 20)
+        .unwrap();
+    let failed = run(send_to(&sandbox, &server).arg("--markdown").arg(&big));
+    failed.assert_code(65);
+    assert!(
+        failed.stderr.contains("huge.md") && failed.stderr.contains("16 MiB"),
+        "{}",
+        failed.stderr
+    );
+    assert!(server.messages().is_empty());
+}
