@@ -676,6 +676,13 @@ fn dkim_signed_messages_verify_with_rsa_and_ed25519() {
         );
         dkim_verifies(&received.data, "ci2026._domainkey.example.org.", &txt)
             .unwrap_or_else(|e| panic!("{algorithm}: {e}\n{raw}"));
+        // The CI job: the styled report, the chart in place, the log attached.
+        let message = received.parsed();
+        assert_eq!(
+            tree(&message),
+            "multipart/mixed[multipart/alternative[text/plain,multipart/related[text/html,image/png]],text/plain]"
+        );
+        assert_eq!(part_with_cid(&message, "chart.png").contents(), PIXEL_PNG);
         // Changed on the way, it no longer verifies.
         let tampered = raw.replacen("Subject: Nightly build", "Subject: Nightly b", 1);
         assert!(
@@ -820,4 +827,30 @@ fn markdown_too_large_is_refused_before_it_is_read_whole() {
         failed.stderr
     );
     assert!(server.messages().is_empty());
+}
+
+/// msmtp's users asked for it: sendmail mode signs with the account's keys too.
+#[test]
+fn dkim_signs_in_sendmail_mode_with_the_accounts_keys() {
+    let sandbox = Sandbox::new();
+    let server = MailServer::start(Encryption::None);
+    let (key, txt) = dkim_keys(&sandbox, "rsa");
+    let config = sandbox.write(
+        "config.toml",
+        format!(
+            "default = \"cron\"\n[accounts.cron]\nserver = \"smtp+plain://localhost:{}\"\nfrom = \"cron@example.org\"\ndkim_key = \"{}\"\ndkim_selector = \"host1\"\n",
+            server.port,
+            key.display()
+        ),
+    );
+    let mut command = sandbox.command();
+    command.args(["sendmail", "-t", "--config"]).arg(&config);
+    run_with_stdin(
+        &mut command,
+        Some(b"From: Cron <cron@example.org>\nTo: admin@example.net\nSubject: backup done\n\nall fine\n"),
+    )
+    .assert_code(0);
+    let received = server.only_message();
+    dkim_verifies(&received.data, "host1._domainkey.example.org.", &txt)
+        .unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&received.data)));
 }
