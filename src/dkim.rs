@@ -3,8 +3,8 @@
 //! relay that refolds header fields or trims trailing spaces does not break the signature.
 //!
 //! The message is made 7-bit before it is signed (`content::downgrade`): a relay that
-//! converted an 8-bit body for a peer without 8BITMIME would otherwise change the bytes the
-//! signature covers (RFC 6376 5.3). It is then held in memory, since the body hash and the
+//! converted an 8-bit body for a peer without 8BITMIME (RFC 6152), or UTF-8 header text for
+//! one without SMTPUTF8, would otherwise change the bytes the signature covers (RFC 6376 5.3). It is then held in memory, since the body hash and the
 //! signature need all of it before the first byte goes out.
 //!
 //! The private key is read here and nowhere else, only when a key is configured; nothing about
@@ -96,16 +96,22 @@ pub fn sign(message: &mut Composed, signing: &Signing) -> Result<(), Error> {
             format!("reading the message to sign it: {}", io_reason(&err)),
         )
     })?;
-    // The header may stay UTF-8 (an address that needs SMTPUTF8 anyway); bodies become 7-bit.
-    let seven_bit = downgrade(
-        &bytes,
-        Channel {
-            eight_bit: false,
-            utf8_header: true,
-        },
-    )?
-    .bytes
-    .into_owned();
+    // Bodies become 7-bit, and UTF-8 header text (a sendmail caller's raw Subject) encoded
+    // words, which a server without SMTPUTF8 would otherwise make of it after signing. A
+    // header whose addresses are not ASCII stays UTF-8: it needs SMTPUTF8 on every hop anyway.
+    let to_ascii = |utf8_header| {
+        downgrade(
+            &bytes,
+            Channel {
+                eight_bit: false,
+                utf8_header,
+            },
+        )
+    };
+    let seven_bit = match to_ascii(false) {
+        Ok(downgraded) => downgraded.bytes.into_owned(),
+        Err(_) => to_ascii(true)?.bytes.into_owned(),
+    };
     let field = key.signature_field(signing, &seven_bit)?;
     let mut signed = Vec::with_capacity(field.len() + seven_bit.len());
     signed.extend_from_slice(field.as_bytes());

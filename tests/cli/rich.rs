@@ -847,10 +847,17 @@ fn dkim_signs_in_sendmail_mode_with_the_accounts_keys() {
     command.args(["sendmail", "-t", "--config"]).arg(&config);
     run_with_stdin(
         &mut command,
-        Some(b"From: Cron <cron@example.org>\nTo: admin@example.net\nSubject: backup done\n\nall fine\n"),
+        Some("From: Cron <cron@example.org>\nTo: admin@example.net\nSubject: backup done ✓\n\nall fine, café\n".as_bytes()),
     )
     .assert_code(0);
     let received = server.only_message();
+    // Signed as 7-bit, so no relay's conversion can change it after.
+    assert!(
+        received.data.is_ascii(),
+        "{}",
+        String::from_utf8_lossy(&received.data)
+    );
+    assert_eq!(received.parsed().subject(), Some("backup done ✓"));
     dkim_verifies(&received.data, "host1._domainkey.example.org.", &txt)
         .unwrap_or_else(|e| panic!("{e}\n{}", String::from_utf8_lossy(&received.data)));
 }
