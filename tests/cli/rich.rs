@@ -124,16 +124,12 @@ fn markdown_bad_input_is_named_and_nothing_is_sent() {
     let missing = sandbox.path("missing.md");
     let run1 = run(send_to(&sandbox, &server).arg("--markdown").arg(&missing));
     run1.assert_code(66);
-    assert!(run1.stderr.contains("missing.md"), "{}", run1.stderr);
+    says(&run1, &["missing.md"]);
 
     let latin1 = sandbox.write("latin1.md", b"caf\xe9\n");
     let run2 = run(send_to(&sandbox, &server).arg("--markdown").arg(&latin1));
     run2.assert_code(65);
-    assert!(
-        run2.stderr.contains("latin1.md") && run2.stderr.contains("not UTF-8"),
-        "{}",
-        run2.stderr
-    );
+    says(&run2, &["latin1.md", "not UTF-8"]);
 
     let page = sandbox.write("page.html", "<p>x</p>");
     run(send_to(&sandbox, &server)
@@ -144,7 +140,7 @@ fn markdown_bad_input_is_named_and_nothing_is_sent() {
     .assert_code(64);
     let run4 = run(send_to(&sandbox, &server).args(["-m", "x", "--markdown-allow-html"]));
     run4.assert_code(64);
-    assert!(run4.stderr.contains("--markdown"), "{}", run4.stderr);
+    says(&run4, &["--markdown"]);
     assert!(server.messages().is_empty());
 }
 
@@ -167,6 +163,13 @@ fn markdown_with_non_ascii_text_downgrades_for_a_seven_bit_server() {
         "multipart/alternative[text/plain,text/html]"
     );
     assert!(message.body_html(0).unwrap().contains(">Grüße ✓</h1>"));
+}
+
+/// Asserts that the run's error names each of `words` (the file, the variable, the flag).
+fn says(run: &Run, words: &[&str]) {
+    for word in words {
+        assert!(run.stderr.contains(word), "no {word:?} in {}", run.stderr);
+    }
 }
 
 /// A PNG of one pixel: its bytes must arrive exactly.
@@ -288,12 +291,12 @@ fn inline_bad_input_is_named_and_nothing_is_sent() {
         .args(["-m", "text only", "--inline"])
         .arg(&chart));
     no_html.assert_code(64);
-    assert!(no_html.stderr.contains("chart.png"), "{}", no_html.stderr);
+    says(&no_html, &["chart.png"]);
 
     let report = sandbox.write("report.md", "![chart](missing.png)\n");
     let missing = run(send_to(&sandbox, &server).arg("--markdown").arg(&report));
     missing.assert_code(66);
-    assert!(missing.stderr.contains("missing.png"), "{}", missing.stderr);
+    says(&missing, &["missing.png"]);
 
     let page = sandbox.write("page.html", "<img src=\"cid:x\">");
     let other = sandbox.write("other.png", PIXEL_PNG);
@@ -305,11 +308,7 @@ fn inline_bad_input_is_named_and_nothing_is_sent() {
         .arg("--inline")
         .arg(format!("{}=x", other.display())));
     twice.assert_code(64);
-    assert!(
-        twice.stderr.contains("other.png") && twice.stderr.contains("Content-ID x"),
-        "{}",
-        twice.stderr
-    );
+    says(&twice, &["other.png", "Content-ID x"]);
     assert!(server.messages().is_empty());
 }
 
@@ -389,11 +388,7 @@ fn attach_a_glob_pattern_attaches_every_match_and_none_is_an_error() {
     let nothing = format!("{}/*.xml", sandbox.path("reports").display());
     let failed = run(send_to(&sandbox, &server).args(["-m", "reports", "-a", &nothing]));
     failed.assert_code(66);
-    assert!(
-        failed.stderr.contains("*.xml") && failed.stderr.contains("matches no file"),
-        "{}",
-        failed.stderr
-    );
+    says(&failed, &["*.xml", "matches no file"]);
     let named = run(send_to(&sandbox, &server)
         .args(["-m", "x", "-a"])
         .arg(format!("{pattern};name=one.pdf")));
@@ -420,7 +415,7 @@ fn attach_bad_values_are_usage_errors_and_nothing_is_sent() {
         Some(b"body"),
     );
     both.assert_code(64);
-    assert!(both.stderr.contains("standard input"), "{}", both.stderr);
+    says(&both, &["standard input"]);
     assert!(server.messages().is_empty());
 }
 
@@ -438,11 +433,7 @@ fn attach_max_size_refuses_before_connecting() {
         .args(["--max-size", "100K"]);
     let failed = run(&mut command);
     failed.assert_code(65);
-    assert!(
-        failed.stderr.contains("--max-size 100.0 KiB") && failed.stderr.contains("big.bin"),
-        "{}",
-        failed.stderr
-    );
+    says(&failed, &["--max-size 100.0 KiB", "big.bin"]);
 
     let server = MailServer::start(Encryption::None);
     run(send_to(&sandbox, &server)
@@ -520,23 +511,13 @@ fn template_unknown_or_unset_variables_are_errors_and_nothing_is_sent() {
         &[("BUILD_ID", "x"), ("BUILD_URL", "y")],
     );
     unknown.assert_code(64);
-    assert!(
-        unknown.stderr.contains("report.tmpl")
-            && unknown.stderr.contains("line 1")
-            && unknown.stderr.contains("{{ status }}"),
-        "{}",
-        unknown.stderr
-    );
+    says(&unknown, &["report.tmpl", "line 1", "{{ status }}"]);
     let unset = attempt(
         &["--var", "build=1", "--var", "status=ok"],
         &[("BUILD_ID", "x")],
     );
     unset.assert_code(64);
-    assert!(
-        unset.stderr.contains("line 6") && unset.stderr.contains("BUILD_URL is not set"),
-        "{}",
-        unset.stderr
-    );
+    says(&unset, &["line 6", "BUILD_URL is not set"]);
     // A value that would end the header field and start another is refused.
     let injected = attempt(
         &[
@@ -548,12 +529,12 @@ fn template_unknown_or_unset_variables_are_errors_and_nothing_is_sent() {
         &[("BUILD_ID", "x"), ("BUILD_URL", "y")],
     );
     injected.assert_code(65);
-    assert!(injected.stderr.contains("CR or LF"), "{}", injected.stderr);
+    says(&injected, &["CR or LF"]);
     let missing = run(send_to(&sandbox, &server)
         .arg("--template")
         .arg(sandbox.path("none.tmpl")));
     missing.assert_code(66);
-    assert!(missing.stderr.contains("none.tmpl"), "{}", missing.stderr);
+    says(&missing, &["none.tmpl"]);
     run(send_to(&sandbox, &server).args(["-m", "x", "--var", "a=b"])).assert_code(64);
     assert!(server.messages().is_empty());
 }
@@ -750,16 +731,12 @@ fn dkim_bad_settings_are_named_and_nothing_is_sent() {
         .args(["-m", "x", "--dkim-key"])
         .arg(&key));
     no_selector.assert_code(78);
-    assert!(
-        no_selector.stderr.contains("selector"),
-        "{}",
-        no_selector.stderr
-    );
+    says(&no_selector, &["selector"]);
     let missing = run(send_to(&sandbox, &server)
         .args(["-m", "x", "--dkim-selector", "s1", "--dkim-key"])
         .arg(sandbox.path("none.pem")));
     missing.assert_code(66);
-    assert!(missing.stderr.contains("none.pem"), "{}", missing.stderr);
+    says(&missing, &["none.pem"]);
     let garbage = sandbox.write(
         "garbage.pem",
         "-----BEGIN PRIVATE KEY-----\nQUJD\n-----END PRIVATE KEY-----\n",
@@ -821,11 +798,7 @@ fn markdown_too_large_is_refused_before_it_is_read_whole() {
         .unwrap();
     let failed = run(send_to(&sandbox, &server).arg("--markdown").arg(&big));
     failed.assert_code(65);
-    assert!(
-        failed.stderr.contains("huge.md") && failed.stderr.contains("16 MiB"),
-        "{}",
-        failed.stderr
-    );
+    says(&failed, &["huge.md", "16 MiB"]);
     assert!(server.messages().is_empty());
 }
 
