@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_smtpsend_global_optspecs
-    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= tls-pin= tls-pin-only tls-min= tls-server-name= client-cert= client-key= timeout= deadline= user= auth= password-command= ehlo-name= 4/ipv4 6/ipv6 source-address= proxy= q/quiet v/verbose json dry-run= h/help V/version
+    string join \n t/to= c/cc= b/bcc= f/from= envelope-from= s/subject= reply-to= H/header= m/body= body-file= html= markdown= markdown-body markdown-allow-html inline= template= var= max-size= dkim-key= dkim-selector= dkim-domain= a/attach= account= allow-partial require-tls ignore-tls-policy queue retry= config= server= host= port= tls= ca-file= tls-pin= tls-pin-only tls-min= tls-server-name= client-cert= client-key= timeout= deadline= user= auth= password-command= ehlo-name= 4/ipv4 6/ipv6 source-address= proxy= q/quiet v/verbose json dry-run= h/help V/version
 end
 
 function __fish_smtpsend_needs_command
@@ -35,6 +35,14 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -s H -l header -d 'An ex
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s m -l body -d 'The body text' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l body-file -d 'Read the body text from a file; `-` is standard input' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l html -d 'An HTML alternative to the text body, read from a file; `-` is standard input' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l markdown -d 'The body from a Markdown file, sent as its text and rendered as an HTML alternative; `-` is standard input' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l inline -d 'A file the HTML shows in place as `cid:CID` (an image in the page); repeatable' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l template -d 'A message template: header fields (Subject: and others, as -H takes them), a blank line, the body; `{{ NAME }}` in it is filled from --var, `{{ env.NAME }}` from the environment' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l var -d 'A value for the template\'s `{{ NAME }}`; repeatable' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l max-size -d 'Refuse a message larger than SIZE, before connecting: bytes, or with K, M or G (KiB, MiB, GiB), e.g. 25M' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dkim-key -d 'Sign the message with DKIM using this private key (PEM: RSA or Ed25519) [env: SMTPSEND_DKIM_KEY]' -r -F
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dkim-selector -d 'The DKIM selector: the key is published at SELECTOR._domainkey.DOMAIN [env: SMTPSEND_DKIM_SELECTOR]' -r
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dkim-domain -d 'The signing domain (d=) [default: the From address\'s domain] [env: SMTPSEND_DKIM_DOMAIN]' -r -f -a "(__fish_print_hostnames)"
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -s a -l attach -d 'Attach a file; repeatable. The content type comes from the extension, then the content' -r -F
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l account -d 'An account from the configuration file; else the one whose `from` matches --from, else the default account' -r
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l retry -d 'Try to connect up to N more times when the connection fails (1, 2, 4, ... s apart)' -r
@@ -71,6 +79,8 @@ complete -c smtpsend -n "__fish_smtpsend_needs_command" -l proxy -d 'Connect thr
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l dry-run -d 'Show what would be sent, and connect to nothing' -r -f -a "auto\t'Readable on a terminal, raw elsewhere'
 readable\t'The envelope, the decoded header, the text, a line per attachment'
 raw\t'The exact bytes that would be sent'"
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l markdown-body -d 'The body (-m, --body-file or standard input) is Markdown: render it as --markdown does'
+complete -c smtpsend -n "__fish_smtpsend_needs_command" -l markdown-allow-html -d 'Let raw HTML in the Markdown through as HTML instead of showing it as text'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l allow-partial -d 'When some recipients are refused, still send to the accepted ones (default: send nothing)'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l require-tls -d 'Ask that the message travel over TLS on every hop to the recipient, or not at all'
 complete -c smtpsend -n "__fish_smtpsend_needs_command" -l ignore-tls-policy -d 'Add `TLS-Required: No`: relays may deliver without the TLS a recipient\'s policy asks for'

@@ -16,6 +16,10 @@ use crate::error;
 use crate::server::{AuthChoice, Security};
 use crate::trust::{self, Pin, TlsVersion};
 
+mod rich;
+
+pub use rich::RichArgs;
+
 const EXAMPLES: &str = "\
 Examples:
   Send a one-line note:
@@ -771,11 +775,21 @@ pub struct SendArgs {
     #[arg(long, value_name = "PATH", value_hint = ValueHint::FilePath, help_heading = "Message")]
     pub html: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub rich: RichArgs,
+
     /// Attach a file; repeatable. The content type comes from the extension, then the content.
+    ///
+    /// `PATH;name=NAME;type=TYPE` sends it under another file name or content type; `-;name=NAME`
+    /// attaches standard input (then the body comes from -m or a file). A PATH with `*`, `?` or
+    /// `[` that names no file is a glob pattern: every file it matches is attached, and
+    /// matching none is an error (66), so a job whose report is missing fails rather than
+    /// mailing without it.
     #[arg(
         short = 'a',
         long = "attach",
-        value_name = "PATH",
+        value_name = "PATH[;name=NAME][;type=TYPE]",
+        allow_hyphen_values = true,
         value_hint = ValueHint::FilePath,
         help_heading = "Message"
     )]

@@ -13,6 +13,7 @@ mod credentials;
 mod delivery_log;
 mod dirs;
 mod discover;
+mod dkim;
 mod error;
 mod files;
 mod generate;

@@ -1,7 +1,7 @@
 //! What `--dry-run` shows a person: the envelope (every RCPT TO, Bcc included, since Bcc is
-//! in no header), the header fields decoded, the text, and one line per attachment instead of
-//! its base64. `--dry-run=raw`, and any standard output that is not a terminal, get the exact
-//! bytes instead (`commands/send`). Everything shown passes `terminal::escape`: a body read
+//! in no header), the header fields decoded, the text, and one line per inline part and per
+//! attachment instead of its base64. `--dry-run=raw`, and any standard output that is not a
+//! terminal, get the exact bytes instead (`commands/send`). Everything shown passes `terminal::escape`: a body read
 //! from a file may hold escape sequences.
 
 use std::io::{self, Write};
@@ -48,7 +48,7 @@ pub fn render(message: &Composed, contents: &Contents) -> String {
             out.push_str(&format!(
                 "{}: {}\n",
                 escape(field.name.as_str()),
-                escape(&value)
+                escape(&unfolded(&value))
             ));
         }
     }
@@ -60,6 +60,15 @@ pub fn render(message: &Composed, contents: &Contents) -> String {
         out.push_str(&format!(
             "\n--- text/html alternative, {}\n",
             size(html.lossy().len() as u64)
+        ));
+    }
+    for part in &contents.inline {
+        out.push_str(&format!(
+            "\n--- inline {} as cid:{}, {}, {}\n",
+            escape(&part.file.file_name),
+            part.cid,
+            escape(&part.file.content_type),
+            size(part.file.size)
         ));
     }
     for attachment in &contents.attachments {
@@ -75,6 +84,15 @@ pub fn render(message: &Composed, contents: &Contents) -> String {
         size(message.content.len())
     ));
     out
+}
+
+/// A field's value on one line (RFC 5322 2.2.3): a long one such as DKIM-Signature is folded.
+fn unfolded(value: &str) -> String {
+    value
+        .split("\r\n")
+        .map(|line| line.trim_start_matches([' ', '\t']))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn push_lines(out: &mut String, text: &str) {
@@ -129,7 +147,9 @@ fn header_of(message: &Composed) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::address::parse_mailbox;
-    use crate::compose::{BodySource, ExtraHeader, MessageSpec, build, read_contents};
+    use crate::compose::{
+        AttachmentSpec, BodySource, ExtraHeader, MessageSpec, build, read_contents,
+    };
 
     #[test]
     fn the_envelope_the_decoded_header_the_text_and_a_line_per_attachment() {
@@ -150,7 +170,10 @@ mod tests {
             }],
             body: BodySource::Text("first line\nsecond line\n".into()),
             html: None,
-            attachments: vec![attachment],
+            markdown: None,
+            inline: vec![],
+            attachments: vec![AttachmentSpec::parse(&attachment).unwrap()],
+            max_size: None,
         };
         let contents = read_contents(&spec).unwrap();
         let message = build(&spec, &contents, "<id@example.org>").unwrap();

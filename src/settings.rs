@@ -13,13 +13,22 @@ use std::time::Duration;
 
 use crate::address::{Mailbox, parse_list, parse_mailbox};
 use crate::cli::{ConnectionArgs, ReachArgs, SendArgs};
-use crate::compose::{BodySource, ExtraHeader, MessageSpec};
+use crate::compose::MessageSpec;
 use crate::config::{self, Account, Config, LogTarget};
 use crate::credentials::{PasswordSources, Secret};
+use crate::dkim::Signing;
 use crate::error::Error;
 use crate::reach::{IpFamily, Reach};
 use crate::server::{AuthChoice, Endpoint, Security, is_loopback};
 use crate::trust::TlsOptions;
+
+mod message;
+mod signing;
+mod template;
+
+use message::message_spec;
+pub use message::reject_line_breaks;
+pub use signing::{DkimFlags, dkim};
 
 /// The timeout for the connection and each reply when nothing sets one.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
@@ -28,6 +37,8 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 60;
 #[derive(Debug)]
 pub struct Settings {
     pub message: MessageSpec,
+    /// DKIM signing of the composed message, when a key is set.
+    pub dkim: Option<Signing>,
     /// Absent only with --dry-run, which connects to nothing.
     pub server: Option<ServerSettings>,
     pub output: Output,
@@ -118,6 +129,16 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
         env,
     )?;
     let message = message_spec(args, sender, account, env)?;
+    let dkim = dkim(
+        DkimFlags {
+            key: args.rich.dkim_key.as_deref(),
+            selector: args.rich.dkim_selector.as_ref(),
+            domain: args.rich.dkim_domain.as_deref(),
+        },
+        account,
+        env,
+        Some(&message.from),
+    )?;
     let mut warnings = Vec::new();
     let server = match (
         server_endpoint(&args.connection, account, env)?,
@@ -156,6 +177,7 @@ pub fn resolve(args: &SendArgs, env: &Environment) -> Result<Settings, Error> {
     };
     Ok(Settings {
         message,
+        dkim,
         server,
         output,
         warnings,
@@ -578,104 +600,6 @@ fn spelled_out(
     Endpoint::new(host, port, tls.unwrap_or(Security::StartTls), what)
 }
 
-fn message_spec(
-    args: &SendArgs,
-    sender: Option<Mailbox>,
-    account: Option<&Account>,
-    env: &Environment,
-) -> Result<MessageSpec, Error> {
-    let user = args
-        .connection
-        .user
-        .as_deref()
-        .or_else(|| account.and_then(|a| a.user.as_deref()));
-    let from = sender
-        .or_else(|| account.and_then(|a| a.from.clone()))
-        // A login name that is an address is the natural sender.
-        .or_else(|| user.and_then(|user| parse_mailbox(user, "--user").ok()))
-        .ok_or_else(|| {
-            Error::usage("no sender address")
-                .with_hint("give -f/--from ADDR, set SMTPSEND_FROM, or set `from` in the account")
-        })?;
-    let envelope_from = match &args.envelope_from {
-        Some(addr) => {
-            let mailbox = parse_mailbox(addr, "--envelope-from")?;
-            if mailbox.name.is_some() {
-                return Err(Error::usage(format!(
-                    "--envelope-from takes a bare address, not {addr:?}"
-                )));
-            }
-            mailbox.address
-        }
-        None => from.address.clone(),
-    };
-
-    let mut to = Vec::new();
-    for item in &args.recipients {
-        to.extend(parse_list(item, "RECIPIENT")?);
-    }
-    for item in &args.to {
-        to.extend(parse_list(item, "--to")?);
-    }
-    let cc = parse_all(&args.cc, "--cc")?;
-    let bcc = parse_all(&args.bcc, "--bcc")?;
-    if to.is_empty() && cc.is_empty() && bcc.is_empty() {
-        return Err(Error::usage("no recipients")
-            .with_hint("give -t ADDR, -c ADDR, -b ADDR or a RECIPIENT"));
-    }
-    let reply_to = match &args.reply_to {
-        Some(addr) => Some(parse_mailbox(addr, "--reply-to")?),
-        None => None,
-    };
-    if let Some(subject) = &args.subject {
-        reject_line_breaks(subject, "--subject")?;
-    }
-    let mut headers = args
-        .headers
-        .iter()
-        .map(|h| parse_header(h))
-        .collect::<Result<Vec<_>, _>>()?;
-    if args.ignore_tls_policy {
-        headers.push(parse_header("TLS-Required: No")?);
-    }
-
-    let is_stdin = |path: &PathBuf| path.as_os_str() == "-";
-    if args.body_file.as_ref().is_some_and(is_stdin) && args.html.as_ref().is_some_and(is_stdin) {
-        return Err(Error::usage(
-            "--body-file - and --html - both want standard input; give one of them a file",
-        ));
-    }
-    let body = match (&args.body, &args.body_file) {
-        (Some(text), _) => BodySource::Text(text.clone()),
-        (None, Some(path)) if is_stdin(path) => BodySource::Stdin,
-        (None, Some(path)) => BodySource::File(path.clone()),
-        (None, None) if args.html.as_ref().is_some_and(is_stdin) => BodySource::None,
-        (None, None) if !env.stdin_is_terminal => BodySource::Stdin,
-        (None, None) => BodySource::Terminal,
-    };
-    let html = args.html.as_ref().map(|path| {
-        if is_stdin(path) {
-            BodySource::Stdin
-        } else {
-            BodySource::File(path.clone())
-        }
-    });
-
-    Ok(MessageSpec {
-        from,
-        envelope_from,
-        to,
-        cc,
-        bcc,
-        reply_to,
-        subject: args.subject.clone(),
-        headers,
-        body,
-        html,
-        attachments: args.attach.clone(),
-    })
-}
-
 /// A RECIPIENT that is no address but looks like a command (`smtpsend logn`): say which.
 fn mistyped_command(word: &str) -> Option<Error> {
     use clap::CommandFactory;
@@ -691,76 +615,11 @@ fn mistyped_command(word: &str) -> Option<Error> {
     })
 }
 
-fn parse_all(items: &[String], what: &str) -> Result<Vec<Mailbox>, Error> {
-    let mut all = Vec::new();
-    for item in items {
-        all.extend(parse_list(item, what)?);
-    }
-    Ok(all)
-}
-
-/// A header value must stay on its line: CR or LF would end the field and start another.
-pub fn reject_line_breaks(value: &str, what: &str) -> Result<(), Error> {
-    if value.contains(['\r', '\n']) {
-        return Err(Error::bad_message(format!(
-            "{what}: CR or LF in a header value: {value:?}"
-        )));
-    }
-    Ok(())
-}
-
-/// Headers that other flags write: `-H` may not set them, and the error names the flag.
-const OWNED_HEADERS: &[(&str, &str)] = &[
-    ("from", "-f/--from"),
-    ("to", "-t/--to"),
-    ("cc", "-c/--cc"),
-    ("bcc", "-b/--bcc"),
-    ("subject", "-s/--subject"),
-    ("reply-to", "--reply-to"),
-    ("mime-version", "nothing: smtpsend writes it"),
-    ("content-type", "--html and -a"),
-    ("content-transfer-encoding", "nothing: smtpsend chooses it"),
-];
-
-/// `Name: value`, with a name of printable ASCII (RFC 5322 section 2.2) and no CR or LF.
-fn parse_header(raw: &str) -> Result<ExtraHeader, Error> {
-    let (name, value) = raw
-        .split_once(':')
-        .ok_or_else(|| Error::usage(format!("-H: expected 'Name: value', got {raw:?}")))?;
-    let name = name.trim();
-    if name.is_empty() || !name.bytes().all(|b| (33..=126).contains(&b)) {
-        return Err(Error::usage(format!("-H: invalid header name {name:?}")));
-    }
-    if let Some((_, flag)) = OWNED_HEADERS
-        .iter()
-        .find(|(owned, _)| owned.eq_ignore_ascii_case(name))
-    {
-        return Err(Error::usage(format!("-H: {name} is set by {flag}, not -H")));
-    }
-    let value = value.trim();
-    reject_line_breaks(value, &format!("-H {name}"))?;
-    if let Some(bad) = value.chars().find(|c| c.is_control() && *c != '\t') {
-        return Err(Error::bad_message(format!(
-            "-H {name}: control character {bad:?} in the value"
-        )));
-    }
-    if name.eq_ignore_ascii_case("Message-ID")
-        && !(value.starts_with('<') && value.ends_with('>') && value.contains('@'))
-    {
-        return Err(Error::usage(format!(
-            "-H Message-ID: expected <id@domain>, got {value:?}"
-        )));
-    }
-    Ok(ExtraHeader {
-        name: name.to_string(),
-        value: value.to_string(),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::Cli;
+    use crate::compose::BodySource;
     use clap::Parser;
     use std::collections::HashMap;
 

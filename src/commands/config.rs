@@ -371,6 +371,36 @@ pub fn show(
              unset, no REQUIRETLS",
         )),
     }
+    // DKIM: the key file's path, never what is in it.
+    let dkim = account.as_ref().map(|a| a.dkim.clone()).unwrap_or_default();
+    let dkim_rows = [
+        (
+            AccountKey::DkimKey,
+            "SMTPSEND_DKIM_KEY",
+            dkim.key.map(|path| path.display().to_string()),
+            "--dkim-key, SMTPSEND_DKIM_KEY or the account's dkim_key; unset, nothing is signed",
+        ),
+        (
+            AccountKey::DkimSelector,
+            "SMTPSEND_DKIM_SELECTOR",
+            dkim.selector.map(|selector| selector.to_string()),
+            "--dkim-selector, SMTPSEND_DKIM_SELECTOR or the account's dkim_selector",
+        ),
+        (
+            AccountKey::DkimDomain,
+            "SMTPSEND_DKIM_DOMAIN",
+            dkim.domain,
+            "--dkim-domain, SMTPSEND_DKIM_DOMAIN or the account's dkim_domain; unset, the \
+             From address's domain",
+        ),
+    ];
+    for (key, variable, in_account, sources) in dkim_rows {
+        rows.push(match (var(variable), in_account) {
+            (Some(value), _) => (key, value, format!("environment {variable}")),
+            (None, Some(value)) => (key, value, from_account(true)),
+            (None, None) => unset(key, sources),
+        });
+    }
     match &names.aliases {
         Some(aliases) => rows.push((
             AccountKey::Aliases,

@@ -1,4 +1,5 @@
-//! The default command: settings, composition, the password, the session, the report.
+//! The default command: settings, composition, the DKIM signature, the password, the session,
+//! the report.
 //! Each step is another module's; this one only puts them in order and reports the outcome in
 //! the form the output mode asks for.
 
@@ -8,6 +9,7 @@ use std::time::Duration;
 use crate::cli::{DryRun, SendArgs};
 use crate::compose::{self, BodySource, Composed};
 use crate::delivery_log;
+use crate::dkim;
 use crate::error::{Error, Kind, io_reason};
 use crate::outbox::{self, Outbox, policy};
 use crate::preview;
@@ -32,14 +34,23 @@ pub fn run(args: &SendArgs, env: &Environment) -> Result<(), Error> {
         return dry_run(&settings, form, env);
     }
     let message = compose::compose(&settings.message)
+        .and_then(|message| signed(message, &settings))
         .map_err(|e| report::json_failure(json, Step::Compose, e))?;
     deliver(args, &settings, &message, env)
+}
+
+/// The message with its DKIM signature, when a key is set.
+fn signed(mut message: Composed, settings: &Settings) -> Result<Composed, Error> {
+    if let Some(signing) = &settings.dkim {
+        dkim::sign(&mut message, signing)?;
+    }
+    Ok(message)
 }
 
 /// `--dry-run`: the message shown, readable for a person or as its exact bytes.
 fn dry_run(settings: &Settings, form: DryRun, env: &Environment) -> Result<(), Error> {
     let contents = compose::read_contents(&settings.message)?;
-    let message = compose::build_from(&settings.message, &contents)?;
+    let message = signed(compose::build_from(&settings.message, &contents)?, settings)?;
     let readable = match form {
         DryRun::Auto => env.stdout_is_terminal,
         DryRun::Readable => true,

@@ -43,11 +43,14 @@ pub enum AccountKey {
     IpFamily,
     SourceAddress,
     Proxy,
+    DkimKey,
+    DkimSelector,
+    DkimDomain,
 }
 
 impl AccountKey {
     /// Every key, in the order of `AccountSyntax`'s fields.
-    pub const ALL: [AccountKey; 38] = [
+    pub const ALL: [AccountKey; 41] = [
         AccountKey::Extends,
         AccountKey::Server,
         AccountKey::Host,
@@ -86,6 +89,9 @@ impl AccountKey {
         AccountKey::SourceAddress,
         AccountKey::Proxy,
         AccountKey::RequireTls,
+        AccountKey::DkimKey,
+        AccountKey::DkimSelector,
+        AccountKey::DkimDomain,
     ];
 
     /// The key as it is written in the file.
@@ -129,6 +135,9 @@ impl AccountKey {
             AccountKey::IpFamily => "ip_family",
             AccountKey::SourceAddress => "source_address",
             AccountKey::Proxy => "proxy",
+            AccountKey::DkimKey => "dkim_key",
+            AccountKey::DkimSelector => "dkim_selector",
+            AccountKey::DkimDomain => "dkim_domain",
         }
     }
 }

@@ -22,6 +22,7 @@ use toml::Spanned;
 use crate::address::{Mailbox, parse_mailbox};
 use crate::credentials::Secret;
 use crate::dirs;
+use crate::dkim::Selector;
 use crate::error::{Error, Kind, io_reason};
 use crate::server::{AuthChoice, Endpoint, Security};
 use crate::trust::{Pin, TlsOptions, TlsVersion};
@@ -59,6 +60,17 @@ pub struct Account {
     pub require_tls: Option<bool>,
     /// `hello_name`, `ip_family`, `source_address`, `proxy`.
     pub reach: crate::reach::Reach,
+    /// `dkim_key`, `dkim_selector`, `dkim_domain`.
+    pub dkim: DkimKeys,
+}
+
+/// DKIM signing keys of an account: the private key's file (read only when a message is
+/// signed), the selector, the signing domain.
+#[derive(Debug, Clone, Default)]
+pub struct DkimKeys {
+    pub key: Option<PathBuf>,
+    pub selector: Option<Selector>,
+    pub domain: Option<String>,
 }
 
 #[derive(Debug)]
@@ -138,6 +150,9 @@ struct AccountSyntax {
     source_address: Option<Spanned<String>>,
     proxy: Option<Spanned<String>>,
     require_tls: Option<bool>,
+    dkim_key: Option<PathBuf>,
+    dkim_selector: Option<Spanned<String>>,
+    dkim_domain: Option<Spanned<String>>,
 }
 
 /// `tls_pin = "sha256//..."` or a list of them.
@@ -420,6 +435,9 @@ fn overlay(base: AccountSyntax, child: &AccountSyntax) -> AccountSyntax {
         ip_family: child.ip_family.or(base.ip_family),
         source_address: child.source_address.or(base.source_address),
         proxy: child.proxy.or(base.proxy),
+        dkim_key: child.dkim_key.or(base.dkim_key),
+        dkim_selector: child.dkim_selector.or(base.dkim_selector),
+        dkim_domain: child.dkim_domain.or(base.dkim_domain),
     }
 }
 
@@ -518,6 +536,16 @@ fn validate(
         },
         log: raw.log.as_deref().map(LogTarget::parse),
         require_tls: raw.require_tls,
+        dkim: DkimKeys {
+            key: raw.dkim_key.clone(),
+            selector: key_value(raw.dkim_selector.as_ref(), "dkim_selector", str::parse, at)?,
+            domain: key_value(
+                raw.dkim_domain.as_ref(),
+                "dkim_domain",
+                |v| parse_domain(v).ok_or_else(|| format!("not a domain: {v:?}")),
+                at,
+            )?,
+        },
         aliases: raw.aliases,
         local_domain: match raw.local_domain {
             Some(domain) => Some(parse_domain(domain.get_ref()).ok_or_else(|| {

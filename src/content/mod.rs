@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 
 mod downgrade;
 mod encoding;
+pub mod markdown;
+pub mod template;
 
 pub use downgrade::{Channel, downgrade};
 
@@ -271,7 +273,7 @@ fn changed(path: &Path) -> io::Error {
 }
 
 /// `bytes` in base64 lines of 76 characters, each ended by CRLF (RFC 2045 section 6.8).
-fn base64_lines(bytes: &[u8], out: &mut String) {
+pub fn base64_lines(bytes: &[u8], out: &mut String) {
     for line in bytes.chunks(LINE_INPUT) {
         BASE64.encode_string(line, out);
         out.push_str("\r\n");

@@ -1,7 +1,8 @@
 //! Reading a complete RFC 5322 message and making only the changes a submission client must
 //! make (RFC 6409 section 8): Bcc removed, Date, Message-ID and From added when missing, line
 //! endings made CRLF. The envelope comes from the flags (or the `-bs` dialogue) and the
-//! header, local names through the aliases; the server from `settings`.
+//! header, local names through the aliases; the server from `settings`. With an account's DKIM
+//! keys the message is signed last (`dkim`).
 
 use std::io::BufRead;
 
@@ -15,8 +16,9 @@ use crate::cli::SendmailOptions;
 use crate::compose::{Composed, Dsn, Envelope, new_message_id};
 use crate::config::Config;
 use crate::content::{Content, crlf_line_endings};
+use crate::dkim;
 use crate::error::Error;
-use crate::settings::{self, Environment, ServerSettings};
+use crate::settings::{self, DkimFlags, Environment, ServerSettings};
 
 /// The message on standard input. A line holding a lone dot ends it only when `typed` (a
 /// person at a terminal, without -i): from a pipe such a line is content, since a script's
@@ -171,7 +173,7 @@ pub fn prepare(
         local.local_domain.as_deref(),
         &domain,
     )?;
-    let composed = Composed {
+    let mut composed = Composed {
         envelope: Envelope {
             from: envelope_from,
             recipients,
@@ -184,6 +186,14 @@ pub fn prepare(
         message_id,
         content: Content::from_bytes(bytes),
     };
+    // The account's DKIM keys (or SMTPSEND_DKIM_*) sign the message as fixed up, last, so
+    // nothing here changes it after (RFC 6376 5); d= defaults to the From header's domain.
+    let from = new_from.or_else(|| header_from.address());
+    if let Some(signing) =
+        settings::dkim(DkimFlags::default(), account.as_ref(), env, from.as_ref())?
+    {
+        dkim::sign(&mut composed, &signing)?;
+    }
     Ok((composed, server))
 }
 

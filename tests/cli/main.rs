@@ -11,6 +11,7 @@ mod install_mta;
 mod mail;
 mod oauth2;
 mod queue;
+mod rich;
 mod scram;
 mod send;
 mod sendmail;

@@ -53,30 +53,16 @@ PACKAGES=(dnsmasq-base postfix sasl2-bin libsasl2-modules openssl python3)
 #   plain.test     no SRV; its document offers only a plaintext server
 #   nothing.test   nothing at all
 start_dns() {
-    cat >"$T/dnsmasq.conf" <<EOF
-port=53
-listen-address=127.0.0.1
-bind-interfaces
-no-resolv
-no-hosts
-no-poll
-local=/test/
-log-queries
-log-facility=$T/dnsmasq.log
-srv-host=_submissions._tcp.srv.test,mail.srv.test,$SMTPS_PORT,10,0
-srv-host=_submission._tcp.srv.test,mail.srv.test,$SUB_PORT,0,0
-host-record=mail.srv.test,127.0.0.1
-srv-host=_submission._tcp.foreign.test,mail.elsewhere.test,$SUB_PORT,0,0
-host-record=mail.elsewhere.test,127.0.0.1
-host-record=autoconfig.auto.test,127.0.0.1
-host-record=smtp.auto.test,127.0.0.1
-host-record=autoconfig.plain.test,127.0.0.1
-EOF
     port_in_use 53 && setup_failed "127.0.0.1:53 is already in use"
-    dnsmasq --keep-in-foreground --conf-file="$T/dnsmasq.conf" --pid-file="$T/dnsmasq.pid" \
-        --user=root 2>>"$T/dnsmasq.log" &
-    DNS_PID=$!
-    echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+    start_dnsmasq \
+        "srv-host=_submissions._tcp.srv.test,mail.srv.test,$SMTPS_PORT,10,0" \
+        "srv-host=_submission._tcp.srv.test,mail.srv.test,$SUB_PORT,0,0" \
+        "host-record=mail.srv.test,127.0.0.1" \
+        "srv-host=_submission._tcp.foreign.test,mail.elsewhere.test,$SUB_PORT,0,0" \
+        "host-record=mail.elsewhere.test,127.0.0.1" \
+        "host-record=autoconfig.auto.test,127.0.0.1" \
+        "host-record=smtp.auto.test,127.0.0.1" \
+        "host-record=autoconfig.plain.test,127.0.0.1"
 }
 
 # One HTTPS server for every autoconfig.DOMAIN, answering by the Host header from

@@ -179,6 +179,32 @@ install_packages() {
     } >"$log" 2>&1 </dev/null || setup_failed "apt-get install ${missing[*]} failed" "$log"
 }
 
+# start_dnsmasq RECORD...: dnsmasq on 127.0.0.1:53, answering for .test alone from the
+# RECORD lines (srv-host=, host-record=, txt-record=, as dnsmasq.conf writes them) and logging
+# each query to $T/dnsmasq.log; $T/resolv.conf names it, for a private mount namespace's
+# /etc/resolv.conf. The caller checks first that port 53 is free. Uses T; sets DNS_PID.
+start_dnsmasq() {
+    {
+        cat <<EOF
+port=53
+listen-address=127.0.0.1
+bind-interfaces
+no-resolv
+no-hosts
+no-poll
+local=/test/
+log-queries
+log-facility=$T/dnsmasq.log
+EOF
+        printf '%s\n' "$@"
+    } >"$T/dnsmasq.conf"
+    dnsmasq --keep-in-foreground --conf-file="$T/dnsmasq.conf" --pid-file="$T/dnsmasq.pid" \
+        --user=root 2>>"$T/dnsmasq.log" &
+    # shellcheck disable=SC2034  # the tier's stop_servers stops it by name (stop_job)
+    DNS_PID=$!
+    echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+}
+
 # port_in_use PORT: true when something on 127.0.0.1 accepts connections on PORT. Uses nothing.
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
