@@ -5,7 +5,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -322,6 +322,7 @@ get() {
 get /favicon.ico
 get "/?code=c0de&state=not-$state"
 get "/?code=c0de&state=$state"
+: >"$BROWSER_OUT.done"
 "#;
 
 #[test]
@@ -379,6 +380,12 @@ fn the_code_flow_uses_pkce_s256_and_a_checked_state_on_loopback() {
         .encode(sha2::Sha256::digest(verifier.as_bytes()));
     assert_eq!(param(&url, "code_challenge"), challenge);
     // The stray request and the wrong state were turned away; the right one got the page.
+    // The browser may still be writing down the last page when smtpsend has its code.
+    let done = sandbox.path("browser.out.done");
+    let waited = Instant::now();
+    while !done.exists() && waited.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let pages = std::fs::read_to_string(format!("{}.pages", out.display())).unwrap();
     let statuses: Vec<_> = pages
         .lines()
