@@ -26,6 +26,7 @@ mod route;
 mod sendmail;
 mod server;
 mod settings;
+mod smtp_server;
 mod submit;
 mod terminal;
 mod trust;
