@@ -35,22 +35,58 @@ pub fn note(
             0,
         ),
     };
-    let line = format_line(account, message, delivery, &outcome, exit_code);
+    write(
+        target,
+        &format_line(account, message, delivery, &outcome, exit_code),
+    );
+}
+
+/// Records a message `serve` took from a local client and stored in the outbox as `id`, before
+/// it is relayed: who sent it, from where, for whom.
+pub fn accepted(target: &LogTarget, id: &str, peer: &str, login: Option<&str>, message: &Composed) {
+    let mut line = format!("accepted id={id} client={peer}");
+    if let Some(login) = login {
+        let _ = write!(line, " login={login}");
+    }
+    let _ = write!(
+        line,
+        " from=<{}> to={} size={} msgid={}",
+        message.envelope.from,
+        recipients(message),
+        message.content.len(),
+        message.message_id,
+    );
+    write(target, &crate::terminal::escape(&line));
+}
+
+fn write(target: &LogTarget, line: &str) {
     let written = match target {
         LogTarget::File(path) => std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .and_then(|mut file| writeln!(file, "{} {line}", utc_timestamp(clock::unix_now()))),
-        LogTarget::Syslog => syslog(&line),
+        LogTarget::Syslog => syslog(line),
+        LogTarget::Stderr => writeln!(std::io::stderr().lock(), "smtpsend: {line}"),
     };
     if let Err(err) = written {
         let place = match target {
             LogTarget::File(path) => path.display().to_string(),
             LogTarget::Syslog => "syslog".to_string(),
+            LogTarget::Stderr => "standard error".to_string(),
         };
         print_warning(&format!("cannot write the delivery log {place}: {err}"));
     }
+}
+
+fn recipients(message: &Composed) -> String {
+    message
+        .envelope
+        .recipients
+        .iter()
+        .map(|r| format!("<{r}>"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 fn format_line(
@@ -72,13 +108,7 @@ fn format_line(
         line,
         " from=<{}> to={} size={} msgid={} result=\"{}\" exit={exit_code}",
         message.envelope.from,
-        message
-            .envelope
-            .recipients
-            .iter()
-            .map(|r| format!("<{r}>"))
-            .collect::<Vec<_>>()
-            .join(","),
+        recipients(message),
         message.content.len(),
         message.message_id,
         crate::terminal::escape(outcome).replace('"', "'"),

@@ -123,6 +123,7 @@ fn main() -> ExitCode {
         Some(Command::Config(ConfigCommand::ImportMsmtprc { path })) => {
             commands::config::import_msmtprc(path.as_deref(), &env)
         }
+        Some(Command::Serve(args)) => commands::serve::run(args, &env),
         Some(Command::Completions { shell }) => {
             generate::completions(*shell);
             Ok(())

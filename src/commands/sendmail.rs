@@ -61,6 +61,7 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
             auth: AuthRule::NotOffered,
             tls: None,
             relay_domains: Vec::new(),
+            stop: None,
         };
         let relayed = |message: &[u8], envelope: &Envelope| {
             let reply = match relay.relay(message, Some(envelope))? {

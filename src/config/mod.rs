@@ -10,6 +10,7 @@
 pub mod edit;
 mod keys;
 pub mod msmtprc;
+pub mod serve;
 
 pub use keys::AccountKey;
 
@@ -66,28 +67,32 @@ pub struct Config {
     pub path: PathBuf,
     pub default: Option<String>,
     pub accounts: BTreeMap<String, Account>,
+    /// The `[serve]` table; its defaults when the file has none.
+    pub serve: serve::Serve,
 }
 
-/// Where the delivery log goes: `log = "PATH"` or `log = "syslog"`.
+/// Where the delivery log goes: `log = "PATH"`, `log = "syslog"` or `log = "stderr"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogTarget {
     File(PathBuf),
     /// The local syslog daemon, facility mail.
     Syslog,
+    /// Standard error, which a service manager's journal keeps with its own timestamps.
+    Stderr,
 }
 
 impl LogTarget {
     pub fn parse(value: &str) -> LogTarget {
-        if value == "syslog" {
-            LogTarget::Syslog
-        } else {
-            LogTarget::File(PathBuf::from(value))
+        match value {
+            "syslog" => LogTarget::Syslog,
+            "stderr" => LogTarget::Stderr,
+            _ => LogTarget::File(PathBuf::from(value)),
         }
     }
 }
 
 /// The keys outside the account tables, as [`FileSyntax`] has them.
-const FILE_KEYS: [&str; 2] = ["default", "accounts"];
+const FILE_KEYS: [&str; 3] = ["default", "accounts", "serve"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -95,6 +100,8 @@ struct FileSyntax {
     default: Option<Spanned<String>>,
     #[serde(default)]
     accounts: BTreeMap<String, Spanned<AccountSyntax>>,
+    #[serde(default)]
+    serve: serve::ServeSyntax,
 }
 
 #[derive(Deserialize, Clone, Default)]
@@ -280,10 +287,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         }
         other => other.map(Spanned::into_inner),
     };
+    let serve = serve::validate(syntax.serve, &|name| accounts.contains_key(name), path)?;
     Ok(Config {
         path: path.to_path_buf(),
         default,
         accounts,
+        serve,
     })
 }
 
@@ -1072,6 +1081,7 @@ auth = "login"
     #[test]
     fn log_targets() {
         assert_eq!(LogTarget::parse("syslog"), LogTarget::Syslog);
+        assert_eq!(LogTarget::parse("stderr"), LogTarget::Stderr);
         assert_eq!(
             LogTarget::parse("/var/log/smtpsend.log"),
             LogTarget::File("/var/log/smtpsend.log".into())

@@ -18,6 +18,7 @@ mod tests;
 
 use std::io::{BufReader, Read, Write};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::compose::{Dsn, Envelope};
 use crate::credentials::Secret;
@@ -70,6 +71,8 @@ pub struct Policy {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// The recipients' domains taken (and their subdomains); empty: any.
     pub relay_domains: Vec<String>,
+    /// Set when the server is stopping: the session ends between transactions.
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 /// The bounds of one session.
@@ -224,6 +227,16 @@ impl<'a> Session<'a, '_> {
     fn run(&mut self) -> std::io::Result<End> {
         let mut line = Vec::new();
         loop {
+            let stopping = self
+                .policy
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::SeqCst));
+            if stopping && self.envelope.is_none() {
+                // RFC 5321 section 3.8: a server shutting down says 421 to each command.
+                self.say("421 4.3.2 Shutting down, try again later");
+                return Ok(End::Closed("shutting down"));
+            }
             let whole = match self.read_line(&mut line)? {
                 Line::End => return Ok(End::Quit),
                 Line::TooLong { .. } => false,

@@ -80,10 +80,13 @@ pub fn rcpt(rest: &str) -> Result<(Path, RcptParameters), &'static str> {
     Ok((path, kept))
 }
 
+/// `KEY=VALUE`, or a `KEY` alone.
+type Parameter<'r> = (&'r str, Option<&'r str>);
+
 /// The path after `keyword` and the `KEY[=VALUE]` words after it. A space after the colon is
 /// taken, as most servers take it; a source route (`<@a,@b:user@c>`) is dropped as RFC 5321
 /// section 4.1.1.3 asks; a path with spaces or brackets inside is no path.
-fn split<'r>(rest: &'r str, keyword: &str) -> Option<(Path, Vec<(&'r str, Option<&'r str>)>)> {
+fn split<'r>(rest: &'r str, keyword: &str) -> Option<(Path, Vec<Parameter<'r>>)> {
     let head = rest.get(..keyword.len())?;
     if !head.eq_ignore_ascii_case(keyword) {
         return None;

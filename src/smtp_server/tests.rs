@@ -12,14 +12,18 @@ fn policy(auth: AuthRule) -> Policy {
         auth,
         tls: None,
         relay_domains: Vec::new(),
+        stop: None,
     }
 }
+
+/// A message received, its envelope and the login it came under.
+type Kept = (Vec<u8>, Envelope, Option<String>);
 
 /// Takes the login `grafana` / `s3cret` and keeps what it receives, with the login it came
 /// under.
 #[derive(Default)]
 struct Keeper {
-    received: RefCell<Vec<(Vec<u8>, Envelope, Option<String>)>>,
+    received: RefCell<Vec<Kept>>,
 }
 
 impl Receiver for Keeper {
@@ -54,7 +58,7 @@ fn session_with(policy: &Policy, input: impl Read) -> (String, Keeper) {
     (String::from_utf8(output).unwrap(), keeper)
 }
 
-fn dialogue(input: impl Read) -> (String, Vec<(Vec<u8>, Envelope, Option<String>)>) {
+fn dialogue(input: impl Read) -> (String, Vec<Kept>) {
     let (output, keeper) = session_with(&policy(AuthRule::NotOffered), input);
     (output, keeper.received.into_inner())
 }

@@ -14,5 +14,6 @@ mod queue;
 mod scram;
 mod send;
 mod sendmail;
+mod serve;
 mod support;
 mod tls;

@@ -1,0 +1,167 @@
+//! The delivery of what `serve` accepted: `smtpsend queue flush` in a child process as soon as
+//! a message arrives (one flush at a time; what arrives meanwhile goes with the next) and every
+//! `RETRY_TICK` for the retries the outbox schedules. A child process, so that a delivery that
+//! hangs or crashes never takes the listener with it; the outbox's locks already keep it from
+//! sending what a flush from cron sends. After each flush the new dead letters are said in the
+//! log and, when `[serve] bounce_to` is set, reported there.
+
+use std::collections::HashSet;
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::time::Duration;
+
+use mail_builder::MessageBuilder;
+use mail_builder::headers::text::Text;
+
+use crate::compose::{Composed, Dsn, Envelope};
+use crate::content::Content;
+use crate::outbox::{Entry, Outbox};
+use crate::terminal::{escape, print_warning};
+
+use super::Shared;
+
+/// How often the outbox is looked at when nothing arrives: a retry falls due at most this
+/// late (the first comes after a minute, `outbox::policy`).
+const RETRY_TICK: Duration = Duration::from_secs(30);
+
+/// Starts the delivery; a send on the channel says a message waits.
+pub fn start(shared: std::sync::Arc<Shared>, outbox: Outbox) -> Sender<()> {
+    let (wake, woken) = std::sync::mpsc::channel();
+    std::thread::spawn(move || run(&shared, &outbox, &woken));
+    wake
+}
+
+fn run(shared: &Shared, outbox: &Outbox, woken: &Receiver<()>) {
+    let mut dead: HashSet<String> = dead_ids(outbox).into_iter().collect();
+    // What an earlier run left (a crash, a stop with the upstream server down) goes at once.
+    let mut all_now = true;
+    loop {
+        if !all_now {
+            match woken.recv_timeout(RETRY_TICK) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        // Every message that arrived until now goes in this one flush.
+        while woken.try_recv().is_ok() {}
+        let setup = shared.setup();
+        flush(&setup, all_now);
+        all_now = false;
+        for entry in new_dead_letters(outbox, &mut dead) {
+            bounce(&setup, outbox, &entry);
+        }
+    }
+}
+
+fn flush(setup: &super::Setup, all_now: bool) {
+    let Ok(program) = std::env::current_exe() else {
+        print_warning("cannot deliver: the path of this program is unknown");
+        return;
+    };
+    let mut command = Command::new(program);
+    command
+        .args(["queue", "flush", "-q"])
+        .args(all_now.then_some("--now"))
+        .stdin(Stdio::null())
+        // The sockets systemd passed are ours, not the flush's (sd_listen_fds(3)).
+        .env_remove("LISTEN_PID")
+        .env_remove("LISTEN_FDS")
+        .env_remove("LISTEN_FDNAMES")
+        .env("SMTPSEND_LOG", setup.log_setting());
+    if let Some(config) = &setup.config_path {
+        command.env("SMTPSEND_CONFIG", config);
+    }
+    // Its failures are said by itself on standard error; the entries settle themselves.
+    if let Err(err) = command.status() {
+        print_warning(&format!("cannot run the delivery: {err}"));
+    }
+}
+
+fn dead_ids(outbox: &Outbox) -> Vec<String> {
+    outbox
+        .dead_entries()
+        .map(|listing| listing.entries.into_iter().map(|e| e.id).collect())
+        .unwrap_or_default()
+}
+
+/// The dead letters not seen before, each said once in the log.
+fn new_dead_letters(outbox: &Outbox, seen: &mut HashSet<String>) -> Vec<Entry> {
+    let Ok(listing) = outbox.dead_entries() else {
+        return Vec::new();
+    };
+    listing
+        .entries
+        .into_iter()
+        .filter(|entry| seen.insert(entry.id.clone()))
+        .inspect(|entry| {
+            print_warning(&format!(
+                "dead letter {} from <{}>: {}",
+                entry.id,
+                escape(&entry.from),
+                escape(entry.reason.as_deref().unwrap_or("refused"))
+            ));
+        })
+        .collect()
+}
+
+/// Reports a permanent failure to `bounce_to`, from the null sender so that a bounce is never
+/// bounced in its turn (RFC 5321 section 4.5.5; RFC 3834's Auto-Submitted says it to people).
+/// A plain text notice, not a multipart/report (RFC 3464): it is read by an administrator.
+fn bounce(setup: &super::Setup, outbox: &Outbox, dead: &Entry) {
+    let Some(to) = &setup.serve.bounce_to else {
+        return;
+    };
+    if dead.from.is_empty() {
+        return;
+    }
+    let text = format!(
+        "A message accepted by smtpsend serve on {host} could not be delivered.\n\n\
+         Reason: {reason}\n\
+         Sender: <{from}>\n\
+         Recipients: {recipients}\n\
+         Message-ID: {message_id}\n\n\
+         It is kept as the dead letter {id}: `smtpsend queue show {id}` shows it, and\n\
+         `smtpsend queue retry {id}` sends it again once the cause is fixed.\n",
+        host = setup.hostname,
+        reason = dead.reason.as_deref().unwrap_or("refused"),
+        from = dead.from,
+        recipients = dead
+            .recipients
+            .iter()
+            .map(|r| format!("<{r}>"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        message_id = dead.message_id,
+        id = dead.id,
+    );
+    let daemon = format!("MAILER-DAEMON@{}", setup.hostname);
+    let built = MessageBuilder::new()
+        .from(("Mail Delivery System", daemon.as_str()))
+        .to(to.as_str())
+        .subject("Undelivered mail")
+        .header("Auto-Submitted", Text::new("auto-replied"))
+        .text_body(text)
+        .write_to_vec();
+    let Ok(bytes) = built else {
+        return;
+    };
+    let notice = Composed {
+        envelope: Envelope {
+            from: String::new(),
+            recipients: vec![to.clone()],
+            dsn: Dsn::default(),
+        },
+        message_id: String::new(),
+        content: Content::from_bytes(bytes),
+    };
+    match outbox.accept(&notice, dead.route.clone()) {
+        Ok(entry) => print_warning(&format!(
+            "dead letter {}: reported to <{to}> as {}",
+            dead.id, entry.id
+        )),
+        Err(error) => print_warning(&format!(
+            "dead letter {}: cannot report it to <{to}>: {}",
+            dead.id, error.message
+        )),
+    }
+}

@@ -1,0 +1,78 @@
+//! What `serve` does with what a local client sends: its logins checked against the hashed
+//! passwords of `[serve.users]`, and each message stored in the outbox (written and fsynced)
+//! before the 250, noted in the delivery log, and the delivery woken.
+
+use crate::compose::{Composed, Envelope};
+use crate::content::Content;
+use crate::credentials::Secret;
+use crate::delivery_log;
+use crate::error::{Error, Kind};
+use crate::outbox::{Outbox, Route};
+use crate::sendmail;
+use crate::smtp_server::Receiver;
+use crate::terminal::{escape, print_warning};
+
+use super::Setup;
+
+/// One client's session: what it may log in as and where its mail goes.
+pub struct Intake<'a> {
+    pub setup: &'a Setup,
+    pub outbox: &'a Outbox,
+    pub peer: &'a str,
+    /// Tells the delivery that a message waits.
+    pub wake: &'a dyn Fn(),
+}
+
+impl Receiver for Intake<'_> {
+    fn authenticate(&self, user: &str, password: &Secret) -> bool {
+        let good = self
+            .setup
+            .serve
+            .users
+            .get(user)
+            .is_some_and(|local| local.password_hash.verify(password));
+        if !good {
+            // The user name only: a mistyped password is often someone's real one.
+            print_warning(&format!(
+                "{}: failed login as {:?}",
+                self.peer,
+                escape(user)
+            ));
+        }
+        good
+    }
+
+    /// A relay that says 250 has taken the message: so only once the outbox has it on disk. A
+    /// failure to store it is temporary for the client (451), which will try again.
+    fn receive(
+        &self,
+        message: &[u8],
+        envelope: &Envelope,
+        login: Option<&str>,
+    ) -> Result<String, Error> {
+        let message_id = sendmail::header_envelope(message)
+            .ok()
+            .and_then(|header| header.message_id)
+            .unwrap_or_default();
+        let composed = Composed {
+            envelope: envelope.clone(),
+            message_id,
+            content: Content::from_bytes(message.to_vec()),
+        };
+        let route = Route {
+            account: self.setup.account_for(login, &envelope.from),
+            config: self.setup.config_path.clone(),
+            ..Route::default()
+        };
+        let entry = self.outbox.accept(&composed, route).map_err(|error| {
+            print_warning(&format!(
+                "{}: message not taken: {}",
+                self.peer, error.message
+            ));
+            Error::new(Kind::Temporary, "cannot store the message now")
+        })?;
+        delivery_log::accepted(&self.setup.log, &entry.id, self.peer, login, &composed);
+        (self.wake)();
+        Ok(format!("Ok: queued as {}", entry.id))
+    }
+}
