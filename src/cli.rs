@@ -161,8 +161,8 @@ pub enum Command {
     Queue(QueueCommand),
     /// Run a local SMTP relay for programs that speak only SMTP, durable before it says yes.
     ///
-    /// Listens on 127.0.0.1:2525 (or each --listen, or the [serve] listen of the configuration
-    /// file, or the sockets systemd passes with socket activation). EHLO offers PIPELINING,
+    /// Listens on 127.0.0.1:2525 (or each --listen, or the sockets systemd passes with socket
+    /// activation, or the [serve] listen of the configuration file). EHLO offers PIPELINING,
     /// 8BITMIME, SMTPUTF8, SIZE and DSN, and STARTTLS when [serve] has tls_cert and tls_key. A
     /// message is answered 250 only once it and its envelope are fsynced into the outbox; it is
     /// then delivered upstream through the account of the local login, else the one whose
@@ -194,8 +194,8 @@ pub enum Command {
 pub struct ServeArgs {
     /// Where to listen: ADDRESS:PORT (127.0.0.1:2525, [::1]:2525) or a unix socket's path.
     ///
-    /// Repeatable. Without it: the [serve] listen of the configuration file, else the sockets
-    /// systemd passes (LISTEN_FDS), else 127.0.0.1:2525.
+    /// Repeatable. Without it: the sockets systemd passes (LISTEN_FDS), else the [serve]
+    /// listen of the configuration file, else 127.0.0.1:2525.
     #[arg(long, value_name = "ADDR", value_parser = ListenAddr::parse)]
     pub listen: Vec<ListenAddr>,
 

@@ -1,4 +1,5 @@
-//! The delivery log, off unless an account sets `log = "PATH"` or `log = "syslog"`: one line
+//! The delivery log, off unless an account sets `log = "PATH"`, `"syslog"` or `"stderr"` (and
+//! `serve`, which logs to standard error by default, adds a line per message it accepts): one line
 //! per message, what an administrator greps for when someone asks "did it go out?". It never
 //! holds a body or a secret, and a log that cannot be written is a warning, never a failed send.
 

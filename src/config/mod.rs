@@ -867,7 +867,8 @@ auth = "login"
             ("[acounts.a]\n", Some("accounts")),
             // A file key is no suggestion inside an account, nor an account key outside one.
             ("[accounts.a]\ndefualt = \"x\"\n", None),
-            ("sever = \"x\"\n", None),
+            ("pasword_command = \"x\"\n", None),
+            ("[sever]\n", Some("serve")),
             ("[accounts.a]\nfrobnicate = true\n", None),
         ];
         for (text, closest) in cases {

@@ -36,7 +36,9 @@ pub enum ListenAddr {
 impl ListenAddr {
     /// 127.0.0.1:2525: 25 is the MTA's, 587 the submission server's, and a port above 1024
     /// needs no privilege.
-    pub const DEFAULT: &str = "127.0.0.1:2525";
+    pub fn loopback_default() -> ListenAddr {
+        ListenAddr::Tcp(SocketAddr::from(([127, 0, 0, 1], 2525)))
+    }
 
     pub fn parse(value: &str) -> Result<ListenAddr, String> {
         if let Some(path) = value.strip_prefix("unix:") {
@@ -221,4 +223,54 @@ pub(super) fn validate(
             .idle_timeout
             .map_or(defaults.idle_timeout, Duration::from_secs),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listen_addresses_are_tcp_or_unix_sockets() {
+        assert_eq!(
+            ListenAddr::parse("[::1]:2525").unwrap(),
+            ListenAddr::Tcp("[::1]:2525".parse().unwrap())
+        );
+        for unix in ["/run/smtpsend/smtp.sock", "unix:/run/smtpsend/smtp.sock"] {
+            assert_eq!(
+                ListenAddr::parse(unix).unwrap(),
+                ListenAddr::Unix("/run/smtpsend/smtp.sock".into())
+            );
+        }
+        assert!(ListenAddr::parse("localhost:2525").is_err());
+        assert_eq!(ListenAddr::loopback_default().to_string(), "127.0.0.1:2525");
+    }
+
+    #[test]
+    fn the_table_is_checked_against_the_accounts_and_itself() {
+        let parse = |text: &str| {
+            let syntax: ServeSyntax = toml::from_str(text).unwrap();
+            validate(
+                syntax,
+                &|name| name == "work",
+                std::path::Path::new("c.toml"),
+            )
+        };
+        let serve = parse("relay_domains = [\".Example.ORG\"]\nidle_timeout = 5\n").unwrap();
+        assert_eq!(serve.relay_domains, ["example.org"]);
+        assert_eq!(serve.idle_timeout, Duration::from_secs(5));
+        assert_eq!(serve.max_recipients, 100);
+        for (bad, culprit) in [
+            ("tls_cert = \"/c.pem\"\n", "tls_cert"),
+            ("max_connections = 0\n", "max_connections"),
+            ("bounce_to = \"not an address\"\n", "bounce_to"),
+            ("listen = [\"2525\"]\n", "listen"),
+            (
+                "[users.a]\npassword_hash = \"pbkdf2-sha256$1000$c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"\naccount = \"home\"\n",
+                "users.a.account",
+            ),
+        ] {
+            let error = parse(bad).unwrap_err();
+            assert!(error.message.contains(culprit), "{bad}: {}", error.message);
+        }
+    }
 }

@@ -206,7 +206,7 @@ pub fn run(args: &ServeArgs, env: &Environment) -> Result<(), Error> {
     Ok(())
 }
 
-/// `--listen`, else `[serve] listen`, else what systemd passed, else 127.0.0.1:2525. Refused
+/// `--listen`, else what systemd passed, else `[serve] listen`, else 127.0.0.1:2525. Refused
 /// when a listener others can reach would not require a login (RFC 6409 section 4.3: never
 /// an open relay).
 fn open_listeners(
@@ -214,22 +214,23 @@ fn open_listeners(
     setup: &Setup,
     env: &Environment,
 ) -> Result<Vec<Listener>, Error> {
-    let addresses = if args.listen.is_empty() {
-        &setup.serve.listen
-    } else {
-        &args.listen
+    let passed = match args.listen.is_empty() {
+        true => Listener::from_systemd(env.var)?,
+        false => Vec::new(),
     };
-    let listeners = match addresses.as_slice() {
-        [] => {
-            let passed = Listener::from_systemd(env.var)?;
-            if passed.is_empty() {
-                let default = ListenAddr::parse(ListenAddr::DEFAULT).map_err(Error::usage)?;
-                vec![Listener::bind(&default)?]
-            } else {
-                passed
-            }
-        }
-        named => named.iter().map(Listener::bind).collect::<Result<_, _>>()?,
+    let listeners = if passed.is_empty() {
+        let default = [ListenAddr::loopback_default()];
+        let addresses = match (&args.listen[..], &setup.serve.listen[..]) {
+            ([], []) => &default[..],
+            ([], configured) => configured,
+            (named, _) => named,
+        };
+        addresses
+            .iter()
+            .map(Listener::bind)
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        passed
     };
     for listener in &listeners {
         if !listener.is_local() && (setup.tls.is_none() || setup.serve.users.is_empty()) {
