@@ -61,9 +61,18 @@ impl Drop for Relay {
 }
 
 fn eventually(what: &str, done: impl Fn() -> bool) {
+    eventually_or(what, done, String::new);
+}
+
+/// `eventually`, saying `context()` (the relay's log) when it never happens.
+fn eventually_or(what: &str, done: impl Fn() -> bool, context: impl Fn() -> String) {
     let start = Instant::now();
     while !done() {
-        assert!(start.elapsed() < Duration::from_secs(30), "never: {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "never: {what}\n{}",
+            context()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -353,4 +362,29 @@ fn a_bad_serve_table_is_a_configuration_error_naming_the_key() {
         run.stderr
     );
     assert!(run.stderr.contains("--hash-password"), "{}", run.stderr);
+}
+
+#[test]
+fn a_permanent_refusal_upstream_is_reported_to_bounce_to() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    append_config(&sandbox, "[serve]\nbounce_to = \"admin@example.net\"\n");
+    let relay = Relay::start(&sandbox, "127.0.0.1", &[]);
+    let mut smtp = relay.connect();
+    // Taken: the relay cannot know yet what the server will say.
+    let reply = smtp.send("app@example.org", "refused-user@example.net", MESSAGE);
+    assert!(reply.starts_with("250 "), "{reply}");
+    eventually_or(
+        "the notice reaches the server",
+        || !server.messages().is_empty(),
+        || relay.log(),
+    );
+    let notice = server.only_message();
+    assert_eq!(notice.from, "admin@example.net");
+    assert_eq!(notice.recipients, ["admin@example.net"]);
+    let text = notice.parsed().body_text(0).unwrap().into_owned();
+    assert!(text.contains("<refused-user@example.net>"), "{text}");
+    assert!(text.contains("5.1.1"), "{text}");
+    let log = relay.log();
+    assert!(log.contains("dead letter"), "{log}");
 }

@@ -46,10 +46,12 @@ fn run(shared: &Shared, outbox: &Outbox, woken: &Receiver<()>) {
         while woken.try_recv().is_ok() {}
         let setup = shared.setup();
         flush(&setup, all_now);
-        all_now = false;
+        // A bounce queued now goes with a flush of its own at once, not at the next tick.
+        let mut bounced = false;
         for entry in new_dead_letters(outbox, &mut dead) {
-            bounce(&setup, outbox, &entry);
+            bounced |= bounce(&setup, outbox, &entry);
         }
+        all_now = bounced;
     }
 }
 
@@ -104,15 +106,18 @@ fn new_dead_letters(outbox: &Outbox, seen: &mut HashSet<String>) -> Vec<Entry> {
         .collect()
 }
 
-/// Reports a permanent failure to `bounce_to`, from the null sender so that a bounce is never
-/// bounced in its turn (RFC 5321 section 4.5.5; RFC 3834's Auto-Submitted says it to people).
+/// Reports a permanent failure to `bounce_to`. The envelope sender is `bounce_to` itself, not
+/// the null sender of RFC 5321 section 4.5.5, which submission servers refuse from a logged-in
+/// client; a notice that fails in its turn (from `bounce_to`, or from nobody) is not reported
+/// again, so notices never loop, and Auto-Submitted (RFC 3834) tells responders to keep quiet.
 /// A plain text notice, not a multipart/report (RFC 3464): it is read by an administrator.
-fn bounce(setup: &super::Setup, outbox: &Outbox, dead: &Entry) {
+/// Whether a notice was queued.
+fn bounce(setup: &super::Setup, outbox: &Outbox, dead: &Entry) -> bool {
     let Some(to) = &setup.serve.bounce_to else {
-        return;
+        return false;
     };
-    if dead.from.is_empty() {
-        return;
+    if dead.from.is_empty() || dead.from.eq_ignore_ascii_case(to) {
+        return false;
     }
     let text = format!(
         "A message accepted by smtpsend serve on {host} could not be delivered.\n\n\
@@ -143,11 +148,11 @@ fn bounce(setup: &super::Setup, outbox: &Outbox, dead: &Entry) {
         .text_body(text)
         .write_to_vec();
     let Ok(bytes) = built else {
-        return;
+        return false;
     };
     let notice = Composed {
         envelope: Envelope {
-            from: String::new(),
+            from: to.clone(),
             recipients: vec![to.clone()],
             dsn: Dsn::default(),
         },
@@ -155,13 +160,19 @@ fn bounce(setup: &super::Setup, outbox: &Outbox, dead: &Entry) {
         content: Content::from_bytes(bytes),
     };
     match outbox.accept(&notice, dead.route.clone()) {
-        Ok(entry) => print_warning(&format!(
-            "dead letter {}: reported to <{to}> as {}",
-            dead.id, entry.id
-        )),
-        Err(error) => print_warning(&format!(
-            "dead letter {}: cannot report it to <{to}>: {}",
-            dead.id, error.message
-        )),
+        Ok(entry) => {
+            print_warning(&format!(
+                "dead letter {}: reported to <{to}> as {}",
+                dead.id, entry.id
+            ));
+            true
+        }
+        Err(error) => {
+            print_warning(&format!(
+                "dead letter {}: cannot report it to <{to}>: {}",
+                dead.id, error.message
+            ));
+            false
+        }
     }
 }
