@@ -49,14 +49,7 @@ pub fn accepted(target: &LogTarget, id: &str, peer: &str, login: Option<&str>, m
     if let Some(login) = login {
         let _ = write!(line, " login={login}");
     }
-    let _ = write!(
-        line,
-        " from=<{}> to={} size={} msgid={}",
-        message.envelope.from,
-        recipients(message),
-        message.content.len(),
-        message.message_id,
-    );
+    let _ = write!(line, " {}", envelope_fields(message));
     write(target, &crate::terminal::escape(&line));
 }
 
@@ -80,14 +73,21 @@ fn write(target: &LogTarget, line: &str) {
     }
 }
 
-fn recipients(message: &Composed) -> String {
-    message
+/// `from=<..> to=<..>,<..> size=N msgid=<..>`: who, for whom, how big, which message.
+fn envelope_fields(message: &Composed) -> String {
+    let recipients = message
         .envelope
         .recipients
         .iter()
         .map(|r| format!("<{r}>"))
         .collect::<Vec<_>>()
-        .join(",")
+        .join(",");
+    format!(
+        "from=<{}> to={recipients} size={} msgid={}",
+        message.envelope.from,
+        message.content.len(),
+        message.message_id
+    )
 }
 
 fn format_line(
@@ -107,11 +107,8 @@ fn format_line(
     }
     let _ = write!(
         line,
-        " from=<{}> to={} size={} msgid={} result=\"{}\" exit={exit_code}",
-        message.envelope.from,
-        recipients(message),
-        message.content.len(),
-        message.message_id,
+        " {} result=\"{}\" exit={exit_code}",
+        envelope_fields(message),
         crate::terminal::escape(outcome).replace('"', "'"),
     );
     line
