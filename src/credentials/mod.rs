@@ -24,7 +24,7 @@ use std::time::Duration;
 
 pub use command::{MAX_SECRET_SOURCE, run_password_command, too_much};
 pub use keyring::{KeyringEntry, KeyringProblem};
-pub use password_hash::PasswordHash;
+pub use password_hash::{CheckedLogins, PasswordHash};
 
 use crate::error::Error;
 

@@ -25,12 +25,11 @@ pub struct Intake<'a> {
 
 impl Receiver for Intake<'_> {
     fn authenticate(&self, user: &str, password: &Secret) -> bool {
-        let good = self
-            .setup
-            .serve
-            .users
-            .get(user)
-            .is_some_and(|local| local.password_hash.verify(password));
+        let good = self.setup.serve.users.get(user).is_some_and(|local| {
+            self.setup
+                .checked
+                .verify(user, &local.password_hash, password)
+        });
         if !good {
             // The user name only: a mistyped password is often someone's real one.
             print_warning(&format!(

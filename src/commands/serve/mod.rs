@@ -19,7 +19,7 @@ use crate::address::parse_mailbox;
 use crate::cli::{self, ServeArgs};
 use crate::config::serve::{ListenAddr, Serve};
 use crate::config::{self, Config, LogTarget};
-use crate::credentials::{self, PasswordHash};
+use crate::credentials::{self, CheckedLogins, PasswordHash};
 use crate::error::{Error, Kind};
 use crate::outbox::Outbox;
 use crate::settings::{self, Environment};
@@ -44,6 +44,8 @@ pub struct Setup {
     /// The delivery log: SMTPSEND_LOG, standard error without it.
     log: LogTarget,
     log_setting: String,
+    /// Local logins already checked; forgotten with the configuration on SIGHUP.
+    checked: CheckedLogins,
 }
 
 impl Setup {
@@ -80,6 +82,7 @@ impl Setup {
             hostname,
             log: LogTarget::parse(&log_setting),
             log_setting,
+            checked: CheckedLogins::default(),
         })
     }
 
