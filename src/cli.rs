@@ -173,7 +173,8 @@ pub enum Command {
     /// Never an open relay: on a loopback address or a unix socket AUTH is optional; on any
     /// other address local AUTH (PLAIN or LOGIN, after STARTTLS, against the hashed passwords of
     /// [serve.users.NAME]) is required before MAIL, and the program refuses to start without a
-    /// certificate and a user. Recipients are limited to [serve] relay_domains when set.
+    /// certificate and a user. On a unix socket, a client whose user is a [serve.users.NAME] is
+    /// logged in as it. Recipients are limited to [serve] relay_domains when set.
     ///
     /// One line per accepted and per relayed message goes to SMTPSEND_LOG (a file, `syslog` or
     /// `stderr`), standard error by default. SIGTERM stops accepting and lets the sessions

@@ -22,20 +22,24 @@ struct Relay {
 impl Relay {
     fn start(sandbox: &Sandbox, host: &str, extra: &[&str]) -> Relay {
         let port = closed_port();
-        let log = sandbox.path(&format!("serve-{port}.log"));
+        let relay = Relay::spawn(sandbox, &format!("{host}:{port}"), extra, port);
+        eventually("the relay listens", || {
+            TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        relay
+    }
+
+    fn spawn(sandbox: &Sandbox, listen: &str, extra: &[&str], port: u16) -> Relay {
+        let log = sandbox.path(&format!("serve-{}.log", closed_port()));
         let child = sandbox
             .command()
-            .args(["serve", "--listen", &format!("{host}:{port}")])
+            .args(["serve", "--listen", listen])
             .args(extra)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let relay = Relay { child, port, log };
-        eventually("the relay listens", || {
-            TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        relay
+        Relay { child, port, log }
     }
 
     fn log(&self) -> String {
@@ -91,8 +95,12 @@ impl Smtp {
         stream
             .set_read_timeout(Some(Duration::from_secs(30)))
             .unwrap();
+        Smtp::over(Box::new(stream))
+    }
+
+    fn over(stream: Box<dyn Io>) -> Smtp {
         let mut smtp = Smtp {
-            io: BufReader::new(Box::new(stream)),
+            io: BufReader::new(stream),
         };
         let greeting = smtp.reply();
         assert!(greeting.starts_with("220 "), "{greeting}");
@@ -387,4 +395,39 @@ fn a_permanent_refusal_upstream_is_reported_to_bounce_to() {
     assert!(text.contains("5.1.1"), "{text}");
     let log = relay.log();
     assert!(log.contains("dead letter"), "{log}");
+}
+
+#[test]
+fn a_client_on_a_unix_socket_is_logged_in_as_its_local_user() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    let me = std::process::Command::new("id")
+        .arg("-un")
+        .output()
+        .unwrap();
+    let me = String::from_utf8(me.stdout).unwrap().trim().to_string();
+    append_config(
+        &sandbox,
+        &format!(
+            "[serve.users.\"{me}\"]\npassword_hash = \"{}\"\naccount = \"relay\"\n",
+            quick_hash("never typed")
+        ),
+    );
+    let socket = sandbox.path("smtp.sock");
+    let relay = Relay::spawn(&sandbox, socket.to_str().unwrap(), &[], 0);
+    eventually("the relay listens", || {
+        std::os::unix::net::UnixStream::connect(&socket).is_ok()
+    });
+    let stream = std::os::unix::net::UnixStream::connect(&socket).unwrap();
+    let mut smtp = Smtp::over(Box::new(stream));
+    assert!(smtp.say("EHLO app.example").contains("AUTH PLAIN LOGIN"));
+    let reply = smtp.send("nobody@elsewhere.example", "bob@example.net", MESSAGE);
+    assert!(reply.starts_with("250 "), "{reply}");
+    eventually("the message reaches the server", || {
+        server.messages().len() == 1
+    });
+    let log = relay.log();
+    assert!(log.contains(&format!("login={me}")), "{log}");
+    assert!(log.contains("client=unix uid="), "{log}");
+    drop(relay);
 }

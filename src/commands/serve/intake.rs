@@ -19,6 +19,9 @@ pub struct Intake<'a> {
     pub setup: &'a Setup,
     pub outbox: &'a Outbox,
     pub peer: &'a str,
+    /// On a unix socket, the peer's user when it is a local user of `[serve.users]`: logged in
+    /// by what the kernel says of it, without a password.
+    pub peer_login: Option<&'a str>,
     /// Tells the delivery that a message waits.
     pub wake: &'a dyn Fn(),
 }
@@ -49,6 +52,7 @@ impl Receiver for Intake<'_> {
         envelope: &Envelope,
         login: Option<&str>,
     ) -> Result<String, Error> {
+        let login = login.or(self.peer_login);
         let message_id = sendmail::header_envelope(message)
             .ok()
             .and_then(|header| header.message_id)

@@ -26,6 +26,8 @@ pub struct Client {
     pub stream: ClientStream,
     /// For the log: ADDRESS:PORT, or `unix` with the peer's user id.
     pub peer: String,
+    /// On a unix socket, the user at the other end, as the kernel says (SO_PEERCRED).
+    pub peer_uid: Option<u32>,
 }
 
 pub enum ClientStream {
@@ -125,10 +127,18 @@ impl Listener {
             Listener::Tcp(listener) => listener.accept().map(|(stream, peer)| Client {
                 stream: ClientStream::Tcp(stream),
                 peer: peer.to_string(),
+                peer_uid: None,
             }),
-            Listener::Unix(listener, _) => listener.accept().map(|(stream, _)| Client {
-                peer: peer_credentials(&stream),
-                stream: ClientStream::Unix(stream),
+            Listener::Unix(listener, _) => listener.accept().map(|(stream, _)| {
+                let credentials = peer_credentials(&stream);
+                Client {
+                    peer: credentials.map_or_else(
+                        || "unix".into(),
+                        |c| format!("unix uid={} pid={}", c.uid, c.pid),
+                    ),
+                    peer_uid: credentials.map(|c| c.uid),
+                    stream: ClientStream::Unix(stream),
+                }
             }),
         };
         match accepted {
@@ -146,8 +156,8 @@ impl Listener {
     }
 }
 
-/// `unix uid=N pid=N`, from SO_PEERCRED: who is on the other end of a unix socket.
-fn peer_credentials(stream: &UnixStream) -> String {
+/// Who is on the other end of a unix socket (SO_PEERCRED, unix(7)).
+fn peer_credentials(stream: &UnixStream) -> Option<libc::ucred> {
     let mut credentials = libc::ucred {
         pid: 0,
         uid: 0,
@@ -164,11 +174,7 @@ fn peer_credentials(stream: &UnixStream) -> String {
             &raw mut length,
         )
     };
-    if rc == 0 {
-        format!("unix uid={} pid={}", credentials.uid, credentials.pid)
-    } else {
-        "unix".into()
-    }
+    (rc == 0).then_some(credentials)
 }
 
 /// What the wait for clients was woken by.

@@ -20,6 +20,7 @@ use crate::cli::{self, ServeArgs};
 use crate::config::serve::{ListenAddr, Serve};
 use crate::config::{self, Config, LogTarget};
 use crate::credentials::{self, CheckedLogins, PasswordHash};
+use crate::dirs;
 use crate::error::{Error, Kind};
 use crate::outbox::Outbox;
 use crate::settings::{self, Environment};
@@ -327,10 +328,15 @@ fn session(
     };
     let mut policy = setup.policy(local);
     policy.stop = Some(stop);
+    let peer_login = client
+        .peer_uid
+        .and_then(dirs::user_name)
+        .filter(|name| setup.serve.users.contains_key(name));
     let intake = intake::Intake {
         setup,
         outbox,
         peer: &client.peer,
+        peer_login: peer_login.as_deref(),
         wake: &|| {
             let _ = wake.send(());
         },
