@@ -163,7 +163,8 @@ pub enum Command {
     ///
     /// Listens on 127.0.0.1:2525 (or each --listen, or the sockets systemd passes with socket
     /// activation, or the [serve] listen of the configuration file). EHLO offers PIPELINING,
-    /// 8BITMIME, SMTPUTF8, SIZE and DSN, and STARTTLS when [serve] has tls_cert and tls_key. A
+    /// 8BITMIME, SMTPUTF8, SIZE (the upstream server's when it is smaller than [serve]
+    /// max_message_size) and DSN, and STARTTLS when [serve] has tls_cert and tls_key. A
     /// message is answered 250 only once it and its envelope are fsynced into the outbox; it is
     /// then delivered upstream through the account of the local login, else the one whose
     /// `from` is the sender, else --account or the default, with the outbox's retries and dead

@@ -431,3 +431,34 @@ fn a_client_on_a_unix_socket_is_logged_in_as_its_local_user() {
     assert!(log.contains("client=unix uid="), "{log}");
     drop(relay);
 }
+
+#[test]
+fn the_upstream_servers_size_limit_is_announced_and_kept_to() {
+    let upstream = ScriptedServer::start(script([
+        greeted_with("250-test\r\n250 SIZE 1000\r\n"),
+        listen(),
+    ]));
+    let sandbox = Sandbox::new();
+    std::fs::create_dir_all(sandbox.path("config/smtpsend")).unwrap();
+    sandbox.write(
+        "config/smtpsend/config.toml",
+        format!(
+            "default = \"up\"\n[accounts.up]\nserver = \"smtp+plain://127.0.0.1:{}\"\n",
+            upstream.port
+        ),
+    );
+    let relay = Relay::start(&sandbox, "127.0.0.1", &[]);
+    eventually_or(
+        "the relay announces the upstream server's SIZE",
+        || {
+            relay
+                .connect()
+                .say("EHLO app.example")
+                .contains("SIZE 1000\r\n")
+        },
+        || relay.log(),
+    );
+    let mut smtp = relay.connect();
+    let big = smtp.say("MAIL FROM:<app@example.org> SIZE=5000");
+    assert!(big.starts_with("552 5.3.4"), "{big}");
+}

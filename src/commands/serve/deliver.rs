@@ -56,27 +56,72 @@ fn run(shared: &Shared, outbox: &Outbox, woken: &Receiver<()>) {
 }
 
 fn flush(setup: &super::Setup, all_now: bool) {
-    let Ok(program) = std::env::current_exe() else {
-        print_warning("cannot deliver: the path of this program is unknown");
+    let Some(mut command) = child(setup) else {
         return;
     };
-    let mut command = Command::new(program);
     command
         .args(["queue", "flush", "-q"])
         .args(all_now.then_some("--now"))
-        .stdin(Stdio::null())
-        // The sockets systemd passed are ours, not the flush's (sd_listen_fds(3)).
-        .env_remove("LISTEN_PID")
-        .env_remove("LISTEN_FDS")
-        .env_remove("LISTEN_FDNAMES")
         .env("SMTPSEND_LOG", setup.log_setting());
-    if let Some(config) = &setup.config_path {
-        command.env("SMTPSEND_CONFIG", config);
-    }
     // Its failures are said by itself on standard error; the entries settle themselves.
     if let Err(err) = command.status() {
         print_warning(&format!("cannot run the delivery: {err}"));
     }
+}
+
+/// This program again, to run one of its commands for `serve`.
+fn child(setup: &super::Setup) -> Option<Command> {
+    let Ok(program) = std::env::current_exe() else {
+        print_warning("cannot deliver: the path of this program is unknown");
+        return None;
+    };
+    let mut command = Command::new(program);
+    command
+        .stdin(Stdio::null())
+        // The sockets systemd passed are ours, not the child's (sd_listen_fds(3)).
+        .env_remove("LISTEN_PID")
+        .env_remove("LISTEN_FDS")
+        .env_remove("LISTEN_FDNAMES");
+    if let Some(config) = &setup.config_path {
+        command.env("SMTPSEND_CONFIG", config);
+    }
+    Some(command)
+}
+
+/// Learns the upstream server's SIZE (RFC 1870) with `smtpsend check --json`, in a thread of
+/// its own so a slow server delays nothing, and keeps it for the EHLO of later sessions: a
+/// message the server would refuse for its size is refused at once (552) rather than taken
+/// and made a dead letter.
+pub fn learn_size(shared: std::sync::Arc<Shared>) {
+    std::thread::spawn(move || {
+        let setup = shared.setup();
+        let Some(mut command) = child(&setup) else {
+            return;
+        };
+        command
+            .args(["check", "--json"])
+            .args(setup.account.as_deref())
+            .stderr(Stdio::null());
+        let Ok(output) = command.output() else {
+            return;
+        };
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_default();
+        let size = report["extensions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| {
+                e.as_str()?
+                    .strip_prefix("SIZE ")?
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+            })
+            .find(|size| *size > 0);
+        if let Some(size) = size {
+            shared.set_upstream_size(size);
+        }
+    });
 }
 
 fn dead_ids(outbox: &Outbox) -> Vec<String> {

@@ -107,11 +107,11 @@ impl Setup {
     }
 
     /// What a session on a listener allows; `local` when only this machine can reach it.
-    fn policy(&self, local: bool) -> Policy {
+    fn policy(&self, local: bool, message_size: usize) -> Policy {
         Policy {
             hostname: self.hostname.clone(),
             limits: Limits {
-                message_size: self.serve.max_message_size,
+                message_size,
                 recipients: self.serve.max_recipients,
                 commands: self.serve.max_commands,
             },
@@ -130,6 +130,8 @@ impl Setup {
 /// The setup the next session takes.
 pub struct Shared {
     setup: RwLock<Arc<Setup>>,
+    /// The upstream server's SIZE once learnt (`deliver::learn_size`); 0 until then.
+    upstream_size: AtomicUsize,
 }
 
 impl Shared {
@@ -137,6 +139,19 @@ impl Shared {
         match self.setup.read() {
             Ok(setup) => Arc::clone(&setup),
             Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn set_upstream_size(&self, size: usize) {
+        self.upstream_size.store(size, Ordering::SeqCst);
+    }
+
+    /// The largest message a session takes: `[serve] max_message_size`, or less when the
+    /// upstream server said so (RFC 1870).
+    fn message_size(&self, setup: &Setup) -> usize {
+        match self.upstream_size.load(Ordering::SeqCst) {
+            0 => setup.serve.max_message_size,
+            upstream => upstream.min(setup.serve.max_message_size),
         }
     }
 
@@ -159,7 +174,9 @@ pub fn run(args: &ServeArgs, env: &Environment) -> Result<(), Error> {
     let outbox = Arc::new(Outbox::open(env.var)?);
     let shared = Arc::new(Shared {
         setup: RwLock::new(Arc::new(setup)),
+        upstream_size: AtomicUsize::new(0),
     });
+    deliver::learn_size(Arc::clone(&shared));
     let wake = deliver::start(Arc::clone(&shared), Outbox::open(env.var)?);
     let active = Arc::new(AtomicUsize::new(0));
     for listener in &listeners {
@@ -171,6 +188,7 @@ pub fn run(args: &ServeArgs, env: &Environment) -> Result<(), Error> {
             match Setup::load(args, env) {
                 Ok(setup) => {
                     shared.replace(setup);
+                    deliver::learn_size(Arc::clone(&shared));
                     eprintln!("smtpsend: configuration read again");
                 }
                 Err(error) => print_warning(&format!(
@@ -266,6 +284,7 @@ fn start_session(
     signals: &Signals,
 ) {
     let setup = shared.setup();
+    let message_size = shared.message_size(&setup);
     if active.load(Ordering::SeqCst) >= setup.serve.max_connections {
         refuse(client, &setup.hostname);
         return;
@@ -276,7 +295,8 @@ fn start_session(
     let spawned = std::thread::Builder::new()
         .name("smtp-session".into())
         .spawn(move || {
-            session(client, local, &setup, &outbox, &wake, stop);
+            let policy = setup.policy(local, message_size);
+            session(client, policy, &setup, &outbox, &wake, stop);
             active.fetch_sub(1, Ordering::SeqCst);
         });
     if let Err(err) = spawned {
@@ -301,7 +321,7 @@ fn refuse(client: Client, hostname: &str) {
 
 fn session(
     client: Client,
-    local: bool,
+    mut policy: Policy,
     setup: &Setup,
     outbox: &Outbox,
     wake: &Sender<()>,
@@ -326,7 +346,6 @@ fn session(
         Ok(stream) => stream,
         Err(err) => return print_warning(&format!("{}: {err}", client.peer)),
     };
-    let mut policy = setup.policy(local);
     policy.stop = Some(stop);
     let peer_login = client
         .peer_uid
