@@ -383,6 +383,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Where to listen: ADDRESS:PORT (127.0.0.1:2525, [::1]:2525) or a unix socket''s path')
             [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'The account for mail that neither a local login nor its sender assigns to one')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Relay each message within the session and answer with the upstream server''s reply: no outbox, no retries (a temporary failure upstream is a 451 to the client)')
             [CompletionResult]::new('--hash-password', '--hash-password', [CompletionResultType]::ParameterName, 'Read a password (from standard input, or asked for on the terminal) and print its hash for [serve.users.NAME] password_hash; listen to nothing')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')

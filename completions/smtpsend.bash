@@ -1811,7 +1811,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__serve)
-            opts="-h --listen --account --config --hash-password --help"
+            opts="-h --listen --account --config --direct --hash-password --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

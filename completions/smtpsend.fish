@@ -322,6 +322,7 @@ complete -c smtpsend -n "__fish_smtpsend_using_subcommand queue; and __fish_seen
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand serve" -l listen -d 'Where to listen: ADDRESS:PORT (127.0.0.1:2525, [::1]:2525) or a unix socket\'s path' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand serve" -l account -d 'The account for mail that neither a local login nor its sender assigns to one' -r
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand serve" -l config -d 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]' -r -F
+complete -c smtpsend -n "__fish_smtpsend_using_subcommand serve" -l direct -d 'Relay each message within the session and answer with the upstream server\'s reply: no outbox, no retries (a temporary failure upstream is a 451 to the client)'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand serve" -l hash-password -d 'Read a password (from standard input, or asked for on the terminal) and print its hash for [serve.users.NAME] password_hash; listen to nothing'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand serve" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c smtpsend -n "__fish_smtpsend_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'

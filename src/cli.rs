@@ -169,7 +169,8 @@ pub enum Command {
     /// then delivered upstream through the account of the local login, else the one whose
     /// `from` is the sender, else --account or the default, with the outbox's retries and dead
     /// letters (see `smtpsend queue`). A permanent refusal upstream becomes a bounce to [serve]
-    /// bounce_to, or a dead letter and a log line.
+    /// bounce_to, or a dead letter and a log line. With --direct, nothing is kept: the upstream
+    /// server's reply is the client's.
     ///
     /// Never an open relay: on a loopback address or a unix socket AUTH is optional; on any
     /// other address local AUTH (PLAIN or LOGIN, after STARTTLS, against the hashed passwords of
@@ -214,9 +215,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH", env = "SMTPSEND_CONFIG", value_hint = ValueHint::FilePath)]
     pub config: Option<PathBuf>,
 
+    /// Relay each message within the session and answer with the upstream server's reply:
+    /// no outbox, no retries (a temporary failure upstream is a 451 to the client).
+    #[arg(long)]
+    pub direct: bool,
+
     /// Read a password (from standard input, or asked for on the terminal) and print its hash
     /// for [serve.users.NAME] password_hash; listen to nothing.
-    #[arg(long, conflicts_with_all = ["listen", "account"])]
+    #[arg(long, conflicts_with_all = ["listen", "account", "direct"])]
     pub hash_password: bool,
 }
 

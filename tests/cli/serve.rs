@@ -462,3 +462,26 @@ fn the_upstream_servers_size_limit_is_announced_and_kept_to() {
     let big = smtp.say("MAIL FROM:<app@example.org> SIZE=5000");
     assert!(big.starts_with("552 5.3.4"), "{big}");
 }
+
+#[test]
+fn direct_relays_within_the_session_and_answers_with_the_servers_reply() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    let relay = Relay::start(&sandbox, "127.0.0.1", &["--direct"]);
+    let mut smtp = relay.connect();
+    let reply = smtp.send("app@example.org", "bob@example.net", MESSAGE);
+    assert!(
+        reply.starts_with("250 2.0.0 Ok: relayed (250 2.0.0 Ok: queued as TEST42)"),
+        "{reply}"
+    );
+    // Already there when the client hears its 250.
+    assert_eq!(server.only_message().recipients, ["bob@example.net"]);
+    assert!(smtp.say("RSET").starts_with("250"));
+    let refused = smtp.send("app@example.org", "refused-x@example.net", MESSAGE);
+    assert!(refused.starts_with("554 "), "{refused}");
+    assert!(smtp.say("RSET").starts_with("250"));
+    let deferred = smtp.send("app@example.org", "deferred-x@example.net", MESSAGE);
+    assert!(deferred.starts_with("451 "), "{deferred}");
+    assert!(outbox_files(&sandbox).is_empty());
+    assert!(relay.log().contains("result=\"250"), "{}", relay.log());
+}

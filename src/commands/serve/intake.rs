@@ -8,8 +8,11 @@ use crate::credentials::Secret;
 use crate::delivery_log;
 use crate::error::{Error, Kind};
 use crate::outbox::{Outbox, Route};
+use crate::route;
 use crate::sendmail;
+use crate::settings::ServerSettings;
 use crate::smtp_server::Receiver;
+use crate::submit::{self, Transcript};
 use crate::terminal::{escape, print_warning};
 
 use super::Setup;
@@ -62,8 +65,12 @@ impl Receiver for Intake<'_> {
             message_id,
             content: Content::from_bytes(message.to_vec()),
         };
+        let account = self.setup.account_for(login, &envelope.from);
+        if let Some(servers) = &self.setup.direct {
+            return self.relay_now(&composed, servers.get(&account), account.as_deref());
+        }
         let route = Route {
-            account: self.setup.account_for(login, &envelope.from),
+            account,
             config: self.setup.config_path.clone(),
             ..Route::default()
         };
@@ -77,5 +84,48 @@ impl Receiver for Intake<'_> {
         delivery_log::accepted(&self.setup.log, &entry.id, self.peer, login, &composed);
         (self.wake)();
         Ok(format!("Ok: queued as {}", entry.id))
+    }
+}
+
+impl Intake<'_> {
+    /// `--direct`: the message submitted now, and the upstream server's verdict the client's
+    /// reply; nothing is kept, so a temporary failure is the client's to retry (451).
+    fn relay_now(
+        &self,
+        message: &Composed,
+        server: Option<&ServerSettings>,
+        account: Option<&str>,
+    ) -> Result<String, Error> {
+        let server =
+            server.ok_or_else(|| Error::new(Kind::Config, "no server for this account"))?;
+        let mut transcript = Transcript::new(false);
+        let delivery = match route::session_options(server, &mut transcript) {
+            Ok(options) => submit::submit(message, &options, &mut transcript),
+            Err(error) => return Err(error),
+        };
+        let error = delivery.failure.as_ref().map(|(_, error)| error.clone());
+        delivery_log::note(
+            Some(&self.setup.log),
+            account,
+            message,
+            &delivery,
+            error.as_ref(),
+        );
+        match error {
+            // A protocol error leaves it unknown whether the server took the message: the
+            // client is told to try again, as the outbox would.
+            Some(error) if error.kind == Kind::Protocol => Err(Error {
+                kind: Kind::Temporary,
+                ..error
+            }),
+            Some(error) => Err(error),
+            None => Ok(format!(
+                "Ok: relayed ({})",
+                delivery
+                    .final_reply
+                    .map(|reply| reply.one_line())
+                    .unwrap_or_default()
+            )),
+        }
     }
 }

@@ -9,6 +9,7 @@ mod deliver;
 mod intake;
 mod listen;
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::Sender;
@@ -23,7 +24,7 @@ use crate::credentials::{self, CheckedLogins, PasswordHash};
 use crate::dirs;
 use crate::error::{Error, Kind};
 use crate::outbox::Outbox;
-use crate::settings::{self, Environment};
+use crate::settings::{self, Environment, ServerSettings};
 use crate::smtp_server::{self, AuthRule, End, Limits, Policy, Stream};
 use crate::terminal::{outln, print_warning};
 use crate::trust;
@@ -47,6 +48,9 @@ pub struct Setup {
     log_setting: String,
     /// Local logins already checked; forgotten with the configuration on SIGHUP.
     checked: CheckedLogins,
+    /// `--direct`: each account's server, by account name (None: the default), for relaying
+    /// within the session; None without `--direct`.
+    direct: Option<HashMap<Option<String>, ServerSettings>>,
 }
 
 impl Setup {
@@ -56,13 +60,30 @@ impl Setup {
         // The upstream server must be known now, not when the first message is delivered.
         let mut connection = cli::connection_from_environment()?;
         connection.config.clone_from(&args.config);
-        settings::resolve_with_config(
+        let (_, default_server) = settings::resolve_with_config(
             config.as_ref(),
             args.account.as_deref(),
             &connection,
             None,
             env,
         )?;
+        let direct = match args.direct {
+            false => None,
+            true => {
+                let mut servers = HashMap::from([(None, default_server)]);
+                for name in config.iter().flat_map(|c| c.accounts.keys()) {
+                    let (_, server) = settings::resolve_with_config(
+                        config.as_ref(),
+                        Some(name),
+                        &connection,
+                        None,
+                        env,
+                    )?;
+                    servers.insert(Some(name.clone()), server);
+                }
+                Some(servers)
+            }
+        };
         let tls = match (&serve.tls_cert, &serve.tls_key) {
             (Some(cert), Some(key)) => Some(trust::listener_tls_config(cert, key)?),
             _ => None,
@@ -84,6 +105,7 @@ impl Setup {
             log: LogTarget::parse(&log_setting),
             log_setting,
             checked: CheckedLogins::default(),
+            direct,
         })
     }
 
