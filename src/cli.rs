@@ -166,8 +166,8 @@ pub enum Command {
     /// 8BITMIME, SMTPUTF8, SIZE (the upstream server's when it is smaller than [serve]
     /// max_message_size) and DSN, and STARTTLS when [serve] has tls_cert and tls_key. A
     /// message is answered 250 only once it and its envelope are fsynced into the outbox; it is
-    /// then delivered upstream through the account of the local login, else the one whose
-    /// `from` is the sender, else --account or the default, with the outbox's retries and dead
+    /// then delivered upstream through the account of the local login, else --account, else the
+    /// one whose `from` is the sender, else the default, with the outbox's retries and dead
     /// letters (see `smtpsend queue`). A permanent refusal upstream becomes a bounce to [serve]
     /// bounce_to, or a dead letter and a log line. With --direct, nothing is kept: the upstream
     /// server's reply is the client's.
