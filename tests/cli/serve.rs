@@ -485,3 +485,28 @@ fn direct_relays_within_the_session_and_answers_with_the_servers_reply() {
     assert!(outbox_files(&sandbox).is_empty());
     assert!(relay.log().contains("result=\"250"), "{}", relay.log());
 }
+
+#[test]
+fn too_many_clients_and_an_idle_one_are_told_421() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    append_config(&sandbox, "[serve]\nmax_connections = 1\nidle_timeout = 1\n");
+    let relay = Relay::start(&sandbox, "127.0.0.1", &[]);
+    // The probe of `start` may still hold the one slot for a moment.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut first = relay.connect();
+    assert!(first.say("NOOP").starts_with("250"));
+    let second = TcpStream::connect(("127.0.0.1", relay.port)).unwrap();
+    let mut line = String::new();
+    BufReader::new(second).read_line(&mut line).unwrap();
+    assert!(line.starts_with("421 4.7.0"), "{line}");
+    // Left idle past idle_timeout, the first is let go with a 421 of its own.
+    let idle = first.reply();
+    assert!(idle.starts_with("421 4.4.2"), "{idle}");
+    eventually("the slot is free again", || {
+        let stream = TcpStream::connect(("127.0.0.1", relay.port)).unwrap();
+        let mut greeting = String::new();
+        BufReader::new(stream).read_line(&mut greeting).unwrap();
+        greeting.starts_with("220 ")
+    });
+}
