@@ -62,6 +62,7 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
             tls: None,
             relay_domains: Vec::new(),
             stop: None,
+            memory: None,
         };
         let relayed = |message: &[u8], envelope: &Envelope| {
             let reply = match relay.relay(message, Some(envelope))? {

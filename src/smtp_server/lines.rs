@@ -71,24 +71,32 @@ pub enum Data {
     Message(Vec<u8>),
     /// Over the limit: read to its end and dropped.
     TooBig,
+    /// More than the memory `grow` would give: read to its end and dropped.
+    NoRoom,
 }
 
 /// The message data up to CRLF.CRLF, dot-stuffing undone (RFC 5321 section 4.5.2). Only that
 /// sequence ends it (sections 4.1.1.4 and 2.3.8): a dot after a bare LF or a bare CR is message
 /// text, made a CRLF line like every other line ending later, or what follows it would run as
 /// commands (SMTP smuggling). Lines are long as they come: the line breaks made CRLF decide
-/// their length, and the message's own limit bounds the memory.
-pub fn read_data(input: &mut impl BufRead, limit: usize) -> std::io::Result<Data> {
+/// their length, and the message's own limit bounds the memory; `grow(n)` is asked before the
+/// data grows by n octets, and a no drops it (the memory all sessions share).
+pub fn read_data(
+    input: &mut impl BufRead,
+    limit: usize,
+    grow: &mut dyn FnMut(usize) -> bool,
+) -> std::io::Result<Data> {
     const LONE_DOT: &[u8] = b".\r\n";
     let mut data = Vec::new();
     let mut line = Vec::new();
     let mut too_big = false;
+    let mut no_room = false;
     // The CRLF of the DATA command counts: a lone dot at once is an empty message.
     let mut after_crlf = true;
     loop {
         // One more than the room left, for a doubled dot; once too big, just enough to see
         // the end.
-        let room = if too_big {
+        let room = if too_big || no_room {
             LONE_DOT.len()
         } else {
             (limit - data.len() + 1).max(LONE_DOT.len())
@@ -109,10 +117,10 @@ pub fn read_data(input: &mut impl BufRead, limit: usize) -> std::io::Result<Data
             Line::Whole => line.ends_with(b"\r\n"),
         };
         if after_crlf && line == LONE_DOT {
-            return Ok(if too_big {
-                Data::TooBig
-            } else {
-                Data::Message(data)
+            return Ok(match (too_big, no_room) {
+                (true, _) => Data::TooBig,
+                (false, true) => Data::NoRoom,
+                (false, false) => Data::Message(data),
             });
         }
         let unstuffed = match line.strip_prefix(b".") {
@@ -122,6 +130,11 @@ pub fn read_data(input: &mut impl BufRead, limit: usize) -> std::io::Result<Data
         after_crlf = ends_in_crlf;
         if too_big || data.len() + unstuffed.len() > limit {
             too_big = true;
+            data = Vec::new();
+            continue;
+        }
+        if no_room || !grow(unstuffed.len()) {
+            no_room = true;
             data = Vec::new();
             continue;
         }
@@ -136,7 +149,7 @@ mod tests {
     use super::*;
 
     fn data(body: &[u8], limit: usize) -> Data {
-        read_data(&mut std::io::BufReader::new(body), limit).unwrap()
+        read_data(&mut std::io::BufReader::new(body), limit, &mut |_| true).unwrap()
     }
 
     #[test]
@@ -168,6 +181,14 @@ mod tests {
         assert_eq!(data(b"1\r\n2\r\n3\r\n4\r\n.\r\n", 7), Data::TooBig);
         // A dropped line's end still counts: here `\n.\r\n` is no end, the last line is.
         assert_eq!(data(b"123456789\n.\r\nx\r\n.\r\n", 7), Data::TooBig);
+        let mut left = 4usize;
+        let mut grow = |n: usize| {
+            left = left.checked_sub(n).unwrap_or(usize::MAX);
+            left != usize::MAX
+        };
+        let input = b"12\r\n34\r\n.\r\n";
+        let read = read_data(&mut std::io::BufReader::new(&input[..]), 100, &mut grow);
+        assert_eq!(read.unwrap(), Data::NoRoom);
     }
 
     #[test]
@@ -196,7 +217,7 @@ mod tests {
             #[test]
             fn only_crlf_dot_crlf_ends_the_data_of_any_bytes(input in hostile(), limit in 0..64usize) {
                 let mut cursor = std::io::Cursor::new(&input[..]);
-                let read = read_data(&mut cursor, limit);
+                let read = read_data(&mut cursor, limit, &mut |_| true);
                 // The DATA command's CRLF comes first.
                 let framed = [&b"\r\n"[..], &input].concat();
                 let end = framed.windows(5).position(|w| w == b"\r\n.\r\n").map(|at| at + 3);

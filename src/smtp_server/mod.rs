@@ -73,6 +73,60 @@ pub struct Policy {
     pub relay_domains: Vec<String>,
     /// Set when the server is stopping: the session ends between transactions.
     pub stop: Option<Arc<AtomicBool>>,
+    /// The memory the data of the messages being received may take, all sessions together.
+    pub memory: Option<Arc<DataBudget>>,
+}
+
+/// Memory for message data shared by every session: each is bounded by its message size, and
+/// this bounds them together, so many clients sending large messages at once cannot take
+/// what the machine has. The message that would go over is refused for now, with RFC 3463's
+/// 4.3.1 (insufficient system storage).
+pub struct DataBudget {
+    left: std::sync::Mutex<usize>,
+}
+
+impl DataBudget {
+    pub fn new(bytes: usize) -> DataBudget {
+        DataBudget {
+            left: std::sync::Mutex::new(bytes),
+        }
+    }
+
+    fn left(&self) -> std::sync::MutexGuard<'_, usize> {
+        match self.left.lock() {
+            Ok(left) => left,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+}
+
+/// What one message's data took of the budget, given back when it is dropped.
+struct Taken<'b> {
+    budget: Option<&'b DataBudget>,
+    bytes: usize,
+}
+
+impl Taken<'_> {
+    fn grow(&mut self, bytes: usize) -> bool {
+        let Some(budget) = self.budget else {
+            return true;
+        };
+        let mut left = budget.left();
+        if *left < bytes {
+            return false;
+        }
+        *left -= bytes;
+        self.bytes += bytes;
+        true
+    }
+}
+
+impl Drop for Taken<'_> {
+    fn drop(&mut self) {
+        if let Some(budget) = self.budget {
+            *budget.left() += self.bytes;
+        }
+    }
 }
 
 /// The bounds of one session.
@@ -540,9 +594,14 @@ impl<'a> Session<'a, '_> {
             self.flush()?;
         }
         let limit = self.policy.limits.message_size;
-        let reply = match read_data(&mut self.reader, limit)? {
+        let mut taken = Taken {
+            budget: self.policy.memory.as_deref(),
+            bytes: 0,
+        };
+        let reply = match read_data(&mut self.reader, limit, &mut |n| taken.grow(n))? {
             // RFC 5321 section 4.5.3.1.9.
             Data::TooBig => format!("552 5.3.4 Message too big: at most {limit} octets"),
+            Data::NoRoom => "452 4.3.1 Insufficient system storage, try again later".into(),
             Data::Message(data) => {
                 match self
                     .receiver

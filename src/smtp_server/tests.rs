@@ -13,6 +13,7 @@ fn policy(auth: AuthRule) -> Policy {
         tls: None,
         relay_domains: Vec::new(),
         stop: None,
+        memory: None,
     }
 }
 
@@ -280,4 +281,25 @@ mod properties {
             }
         }
     }
+}
+
+#[test]
+fn message_data_beyond_the_shared_memory_is_refused_for_now() {
+    let mut tight = policy(AuthRule::NotOffered);
+    tight.memory = Some(Arc::new(DataBudget::new(10)));
+    let big = [ENVELOPE, b"0123456789abcdef\r\n.\r\n"].concat();
+    let small = [ENVELOPE, b"0123\r\n.\r\n"].concat();
+    // What the refused message took is given back: the next one fits.
+    let input = [&big[..], &small, &small, b"QUIT\r\n"].concat();
+    let (output, keeper) = session_with(&tight, &input[..]);
+    assert_eq!(
+        codes(&output),
+        [
+            "220", "250", "250", "354", "452", "250", "250", "354", "250", "250", "250", "354",
+            "250", "221"
+        ],
+        "{output}"
+    );
+    assert!(output.contains("452 4.3.1 "), "{output}");
+    assert_eq!(keeper.received.into_inner().len(), 2);
 }

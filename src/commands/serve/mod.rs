@@ -25,7 +25,7 @@ use crate::dirs;
 use crate::error::{Error, Kind};
 use crate::outbox::Outbox;
 use crate::settings::{self, Environment, ServerSettings};
-use crate::smtp_server::{self, AuthRule, End, Limits, Policy, Stream};
+use crate::smtp_server::{self, AuthRule, DataBudget, End, Limits, Policy, Stream};
 use crate::terminal::{outln, print_warning};
 use crate::trust;
 use listen::{Client, ClientStream, Listener, Signals};
@@ -145,6 +145,7 @@ impl Setup {
             tls: self.tls.clone(),
             relay_domains: self.serve.relay_domains.clone(),
             stop: None,
+            memory: None,
         }
     }
 }
@@ -154,6 +155,8 @@ pub struct Shared {
     setup: RwLock<Arc<Setup>>,
     /// The upstream server's SIZE once learnt (`deliver::learn_size`); 0 until then.
     upstream_size: AtomicUsize,
+    /// The memory all sessions' message data may take together.
+    memory: Arc<DataBudget>,
 }
 
 impl Shared {
@@ -194,9 +197,12 @@ pub fn run(args: &ServeArgs, env: &Environment) -> Result<(), Error> {
     listen::prepare(&listeners)?;
     let signals = Signals::register()?;
     let outbox = Arc::new(Outbox::open(env.var)?);
+    // Room for two messages of the largest size, and at least 256 MiB for many smaller ones.
+    let memory = (2 * setup.serve.max_message_size).max(256 << 20);
     let shared = Arc::new(Shared {
         setup: RwLock::new(Arc::new(setup)),
         upstream_size: AtomicUsize::new(0),
+        memory: Arc::new(DataBudget::new(memory)),
     });
     deliver::learn_size(Arc::clone(&shared));
     let wake = deliver::start(Arc::clone(&shared), Outbox::open(env.var)?);
@@ -313,11 +319,13 @@ fn start_session(
     }
     active.fetch_add(1, Ordering::SeqCst);
     let (outbox, wake, active) = (Arc::clone(outbox), wake.clone(), Arc::clone(active));
+    let memory = Arc::clone(&shared.memory);
     let stop = signals.stop_flag();
     let spawned = std::thread::Builder::new()
         .name("smtp-session".into())
         .spawn(move || {
-            let policy = setup.policy(local, message_size);
+            let mut policy = setup.policy(local, message_size);
+            policy.memory = Some(memory);
             session(client, policy, &setup, &outbox, &wake, stop);
             active.fetch_sub(1, Ordering::SeqCst);
         });
