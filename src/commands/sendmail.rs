@@ -63,6 +63,7 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
             relay_domains: Vec::new(),
             stop: None,
             memory: None,
+            busy: None,
         };
         let relayed = |message: &[u8], envelope: &Envelope| {
             let reply = match relay.relay(message, Some(envelope))? {

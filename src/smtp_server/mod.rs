@@ -73,6 +73,9 @@ pub struct Policy {
     pub relay_domains: Vec<String>,
     /// Set when the server is stopping: the session ends between transactions.
     pub stop: Option<Arc<AtomicBool>>,
+    /// Kept true while a transaction is open (from MAIL to the reply to its data), so that a
+    /// server stopping knows which sessions it may cut short.
+    pub busy: Option<Arc<AtomicBool>>,
     /// The memory the data of the messages being received may take, all sessions together.
     pub memory: Option<Arc<DataBudget>>,
 }
@@ -281,17 +284,16 @@ impl<'a> Session<'a, '_> {
     fn run(&mut self) -> std::io::Result<End> {
         let mut line = Vec::new();
         loop {
-            let stopping = self
-                .policy
-                .stop
-                .as_ref()
-                .is_some_and(|s| s.load(Ordering::SeqCst));
-            if stopping && self.envelope.is_none() {
-                // RFC 5321 section 3.8: a server shutting down says 421 to each command.
-                self.say("421 4.3.2 Shutting down, try again later");
-                return Ok(End::Closed("shutting down"));
+            if let Some(busy) = &self.policy.busy {
+                busy.store(self.envelope.is_some(), Ordering::SeqCst);
+            }
+            if self.stopping() && self.envelope.is_none() {
+                return Ok(self.shut_down());
             }
             let whole = match self.read_line(&mut line)? {
+                // A stopping server shuts the reading side of the sessions between
+                // transactions: the client is still told why.
+                Line::End if self.stopping() => return Ok(self.shut_down()),
                 Line::End => return Ok(End::Quit),
                 Line::TooLong { .. } => false,
                 Line::Whole => true,
@@ -322,6 +324,17 @@ impl<'a> Session<'a, '_> {
                 return Ok(end);
             }
         }
+    }
+
+    fn stopping(&self) -> bool {
+        let stop = self.policy.stop.as_ref();
+        stop.is_some_and(|stop| stop.load(Ordering::SeqCst))
+    }
+
+    /// RFC 5321 section 3.8: a server shutting down says 421.
+    fn shut_down(&mut self) -> End {
+        self.say("421 4.3.2 Shutting down, try again later");
+        End::Closed("shutting down")
     }
 
     fn command(&mut self, verb: &str, rest: &str) -> std::io::Result<Option<End>> {

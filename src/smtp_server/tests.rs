@@ -14,6 +14,7 @@ fn policy(auth: AuthRule) -> Policy {
         relay_domains: Vec::new(),
         stop: None,
         memory: None,
+        busy: None,
     }
 }
 

@@ -334,6 +334,28 @@ fn sighup_reads_the_configuration_again_and_sigterm_stops() {
 }
 
 #[test]
+fn sigterm_tells_an_idle_session_421_at_once() {
+    let server = MailServer::start(Encryption::StartTls);
+    let sandbox = configured(&server);
+    let mut relay = Relay::start(&sandbox, "127.0.0.1", &[]);
+    let mut idle = relay.connect();
+    assert!(idle.say("EHLO app.example").starts_with("250"));
+    let asked = Instant::now();
+    relay.signal(libc::SIGTERM);
+    let reply = idle.reply();
+    assert!(reply.starts_with("421 4.3.2"), "{reply}");
+    let status = relay.child.wait().unwrap();
+    assert!(status.success(), "{status:?}: {}", relay.log());
+    // Not the minute of grace a transaction would get.
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(TcpStream::connect(("127.0.0.1", relay.port)).is_err());
+}
+
+#[test]
 fn hash_password_reads_standard_input_and_prints_a_hash() {
     let sandbox = Sandbox::new();
     let run = run_with_stdin(

@@ -271,3 +271,66 @@ pub fn prepare(listeners: &[Listener]) -> Result<(), Error> {
     }
     Ok(())
 }
+
+impl ClientStream {
+    fn try_clone(&self) -> std::io::Result<ClientStream> {
+        Ok(match self {
+            ClientStream::Tcp(s) => ClientStream::Tcp(s.try_clone()?),
+            ClientStream::Unix(s) => ClientStream::Unix(s.try_clone()?),
+        })
+    }
+
+    fn shutdown_read(&self) {
+        let _ = match self {
+            ClientStream::Tcp(s) => s.shutdown(std::net::Shutdown::Read),
+            ClientStream::Unix(s) => s.shutdown(std::net::Shutdown::Read),
+        };
+    }
+}
+
+/// The sessions open, each with a handle on its socket and whether it is in a transaction: how
+/// many there are (for `max_connections`), and, when the server stops, which may be cut short.
+#[derive(Default)]
+pub struct Sessions {
+    open: std::sync::Mutex<std::collections::HashMap<u64, (ClientStream, Arc<AtomicBool>)>>,
+    next: std::sync::atomic::AtomicU64,
+}
+
+impl Sessions {
+    fn open(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<u64, (ClientStream, Arc<AtomicBool>)>>
+    {
+        match self.open.lock() {
+            Ok(open) => open,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    pub fn count(&self) -> usize {
+        self.open().len()
+    }
+
+    /// Counts a client's session in; gives its id and the flag it keeps while busy.
+    pub fn add(&self, client: &Client) -> std::io::Result<(u64, Arc<AtomicBool>)> {
+        let handle = client.stream.try_clone()?;
+        let busy = Arc::new(AtomicBool::new(false));
+        let id = self.next.fetch_add(1, Ordering::SeqCst);
+        self.open().insert(id, (handle, Arc::clone(&busy)));
+        Ok((id, busy))
+    }
+
+    pub fn remove(&self, id: u64) {
+        self.open().remove(&id);
+    }
+
+    /// Ends the reading of every session between transactions, so that each says its 421 and
+    /// closes now rather than when its client next speaks; the busy ones finish first.
+    pub fn shut_idle(&self) {
+        for (stream, busy) in self.open().values() {
+            if !busy.load(Ordering::SeqCst) {
+                stream.shutdown_read();
+            }
+        }
+    }
+}

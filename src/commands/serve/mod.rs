@@ -28,7 +28,7 @@ use crate::settings::{self, Environment, ServerSettings};
 use crate::smtp_server::{self, AuthRule, DataBudget, End, Limits, Policy, Stream};
 use crate::terminal::{outln, print_warning};
 use crate::trust;
-use listen::{Client, ClientStream, Listener, Signals};
+use listen::{Client, ClientStream, Listener, Sessions, Signals};
 
 /// How long SIGTERM waits for the sessions still open to finish their transactions.
 const GRACE: Duration = Duration::from_secs(60);
@@ -146,6 +146,7 @@ impl Setup {
             relay_domains: self.serve.relay_domains.clone(),
             stop: None,
             memory: None,
+            busy: None,
         }
     }
 }
@@ -206,7 +207,7 @@ pub fn run(args: &ServeArgs, env: &Environment) -> Result<(), Error> {
     });
     deliver::learn_size(Arc::clone(&shared));
     let wake = deliver::start(Arc::clone(&shared), Outbox::open(env.var)?);
-    let active = Arc::new(AtomicUsize::new(0));
+    let sessions = Arc::new(Sessions::default());
     for listener in &listeners {
         eprintln!("smtpsend: listening on {}", listener.describe());
     }
@@ -231,7 +232,7 @@ pub fn run(args: &ServeArgs, env: &Environment) -> Result<(), Error> {
                 match listener.accept() {
                     Ok(Some(client)) => {
                         let local = listener.is_local();
-                        start_session(client, local, &shared, &outbox, &wake, &active, &signals);
+                        start_session(client, local, &shared, &outbox, &wake, &sessions, &signals);
                     }
                     Ok(None) => break,
                     // A client that left before it was accepted, or no descriptor to spare:
@@ -249,7 +250,9 @@ pub fn run(args: &ServeArgs, env: &Environment) -> Result<(), Error> {
     }
     drop(listeners);
     let started = Instant::now();
-    while active.load(Ordering::SeqCst) > 0 && started.elapsed() < GRACE {
+    while sessions.count() > 0 && started.elapsed() < GRACE {
+        // Again and again: a session whose transaction just ended is idle now.
+        sessions.shut_idle();
         std::thread::sleep(Duration::from_millis(50));
     }
     eprintln!("smtpsend: stopped");
@@ -308,17 +311,20 @@ fn start_session(
     shared: &Arc<Shared>,
     outbox: &Arc<Outbox>,
     wake: &Sender<()>,
-    active: &Arc<AtomicUsize>,
+    sessions: &Arc<Sessions>,
     signals: &Signals,
 ) {
     let setup = shared.setup();
     let message_size = shared.message_size(&setup);
-    if active.load(Ordering::SeqCst) >= setup.serve.max_connections {
+    if sessions.count() >= setup.serve.max_connections {
         refuse(client, &setup.hostname);
         return;
     }
-    active.fetch_add(1, Ordering::SeqCst);
-    let (outbox, wake, active) = (Arc::clone(outbox), wake.clone(), Arc::clone(active));
+    let (id, busy) = match sessions.add(&client) {
+        Ok(added) => added,
+        Err(err) => return print_warning(&format!("{}: {err}", client.peer)),
+    };
+    let (outbox, wake, open) = (Arc::clone(outbox), wake.clone(), Arc::clone(sessions));
     let memory = Arc::clone(&shared.memory);
     let stop = signals.stop_flag();
     let spawned = std::thread::Builder::new()
@@ -326,10 +332,12 @@ fn start_session(
         .spawn(move || {
             let mut policy = setup.policy(local, message_size);
             policy.memory = Some(memory);
+            policy.busy = Some(busy);
             session(client, policy, &setup, &outbox, &wake, stop);
-            active.fetch_sub(1, Ordering::SeqCst);
+            open.remove(id);
         });
     if let Err(err) = spawned {
+        sessions.remove(id);
         print_warning(&format!("cannot start a session: {err}"));
     }
 }
