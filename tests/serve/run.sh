@@ -223,7 +223,7 @@ scenario_kill_9() {
         >>"$log" 2>&1 &
     client=$!
     while kill -0 "$client" 2>/dev/null; do
-        sleep "0.$((RANDOM % 5))$((RANDOM % 10))"
+        sleep "0.$((RANDOM % 2))$((RANDOM % 10))"
         kill -9 "$RELAY_PID" 2>/dev/null || true
         wait "$RELAY_PID" 2>/dev/null || true
         RELAY_PID=
