@@ -1,7 +1,8 @@
 //! Where `serve` listens: TCP addresses, unix sockets, or the sockets systemd hands over
-//! (sd_listen_fds(3): `LISTEN_PID`, `LISTEN_FDS`, descriptors from 3); and the wait for a client
+//! (sd_listen_fds(3): `LISTEN_PID`, `LISTEN_FDS`, descriptors from 3); the wait for a client
 //! or a signal, which one poll(2) does, so SIGTERM and SIGHUP are seen at once and no thread
-//! sits in accept(2) forever.
+//! sits in accept(2) forever; and the sessions open, counted and, when stopping, cut short
+//! between transactions.
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -14,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::config::serve::ListenAddr;
 use crate::error::{Error, Kind};
 
-/// A listening socket, and whether only this machine can reach it.
+/// A listening socket.
 pub enum Listener {
     Tcp(TcpListener),
     /// The path is removed at the end when we made the socket.
