@@ -24,6 +24,8 @@ import subprocess
 import sys
 import time
 
+import serve_bench
+
 STATE = {}
 TMP = ""
 ENV = {}
@@ -1061,6 +1063,11 @@ def _oauth2_flush(t, o, env, pw_env, fill_env, xdg, stored, expire):
 
 
 # ---------------------------------------------------------------------------------------------
+def bench_serve(t):
+    """Bench 8, in serve_bench.py: a local relay's accept rate and memory."""
+    serve_bench.bench_serve(sys.modules[__name__], t)
+
+
 def describe_machine(t):
     def first_line(argv):
         try:
@@ -1121,7 +1128,7 @@ def main():
     signal.signal(signal.SIGALRM, _alarm)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
-    only = {int(x) for x in args.only.split(",") if x.strip()} or {1, 2, 3, 4, 5, 6}
+    only = {int(x) for x in args.only.split(",") if x.strip()} or {1, 2, 3, 4, 5, 6, 8}
     if not STATE.get("oauth2"):
         only.discard(7)
     if not args.big and not args.only:
@@ -1135,7 +1142,7 @@ def main():
     out()
     describe_machine(t)
     benches = [(1, bench_startup), (2, bench_one), (3, bench_batch), (4, bench_rcpts),
-               (5, bench_big), (6, bench_round_trips), (7, bench_oauth2)]
+               (5, bench_big), (6, bench_round_trips), (7, bench_oauth2), (8, bench_serve)]
     started = time.monotonic()
     for number, fn in benches:
         if number in only:

@@ -3,11 +3,13 @@
 # private Postfix instance on 127.0.0.1 with STARTTLS, implicit TLS and AUTH PLAIN, delivering
 # into a discard transport. Not part of `cargo test`. See BENCHMARKS.md.
 #
-#   benches/run.sh                 build smtpsend (cargo build --release), run benches 1-4 and 6,
+#   benches/run.sh                 build smtpsend (cargo build --release), run benches 1-4, 6, 8,
 #                                  print Markdown tables and write them to benches/results.md
 #   benches/run.sh --big           also bench 5: a 200 MB attachment, composed and sent
 #   benches/run.sh --quick         a smoke test of the harness: fewer runs, 20 messages in bench 3
-#   benches/run.sh --only 2,6      only these benches (1-7)
+#   benches/run.sh --only 2,6      only these benches (1-8)
+#   benches/run.sh --only 8        `smtpsend serve` against Postfix's smtpd into its queue and
+#                                  msmtpd (when the system has it), with smtp-source
 #   benches/run.sh --only 7        bench 7, OAuth2: also starts the OAuth2 tier's servers
 #                                  (tests/oauth2/run.sh --serve) and signs in once
 #   benches/run.sh --serve         only start the server and print how to reach it (Ctrl-C stops)
@@ -15,7 +17,9 @@
 # Environment:
 #   SMTPSEND=PATH       the binary to measure (default: target/release/smtpsend, built first)
 #   BENCH_PORT_BASE=N   ports N+87 (STARTTLS), N+65 (implicit TLS), N+88/N+66 (delay proxy),
-#                       N+99 (a closed port for filling the outbox); default 3500
+#                       N+99 (a closed port for filling the outbox), N+25 (plain, no AUTH:
+#                       bench 8's upstream and durable reference), N+26 (smtpsend serve),
+#                       N+27 (msmtpd); default 3500
 #   BENCH_RUNS_SCALE=F  multiply every bench's run count by F (e.g. 0.5 or 2)
 #   BENCH_KEEP=1        keep the temporary directory (its path is printed)
 #   BENCH_OUT=PATH      where to write the Markdown (default benches/results.md; none for --quick)
@@ -54,6 +58,7 @@ unset DBUS_SESSION_BUS_ADDRESS MSMTPRC CURL_HOME
 BASE=${BENCH_PORT_BASE:-3500}
 SUB_PORT=$((BASE + 87)) SMTPS_PORT=$((BASE + 65))
 PROXY_SUB_PORT=$((BASE + 88)) PROXY_SMTPS_PORT=$((BASE + 66)) CLOSED_PORT=$((BASE + 99))
+PLAIN_PORT=$((BASE + 25)) RELAY_PORT=$((BASE + 26)) MSMTPD_PORT=$((BASE + 27))
 USER_NAME=alice
 REALM=bench.test
 
@@ -105,6 +110,9 @@ trap 'exit 143' TERM
 # Packages: only what is missing
 # ---------------------------------------------------------------------------------------------
 PACKAGES=(msmtp curl postfix sasl2-bin libsasl2-modules openssl time jq)
+# msmtpd, bench 8's relay that keeps nothing, is a package of its own from Debian 13 on;
+# Debian 12's msmtp has none, and bench 8 says so.
+if apt-cache show msmtpd >/dev/null 2>&1; then PACKAGES+=(msmtpd); fi
 missing=()
 for pkg in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
@@ -141,7 +149,8 @@ fi
 # ---------------------------------------------------------------------------------------------
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-for port in "$SUB_PORT" "$SMTPS_PORT" "$PROXY_SUB_PORT" "$PROXY_SMTPS_PORT" "$CLOSED_PORT"; do
+for port in "$SUB_PORT" "$SMTPS_PORT" "$PROXY_SUB_PORT" "$PROXY_SMTPS_PORT" "$CLOSED_PORT" \
+    "$PLAIN_PORT" "$RELAY_PORT" "$MSMTPD_PORT"; do
     port_in_use "$port" && die "127.0.0.1:$port is in use (set BENCH_PORT_BASE)"
 done
 
@@ -231,6 +240,9 @@ cat >"$CONF/master.cf" <<EOT
   -o syslog_name=postfix-bench/smtps
   -o smtpd_tls_wrappermode=yes
   -o smtpd_sasl_auth_enable=yes
+127.0.0.1:$PLAIN_PORT inet n - n - - smtpd
+  -o syslog_name=postfix-bench/plain
+  -o smtpd_relay_restrictions=permit_mynetworks,reject
 cleanup   unix       n - n -    0 cleanup
 qmgr      unix       n - n 300  1 qmgr
 tlsmgr    unix       - - n 1000? 1 tlsmgr
@@ -253,7 +265,7 @@ EOT
 
 postfix -c "$CONF" check >"$T/postfix-start.log" 2>&1 || { cat "$T/postfix-start.log" >&2; die "postfix check failed"; }
 postfix -c "$CONF" start >>"$T/postfix-start.log" 2>&1 || { cat "$T/postfix-start.log" >&2; die "postfix start failed"; }
-for port in "$SUB_PORT" "$SMTPS_PORT"; do
+for port in "$SUB_PORT" "$SMTPS_PORT" "$PLAIN_PORT"; do
     for _ in $(seq 100); do port_in_use "$port" && continue 2; sleep 0.1; done
     cat "$T/postfix-start.log" "$MAILLOG" >&2 2>/dev/null || true
     die "Postfix is not listening on 127.0.0.1:$port"
@@ -314,6 +326,9 @@ cat >"$T/state.json" <<EOT
   "proxy_sub_port": $PROXY_SUB_PORT,
   "proxy_smtps_port": $PROXY_SMTPS_PORT,
   "closed_port": $CLOSED_PORT,
+  "plain_port": $PLAIN_PORT,
+  "relay_port": $RELAY_PORT,
+  "msmtpd_port": $MSMTPD_PORT,
   "spool": "$SPOOL",
   "maillog": "$MAILLOG",
   "postfix_version": "$(postconf -d -h mail_version 2>/dev/null)",

@@ -101,6 +101,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('install-mta', 'install-mta', [CompletionResultType]::ParameterValue, 'Make this binary the system''s MTA: sendmail, mail and mailx as symbolic links to it')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Send every message file in a directory over one connection')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a local SMTP relay for programs that speak only SMTP, durable before it says yes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -394,6 +395,16 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
         'smtpsend;queue;help;help' {
             break
         }
+        'smtpsend;serve' {
+            [CompletionResult]::new('--listen', '--listen', [CompletionResultType]::ParameterName, 'Where to listen: ADDRESS:PORT (127.0.0.1:2525, [::1]:2525) or a unix socket''s path')
+            [CompletionResult]::new('--account', '--account', [CompletionResultType]::ParameterName, 'The account for mail that neither a local login nor its sender assigns to one')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]')
+            [CompletionResult]::new('--direct', '--direct', [CompletionResultType]::ParameterName, 'Relay each message within the session and answer with the upstream server''s reply: no outbox, no retries (a temporary failure upstream is a 451 to the client)')
+            [CompletionResult]::new('--hash-password', '--hash-password', [CompletionResultType]::ParameterName, 'Read a password (from standard input, or asked for on the terminal) and print its hash for [serve.users.NAME] password_hash; listen to nothing')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'smtpsend;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
@@ -410,6 +421,7 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             [CompletionResult]::new('install-mta', 'install-mta', [CompletionResultType]::ParameterValue, 'Make this binary the system''s MTA: sendmail, mail and mailx as symbolic links to it')
             [CompletionResult]::new('batch', 'batch', [CompletionResultType]::ParameterValue, 'Send every message file in a directory over one connection')
             [CompletionResult]::new('queue', 'queue', [CompletionResultType]::ParameterValue, 'The outbox: messages kept after a temporary failure, and dead letters')
+            [CompletionResult]::new('serve', 'serve', [CompletionResultType]::ParameterValue, 'Run a local SMTP relay for programs that speak only SMTP, durable before it says yes')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script to standard output')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -470,6 +482,9 @@ Register-ArgumentCompleter -Native -CommandName 'smtpsend' -ScriptBlock {
             break
         }
         'smtpsend;help;queue;drop' {
+            break
+        }
+        'smtpsend;help;serve' {
             break
         }
         'smtpsend;help;completions' {

@@ -52,6 +52,9 @@ _smtpsend() {
             smtpsend,sendmail)
                 cmd="smtpsend__subcmd__sendmail"
                 ;;
+            smtpsend,serve)
+                cmd="smtpsend__subcmd__serve"
+                ;;
             smtpsend__subcmd__config,help)
                 cmd="smtpsend__subcmd__config__subcmd__help"
                 ;;
@@ -105,6 +108,9 @@ _smtpsend() {
                 ;;
             smtpsend__subcmd__help,sendmail)
                 cmd="smtpsend__subcmd__help__subcmd__sendmail"
+                ;;
+            smtpsend__subcmd__help,serve)
+                cmd="smtpsend__subcmd__help__subcmd__serve"
                 ;;
             smtpsend__subcmd__help__subcmd__config,import-msmtprc)
                 cmd="smtpsend__subcmd__help__subcmd__config__subcmd__import__subcmd__msmtprc"
@@ -170,7 +176,7 @@ _smtpsend() {
 
     case "${cmd}" in
         smtpsend)
-            opts="-t -c -b -f -s -H -m -a -4 -6 -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --markdown --markdown-body --markdown-allow-html --inline --template --var --max-size --dkim-key --dkim-selector --dkim-domain --attach --account --allow-partial --require-tls --ignore-tls-policy --queue --retry --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --proxy --quiet --verbose --json --dry-run --help --version init login logout check config sendmail mail install-mta batch queue completions help"
+            opts="-t -c -b -f -s -H -m -a -4 -6 -q -v -h -V --to --cc --bcc --from --envelope-from --subject --reply-to --header --body --body-file --html --markdown --markdown-body --markdown-allow-html --inline --template --var --max-size --dkim-key --dkim-selector --dkim-domain --attach --account --allow-partial --require-tls --ignore-tls-policy --queue --retry --config --server --host --port --tls --ca-file --tls-pin --tls-pin-only --tls-min --tls-server-name --client-cert --client-key --timeout --deadline --user --auth --password-command --ehlo-name --ipv4 --ipv6 --source-address --proxy --quiet --verbose --json --dry-run --help --version init login logout check config sendmail mail install-mta batch queue serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1036,7 +1042,7 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help)
-            opts="init login logout check config sendmail mail install-mta batch queue completions help"
+            opts="init login logout check config sendmail mail install-mta batch queue serve completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1302,6 +1308,20 @@ _smtpsend() {
             return 0
             ;;
         smtpsend__subcmd__help__subcmd__sendmail)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__help__subcmd__serve)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1883,6 +1903,43 @@ _smtpsend() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        smtpsend__subcmd__serve)
+            opts="-h --listen --account --config --direct --hash-password --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --account)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    local oldifs
+                    if [ -n "${IFS+x}" ]; then
+                        oldifs="$IFS"
+                    fi
+                    IFS=$'\n'
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    if [ -n "${oldifs+x}" ]; then
+                        IFS="$oldifs"
+                    fi
+                    if [[ "${BASH_VERSINFO[0]}" -ge 4 ]]; then
+                        compopt -o filenames
+                    fi
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

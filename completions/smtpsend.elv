@@ -98,6 +98,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand install-mta 'Make this binary the system''s MTA: sendmail, mail and mailx as symbolic links to it'
             cand batch 'Send every message file in a directory over one connection'
             cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
+            cand serve 'Run a local SMTP relay for programs that speak only SMTP, durable before it says yes'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -362,6 +363,15 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         }
         &'smtpsend;queue;help;help'= {
         }
+        &'smtpsend;serve'= {
+            cand --listen 'Where to listen: ADDRESS:PORT (127.0.0.1:2525, [::1]:2525) or a unix socket''s path'
+            cand --account 'The account for mail that neither a local login nor its sender assigns to one'
+            cand --config 'The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml]'
+            cand --direct 'Relay each message within the session and answer with the upstream server''s reply: no outbox, no retries (a temporary failure upstream is a 451 to the client)'
+            cand --hash-password 'Read a password (from standard input, or asked for on the terminal) and print its hash for [serve.users.NAME] password_hash; listen to nothing'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'smtpsend;completions'= {
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
@@ -377,6 +387,7 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
             cand install-mta 'Make this binary the system''s MTA: sendmail, mail and mailx as symbolic links to it'
             cand batch 'Send every message file in a directory over one connection'
             cand queue 'The outbox: messages kept after a temporary failure, and dead letters'
+            cand serve 'Run a local SMTP relay for programs that speak only SMTP, durable before it says yes'
             cand completions 'Print a shell completion script to standard output'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -420,6 +431,8 @@ set edit:completion:arg-completer[smtpsend] = {|@words|
         &'smtpsend;help;queue;retry'= {
         }
         &'smtpsend;help;queue;drop'= {
+        }
+        &'smtpsend;help;serve'= {
         }
         &'smtpsend;help;completions'= {
         }

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueHint};
 
 use crate::config;
+use crate::config::serve::ListenAddr;
 use crate::error;
 use crate::server::{AuthChoice, Security};
 use crate::trust::{self, Pin, TlsVersion};
@@ -162,6 +163,29 @@ pub enum Command {
     /// `smtpsend queue retry` queues it again.
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Run a local SMTP relay for programs that speak only SMTP, durable before it says yes.
+    ///
+    /// Listens on 127.0.0.1:2525 (or each --listen, or the sockets systemd passes with socket
+    /// activation, or the [serve] listen of the configuration file). EHLO offers PIPELINING,
+    /// 8BITMIME, SMTPUTF8, SIZE (the upstream server's when it is smaller than [serve]
+    /// max_message_size) and DSN, and STARTTLS when [serve] has tls_cert and tls_key. A
+    /// message is answered 250 only once it and its envelope are fsynced into the outbox; it is
+    /// then delivered upstream through the account of the local login, else --account, else the
+    /// one whose `from` is the sender, else the default, with the outbox's retries and dead
+    /// letters (see `smtpsend queue`). A permanent refusal upstream becomes a bounce to [serve]
+    /// bounce_to, or a dead letter and a log line. With --direct, nothing is kept: the upstream
+    /// server's reply is the client's.
+    ///
+    /// Never an open relay: on a loopback address or a unix socket AUTH is optional; on any
+    /// other address local AUTH (PLAIN or LOGIN, after STARTTLS, against the hashed passwords of
+    /// [serve.users.NAME]) is required before MAIL, and the program refuses to start without a
+    /// certificate and a user. On a unix socket, a client whose user is a [serve.users.NAME] is
+    /// logged in as it. Recipients are limited to [serve] relay_domains when set.
+    ///
+    /// One line per accepted and per relayed message goes to SMTPSEND_LOG (a file, `syslog` or
+    /// `stderr`), standard error by default. SIGTERM stops accepting and lets the sessions
+    /// finish their transactions; SIGHUP reads the configuration file again.
+    Serve(ServeArgs),
     /// Print a shell completion script to standard output.
     ///
     /// For example: `smtpsend completions bash > ~/.local/share/bash-completion/completions/smtpsend`
@@ -170,6 +194,40 @@ pub enum Command {
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+}
+
+/// `smtpsend serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen: ADDRESS:PORT (127.0.0.1:2525, [::1]:2525) or a unix socket's path.
+    ///
+    /// Repeatable. Without it: the sockets systemd passes (LISTEN_FDS), else the [serve]
+    /// listen of the configuration file, else 127.0.0.1:2525.
+    #[arg(long, value_name = "ADDR", value_parser = ListenAddr::parse)]
+    pub listen: Vec<ListenAddr>,
+
+    /// The account for mail that neither a local login nor its sender assigns to one.
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SMTPSEND_ACCOUNT",
+        add = clap_complete::ArgValueCandidates::new(account_candidates)
+    )]
+    pub account: Option<String>,
+
+    /// The configuration file [default: $XDG_CONFIG_HOME/smtpsend/config.toml].
+    #[arg(long, value_name = "PATH", env = "SMTPSEND_CONFIG", value_hint = ValueHint::FilePath)]
+    pub config: Option<PathBuf>,
+
+    /// Relay each message within the session and answer with the upstream server's reply:
+    /// no outbox, no retries (a temporary failure upstream is a 451 to the client).
+    #[arg(long)]
+    pub direct: bool,
+
+    /// Read a password (from standard input, or asked for on the terminal) and print its hash
+    /// for [serve.users.NAME] password_hash; listen to nothing.
+    #[arg(long, conflicts_with_all = ["listen", "account", "direct"])]
+    pub hash_password: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,4 +1,5 @@
-//! The delivery log, off unless an account sets `log = "PATH"` or `log = "syslog"`: one line
+//! The delivery log, off unless an account sets `log = "PATH"`, `"syslog"` or `"stderr"` (and
+//! `serve`, which logs to standard error by default, adds a line per message it accepts): one line
 //! per message, what an administrator greps for when someone asks "did it go out?". It never
 //! holds a body or a secret, and a log that cannot be written is a warning, never a failed send.
 
@@ -35,22 +36,58 @@ pub fn note(
             0,
         ),
     };
-    let line = format_line(account, message, delivery, &outcome, exit_code);
+    write(
+        target,
+        &format_line(account, message, delivery, &outcome, exit_code),
+    );
+}
+
+/// Records a message `serve` took from a local client and stored in the outbox as `id`, before
+/// it is relayed: who sent it, from where, for whom.
+pub fn accepted(target: &LogTarget, id: &str, peer: &str, login: Option<&str>, message: &Composed) {
+    let mut line = format!("accepted id={id} client={peer}");
+    if let Some(login) = login {
+        let _ = write!(line, " login={login}");
+    }
+    let _ = write!(line, " {}", envelope_fields(message));
+    write(target, &crate::terminal::escape(&line));
+}
+
+fn write(target: &LogTarget, line: &str) {
     let written = match target {
         LogTarget::File(path) => std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
             .and_then(|mut file| writeln!(file, "{} {line}", utc_timestamp(clock::unix_now()))),
-        LogTarget::Syslog => syslog(&line),
+        LogTarget::Syslog => syslog(line),
+        LogTarget::Stderr => writeln!(std::io::stderr().lock(), "smtpsend: {line}"),
     };
     if let Err(err) = written {
         let place = match target {
             LogTarget::File(path) => path.display().to_string(),
             LogTarget::Syslog => "syslog".to_string(),
+            LogTarget::Stderr => "standard error".to_string(),
         };
         print_warning(&format!("cannot write the delivery log {place}: {err}"));
     }
+}
+
+/// `from=<..> to=<..>,<..> size=N msgid=<..>`: who, for whom, how big, which message.
+fn envelope_fields(message: &Composed) -> String {
+    let recipients = message
+        .envelope
+        .recipients
+        .iter()
+        .map(|r| format!("<{r}>"))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
+        "from=<{}> to={recipients} size={} msgid={}",
+        message.envelope.from,
+        message.content.len(),
+        message.message_id
+    )
 }
 
 fn format_line(
@@ -70,17 +107,8 @@ fn format_line(
     }
     let _ = write!(
         line,
-        " from=<{}> to={} size={} msgid={} result=\"{}\" exit={exit_code}",
-        message.envelope.from,
-        message
-            .envelope
-            .recipients
-            .iter()
-            .map(|r| format!("<{r}>"))
-            .collect::<Vec<_>>()
-            .join(","),
-        message.content.len(),
-        message.message_id,
+        " {} result=\"{}\" exit={exit_code}",
+        envelope_fields(message),
         crate::terminal::escape(outcome).replace('"', "'"),
     );
     line

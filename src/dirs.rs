@@ -47,6 +47,19 @@ fn base(
 
 /// The home directory of this process's user in the password database.
 fn passwd_home() -> Option<PathBuf> {
+    // SAFETY: getuid cannot fail.
+    let (_, home) = passwd_entry(unsafe { libc::getuid() })?;
+    (!home.as_os_str().is_empty()).then_some(home)
+}
+
+/// The name of a user in the password database (for `serve`, the user at the other end of a
+/// unix socket).
+pub fn user_name(uid: u32) -> Option<String> {
+    passwd_entry(uid).map(|(name, _)| name)
+}
+
+/// A user's name and home directory in the password database.
+fn passwd_entry(uid: libc::uid_t) -> Option<(String, PathBuf)> {
     use std::os::unix::ffi::OsStrExt;
     let mut buffer = vec![0u8; 16 * 1024];
     // SAFETY: getpwuid_r writes only into `entry` and `buffer`, whose sizes it is given, and
@@ -56,17 +69,18 @@ fn passwd_home() -> Option<PathBuf> {
         let mut entry: libc::passwd = std::mem::zeroed();
         let mut found: *mut libc::passwd = std::ptr::null_mut();
         let status = libc::getpwuid_r(
-            libc::getuid(),
+            uid,
             &mut entry,
             buffer.as_mut_ptr().cast(),
             buffer.len(),
             &mut found,
         );
-        if status != 0 || found.is_null() || entry.pw_dir.is_null() {
+        if status != 0 || found.is_null() || entry.pw_dir.is_null() || entry.pw_name.is_null() {
             return None;
         }
+        let name = CStr::from_ptr(entry.pw_name).to_string_lossy().into_owned();
         let dir = CStr::from_ptr(entry.pw_dir).to_bytes();
-        (!dir.is_empty()).then(|| PathBuf::from(std::ffi::OsStr::from_bytes(dir)))
+        Some((name, PathBuf::from(std::ffi::OsStr::from_bytes(dir))))
     }
 }
 

@@ -229,6 +229,10 @@ mod tests {
             include_str!("../man/sections/smtpsend-queue-retry.roff"),
         ),
         (
+            "smtpsend-serve",
+            include_str!("../man/sections/smtpsend-serve.roff"),
+        ),
+        (
             "smtpsend-completions",
             include_str!("../man/sections/smtpsend-completions.roff"),
         ),

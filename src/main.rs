@@ -27,6 +27,7 @@ mod route;
 mod sendmail;
 mod server;
 mod settings;
+mod smtp_server;
 mod submit;
 mod terminal;
 mod trust;
@@ -123,6 +124,7 @@ fn main() -> ExitCode {
         Some(Command::Config(ConfigCommand::ImportMsmtprc { path })) => {
             commands::config::import_msmtprc(path.as_deref(), &env)
         }
+        Some(Command::Serve(args)) => commands::serve::run(args, &env),
         Some(Command::Completions { shell }) => {
             generate::completions(*shell);
             Ok(())

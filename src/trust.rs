@@ -113,7 +113,7 @@ pub fn server_tls_config(
     let config = match &tls.client_cert {
         Some(cert) => {
             let key = tls.client_key.as_ref().unwrap_or(cert);
-            let (chain, key_der) = client_identity(cert, key)?;
+            let (chain, key_der) = identity(cert, key, ["--client-cert", "--client-key"])?;
             builder
                 .with_client_auth_cert(chain, key_der)
                 .map_err(|err| {
@@ -128,11 +128,36 @@ pub fn server_tls_config(
     Ok(Arc::new(config))
 }
 
-/// The client certificate's chain and its private key, from PEM files (they may be one file).
-fn client_identity(
+/// The TLS configuration `serve` offers STARTTLS with (RFC 3207): its certificate chain and
+/// key, TLS 1.2 and 1.3, no client certificates.
+pub fn listener_tls_config(
     cert: &PathBuf,
     key: &PathBuf,
+) -> std::result::Result<Arc<rustls::ServerConfig>, Error> {
+    let (chain, key_der) = identity(cert, key, ["tls_cert", "tls_key"])?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::DEFAULT_VERSIONS)
+        .map_err(|err| Error::new(Kind::Internal, format!("TLS setup: {err}")))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key_der)
+        .map(Arc::new)
+        .map_err(|err| {
+            Error::new(
+                Kind::NoInput,
+                format!("tls_key {}: not usable: {err}", key.display()),
+            )
+        })
+}
+
+/// A certificate chain and its private key, from PEM files (they may be one file); `names`
+/// are what the setting of each is called, for the errors.
+fn identity(
+    cert: &PathBuf,
+    key: &PathBuf,
+    names: [&str; 2],
 ) -> std::result::Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), Error> {
+    let [cert_name, key_name] = names;
     let pem = |flag: &str, path: &PathBuf, err: rustls::pki_types::pem::Error| match err {
         rustls::pki_types::pem::Error::Io(io) => Error::unreadable(flag, path, &io),
         other => Error::new(
@@ -142,19 +167,19 @@ fn client_identity(
     };
     let chain = CertificateDer::pem_file_iter(cert)
         .and_then(|iter| iter.collect::<std::result::Result<Vec<_>, _>>())
-        .map_err(|err| pem("--client-cert", cert, err))?;
+        .map_err(|err| pem(cert_name, cert, err))?;
     if chain.is_empty() {
         return Err(Error::new(
             Kind::NoInput,
-            format!("--client-cert {}: no certificate in it", cert.display()),
+            format!("{cert_name} {}: no certificate in it", cert.display()),
         ));
     }
     let key = PrivateKeyDer::from_pem_file(key).map_err(|err| match err {
         rustls::pki_types::pem::Error::NoItemsFound => Error::new(
             Kind::NoInput,
-            format!("--client-key {}: no private key in it", key.display()),
+            format!("{key_name} {}: no private key in it", key.display()),
         ),
-        other => pem("--client-key", key, other),
+        other => pem(key_name, key, other),
     })?;
     Ok((chain, key))
 }

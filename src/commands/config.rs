@@ -351,6 +351,7 @@ pub fn show(
             match target {
                 LogTarget::File(path) => path.display().to_string(),
                 LogTarget::Syslog => "syslog".to_string(),
+                LogTarget::Stderr => "stderr".to_string(),
             },
             env_or_account("SMTPSEND_LOG"),
         )),

@@ -2,10 +2,8 @@
 //! with the server first, and take it out again. The entry is the one `credentials` looks up
 //! when sending, so after a login no password is needed anywhere else.
 
-use std::io::{BufRead, Read};
-
 use crate::cli::{LoginArgs, LogoutArgs};
-use crate::credentials::{self, KeyringEntry, Secret};
+use crate::credentials::{self, KeyringEntry};
 use crate::error::{Error, Kind};
 use crate::route;
 use crate::settings::{self, Environment, LoginSettings, ServerSettings};
@@ -30,7 +28,7 @@ pub fn login(args: &LoginArgs, env: &Environment) -> Result<(), Error> {
         )));
     }
     let secret = if args.password_stdin {
-        read_stdin_password()?
+        credentials::read_stdin_password()?
     } else if env.can_prompt {
         let prompt = format!("Password for {} at {}: ", login.user, server.endpoint.host);
         credentials::prompt_password(&prompt)?
@@ -124,19 +122,4 @@ fn user_of(server: &ServerSettings) -> Result<&LoginSettings, Error> {
         Error::config("no user name to log in as")
             .with_hint("set `user` in the account, or give --user or SMTPSEND_USER")
     })
-}
-
-/// The first line of standard input, so `pass show x | smtpsend login --password-stdin` works.
-/// Bounded like every other password source, so `login --password-stdin < /dev/zero` ends.
-fn read_stdin_password() -> Result<Secret, Error> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .take(credentials::MAX_SECRET_SOURCE as u64 + 1)
-        .read_line(&mut line)
-        .map_err(|err| Error::new(Kind::NoInput, format!("cannot read standard input: {err}")))?;
-    if line.len() > credentials::MAX_SECRET_SOURCE {
-        return Err(credentials::too_much("standard input"));
-    }
-    Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
 }

@@ -11,3 +11,4 @@ pub mod mail;
 pub mod queue;
 pub mod send;
 pub mod sendmail;
+pub mod serve;

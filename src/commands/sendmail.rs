@@ -13,6 +13,7 @@ use crate::error::{Error, Kind};
 use crate::relay::{Outcome, Relay};
 use crate::sendmail;
 use crate::settings::Environment;
+use crate::smtp_server::{self, AuthRule, Duplex, Limits, Policy};
 use crate::terminal::outln;
 
 /// The entry point for `smtpsend sendmail ARGS` and for a binary called `sendmail`.
@@ -49,21 +50,34 @@ pub fn run(args: &[OsString], env: &Environment) -> Result<(), Error> {
         env,
     };
     if invocation.smtp_dialogue {
-        let stdin = std::io::stdin();
-        let stdout = std::io::stdout();
-        return sendmail::serve_smtp(
-            &mut stdin.lock(),
-            &mut stdout.lock(),
-            &|message: &[u8], envelope: &Envelope| match relay.relay(message, Some(envelope))? {
-                (_, delivery, Outcome::Sent) => Ok(delivery
+        let stdio = Duplex {
+            input: std::io::stdin(),
+            output: std::io::stdout(),
+        };
+        let policy = Policy {
+            hostname: "smtpsend".into(),
+            limits: Limits::default(),
+            // The caller runs as this user already.
+            auth: AuthRule::NotOffered,
+            tls: None,
+            relay_domains: Vec::new(),
+            stop: None,
+            memory: None,
+            busy: None,
+        };
+        let relayed = |message: &[u8], envelope: &Envelope| {
+            let reply = match relay.relay(message, Some(envelope))? {
+                (_, delivery, Outcome::Sent) => delivery
                     .final_reply
                     .map(|r| r.one_line())
-                    .unwrap_or_default()),
+                    .unwrap_or_default(),
                 // Like any MTA, once it is queued we have taken responsibility for it.
-                (_, _, Outcome::Queued(note)) => Ok(note.message),
-                (_, _, Outcome::Failed(error)) => Err(error),
-            },
-        );
+                (_, _, Outcome::Queued(note)) => note.message,
+                (_, _, Outcome::Failed(error)) => return Err(error),
+            };
+            Ok(format!("Ok: relayed ({reply})"))
+        };
+        return smtp_server::serve(Box::new(stdio), &policy, &relayed).map(drop);
     }
     let typed = env.stdin_is_terminal && !invocation.ignore_dots;
     let input = sendmail::read_message(&mut std::io::stdin().lock(), typed).map_err(|err| {

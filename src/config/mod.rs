@@ -10,6 +10,7 @@
 pub mod edit;
 mod keys;
 pub mod msmtprc;
+pub mod serve;
 
 pub use keys::AccountKey;
 
@@ -78,28 +79,32 @@ pub struct Config {
     pub path: PathBuf,
     pub default: Option<String>,
     pub accounts: BTreeMap<String, Account>,
+    /// The `[serve]` table; its defaults when the file has none.
+    pub serve: serve::Serve,
 }
 
-/// Where the delivery log goes: `log = "PATH"` or `log = "syslog"`.
+/// Where the delivery log goes: `log = "PATH"`, `log = "syslog"` or `log = "stderr"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LogTarget {
     File(PathBuf),
     /// The local syslog daemon, facility mail.
     Syslog,
+    /// Standard error, which a service manager's journal keeps with its own timestamps.
+    Stderr,
 }
 
 impl LogTarget {
     pub fn parse(value: &str) -> LogTarget {
-        if value == "syslog" {
-            LogTarget::Syslog
-        } else {
-            LogTarget::File(PathBuf::from(value))
+        match value {
+            "syslog" => LogTarget::Syslog,
+            "stderr" => LogTarget::Stderr,
+            _ => LogTarget::File(PathBuf::from(value)),
         }
     }
 }
 
 /// The keys outside the account tables, as [`FileSyntax`] has them.
-const FILE_KEYS: [&str; 2] = ["default", "accounts"];
+const FILE_KEYS: [&str; 3] = ["default", "accounts", "serve"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -107,6 +112,8 @@ struct FileSyntax {
     default: Option<Spanned<String>>,
     #[serde(default)]
     accounts: BTreeMap<String, Spanned<AccountSyntax>>,
+    #[serde(default)]
+    serve: serve::ServeSyntax,
 }
 
 #[derive(Deserialize, Clone, Default)]
@@ -296,10 +303,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, Error> {
         }
         other => other.map(Spanned::into_inner),
     };
+    let serve = serve::validate(syntax.serve, &|name| accounts.contains_key(name), path)?;
     Ok(Config {
         path: path.to_path_buf(),
         default,
         accounts,
+        serve,
     })
 }
 
@@ -889,7 +898,8 @@ auth = "login"
             ("[acounts.a]\n", Some("accounts")),
             // A file key is no suggestion inside an account, nor an account key outside one.
             ("[accounts.a]\ndefualt = \"x\"\n", None),
-            ("sever = \"x\"\n", None),
+            ("pasword_command = \"x\"\n", None),
+            ("[sever]\n", Some("serve")),
             ("[accounts.a]\nfrobnicate = true\n", None),
         ];
         for (text, closest) in cases {
@@ -1103,6 +1113,7 @@ auth = "login"
     #[test]
     fn log_targets() {
         assert_eq!(LogTarget::parse("syslog"), LogTarget::Syslog);
+        assert_eq!(LogTarget::parse("stderr"), LogTarget::Stderr);
         assert_eq!(
             LogTarget::parse("/var/log/smtpsend.log"),
             LogTarget::File("/var/log/smtpsend.log".into())

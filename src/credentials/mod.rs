@@ -15,6 +15,7 @@
 mod command;
 mod keyring;
 pub mod oauth2;
+mod password_hash;
 mod token;
 
 use std::fmt;
@@ -23,6 +24,7 @@ use std::time::Duration;
 
 pub use command::{MAX_SECRET_SOURCE, run_password_command, too_much};
 pub use keyring::{KeyringEntry, KeyringProblem};
+pub use password_hash::{CheckedLogins, PasswordHash};
 
 use crate::error::Error;
 
@@ -209,6 +211,27 @@ pub fn prompt_password(prompt: &str) -> Result<Secret, Error> {
     rpassword::prompt_password(prompt)
         .map(Secret::new)
         .map_err(|err| Error::config(format!("cannot read the password: {err}")))
+}
+
+/// The first line of standard input, so `pass show x | smtpsend login --password-stdin` works.
+/// Bounded like every other password source, so `login --password-stdin < /dev/zero` ends.
+pub fn read_stdin_password() -> Result<Secret, Error> {
+    use std::io::{BufRead, Read};
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_SECRET_SOURCE as u64 + 1)
+        .read_line(&mut line)
+        .map_err(|err| {
+            Error::new(
+                crate::error::Kind::NoInput,
+                format!("cannot read standard input: {err}"),
+            )
+        })?;
+    if line.len() > MAX_SECRET_SOURCE {
+        return Err(too_much("standard input"));
+    }
+    Ok(Secret::new(line.trim_end_matches(['\r', '\n']).to_string()))
 }
 
 #[cfg(test)]

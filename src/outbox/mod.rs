@@ -164,21 +164,25 @@ impl Outbox {
         attempt: Attempt,
         next_attempt: u64,
     ) -> Result<Entry, Error> {
-        let entry = Entry {
-            id: new_id(),
-            created: attempt.at,
-            message_id: message.message_id.clone(),
-            from: message.envelope.from.clone(),
-            recipients: recipients.to_vec(),
-            dsn_notify: message.envelope.dsn.notify.clone(),
-            dsn_envid: message.envelope.dsn.envelope_id.clone(),
-            dsn_ret: message.envelope.dsn.ret.clone(),
-            ascii: message.content.ascii(),
+        let created = attempt.at;
+        let entry = new_entry(
+            message,
+            recipients,
             route,
-            attempts: vec![attempt],
+            vec![attempt],
+            created,
             next_attempt,
-            reason: None,
-        };
+        );
+        self.store(&self.dir, &entry, &message.content)?;
+        Ok(entry)
+    }
+
+    /// Stores a message taken from a local client (`serve`), due now and not yet tried; once
+    /// this returns, a crash no longer loses it.
+    pub fn accept(&self, message: &Composed, route: Route) -> Result<Entry, Error> {
+        let now = clock::unix_now();
+        let recipients = &message.envelope.recipients;
+        let entry = new_entry(message, recipients, route, Vec::new(), now, now);
         self.store(&self.dir, &entry, &message.content)?;
         Ok(entry)
     }
@@ -516,6 +520,32 @@ pub fn keep_failed(
             ),
             ..storage
         })
+}
+
+/// A new entry for `message`, owed to `recipients`.
+fn new_entry(
+    message: &Composed,
+    recipients: &[String],
+    route: Route,
+    attempts: Vec<Attempt>,
+    created: u64,
+    next_attempt: u64,
+) -> Entry {
+    Entry {
+        id: new_id(),
+        created,
+        message_id: message.message_id.clone(),
+        from: message.envelope.from.clone(),
+        recipients: recipients.to_vec(),
+        dsn_notify: message.envelope.dsn.notify.clone(),
+        dsn_envid: message.envelope.dsn.envelope_id.clone(),
+        dsn_ret: message.envelope.dsn.ret.clone(),
+        ascii: message.content.ascii(),
+        route,
+        attempts,
+        next_attempt,
+        reason: None,
+    }
 }
 
 /// A dead letter as a queued entry starts: due now, no attempts, no reason.

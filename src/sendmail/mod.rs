@@ -1,7 +1,7 @@
 //! sendmail's intake: what `smtpsend sendmail`, a binary called `sendmail` and `smtpsend batch`
 //! share. It owns sendmail's flags (`flags`), the reading of a ready message and the fixing a
-//! submission client must do (`intake`), the aliases file (`aliases`) and the server side of
-//! `-bs` (`smtp_server`), which hands each accepted message to a relay its caller supplies.
+//! submission client must do (`intake`) and the aliases file (`aliases`). The SMTP dialogue of
+//! `-bs` is `smtp_server`'s.
 //!
 //! It must not send, queue or report: the connection is `submit`'s, the outbox `queue`'s and
 //! what is printed the commands' (`commands::sendmail`, `commands::batch`). Nothing here uses
@@ -13,13 +13,11 @@ use std::path::Path;
 mod aliases;
 mod flags;
 mod intake;
-mod smtp_server;
 #[cfg(test)]
 pub(crate) mod strategies;
 
 pub use flags::{Invocation, parse_flags, utf8_arguments};
 pub use intake::{header_envelope, prepare, read_message};
-pub use smtp_server::serve_smtp;
 
 /// Whether the binary was started under the name `sendmail` (a symlink).
 pub fn invoked_as_sendmail(argv0: &OsStr) -> bool {

@@ -15,5 +15,6 @@ mod rich;
 mod scram;
 mod send;
 mod sendmail;
+mod serve;
 mod support;
 mod tls;

@@ -292,6 +292,20 @@ impl Pki {
         )
     }
 
+    /// A client configuration that trusts this CA only.
+    pub fn client_config(&self) -> Arc<rustls::ClientConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(self.ca_der.clone()).unwrap();
+        Arc::new(
+            rustls::ClientConfig::builder_with_provider(provider)
+                .with_safe_default_protocol_versions()
+                .unwrap()
+                .with_root_certificates(roots)
+                .with_no_client_auth(),
+        )
+    }
+
     /// The server's public-key pin, `sha256//BASE64` of its SubjectPublicKeyInfo.
     pub fn pin(&self) -> String {
         use base64::Engine;

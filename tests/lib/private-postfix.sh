@@ -161,6 +161,7 @@ setup_failed() {
 # install_packages [EXTRA...]: apt-get install those of PACKAGES that dpkg does not list as
 # installed, and EXTRA as given (Postfix preseeded to "No configuration", no recommends);
 # setup_failed when some are missing and this is not root, or apt-get fails. Uses PACKAGES, T.
+# shellcheck disable=SC2120  # EXTRA is optional
 install_packages() {
     local missing=() pkg
     for pkg in "${PACKAGES[@]}"; do
@@ -203,6 +204,31 @@ EOF
     # shellcheck disable=SC2034  # the tier's stop_servers stops it by name (stop_job)
     DNS_PID=$!
     echo "nameserver 127.0.0.1" >"$T/resolv.conf"
+}
+
+# enter_namespaces FLAG UNSHARE_ARGS ARG...: for a tier that runs in namespaces of its own.
+# Outside them (FLAG, a variable name, unset): be root, install PACKAGES from the machine's
+# network, then run the tier ("$0" ARG...) again under `unshare UNSHARE_ARGS` with FLAG=1.
+# Inside (FLAG set): unset FLAG and return. Uses PACKAGES.
+enter_namespaces() {
+    local flag=$1 unshare_args=$2
+    shift 2
+    if [[ -n ${!flag:-} ]]; then
+        unset "$flag"
+        return 0
+    fi
+    # shellcheck disable=SC2317  # called by setup_failed
+    stop_servers() { :; }
+    setup_logs() { :; }
+    [[ $(id -u) == 0 ]] || setup_failed "must run as root (namespaces, Postfix, packages)"
+    T=$(mktemp -d /tmp/smtpsend-setup.XXXXXX)
+    trap 'rm -rf "$T"' EXIT
+    # shellcheck disable=SC2119  # no extra packages
+    install_packages
+    rm -rf "$T"
+    trap - EXIT
+    # shellcheck disable=SC2086  # the unshare arguments are words
+    exec unshare $unshare_args env "$flag=1" "$0" "$@"
 }
 
 # port_in_use PORT: true when something on 127.0.0.1 accepts connections on PORT. Uses nothing.
