@@ -27,6 +27,20 @@ pub fn write_atomically(
     name: &str,
     write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
 ) -> Result<File, WriteFailure> {
+    let file = write_unsynced(dir, name, write)?;
+    sync_dir(dir)?;
+    Ok(file)
+}
+
+/// `write_atomically` but for the directory's fsync: the file is whole on disk, its name may
+/// not be until the directory is synced, which a caller writing several files into one
+/// directory does once, after the last (`sync_dir`): one fsync of a directory makes all the
+/// renames in it durable.
+pub fn write_unsynced(
+    dir: &Path,
+    name: &str,
+    write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+) -> Result<File, WriteFailure> {
     let temporary = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let target = dir.join(name);
     let mut file = OpenOptions::new()
@@ -52,10 +66,14 @@ pub fn write_atomically(
         let _ = fs::remove_file(&temporary);
         return Err(failure);
     }
+    Ok(file)
+}
+
+/// Makes the names written into `dir` durable.
+pub fn sync_dir(dir: &Path) -> Result<(), WriteFailure> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .map_err(|err| WriteFailure::Write(dir.to_path_buf(), err))?;
-    Ok(file)
+        .map_err(|err| WriteFailure::Write(dir.to_path_buf(), err))
 }
 
 #[cfg(test)]

@@ -6,8 +6,8 @@
 //! sshd treats `~/.ssh`); no file in them is opened through a symbolic link. An entry is two
 //! files: `ID.eml`, the exact bytes to send, written once; and `ID.json`, its envelope, how to
 //! reach the server (an account name or server settings, never a password) and its attempts.
-//! Each is written to a temporary file, fsynced, renamed into place, and the directory fsynced;
-//! a failed write removes its temporary file. A message whose description a crash kept from
+//! Each is written to a temporary file, fsynced and renamed into place, and the directory
+//! fsynced once both are there; a failed write removes its temporary file. A message whose description a crash kept from
 //! being written is an `Orphan`, which `queue` lists and recovers.
 //! A lock on `ID.eml` (flock) marks an entry being written or delivered, so two flushes never
 //! send the same message. The store is here; what becomes of an entry after an attempt is
@@ -215,10 +215,14 @@ impl Outbox {
 
     /// The message, then its description. The message stays locked until its description is
     /// written, so no flush takes it for an orphan; and it is removed again if the description
-    /// cannot be written, so a failure leaves no half entry.
+    /// cannot be written, so a failure leaves no half entry. The directory is synced once,
+    /// after the description: that one fsync makes both names durable, and a crash before it
+    /// leaves either nothing, or a message without its description, which is an `Orphan` and
+    /// recovered; in neither case was the message acknowledged yet.
     fn store(&self, dir: &Path, entry: &Entry, content: &Content) -> Result<(), Error> {
         let message = format!("{}.eml", entry.id);
-        let _lock = write_atomically(dir, &message, &mut |file| content.write_to(file))?;
+        let _lock = files::write_unsynced(dir, &message, &mut |file| content.write_to(file))
+            .map_err(outbox_failure)?;
         self.save_in(dir, entry).inspect_err(|_| {
             let _ = remove_file(&dir.join(&message)).and_then(|()| sync_dir(dir));
         })
@@ -686,16 +690,23 @@ fn write_atomically(
     name: &str,
     write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<File, Error> {
-    files::write_atomically(dir, name, write).map_err(|failure| match failure {
+    files::write_atomically(dir, name, write).map_err(outbox_failure)
+}
+
+/// A failed write in the outbox's words: 73 when the file could not be created, else 74.
+fn outbox_failure(failure: WriteFailure) -> Error {
+    match failure {
         WriteFailure::Create(path, err) => cannot_create(&path, &err),
         WriteFailure::Write(path, err) => storage_error("write", &path, &err),
-    })
+    }
 }
 
 fn sync_dir(dir: &Path) -> Result<(), Error> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|err| storage_error("sync", dir, &err))
+    files::sync_dir(dir).map_err(|failure| match failure {
+        WriteFailure::Create(path, err) | WriteFailure::Write(path, err) => {
+            storage_error("sync", &path, &err)
+        }
+    })
 }
 
 fn remove_file(path: &Path) -> Result<(), Error> {
