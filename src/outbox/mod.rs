@@ -95,6 +95,10 @@ pub struct Entry {
 pub struct Outbox {
     pub dir: PathBuf,
     pub dead: PathBuf,
+    /// The directories' fsyncs after a new entry, shared by the threads that store at once
+    /// (`serve`'s sessions).
+    dir_sync: files::DirSync,
+    dead_sync: files::DirSync,
 }
 
 /// An entry held for delivery; dropping it releases the lock.
@@ -141,6 +145,8 @@ impl Outbox {
         let outbox = Outbox {
             dir: base.join("outbox"),
             dead: base.join("dead"),
+            dir_sync: files::DirSync::default(),
+            dead_sync: files::DirSync::default(),
         };
         for dir in [&outbox.dir, &outbox.dead] {
             DirBuilder::new()
@@ -223,9 +229,23 @@ impl Outbox {
         let message = format!("{}.eml", entry.id);
         let _lock = files::write_unsynced(dir, &message, &mut |file| content.write_to(file))
             .map_err(outbox_failure)?;
-        self.save_in(dir, entry).inspect_err(|_| {
-            let _ = remove_file(&dir.join(&message)).and_then(|()| sync_dir(dir));
-        })
+        let json = description(entry)?;
+        let described_as = format!("{}.json", entry.id);
+        let described =
+            files::write_unsynced(dir, &described_as, &mut |file| file.write_all(&json))
+                .map_err(outbox_failure);
+        let sync = if dir == self.dead {
+            &self.dead_sync
+        } else {
+            &self.dir_sync
+        };
+        described
+            .and_then(|_| sync.sync(dir).map_err(outbox_failure))
+            .inspect_err(|_| {
+                let _ = remove_file(&dir.join(&message))
+                    .and_then(|()| remove_file(&dir.join(&described_as)))
+                    .and_then(|()| sync_dir(dir));
+            })
     }
 
     /// Rewrites an entry's description (its attempts, next attempt, remaining recipients).
@@ -234,8 +254,7 @@ impl Outbox {
     }
 
     fn save_in(&self, dir: &Path, entry: &Entry) -> Result<(), Error> {
-        let json = serde_json::to_vec_pretty(entry)
-            .map_err(|err| Error::new(Kind::Internal, format!("outbox entry: {err}")))?;
+        let json = description(entry)?;
         write_atomically(dir, &format!("{}.json", entry.id), &mut |file| {
             file.write_all(&json)
         })
@@ -682,6 +701,12 @@ fn refuse_unless_private(dir: &Path) -> Result<(), Error> {
         format!("refusing to use the outbox: {} {problem}", dir.display()),
     )
     .with_hint(format!("{fix}, mode 0700, or set XDG_DATA_HOME elsewhere")))
+}
+
+/// An entry's description, as its `.json` holds it.
+fn description(entry: &Entry) -> Result<Vec<u8>, Error> {
+    serde_json::to_vec_pretty(entry)
+        .map_err(|err| Error::new(Kind::Internal, format!("outbox entry: {err}")))
 }
 
 /// `files::write_atomically` in `dir`, its failures in the outbox's words (73, 74).
