@@ -38,22 +38,8 @@ source "$REPO/tests/lib/private-postfix.sh"
 
 PACKAGES=(postfix sasl2-bin libsasl2-modules openssl iproute2 dante-server)
 
-# Outside the namespaces: packages come from the machine's network, then the tier starts again
-# inside its own.
-if [[ -z ${SMTPSEND_NETWORK_TIER_INSIDE:-} ]]; then
-    # shellcheck disable=SC2317  # called by setup_failed
-    stop_servers() { :; }
-    setup_logs() { :; }
-    [[ $(id -u) == 0 ]] || setup_failed "must run as root (namespaces, Postfix, packages)"
-    T=$(mktemp -d /tmp/smtpsend-network-setup.XXXXXX)
-    trap 'rm -rf "$T"' EXIT
-    # shellcheck disable=SC2119  # no extra packages
-    install_packages
-    rm -rf "$T"
-    trap - EXIT
-    exec unshare --net --mount env SMTPSEND_NETWORK_TIER_INSIDE=1 "$0" "$@"
-fi
-unset SMTPSEND_NETWORK_TIER_INSIDE
+# Packages come from the machine's network, then the tier starts again inside its namespaces.
+enter_namespaces SMTPSEND_NETWORK_TIER_INSIDE "--net --mount" "$@"
 tier_environment
 
 USER_NAME=alice
