@@ -85,10 +85,11 @@ pub(super) fn connect(
                 })?
             }
         };
-        let wait = bounded(timeout, deadline).ok_or_else(deadline_passed(Step::Connect))?;
-        let tcp = socks::open(tcp, proxy, endpoint, &addresses, wait, transcript)?;
+        let socket = socks::open(
+            tcp, proxy, endpoint, &addresses, timeout, deadline, transcript,
+        )?;
         return Ok(Connected {
-            socket: tcp.into(),
+            socket,
             // The server sees the proxy's address; this host's name would say who is behind it.
             hello_name: "localhost".to_string(),
         });
@@ -507,6 +508,11 @@ impl Socket {
             deadline,
             recording: None,
         }
+    }
+
+    /// The connection itself, for a session to come (after the SOCKS handshake).
+    pub(super) fn into_inner(self) -> RawSocket {
+        self.inner
     }
 
     /// Keeps the first bytes read from now on, until `recorded` takes them.

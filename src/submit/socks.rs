@@ -1,12 +1,16 @@
 //! The SOCKS5 handshake (RFC 1928) over a connection to the proxy: no authentication, then
 //! CONNECT to the server by name (socks5h, the proxy resolves it) or by the addresses smtpsend
-//! resolved (socks5), the first the proxy reaches. Every read is bounded by the wait given and
-//! every length the proxy sends is checked, so a proxy that stalls or lies ends the attempt.
+//! resolved (socks5), the first the proxy reaches. Every read is bounded by the timeout and the
+//! deadline and every length the proxy sends is checked, so a proxy that stalls or lies ends
+//! the attempt.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use socket2::Socket as RawSocket;
+
+use super::connect::{Socket, bounded};
 use super::delivery::{Result, Step, fault};
 use super::transcript::Transcript;
 use crate::error::Kind;
@@ -31,38 +35,43 @@ enum Target<'a> {
 
 /// Asks the proxy for a connection to the endpoint: by name when the proxy resolves names,
 /// else to each of `addresses` in turn on fresh connections until one is granted (a SOCKS
-/// connection that failed its CONNECT is closed by the proxy, section 6).
+/// connection that failed its CONNECT is closed by the proxy, section 6). The handshake goes
+/// through the session's `Socket`, so each read and write is bounded by the timeout and by
+/// what is left before the deadline, as the SMTP dialogue after it will be.
 pub(super) fn open(
-    mut tcp: TcpStream,
+    tcp: TcpStream,
     proxy: &Proxy,
     endpoint: &Endpoint,
     addresses: &[SocketAddr],
-    wait: Duration,
+    timeout: Duration,
+    deadline: Option<Instant>,
     transcript: &mut Transcript,
-) -> Result<TcpStream> {
-    tcp.set_read_timeout(Some(wait))
-        .and_then(|()| tcp.set_write_timeout(Some(wait)))
-        .map_err(|err| broken(proxy, &err))?;
+) -> Result<RawSocket> {
+    let at = tcp.peer_addr().map_err(|err| broken(proxy, &err))?;
+    let mut socket = Socket::new(tcp.into(), timeout, deadline);
     if proxy.remote_dns {
         transcript.info(&format!(
             "asking {proxy} for {}:{}",
             endpoint.host, endpoint.port
         ));
-        handshake(&mut tcp, proxy, Target::Name(&endpoint.host, endpoint.port))?;
-        return Ok(tcp);
+        handshake(
+            &mut socket,
+            proxy,
+            Target::Name(&endpoint.host, endpoint.port),
+        )?;
+        return Ok(socket.into_inner());
     }
     let mut last = None;
     for (index, &address) in addresses.iter().enumerate() {
         if index > 0 {
-            tcp = TcpStream::connect_timeout(&peer(&tcp, proxy)?, wait)
-                .map_err(|err| broken(proxy, &err))?;
-            tcp.set_read_timeout(Some(wait))
-                .and_then(|()| tcp.set_write_timeout(Some(wait)))
-                .map_err(|err| broken(proxy, &err))?;
+            let wait = bounded(timeout, deadline)
+                .ok_or_else(|| broken(proxy, &io::ErrorKind::TimedOut.into()))?;
+            let tcp = TcpStream::connect_timeout(&at, wait).map_err(|err| broken(proxy, &err))?;
+            socket = Socket::new(tcp.into(), timeout, deadline);
         }
         transcript.info(&format!("asking {proxy} for {address}"));
-        match handshake(&mut tcp, proxy, Target::Address(address)) {
-            Ok(()) => return Ok(tcp),
+        match handshake(&mut socket, proxy, Target::Address(address)) {
+            Ok(()) => return Ok(socket.into_inner()),
             Err(fault) if fault.error.kind == Kind::Temporary => last = Some(fault),
             Err(fault) => return Err(fault),
         }
@@ -76,12 +85,8 @@ pub(super) fn open(
     }))
 }
 
-fn peer(tcp: &TcpStream, proxy: &Proxy) -> Result<SocketAddr> {
-    tcp.peer_addr().map_err(|err| broken(proxy, &err))
-}
-
 /// The greeting, the method the proxy chose, the request and its reply.
-fn handshake(tcp: &mut TcpStream, proxy: &Proxy, target: Target) -> Result<()> {
+fn handshake(tcp: &mut Socket, proxy: &Proxy, target: Target) -> Result<()> {
     tcp.write_all(&[VERSION, 1, NO_AUTHENTICATION])
         .map_err(|err| broken(proxy, &err))?;
     let mut chosen = [0u8; 2];
@@ -260,7 +265,7 @@ mod tests {
         (proxy, handle)
     }
 
-    fn open_with(proxy: &Proxy) -> Result<TcpStream> {
+    fn open_with(proxy: &Proxy, timeout: Duration, deadline: Option<Instant>) -> Result<RawSocket> {
         let tcp = TcpStream::connect((proxy.host.as_str(), proxy.port)).unwrap();
         let endpoint = Endpoint::parse_url("smtp://mail.example:587", "x").unwrap();
         let mut transcript = Transcript::new(false);
@@ -269,7 +274,8 @@ mod tests {
             proxy,
             &endpoint,
             &[],
-            Duration::from_secs(5),
+            timeout,
+            deadline,
             &mut transcript,
         )
     }
@@ -277,7 +283,7 @@ mod tests {
     #[test]
     fn names_go_to_the_proxy_to_resolve() {
         let (proxy, handle) = scripted(vec![5, 0, 0, 1, 10, 0, 0, 1, 0, 25]);
-        assert!(open_with(&proxy).is_ok());
+        assert!(open_with(&proxy, Duration::from_secs(5), None).is_ok());
         let request = handle.join().unwrap();
         let mut expected = vec![5, 1, 0, 3, 12];
         expected.extend(b"mail.example");
@@ -289,7 +295,7 @@ mod tests {
     fn refusals_say_whether_to_try_again() {
         for (status, exit) in [(0x05, 75), (0x04, 75), (0x02, 69), (0x07, 69), (0x01, 75)] {
             let (proxy, handle) = scripted(vec![5, status, 0, 1, 0, 0, 0, 0, 0, 0]);
-            let fault = open_with(&proxy).unwrap_err();
+            let fault = open_with(&proxy, Duration::from_secs(5), None).unwrap_err();
             handle.join().unwrap();
             assert_eq!(fault.error.exit_code(), exit, "{}", fault.error.message);
             assert!(fault.error.message.contains("mail.example:587"));
@@ -308,32 +314,38 @@ mod tests {
                 client.read_exact(&mut greeting).unwrap();
                 client.write_all(&answer).unwrap();
             });
-            let fault = open_with(&proxy).unwrap_err();
+            let fault = open_with(&proxy, Duration::from_secs(5), None).unwrap_err();
             handle.join().unwrap();
             assert_eq!(fault.error.exit_code(), exit, "{}", fault.error.message);
         }
     }
 
     #[test]
-    fn a_silent_proxy_costs_the_wait_and_no_more() {
+    fn a_slow_proxy_is_held_to_the_deadline_over_every_read() {
+        // The method comes after 400 ms, then nothing: each read alone is within the timeout,
+        // the deadline (600 ms) ends the handshake, not 400 ms plus a fresh wait.
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let proxy = proxy_at(&listener, true);
-        let tcp = TcpStream::connect((proxy.host.as_str(), proxy.port)).unwrap();
-        let _held = listener.accept().unwrap();
-        let endpoint = Endpoint::parse_url("smtp://mail.example", "x").unwrap();
-        let started = std::time::Instant::now();
-        let mut transcript = Transcript::new(false);
-        let fault = open(
-            tcp,
-            &proxy,
-            &endpoint,
-            &[],
-            Duration::from_millis(300),
-            &mut transcript,
-        )
-        .unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(3));
+        let handle = thread::spawn(move || {
+            let (mut client, _) = listener.accept().unwrap();
+            let mut greeting = [0u8; 3];
+            client.read_exact(&mut greeting).unwrap();
+            thread::sleep(Duration::from_millis(400));
+            client.write_all(&[5, 0]).unwrap();
+            let _ = client.read(&mut [0u8; 64]);
+            thread::sleep(Duration::from_secs(1));
+        });
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(600);
+        let fault = open_with(&proxy, Duration::from_secs(5), Some(deadline)).unwrap_err();
+        let took = started.elapsed();
+        assert!(took < Duration::from_millis(900), "{took:?}");
         assert_eq!(fault.error.exit_code(), 75);
-        assert!(fault.error.message.contains("no answer in time"));
+        assert!(
+            fault.error.message.contains("no answer in time"),
+            "{}",
+            fault.error.message
+        );
+        handle.join().unwrap();
     }
 }
