@@ -246,6 +246,10 @@ impl Session {
             };
             if silent {
                 let fault = self.io_fault(step, &io::Error::from(io::ErrorKind::TimedOut));
+                // A unix socket has no port to speak TLS on.
+                if endpoint.socket.is_some() {
+                    return Err(fault);
+                }
                 return Err(fault.hint(&format!(
                     "a server that says nothing may be waiting for TLS from the first byte: if \
                      port {} is such a port, use smtps://{}:{}",

@@ -1701,3 +1701,35 @@ fn a_server_that_wants_a_client_certificate_is_a_setting_to_fix_and_nothing_is_q
         queued.stdout
     );
 }
+
+#[test]
+fn a_silent_server_on_a_unix_socket_times_out_without_a_hint_about_tls_ports() {
+    let sandbox = Sandbox::new();
+    let path = sandbox.path("smtp.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+    let held = std::thread::spawn(move || {
+        let (_client, _) = listener.accept().unwrap();
+        std::thread::sleep(Duration::from_secs(3));
+    });
+    let mut command = sandbox.command();
+    command.args(["--server", &format!("smtp+unix://{}", path.display())]);
+    command.args([
+        "--timeout",
+        "1",
+        "-f",
+        "a@example.org",
+        "-t",
+        "b@example.org",
+        "-m",
+        "hi",
+    ]);
+    let silent = run(&mut command);
+    silent.assert_code(75);
+    assert!(
+        error_line(&silent).contains("greeting"),
+        "{}",
+        silent.stderr
+    );
+    assert!(!silent.stderr.contains("smtps://"), "{}", silent.stderr);
+    held.join().unwrap();
+}
