@@ -321,6 +321,30 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_proxy_costs_the_wait_and_no_more() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let proxy = proxy_at(&listener, true);
+        let tcp = TcpStream::connect((proxy.host.as_str(), proxy.port)).unwrap();
+        let _held = listener.accept().unwrap();
+        let endpoint = Endpoint::parse_url("smtp://mail.example", "x").unwrap();
+        let started = Instant::now();
+        let mut transcript = Transcript::new(false);
+        let fault = open(
+            tcp,
+            &proxy,
+            &endpoint,
+            &[],
+            Duration::from_millis(300),
+            None,
+            &mut transcript,
+        )
+        .unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(3));
+        assert_eq!(fault.error.exit_code(), 75);
+        assert!(fault.error.message.contains("no answer in time"));
+    }
+
+    #[test]
     fn a_slow_proxy_is_held_to_the_deadline_over_every_read() {
         // The method comes after 400 ms, then nothing: each read alone is within the timeout,
         // the deadline (600 ms) ends the handshake, not 400 ms plus a fresh wait.
